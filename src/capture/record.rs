@@ -1,0 +1,67 @@
+//! `switchboard record`: a live AMI session written to a capture file.
+
+use super::CaptureWriter;
+use crate::ami::connection::{self, Chunk, now_ms};
+use crate::ami::{AmiMsg, ConnectionState, Settings};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What a recording captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Socket reads written.
+    pub records: u64,
+    /// AMI bytes written.
+    pub bytes: u64,
+}
+
+/// Connects with `settings` (its resync actions included, so the capture
+/// starts with a full snapshot) and records every byte Asterisk sends for
+/// `duration` into `path`. Reconnects are recorded as they happen.
+///
+/// Errors: the file cannot be created or written (the message names it).
+pub async fn record(
+    settings: Settings,
+    duration: Duration,
+    path: &Path,
+) -> anyhow::Result<Recorded> {
+    let file = File::create(path)
+        .map_err(|e| anyhow::anyhow!("cannot create capture file {}: {e}", path.display()))?;
+    let mut writer = CaptureWriter::new(BufWriter::new(file), now_ms())?;
+    let (events_tx, mut events_rx) = mpsc::channel(4096);
+    let (tap_tx, mut tap_rx) = mpsc::unbounded_channel::<Chunk>();
+    let (_handle, task) = connection::spawn(settings, events_tx, Some(tap_tx));
+    let deadline = tokio::time::sleep(duration);
+    tokio::pin!(deadline);
+    let mut done = Recorded {
+        records: 0,
+        bytes: 0,
+    };
+    loop {
+        tokio::select! {
+            _ = &mut deadline => break,
+            chunk = tap_rx.recv() => match chunk {
+                Some(c) => {
+                    writer.record(c.at_ms, &c.bytes)?;
+                    done.records += 1;
+                    done.bytes += c.bytes.len() as u64;
+                }
+                None => break,
+            },
+            msg = events_rx.recv() => match msg {
+                Some(AmiMsg::State(ConnectionState::Down { reason, retry_in })) => {
+                    tracing::warn!(%reason, ?retry_in, "recording: AMI down");
+                    eprintln!("record: AMI down ({reason}); retrying in {retry_in:.1?}");
+                }
+                Some(_) => {}
+                None => break,
+            },
+        }
+    }
+    task.abort();
+    writer.finish()?;
+    Ok(done)
+}

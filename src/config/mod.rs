@@ -1,0 +1,332 @@
+//! Configuration: one TOML file, every key optional, unknown keys refused.
+//!
+//! ```toml
+//! [ami]
+//! host = "pbx.example.net"      # default 127.0.0.1
+//! port = 5038
+//! username = "switchboard"
+//! secret_file = "/etc/switchboard/ami-secret"   # mode 0600; or secret_env
+//!
+//! [ui]
+//! theme = "dark"                # dark, light, high-contrast, or a user theme
+//! keymap = "default"            # default, vim, or a user keymap
+//! fps = 30
+//!
+//! [time_in_state]               # colour ramps, seconds
+//! ringing = { warn_s = 15, crit_s = 30 }
+//!
+//! [health]                      # queue health thresholds
+//! wait_warn_s = 30
+//! ```
+
+pub mod paths;
+pub mod secret;
+
+use crate::ami::Settings;
+use crate::pbx::HealthThresholds;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// A config problem, naming the key (`ami.port`) or the file.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    /// Dotted key (`ami.port`) or file path.
+    pub key: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error about `key`.
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[ami]`: how to reach Asterisk.
+    pub ami: AmiConfig,
+    /// `[ui]`: theme, keymap, frame rate.
+    pub ui: UiConfig,
+    /// `[time_in_state]`: colour ramps per extension state.
+    pub time_in_state: TimeInState,
+    /// `[health]`: queue health thresholds.
+    pub health: HealthThresholds,
+}
+
+/// `[ami]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmiConfig {
+    /// Host name or address of the AMI listener.
+    pub host: String,
+    /// TCP port (manager.conf `port`, 5038 by default).
+    pub port: u16,
+    /// manager.conf user.
+    pub username: String,
+    /// File holding the secret; must be mode 0600 or stricter.
+    pub secret_file: Option<PathBuf>,
+    /// Environment variable holding the secret (default `SWITCHBOARD_AMI_SECRET`).
+    pub secret_env: Option<String>,
+    /// Connect + login deadline, seconds.
+    pub connect_timeout_s: u64,
+    /// Seconds between keep-alive pings.
+    pub ping_interval_s: u64,
+    /// Seconds a ping may go unanswered before reconnecting.
+    pub ping_timeout_s: u64,
+    /// First reconnect delay, milliseconds.
+    pub backoff_min_ms: u64,
+    /// Longest reconnect delay, seconds.
+    pub backoff_max_s: u64,
+}
+
+impl Default for AmiConfig {
+    fn default() -> Self {
+        AmiConfig {
+            host: "127.0.0.1".into(),
+            port: 5038,
+            username: "switchboard".into(),
+            secret_file: None,
+            secret_env: None,
+            connect_timeout_s: 5,
+            ping_interval_s: 10,
+            ping_timeout_s: 5,
+            backoff_min_ms: 500,
+            backoff_max_s: 30,
+        }
+    }
+}
+
+/// `[ui]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Theme name: built-in (`dark`, `light`, `high-contrast`) or a file
+    /// `<config>/themes/<name>.toml`.
+    pub theme: String,
+    /// Keymap name: built-in (`default`, `vim`) or `<config>/keymaps/<name>.toml`.
+    pub keymap: String,
+    /// Most frames per second (1-60).
+    pub fps: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: "dark".into(),
+            keymap: "default".into(),
+            fps: 30,
+        }
+    }
+}
+
+/// A colour ramp: normal below `warn_s`, warning from `warn_s`, critical from
+/// `crit_s` (seconds in state).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Ramp {
+    /// Seconds from which the warning colour is used.
+    pub warn_s: u32,
+    /// Seconds from which the critical colour is used.
+    pub crit_s: u32,
+}
+
+/// `[time_in_state]`: one ramp per extension state worth watching.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeInState {
+    /// Ringing unanswered.
+    pub ringing: Ramp,
+    /// In a call (long calls).
+    pub in_call: Ramp,
+    /// Holding a caller.
+    pub on_hold: Ramp,
+    /// Paused.
+    pub paused: Ramp,
+    /// A caller waiting in a queue.
+    pub waiting: Ramp,
+}
+
+impl Default for TimeInState {
+    fn default() -> Self {
+        TimeInState {
+            ringing: Ramp {
+                warn_s: 15,
+                crit_s: 30,
+            },
+            in_call: Ramp {
+                warn_s: 300,
+                crit_s: 900,
+            },
+            on_hold: Ramp {
+                warn_s: 60,
+                crit_s: 180,
+            },
+            paused: Ramp {
+                warn_s: 900,
+                crit_s: 1800,
+            },
+            waiting: Ramp {
+                warn_s: 30,
+                crit_s: 90,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Parses TOML text; `origin` names the file in errors. Unknown keys and
+    /// wrong types are errors that name the key and line.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::new(origin, e.to_string().trim_end().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads `path`, or the default file when `path` is `None`; a missing
+    /// default file means defaults.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let (path, explicit) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => match paths::config_file() {
+                Some(p) => (p, false),
+                None => return Ok(Config::default()),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(ConfigError::new(
+                &path.display().to_string(),
+                format!("cannot read the config file: {e}"),
+            )),
+        }
+    }
+
+    /// Checks values serde cannot: ranges and orderings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.ami.host.trim().is_empty() {
+            return Err(ConfigError::new("ami.host", "must not be empty"));
+        }
+        if self.ami.port == 0 {
+            return Err(ConfigError::new("ami.port", "must be 1-65535"));
+        }
+        if self.ami.username.is_empty() || self.ami.username.contains(['\r', '\n', '\0']) {
+            return Err(ConfigError::new(
+                "ami.username",
+                "must be a non-empty single line",
+            ));
+        }
+        if self.ami.ping_interval_s == 0 || self.ami.ping_timeout_s == 0 {
+            return Err(ConfigError::new(
+                "ami.ping_interval_s",
+                "ping interval and timeout must be at least 1 s",
+            ));
+        }
+        if !(1..=60).contains(&self.ui.fps) {
+            return Err(ConfigError::new(
+                "ui.fps",
+                format!("{} is out of range 1-60", self.ui.fps),
+            ));
+        }
+        let ramps = [
+            ("ringing", self.time_in_state.ringing),
+            ("in_call", self.time_in_state.in_call),
+            ("on_hold", self.time_in_state.on_hold),
+            ("paused", self.time_in_state.paused),
+            ("waiting", self.time_in_state.waiting),
+        ];
+        for (name, r) in ramps {
+            if r.warn_s > r.crit_s {
+                return Err(ConfigError::new(
+                    &format!("time_in_state.{name}"),
+                    format!(
+                        "warn_s ({}) must not exceed crit_s ({})",
+                        r.warn_s, r.crit_s
+                    ),
+                ));
+            }
+        }
+        if self.health.wait_warn_s > self.health.wait_crit_s {
+            return Err(ConfigError::new(
+                "health.wait_warn_s",
+                "must not exceed health.wait_crit_s",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Connection settings with the secret resolved and the given resync list.
+    pub fn ami_settings(&self, resync: Vec<crate::ami::Action>) -> Result<Settings, ConfigError> {
+        let secret = secret::resolve(
+            self.ami.secret_file.as_deref(),
+            self.ami.secret_env.as_deref(),
+        )?;
+        Ok(Settings {
+            addr: format!("{}:{}", self.ami.host, self.ami.port),
+            username: self.ami.username.clone(),
+            secret,
+            connect_timeout: Duration::from_secs(self.ami.connect_timeout_s.max(1)),
+            ping_interval: Duration::from_secs(self.ami.ping_interval_s),
+            ping_timeout: Duration::from_secs(self.ami.ping_timeout_s),
+            backoff_min: Duration::from_millis(self.ami.backoff_min_ms.max(50)),
+            backoff_max: Duration::from_secs(self.ami.backoff_max_s.max(1)),
+            resync,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_partial_files() {
+        let c = Config::parse("[ami]\nhost = \"pbx\"\n", "t.toml");
+        assert_eq!(
+            c.map(|c| (c.ami.host, c.ami.port)),
+            Ok(("pbx".into(), 5038))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let unknown = Config::parse("[ami]\nhots = \"x\"\n", "t.toml")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            unknown
+                .as_deref()
+                .is_some_and(|e| e.contains("hots") && e.starts_with("t.toml")),
+            "{unknown:?}"
+        );
+        let fps = Config::parse("[ui]\nfps = 0\n", "t.toml")
+            .err()
+            .map(|e| e.key);
+        assert_eq!(fps.as_deref(), Some("ui.fps"));
+        let ramp = Config::parse(
+            "[time_in_state]\nringing = { warn_s = 40, crit_s = 30 }\n",
+            "t",
+        );
+        assert_eq!(
+            ramp.err().map(|e| e.key).as_deref(),
+            Some("time_in_state.ringing")
+        );
+        let typ = Config::parse("[ami]\nport = \"x\"\n", "t.toml")
+            .err()
+            .map(|e| e.to_string());
+        assert!(typ.is_some_and(|e| e.contains("port")));
+    }
+}

@@ -1,0 +1,172 @@
+//! `switchboard`: the console (default) and its one-shot commands.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use switchboard::capture::{self, Capture};
+use switchboard::config::Config;
+use switchboard::pbx::{self, snapshot::Snapshot};
+use switchboard::ui;
+
+/// A terminal console for Asterisk call-centre supervisors.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Config file (default: the platform config folder's switchboard/config.toml).
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Theme for this run (overrides ui.theme).
+    #[arg(long, global = true)]
+    theme: Option<String>,
+    /// Keymap for this run (overrides ui.keymap).
+    #[arg(long, global = true)]
+    keymap: Option<String>,
+    /// Print every key binding of the keymap, per context, and exit.
+    #[arg(long)]
+    print_keymap: bool,
+    /// Print every theme item with its description and current value, and exit.
+    #[arg(long)]
+    print_theme_items: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the config file, the secret, the theme and the keymap; name the key that is wrong.
+    CheckConfig,
+    /// Record a live AMI stream (snapshot included) to FILE for N seconds.
+    Record {
+        /// How long to record, seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Capture file to write.
+        file: PathBuf,
+    },
+    /// Replay a capture into the console, or headless.
+    Replay {
+        /// Capture file (from `switchboard record`, or a raw AMI stream).
+        file: PathBuf,
+        /// Playback speed: a factor (1 = real time, 10 = ten times faster) or `max`.
+        #[arg(long, default_value = "1")]
+        speed: String,
+        /// No screen: decode and reduce, then print what was asked.
+        #[arg(long)]
+        headless: bool,
+        /// With --headless: print {events, bytes, seconds, events_per_second} as JSON.
+        #[arg(long)]
+        stats: bool,
+        /// With --headless: print the final PBX state as JSON.
+        #[arg(long)]
+        dump_state: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("switchboard: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(t) = &cli.theme {
+        config.ui.theme = t.clone();
+    }
+    if let Some(k) = &cli.keymap {
+        config.ui.keymap = k.clone();
+    }
+    Ok(config)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli)?;
+    if cli.print_keymap {
+        print!(
+            "{}",
+            ui::keymap::Keymap::load(&config.ui.keymap)?.describe()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cli.print_theme_items {
+        print!("{}", ui::theme::Theme::load(&config.ui.theme)?.describe());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match cli.command {
+        Some(Command::CheckConfig) => check_config(&config),
+        Some(Command::Record { seconds, file }) => {
+            let settings = config.ami_settings(pbx::resync::actions()?)?;
+            let rt = runtime()?;
+            let done = rt.block_on(capture::record::record(
+                settings,
+                Duration::from_secs(seconds),
+                &file,
+            ))?;
+            eprintln!(
+                "recorded {} bytes in {} reads to {}",
+                done.bytes,
+                done.records,
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Replay {
+            file,
+            speed,
+            headless,
+            stats,
+            dump_state,
+        }) => {
+            let data = std::fs::read(&file)
+                .with_context(|| format!("cannot read capture {}", file.display()))?;
+            let cap =
+                Capture::parse(&data).with_context(|| format!("capture {}", file.display()))?;
+            if headless {
+                let (state, s) = capture::headless::run(&cap);
+                if stats {
+                    println!("{}", serde_json::to_string(&s)?);
+                }
+                if dump_state {
+                    println!("{}", serde_json::to_string_pretty(&Snapshot::of(&state))?);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let speed = ui::Speed::parse(&speed)?;
+            let rt = runtime()?;
+            let name = file.display().to_string();
+            rt.block_on(ui::run_replay(config, data, speed, name))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let settings = config.ami_settings(pbx::resync::actions()?)?;
+            let rt = runtime()?;
+            rt.block_on(ui::run_live(config, settings))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
+    config.ami_settings(Vec::new())?;
+    ui::theme::Theme::load(&config.ui.theme)?;
+    ui::keymap::Keymap::load(&config.ui.keymap)?;
+    println!(
+        "config OK: AMI {}@{}:{}, theme {}, keymap {}",
+        config.ami.username, config.ami.host, config.ami.port, config.ui.theme, config.ui.keymap
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,17 @@
+//! Call-centre state reduced from AMI events: channels and calls, extensions,
+//! queues with members and callers, live queue figures. Pure data: no I/O, no
+//! SQL, no screen.
+
+pub mod channel;
+pub mod device;
+pub mod extension;
+pub mod queue;
+pub mod resync;
+pub mod snapshot;
+pub mod state;
+
+pub use channel::{Bridge, Call, Channel, calls};
+pub use device::DeviceState;
+pub use extension::{Extension, ExtensionState};
+pub use queue::{Health, HealthThresholds, Queue, QueueCaller, QueueFigures, QueueMember};
+pub use state::State;

@@ -1,0 +1,343 @@
+//! Queues, their members and waiting callers, and the live queue figures.
+
+use super::device::DeviceState;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A queue member (agent), keyed by `interface` within its queue.
+///
+/// Source: `QueueMember` (snapshot), `QueueMemberStatus`, `QueueMemberAdded`,
+/// `QueueMemberPause`, `QueueMemberPenalty`; every one of them carries the
+/// full record, so the last one wins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueueMember {
+    /// Interface Asterisk dials, e.g. `PJSIP/301` or `Local/201@agents/n`
+    /// (`Location` in `QueueMember`, `Interface` in the other events).
+    pub interface: String,
+    /// Member name (`Name` / `MemberName`).
+    pub name: String,
+    /// Device whose state is followed (`StateInterface`).
+    pub state_interface: String,
+    /// `static`, `dynamic` or `realtime`.
+    pub membership: String,
+    /// Penalty (lower rings first).
+    pub penalty: i32,
+    /// Calls answered since login (`CallsTaken`).
+    pub calls_taken: u32,
+    /// End of the last call, seconds since the Unix epoch, 0 = never (`LastCall`).
+    pub last_call: i64,
+    /// Last pause change, seconds since the Unix epoch, 0 = never (`LastPause`).
+    pub last_pause: i64,
+    /// Login time, seconds since the Unix epoch (`LoginTime`).
+    pub login_time: i64,
+    /// On a queue call now (`InCall`).
+    pub in_call: bool,
+    /// Device state of `state_interface` (`Status`, numeric).
+    pub status: DeviceState,
+    /// Paused (`Paused`).
+    pub paused: bool,
+    /// Pause reason, may be empty (`PausedReason`).
+    pub paused_reason: String,
+    /// Wrap-up time after a call, seconds (`Wrapuptime`; 0 = queue default).
+    pub wrapup_time_s: u32,
+    #[serde(skip)]
+    pub(crate) seen: u64,
+}
+
+impl QueueMember {
+    /// In wrap-up at `now_ms`: the last call ended less than `wrapup_s` ago.
+    pub fn in_wrapup(&self, now_ms: i64, queue_wrapup_s: u32) -> bool {
+        let w = if self.wrapup_time_s > 0 {
+            self.wrapup_time_s
+        } else {
+            queue_wrapup_s
+        };
+        !self.in_call && self.last_call > 0 && now_ms / 1000 - self.last_call < i64::from(w)
+    }
+
+    /// Logged in and reachable: counts as staffing.
+    pub fn is_staffed(&self) -> bool {
+        self.status.is_reachable()
+    }
+
+    /// Can take a call now: staffed, not paused, idle, not on a queue call.
+    pub fn is_available(&self) -> bool {
+        self.is_staffed() && !self.paused && !self.in_call && self.status == DeviceState::NotInUse
+    }
+}
+
+/// A caller waiting in a queue.
+///
+/// Source: `QueueEntry` (snapshot), `QueueCallerJoin`, removed on
+/// `QueueCallerLeave` / `QueueCallerAbandon`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueueCaller {
+    /// Caller channel's `Uniqueid`.
+    pub uniqueid: String,
+    /// Caller channel name.
+    pub channel: String,
+    /// 1-based position in the queue (`Position`).
+    pub position: u32,
+    /// `CallerIDNum`.
+    pub caller_num: String,
+    /// `CallerIDName` (unescaped).
+    pub caller_name: String,
+    /// When the caller joined, ms since the Unix epoch (UTC): the event's
+    /// receive time, or receive time minus `Wait` for a snapshot entry.
+    pub joined_ms: i64,
+    #[serde(skip)]
+    pub(crate) seen: u64,
+}
+
+impl QueueCaller {
+    /// Seconds waited at `now_ms`.
+    pub fn wait_s(&self, now_ms: i64) -> i64 {
+        ((now_ms - self.joined_ms) / 1000).max(0)
+    }
+}
+
+/// A queue with its parameters, members, callers and counters.
+///
+/// Counters follow Asterisk's own (`QueueParams` `Completed`, `Abandoned`,
+/// `ServicelevelPerf2`): seeded by each snapshot, then counted live:
+/// `AgentComplete` adds a completed call (within the service level when its
+/// `HoldTime` ≤ `ServiceLevel`), `QueueCallerAbandon` an abandoned one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Queue {
+    /// Queue name.
+    pub name: String,
+    /// `Strategy` (rrmemory, ringall...).
+    pub strategy: String,
+    /// Maximum callers, 0 = unlimited (`Max`).
+    pub max: u32,
+    /// Service-level threshold in seconds (`ServiceLevel`).
+    pub service_level_s: u32,
+    /// Weight (`Weight`).
+    pub weight: i32,
+    /// Calls answered and ended since Asterisk's counters were reset (`Completed`).
+    pub completed: u32,
+    /// Of `completed`, answered within `service_level_s`.
+    pub completed_in_sl: u32,
+    /// Callers who hung up while waiting (`Abandoned`).
+    pub abandoned: u32,
+    /// Asterisk's average hold time, seconds (`Holdtime`), from the snapshot.
+    pub holdtime_s: u32,
+    /// Asterisk's average talk time, seconds (`TalkTime`), from the snapshot.
+    pub talktime_s: u32,
+    /// Members by interface.
+    pub members: BTreeMap<String, QueueMember>,
+    /// Waiting callers, by position.
+    pub callers: Vec<QueueCaller>,
+    #[serde(skip)]
+    pub(crate) seen: u64,
+}
+
+/// Thresholds for a queue's health, from config (`[health]`).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthThresholds {
+    /// Longest wait (s) from which a queue is at least Warn.
+    pub wait_warn_s: u32,
+    /// Longest wait (s) from which a queue is Critical.
+    pub wait_crit_s: u32,
+    /// Service level (%) below which a queue is at least Warn.
+    pub sl_warn_percent: f64,
+    /// Waiting callers per available member from which a queue is Warn.
+    pub callers_per_available_warn: f64,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        HealthThresholds {
+            wait_warn_s: 30,
+            wait_crit_s: 90,
+            sl_warn_percent: 80.0,
+            callers_per_available_warn: 2.0,
+        }
+    }
+}
+
+/// A queue's health. Ordered: `Ok < Warn < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Nothing to act on.
+    Ok,
+    /// Trending badly.
+    Warn,
+    /// Callers waiting with nobody available, or waits past the critical limit.
+    Critical,
+}
+
+/// Live figures of one queue at one instant. Definitions in docs/kpi.md.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueFigures {
+    /// Callers waiting.
+    pub waiting: usize,
+    /// Longest current wait, seconds (0 when nobody waits).
+    pub longest_wait_s: i64,
+    /// Members logged in and reachable (device not Unavailable/Invalid/Unknown).
+    pub staffed: usize,
+    /// Staffed, not paused, idle and not on a queue call.
+    pub available: usize,
+    /// Staffed and on a call (in call or device in use/ringing/on hold/busy).
+    pub busy: usize,
+    /// Staffed and paused.
+    pub paused: usize,
+    /// Service level, % = completed within SL / (completed + abandoned); `None`
+    /// before the first call.
+    pub service_level: Option<f64>,
+    /// Health from the thresholds.
+    pub health: Health,
+}
+
+impl Queue {
+    /// A new, empty queue.
+    pub fn new(name: &str) -> Self {
+        Queue {
+            name: name.to_string(),
+            ..Queue::default()
+        }
+    }
+
+    /// Re-numbers callers 1..n in their current order.
+    pub(crate) fn renumber(&mut self) {
+        self.callers.sort_by_key(|c| c.position);
+        for (i, c) in self.callers.iter_mut().enumerate() {
+            c.position = i as u32 + 1;
+        }
+    }
+
+    /// Service level in percent (`None` with no finished call yet).
+    pub fn service_level(&self) -> Option<f64> {
+        let total = self.completed + self.abandoned;
+        (total > 0).then(|| f64::from(self.completed_in_sl) * 100.0 / f64::from(total))
+    }
+
+    /// Figures at `now_ms` (ms since epoch, UTC).
+    pub fn figures(&self, now_ms: i64, t: &HealthThresholds) -> QueueFigures {
+        let mut f = QueueFigures {
+            waiting: self.callers.len(),
+            longest_wait_s: self
+                .callers
+                .iter()
+                .map(|c| c.wait_s(now_ms))
+                .max()
+                .unwrap_or(0),
+            staffed: 0,
+            available: 0,
+            busy: 0,
+            paused: 0,
+            service_level: self.service_level(),
+            health: Health::Ok,
+        };
+        for m in self.members.values().filter(|m| m.is_staffed()) {
+            f.staffed += 1;
+            if m.paused {
+                f.paused += 1;
+            } else if m.is_available() {
+                f.available += 1;
+            } else {
+                f.busy += 1;
+            }
+        }
+        f.health = health(&f, t);
+        f
+    }
+}
+
+fn health(f: &QueueFigures, t: &HealthThresholds) -> Health {
+    if f.waiting > 0 && (f.staffed == f.paused || f.longest_wait_s >= i64::from(t.wait_crit_s)) {
+        return Health::Critical;
+    }
+    let crowded = f.waiting > 0
+        && (f.available == 0
+            || f.waiting as f64 / f.available as f64 >= t.callers_per_available_warn);
+    let slow = f.longest_wait_s >= i64::from(t.wait_warn_s);
+    let low_sl = f.service_level.is_some_and(|sl| sl < t.sl_warn_percent);
+    if crowded || slow || low_sl {
+        Health::Warn
+    } else {
+        Health::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(status: DeviceState, paused: bool, in_call: bool) -> QueueMember {
+        QueueMember {
+            status,
+            paused,
+            in_call,
+            ..QueueMember::default()
+        }
+    }
+
+    fn caller(joined_ms: i64) -> QueueCaller {
+        QueueCaller {
+            joined_ms,
+            ..QueueCaller::default()
+        }
+    }
+
+    #[test]
+    fn figures_count_only_staffed_members() {
+        let mut q = Queue::new("sales");
+        q.members
+            .insert("a".into(), member(DeviceState::NotInUse, false, false));
+        q.members
+            .insert("b".into(), member(DeviceState::InUse, false, true));
+        q.members
+            .insert("c".into(), member(DeviceState::NotInUse, true, false));
+        q.members
+            .insert("d".into(), member(DeviceState::Unavailable, false, false));
+        q.callers.push(caller(0));
+        let f = q.figures(12_000, &HealthThresholds::default());
+        assert_eq!((f.staffed, f.available, f.busy, f.paused), (3, 1, 1, 1));
+        assert_eq!((f.waiting, f.longest_wait_s), (1, 12));
+        assert_eq!(f.health, Health::Ok);
+    }
+
+    #[test]
+    fn health_levels() {
+        let t = HealthThresholds::default();
+        let mut q = Queue::new("q");
+        q.members
+            .insert("a".into(), member(DeviceState::NotInUse, true, false));
+        q.members
+            .insert("off".into(), member(DeviceState::Unavailable, false, false));
+        q.callers.push(caller(0));
+        // Only an unreachable member is unpaused: nobody can answer.
+        assert_eq!(q.figures(1_000, &t).health, Health::Critical);
+        q.members
+            .insert("b".into(), member(DeviceState::InUse, false, true));
+        assert_eq!(q.figures(1_000, &t).health, Health::Warn);
+        q.members
+            .insert("c".into(), member(DeviceState::NotInUse, false, false));
+        assert_eq!(q.figures(1_000, &t).health, Health::Ok);
+        assert_eq!(q.figures(40_000, &t).health, Health::Warn);
+        assert_eq!(q.figures(95_000, &t).health, Health::Critical);
+    }
+
+    #[test]
+    fn service_level_is_answered_in_sl_over_answered_plus_abandoned() {
+        let mut q = Queue::new("q");
+        assert_eq!(q.service_level(), None);
+        q.completed = 3;
+        q.completed_in_sl = 2;
+        q.abandoned = 1;
+        assert_eq!(q.service_level(), Some(50.0));
+    }
+
+    #[test]
+    fn wrapup_uses_member_then_queue_value() {
+        let m = QueueMember {
+            last_call: 100,
+            ..QueueMember::default()
+        };
+        assert!(m.in_wrapup(101_000, 2));
+        assert!(!m.in_wrapup(103_000, 2));
+    }
+}

@@ -1,0 +1,592 @@
+//! `State`: the call centre as AMI events describe it. A pure reducer: no I/O,
+//! no clock; time comes in with each event (`at_ms`, ms since epoch, UTC).
+//!
+//! Resync: after every (re)connect the connection runs snapshot lists while
+//! live events keep flowing. [`State::begin_resync`] starts a new generation;
+//! everything a snapshot item or a live event touches is stamped with it; each
+//! list's `...Complete` event removes what the generation did not touch. A
+//! channel or caller that ends during the resync is remembered (tombstone) so
+//! a snapshot item that raced with its end does not bring it back.
+
+use super::channel::{Bridge, Channel};
+use super::device::DeviceState;
+use super::extension::Extension;
+use super::queue::{Queue, QueueCaller, QueueMember};
+use crate::ami::{AmiMsg, ConnectionState, Message};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The reduced PBX state. See the module docs for the resync rules.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// Live channels by `Uniqueid`.
+    pub channels: HashMap<String, Channel>,
+    /// Live bridges by `BridgeUniqueid`.
+    pub bridges: HashMap<String, Bridge>,
+    /// Queues by name.
+    pub queues: BTreeMap<String, Queue>,
+    /// Extensions by device (`PJSIP/301`).
+    pub extensions: BTreeMap<String, Extension>,
+    /// Events applied since creation.
+    pub events_applied: u64,
+    generation: u64,
+    resyncing: bool,
+    tombstones: HashSet<String>,
+}
+
+/// Which kind of event carries a channel-state block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `Newchannel`: creates the channel.
+    New,
+    /// `CoreShowChannel`: creates or refreshes it, unless it ended meanwhile.
+    Snapshot,
+    /// Any other event: updates a known channel only.
+    Update,
+}
+
+/// Device technologies shown as extensions when seen in `DeviceStateChange`.
+const PHONE_TECHS: [&str; 5] = ["PJSIP/", "SIP/", "IAX2/", "DAHDI/", "SCCP/"];
+
+/// The channel-state block every channel event carries, read in one pass.
+#[derive(Default)]
+struct ChannelBlock<'a> {
+    channel: Option<&'a str>,
+    uniqueid: Option<&'a str>,
+    linkedid: Option<&'a str>,
+    state: Option<&'a str>,
+    caller_num: Option<&'a str>,
+    caller_name: Option<&'a str>,
+    connected_num: Option<&'a str>,
+    connected_name: Option<&'a str>,
+    context: Option<&'a str>,
+    exten: Option<&'a str>,
+    application: Option<&'a str>,
+    bridge: Option<&'a str>,
+    duration: Option<&'a str>,
+}
+
+impl<'a> ChannelBlock<'a> {
+    fn read(m: &'a Message) -> Self {
+        let mut b = ChannelBlock::default();
+        for (k, v) in m.headers() {
+            match k {
+                "Channel" => b.channel = Some(v),
+                "Uniqueid" => b.uniqueid = Some(v),
+                "Linkedid" => b.linkedid = Some(v),
+                "ChannelState" => b.state = Some(v),
+                "CallerIDNum" => b.caller_num = Some(v),
+                "CallerIDName" => b.caller_name = Some(v),
+                "ConnectedLineNum" => b.connected_num = Some(v),
+                "ConnectedLineName" => b.connected_name = Some(v),
+                "Context" => b.context = Some(v),
+                "Exten" => b.exten = Some(v),
+                "Application" => b.application = Some(v),
+                "BridgeId" => b.bridge = Some(v),
+                "Duration" => b.duration = Some(v),
+                _ => {}
+            }
+        }
+        b
+    }
+}
+
+fn set(field: &mut String, v: Option<&str>) {
+    if let Some(v) = v
+        && field != v
+    {
+        field.clear();
+        field.push_str(v);
+    }
+}
+
+/// Asterisk's `<unknown>` placeholder for an empty caller ID part, as empty.
+fn known(v: Option<&str>) -> Option<&str> {
+    v.map(|s| if s == "<unknown>" { "" } else { s })
+}
+
+fn num<T: std::str::FromStr + Default>(v: &str) -> T {
+    v.trim().parse().unwrap_or_default()
+}
+
+/// `HH:MM:SS` (CoreShowChannel `Duration`) in seconds.
+fn hms(v: &str) -> i64 {
+    v.split(':').fold(0, |acc, p| acc * 60 + num::<i64>(p))
+}
+
+impl State {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a resync generation (call when the connection reports
+    /// `Resyncing`, and once before replaying a capture).
+    pub fn begin_resync(&mut self) {
+        self.generation += 1;
+        self.resyncing = true;
+        self.tombstones.clear();
+    }
+
+    /// Applies one AMI event received at `at_ms`. Returns true when the state
+    /// changed (the console redraws only then). Unknown events, responses and
+    /// malformed events are ignored.
+    pub fn apply(&mut self, m: &Message, at_ms: i64) -> bool {
+        let Some(name) = m.event_name() else {
+            return false;
+        };
+        self.events_applied += 1;
+        match name {
+            "Newchannel" => self.upsert_channel(m, at_ms, Origin::New),
+            "Newstate" | "NewCallerid" | "NewConnectedLine" | "Newexten" => {
+                self.upsert_channel(m, at_ms, Origin::Update)
+            }
+            "CoreShowChannel" => self.upsert_channel(m, at_ms, Origin::Snapshot),
+            "Hangup" => self.hangup(m),
+            "Rename" => self.rename(m),
+            "Hold" | "Unhold" => self.hold(m, name == "Hold"),
+            "BridgeCreate" | "BridgeListItem" => self.upsert_bridge(m),
+            "BridgeDestroy" => self.bridges.remove(m.str("BridgeUniqueid")).is_some(),
+            "BridgeEnter" | "BridgeLeave" => self.bridge_member(m, at_ms, name == "BridgeEnter"),
+            "QueueParams" => self.queue_params(m),
+            "QueueMember"
+            | "QueueMemberStatus"
+            | "QueueMemberAdded"
+            | "QueueMemberPause"
+            | "QueueMemberPenalty"
+            | "QueueMemberRinginuse" => self.upsert_member(m, at_ms),
+            "QueueMemberRemoved" => self.remove_member(m, at_ms),
+            "QueueEntry" | "QueueCallerJoin" => self.upsert_caller(m, at_ms, name == "QueueEntry"),
+            "QueueCallerLeave" | "QueueCallerAbandon" => {
+                self.remove_caller(m, name == "QueueCallerAbandon")
+            }
+            "AgentComplete" => self.agent_complete(m),
+            "DeviceStateChange" => self.device_state(m, at_ms),
+            "ExtensionStatus" => self.extension_status(m, at_ms),
+            "EndpointList" => self.endpoint(m, at_ms),
+            "CoreShowChannelsComplete" => self.prune_channels(),
+            "QueueStatusComplete" => self.prune_queues(),
+            "ExtensionStateListComplete" => self.prune_extensions(),
+            "BridgeListComplete" => self.prune_bridges(),
+            "DeviceStateListComplete" | "EndpointListComplete" => false,
+            _ => false,
+        }
+    }
+
+    /// Creates or updates a channel from its channel-state block. Only
+    /// `Newchannel` and the snapshot create one: other events can arrive after
+    /// the channel's `Hangup` (a bridge's events travel on another topic than
+    /// the channel's), and must not bring it back.
+    fn upsert_channel(&mut self, m: &Message, at_ms: i64, origin: Origin) -> bool {
+        let b = ChannelBlock::read(m);
+        let Some(uid) = b.uniqueid.filter(|u| !u.is_empty()) else {
+            return false;
+        };
+        let snapshot = origin == Origin::Snapshot;
+        if snapshot && self.tombstones.contains(uid) {
+            return false;
+        }
+        let generation = self.generation;
+        let ch = match self.channels.get_mut(uid) {
+            Some(ch) => ch,
+            None if origin == Origin::Update => return false,
+            None => {
+                let created_ms = if snapshot {
+                    at_ms - b.duration.map(hms).unwrap_or(0) * 1000
+                } else {
+                    at_ms
+                };
+                self.channels
+                    .entry(uid.to_string())
+                    .or_insert_with(|| Channel {
+                        uniqueid: uid.to_string(),
+                        created_ms,
+                        ..Channel::default()
+                    })
+            }
+        };
+        ch.seen = generation;
+        set(&mut ch.name, b.channel);
+        set(&mut ch.linkedid, b.linkedid);
+        if let Some(s) = b.state {
+            ch.state = num(s);
+        }
+        set(&mut ch.caller_num, known(b.caller_num));
+        set(&mut ch.caller_name, known(b.caller_name));
+        set(&mut ch.connected_num, known(b.connected_num));
+        set(&mut ch.connected_name, known(b.connected_name));
+        set(&mut ch.context, b.context);
+        set(&mut ch.exten, b.exten);
+        set(&mut ch.application, b.application);
+        if snapshot {
+            set(&mut ch.bridge, b.bridge);
+        }
+        true
+    }
+
+    fn hangup(&mut self, m: &Message) -> bool {
+        let uid = m.str("Uniqueid");
+        if self.resyncing {
+            self.tombstones.insert(uid.to_string());
+        }
+        // A caller whose QueueCallerLeave we missed must not wait forever.
+        for q in self.queues.values_mut() {
+            if let Some(i) = q.callers.iter().position(|c| c.uniqueid == uid) {
+                q.callers.remove(i);
+                q.renumber();
+            }
+        }
+        self.channels.remove(uid).is_some()
+    }
+
+    fn rename(&mut self, m: &Message) -> bool {
+        match self.channels.get_mut(m.str("Uniqueid")) {
+            Some(ch) => {
+                set(&mut ch.name, m.get("Newname"));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn hold(&mut self, m: &Message, on: bool) -> bool {
+        match self.channels.get_mut(m.str("Uniqueid")) {
+            Some(ch) => {
+                ch.on_hold = on;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn upsert_bridge(&mut self, m: &Message) -> bool {
+        let id = m.str("BridgeUniqueid");
+        if id.is_empty() {
+            return false;
+        }
+        let generation = self.generation;
+        let b = self
+            .bridges
+            .entry(id.to_string())
+            .or_insert_with(|| Bridge {
+                id: id.to_string(),
+                ..Bridge::default()
+            });
+        set(&mut b.kind, m.get("BridgeType"));
+        b.seen = generation;
+        true
+    }
+
+    fn bridge_member(&mut self, m: &Message, at_ms: i64, enter: bool) -> bool {
+        let changed = self.upsert_channel(m, at_ms, Origin::Update);
+        let bridge = m.str("BridgeUniqueid");
+        if let Some(ch) = self.channels.get_mut(m.str("Uniqueid")) {
+            if enter {
+                set(&mut ch.bridge, Some(bridge));
+            } else if ch.bridge == bridge {
+                ch.bridge.clear();
+            }
+        }
+        if enter {
+            self.upsert_bridge(m);
+        }
+        changed
+    }
+
+    fn queue(&mut self, name: &str) -> &mut Queue {
+        let generation = self.generation;
+        let q = self
+            .queues
+            .entry(name.to_string())
+            .or_insert_with(|| Queue::new(name));
+        q.seen = generation;
+        q
+    }
+
+    fn queue_params(&mut self, m: &Message) -> bool {
+        let name = m.str("Queue");
+        if name.is_empty() {
+            return false;
+        }
+        let q = self.queue(name);
+        for (k, v) in m.headers() {
+            match k {
+                "Strategy" => set(&mut q.strategy, Some(v)),
+                "Max" => q.max = num(v),
+                "ServiceLevel" => q.service_level_s = num(v),
+                "Weight" => q.weight = num(v),
+                "Completed" => q.completed = num(v),
+                "Abandoned" => q.abandoned = num(v),
+                "Holdtime" => q.holdtime_s = num(v),
+                "TalkTime" => q.talktime_s = num(v),
+                _ => {}
+            }
+        }
+        // ServicelevelPerf2 = completed in SL / (completed + abandoned) × 100.
+        let perf2: f64 = num(m.str("ServicelevelPerf2"));
+        q.completed_in_sl = (perf2 * f64::from(q.completed + q.abandoned) / 100.0).round() as u32;
+        true
+    }
+
+    fn upsert_member(&mut self, m: &Message, at_ms: i64) -> bool {
+        let queue = m.str("Queue");
+        let interface = m.get("Interface").or(m.get("Location")).unwrap_or("");
+        if queue.is_empty() || interface.is_empty() {
+            return false;
+        }
+        let generation = self.generation;
+        let q = self.queue(queue);
+        let mem = q
+            .members
+            .entry(interface.to_string())
+            .or_insert_with(|| QueueMember {
+                interface: interface.to_string(),
+                ..QueueMember::default()
+            });
+        mem.seen = generation;
+        for (k, v) in m.headers() {
+            match k {
+                "Name" | "MemberName" => set(&mut mem.name, Some(v)),
+                "StateInterface" => set(&mut mem.state_interface, Some(v)),
+                "Membership" => set(&mut mem.membership, Some(v)),
+                "Penalty" => mem.penalty = num(v),
+                "CallsTaken" => mem.calls_taken = num(v),
+                "LastCall" => mem.last_call = num(v),
+                "LastPause" => mem.last_pause = num(v),
+                "LoginTime" => mem.login_time = num(v),
+                "InCall" => mem.in_call = v == "1",
+                "Status" => mem.status = DeviceState::from_code(v),
+                "Paused" => mem.paused = v == "1",
+                "PausedReason" => set(&mut mem.paused_reason, Some(v)),
+                "Wrapuptime" => mem.wrapup_time_s = num(v),
+                _ => {}
+            }
+        }
+        let device = mem.state_interface.clone();
+        let name = mem.name.clone();
+        self.sync_extension_pause(&device, &name, at_ms);
+        true
+    }
+
+    fn remove_member(&mut self, m: &Message, at_ms: i64) -> bool {
+        let Some(q) = self.queues.get_mut(m.str("Queue")) else {
+            return false;
+        };
+        let Some(mem) = q.members.remove(m.str("Interface")) else {
+            return false;
+        };
+        self.sync_extension_pause(&mem.state_interface, "", at_ms);
+        true
+    }
+
+    /// Recomputes the pause of the extension on `device` from every queue.
+    fn sync_extension_pause(&mut self, device: &str, member_name: &str, at_ms: i64) {
+        let Some(ext) = self.extensions.get_mut(device) else {
+            return;
+        };
+        let reason = self
+            .queues
+            .values()
+            .flat_map(|q| q.members.values())
+            .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
+            .map(|m| m.paused_reason.clone());
+        if ext.name.is_empty() && !member_name.is_empty() {
+            ext.name = member_name.to_string();
+        }
+        ext.paused_reason = reason;
+        ext.refresh(at_ms);
+    }
+
+    fn upsert_caller(&mut self, m: &Message, at_ms: i64, snapshot: bool) -> bool {
+        let b = ChannelBlock::read(m);
+        let (Some(uid), queue) = (b.uniqueid, m.str("Queue")) else {
+            return false;
+        };
+        if queue.is_empty() || (snapshot && self.tombstones.contains(uid)) {
+            return false;
+        }
+        let position: u32 = num(m.str("Position"));
+        let joined_ms = if snapshot {
+            at_ms - num::<i64>(m.str("Wait")) * 1000
+        } else {
+            at_ms
+        };
+        let generation = self.generation;
+        let q = self.queue(queue);
+        let index = match q.callers.iter().position(|c| c.uniqueid == uid) {
+            Some(i) => i,
+            None => {
+                // A joiner goes to its position; those at or behind it move back.
+                for c in q.callers.iter_mut().filter(|c| c.position >= position) {
+                    c.position += 1;
+                }
+                q.callers.push(QueueCaller {
+                    uniqueid: uid.to_string(),
+                    joined_ms,
+                    ..QueueCaller::default()
+                });
+                q.callers.len() - 1
+            }
+        };
+        let caller = &mut q.callers[index];
+        caller.position = position;
+        caller.seen = generation;
+        set(&mut caller.channel, b.channel);
+        set(&mut caller.caller_num, known(b.caller_num));
+        set(&mut caller.caller_name, known(b.caller_name));
+        if snapshot {
+            caller.joined_ms = joined_ms;
+        }
+        q.renumber();
+        true
+    }
+
+    fn remove_caller(&mut self, m: &Message, abandoned: bool) -> bool {
+        let uid = m.str("Uniqueid");
+        if self.resyncing {
+            self.tombstones.insert(uid.to_string());
+        }
+        let Some(q) = self.queues.get_mut(m.str("Queue")) else {
+            return false;
+        };
+        if abandoned {
+            q.abandoned += 1;
+        }
+        if let Some(i) = q.callers.iter().position(|c| c.uniqueid == uid) {
+            q.callers.remove(i);
+            q.renumber();
+        }
+        true
+    }
+
+    fn agent_complete(&mut self, m: &Message) -> bool {
+        let Some(q) = self.queues.get_mut(m.str("Queue")) else {
+            return false;
+        };
+        q.completed += 1;
+        if num::<u32>(m.str("HoldTime")) <= q.service_level_s {
+            q.completed_in_sl += 1;
+        }
+        true
+    }
+
+    fn extension(&mut self, device: &str, at_ms: i64) -> &mut Extension {
+        let generation = self.generation;
+        let e = self
+            .extensions
+            .entry(device.to_string())
+            .or_insert_with(|| Extension::new(device, at_ms));
+        e.seen = generation;
+        e
+    }
+
+    fn set_device_state(&mut self, device: &str, state: DeviceState, at_ms: i64) {
+        let paused = self
+            .queues
+            .values()
+            .flat_map(|q| q.members.values())
+            .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
+            .map(|m| m.paused_reason.clone());
+        let e = self.extension(device, at_ms);
+        e.device_state = state;
+        if paused.is_some() {
+            e.paused_reason = paused;
+        }
+        e.refresh(at_ms);
+    }
+
+    fn device_state(&mut self, m: &Message, at_ms: i64) -> bool {
+        let device = m.str("Device");
+        let known_device = self.extensions.contains_key(device);
+        if !known_device && !PHONE_TECHS.iter().any(|t| device.starts_with(t)) {
+            return false;
+        }
+        self.set_device_state(device, DeviceState::from_text(m.str("State")), at_ms);
+        true
+    }
+
+    fn extension_status(&mut self, m: &Message, at_ms: i64) -> bool {
+        let hint = m.str("Hint");
+        let device = hint.split('&').next().unwrap_or("").trim();
+        if device.is_empty() {
+            return false;
+        }
+        let status = m.str("StatusText");
+        if status.eq_ignore_ascii_case("Removed") || status.eq_ignore_ascii_case("Deleted") {
+            return self.extensions.remove(device).is_some();
+        }
+        let e = self.extension(device, at_ms);
+        set(&mut e.exten, m.get("Exten"));
+        set(&mut e.context, m.get("Context"));
+        self.set_device_state(device, DeviceState::from_text(status), at_ms);
+        true
+    }
+
+    fn endpoint(&mut self, m: &Message, at_ms: i64) -> bool {
+        let name = m.str("ObjectName");
+        if name.is_empty() {
+            return false;
+        }
+        let device = format!("PJSIP/{name}");
+        self.set_device_state(&device, DeviceState::from_text(m.str("DeviceState")), at_ms);
+        true
+    }
+
+    fn prune_channels(&mut self) -> bool {
+        let g = self.generation;
+        let before = self.channels.len();
+        self.channels.retain(|_, c| c.seen >= g);
+        before != self.channels.len()
+    }
+
+    fn prune_queues(&mut self) -> bool {
+        let g = self.generation;
+        self.queues.retain(|_, q| q.seen >= g);
+        for q in self.queues.values_mut() {
+            q.members.retain(|_, m| m.seen >= g);
+            q.callers.retain(|c| c.seen >= g);
+            q.renumber();
+        }
+        true
+    }
+
+    fn prune_extensions(&mut self) -> bool {
+        let g = self.generation;
+        self.extensions.retain(|_, e| e.seen >= g);
+        true
+    }
+
+    fn prune_bridges(&mut self) -> bool {
+        let g = self.generation;
+        self.bridges.retain(|_, b| b.seen >= g);
+        true
+    }
+
+    /// Ends the resync generation (connection reported Ready).
+    pub fn end_resync(&mut self) {
+        self.resyncing = false;
+        self.tombstones.clear();
+    }
+
+    /// Applies a message from the AMI connection (or a replay): `Resyncing`
+    /// starts a generation, `Ready` ends it, events are applied. Returns true
+    /// when the state changed.
+    pub fn handle(&mut self, msg: &AmiMsg) -> bool {
+        match msg {
+            AmiMsg::Event(e) => self.apply(&e.message, e.at_ms),
+            AmiMsg::State(ConnectionState::Resyncing) => {
+                self.begin_resync();
+                false
+            }
+            AmiMsg::State(ConnectionState::Ready) => {
+                self.end_resync();
+                false
+            }
+            AmiMsg::State(_) => false,
+        }
+    }
+
+    /// True between [`State::begin_resync`] and [`State::end_resync`].
+    pub fn is_resyncing(&self) -> bool {
+        self.resyncing
+    }
+}

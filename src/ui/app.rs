@@ -1,0 +1,117 @@
+//! The console loop: one `select!` over terminal input, AMI messages, a
+//! one-second tick and signals. Messages are drained before drawing, and a
+//! frame is drawn only when something changed, at most `fps` times a second:
+//! an event storm costs one frame, not one frame per event.
+
+use super::keymap::Keymap;
+use super::model::Model;
+use super::terminal;
+use super::theme::Theme;
+use super::update::{Msg, Outcome, update};
+use super::view::{self, ViewCtx};
+use crate::ami::AmiMsg;
+use crate::ami::connection::now_ms;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+/// Most AMI messages applied between two looks at the keyboard.
+const DRAIN_BATCH: usize = 20_000;
+
+/// Everything the loop needs besides the model.
+pub struct Setup {
+    /// Key bindings.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+    /// Frame rate cap.
+    pub fps: u32,
+    /// Local time offset for the clock, seconds.
+    pub utc_offset_s: i32,
+}
+
+/// Runs the console until quit or a signal; restores the terminal always.
+pub async fn run(model: Model, ami: mpsc::Receiver<AmiMsg>, setup: Setup) -> anyhow::Result<()> {
+    let mut term = terminal::init()?;
+    let result = event_loop(&mut term, model, ami, &setup).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    term: &mut DefaultTerminal,
+    mut model: Model,
+    mut ami: mpsc::Receiver<AmiMsg>,
+    setup: &Setup,
+) -> anyhow::Result<()> {
+    let size = term.size()?;
+    model.size = Rect::new(0, 0, size.width, size.height);
+    let ctx = ViewCtx {
+        theme: &setup.theme,
+        keymap: &setup.keymap,
+        utc_offset_s: setup.utc_offset_s,
+    };
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let frame = Duration::from_secs(1) / setup.fps.max(1);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut ami_open = true;
+    loop {
+        if dirty && last_draw.is_none_or(|t| t.elapsed() >= frame) {
+            term.draw(|f| view::draw(f, &model, &ctx))?;
+            dirty = false;
+            last_draw = Some(Instant::now());
+        }
+        let wake = last_draw.filter(|_| dirty).map(|t| t + frame);
+        let msg = tokio::select! {
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            msg = ami.recv(), if ami_open => match msg {
+                Some(msg) => {
+                    let now = now_ms();
+                    dirty |= apply(&mut model, msg, now, &setup.keymap);
+                    for _ in 0..DRAIN_BATCH {
+                        match ami.try_recv() {
+                            Ok(msg) => dirty |= apply(&mut model, msg, now, &setup.keymap),
+                            Err(_) => break,
+                        }
+                    }
+                    continue;
+                }
+                None => {
+                    ami_open = false;
+                    continue;
+                }
+            },
+            _ = tick.tick() => Msg::Tick(now_ms()),
+            _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => continue,
+        };
+        match update(&mut model, msg, &setup.keymap) {
+            Outcome::Quit => return Ok(()),
+            Outcome::Continue { dirty: d } => dirty |= d,
+        }
+    }
+}
+
+fn apply(model: &mut Model, msg: AmiMsg, now_ms: i64, keymap: &Keymap) -> bool {
+    matches!(
+        update(model, Msg::Ami { msg, now_ms }, keymap),
+        Outcome::Continue { dirty: true }
+    )
+}

@@ -1,0 +1,111 @@
+//! The console: model, update, view, panes, keymap, theme, and the loop that
+//! ties them to the terminal. Nothing outside `ui` knows of the screen.
+
+pub mod app;
+pub mod format;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod panes;
+pub mod sanitize;
+pub mod table;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use crate::ami::connection::{self, now_ms};
+use crate::ami::{AmiMsg, Settings};
+use crate::capture::{Capture, Replay};
+use crate::config::Config;
+use model::{Model, Source};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Capacity of the channel from the AMI actor to the console. A full channel
+/// makes the actor drop events and resync instead of blocking its reader.
+pub const AMI_QUEUE: usize = 65_536;
+
+/// Replay speed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// A factor of real time (1.0 = real time).
+    Factor(f64),
+}
+
+impl Speed {
+    /// Parses `max` or a positive number.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Factor(f)),
+            _ => anyhow::bail!("--speed `{s}`: use a positive number (1 = real time) or `max`"),
+        }
+    }
+}
+
+fn setup(config: &Config) -> anyhow::Result<app::Setup> {
+    Ok(app::Setup {
+        keymap: keymap::Keymap::load(&config.ui.keymap)?,
+        theme: theme::Theme::load(&config.ui.theme)?,
+        fps: config.ui.fps,
+        utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
+    })
+}
+
+fn model(config: &Config, source: Source) -> Model {
+    Model::new(source, config.time_in_state, config.health, now_ms())
+}
+
+/// The console on a live AMI connection.
+pub async fn run_live(config: Config, settings: Settings) -> anyhow::Result<()> {
+    let setup = setup(&config)?;
+    let (tx, rx) = mpsc::channel(AMI_QUEUE);
+    let source = Source::Live {
+        addr: settings.addr.clone(),
+    };
+    let (_handle, task) = connection::spawn(settings, tx, None);
+    let result = app::run(model(&config, source), rx, setup).await;
+    task.abort();
+    result
+}
+
+/// The console fed by a capture, paced by `speed`. Event times are shifted to
+/// the wall clock so times in state read as they did live.
+pub async fn run_replay(
+    config: Config,
+    data: Vec<u8>,
+    speed: Speed,
+    file: String,
+) -> anyhow::Result<()> {
+    Capture::parse(&data)?;
+    let setup = setup(&config)?;
+    let (tx, rx) = mpsc::channel(AMI_QUEUE);
+    let feeder = tokio::spawn(async move { feed(&data, speed, tx).await });
+    let result = app::run(model(&config, Source::Replay { file }), rx, setup).await;
+    feeder.abort();
+    result
+}
+
+async fn feed(data: &[u8], speed: Speed, tx: mpsc::Sender<AmiMsg>) {
+    let Ok(capture) = Capture::parse(data) else {
+        return;
+    };
+    let start = tokio::time::Instant::now();
+    for (offset_ms, mut msg) in Replay::new(&capture) {
+        if let Speed::Factor(f) = speed {
+            let due = start + Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
+            tokio::time::sleep_until(due).await;
+        }
+        if let AmiMsg::Event(e) = &mut msg {
+            e.at_ms = now_ms();
+        }
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Extensions pane: every phone with its derived state and time in state.
+
+use crate::pbx::ExtensionState;
+use crate::ui::format::{duration, natural, ramp_item};
+use crate::ui::model::Model;
+use crate::ui::table::{Column, SortKey, TableCell, TableRow};
+use crate::ui::theme::Item;
+use ratatui::layout::Constraint;
+
+/// Columns: Ext, Name, State, Time (in state), Device.
+pub const COLUMNS: [Column; 5] = [
+    Column {
+        title: "Ext",
+        width: Constraint::Length(7),
+    },
+    Column {
+        title: "Name",
+        width: Constraint::Min(10),
+    },
+    Column {
+        title: "State",
+        width: Constraint::Length(18),
+    },
+    Column {
+        title: "Time",
+        width: Constraint::Length(8),
+    },
+    Column {
+        title: "Device",
+        width: Constraint::Length(14),
+    },
+];
+
+/// Theme item for an extension state.
+pub fn state_item(s: &ExtensionState) -> Item {
+    match s {
+        ExtensionState::Offline => Item::StateOffline,
+        ExtensionState::Idle => Item::StateIdle,
+        ExtensionState::Ringing => Item::StateRinging,
+        ExtensionState::InCall => Item::StateInCall,
+        ExtensionState::OnHold => Item::StateOnHold,
+        ExtensionState::Busy => Item::StateBusy,
+        ExtensionState::Paused(_) => Item::StatePaused,
+        ExtensionState::Unknown => Item::StateUnknown,
+    }
+}
+
+/// One row per extension (unsorted, unfiltered).
+pub fn rows(model: &Model) -> Vec<TableRow> {
+    let ramps = &model.time_in_state;
+    model
+        .pbx
+        .extensions
+        .values()
+        .map(|e| {
+            let secs = e.seconds_in_state(model.now_ms);
+            let state_text = match &e.state {
+                ExtensionState::Paused(r) if !r.is_empty() => format!("Paused ({r})"),
+                s => s.label().to_string(),
+            };
+            let ramp = match e.state {
+                ExtensionState::Ringing => Some(ramps.ringing),
+                ExtensionState::InCall => Some(ramps.in_call),
+                ExtensionState::OnHold => Some(ramps.on_hold),
+                ExtensionState::Paused(_) => Some(ramps.paused),
+                _ => None,
+            };
+            TableRow {
+                key: e.device.clone(),
+                sort: vec![
+                    SortKey::Text(natural(&e.exten)),
+                    SortKey::Text(e.name.to_lowercase()),
+                    SortKey::Text(state_text.clone()),
+                    SortKey::Num(secs),
+                    SortKey::Text(e.device.clone()),
+                ],
+                cells: vec![
+                    TableCell::new(e.exten.clone(), Item::Text),
+                    TableCell::new(e.name.clone(), Item::Text),
+                    TableCell::new(state_text, state_item(&e.state)),
+                    TableCell::new(duration(secs), ramp_item(secs, ramp)),
+                    TableCell::new(e.device.clone(), Item::Muted),
+                ],
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,9 @@
+//! The panes: each turns the model into rows or lines; drawing goes through
+//! the shared table engine.
+
+pub mod calls;
+pub mod extensions;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod queues;

@@ -1,0 +1,224 @@
+//! `update`: the only place the model changes. Each message says whether the
+//! screen needs a redraw; side effects are not done here.
+
+use super::keymap::{Action, Context, Key, Keymap};
+use super::layout;
+use super::model::{Mode, Model, PaneId};
+use super::table::{self, body_height};
+use super::view;
+use crate::ami::AmiMsg;
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+/// Everything the console reacts to.
+#[derive(Debug)]
+pub enum Msg {
+    /// From the AMI connection (or a replay), received at `now_ms`.
+    Ami {
+        /// The message.
+        msg: AmiMsg,
+        /// Receive time, ms since epoch (UTC).
+        now_ms: i64,
+    },
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// The terminal was resized to (width, height).
+    Resize(u16, u16),
+    /// The clock moved (once a second); ms since epoch (UTC).
+    Tick(i64),
+}
+
+/// What the loop should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Keep going; redraw when `dirty`.
+    Continue {
+        /// Something visible changed.
+        dirty: bool,
+    },
+    /// Leave the console.
+    Quit,
+}
+
+const fn go(dirty: bool) -> Outcome {
+    Outcome::Continue { dirty }
+}
+
+/// Applies `msg` to `model`.
+pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
+    match msg {
+        Msg::Ami { msg, now_ms } => {
+            if let AmiMsg::State(s) = &msg
+                && *s != model.conn
+            {
+                model.conn = s.clone();
+                model.conn_since_ms = now_ms;
+                model.pbx.handle(&msg);
+                return go(true);
+            }
+            go(model.pbx.handle(&msg))
+        }
+        Msg::Tick(now_ms) => {
+            model.now_ms = now_ms;
+            go(true)
+        }
+        Msg::Resize(w, h) => {
+            model.size = Rect::new(0, 0, w, h);
+            go(true)
+        }
+        Msg::Key(ev) if ev.kind != KeyEventKind::Release => key(model, &ev, keymap),
+        Msg::Key(_) => go(false),
+        Msg::Mouse(ev) => mouse(model, ev),
+    }
+}
+
+fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
+    let k = Key::from_event(ev);
+    match model.mode.clone() {
+        Mode::Help { scroll } => match keymap.action(&[Context::Help], &k) {
+            Some(Action::Close) => {
+                model.mode = Mode::Normal;
+                go(true)
+            }
+            Some(Action::Up) => {
+                model.mode = Mode::Help {
+                    scroll: scroll.saturating_sub(1),
+                };
+                go(true)
+            }
+            Some(Action::Down) => {
+                model.mode = Mode::Help {
+                    scroll: scroll.saturating_add(1),
+                };
+                go(true)
+            }
+            _ => go(false),
+        },
+        Mode::Filter => filter_key(model, ev, &k, keymap),
+        Mode::Normal => match keymap.action(&[Context::List, Context::Global], &k) {
+            Some(action) => normal_action(model, action),
+            None => go(false),
+        },
+    }
+}
+
+fn filter_key(model: &mut Model, ev: &KeyEvent, k: &Key, keymap: &Keymap) -> Outcome {
+    let pane = model.focus;
+    match keymap.action(&[Context::Filter], k) {
+        Some(Action::Accept) => model.mode = Mode::Normal,
+        Some(Action::Cancel) => {
+            model.table_mut(pane).filter.clear();
+            model.mode = Mode::Normal;
+        }
+        _ => match ev.code {
+            KeyCode::Backspace => {
+                model.table_mut(pane).filter.pop();
+            }
+            KeyCode::Char(c)
+                if !ev
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                let st = model.table_mut(pane);
+                if st.filter.chars().count() < 64 {
+                    st.filter.push(c);
+                }
+            }
+            _ => return go(false),
+        },
+    }
+    let st = model.table_mut(pane);
+    st.offset = 0;
+    st.selected = None;
+    go(true)
+}
+
+fn focused_height(model: &Model) -> usize {
+    layout::areas(model.size, model)
+        .pane(model.focus)
+        .map(body_height)
+        .unwrap_or(1)
+}
+
+fn move_by(model: &mut Model, delta: isize) {
+    let pane = model.focus;
+    let rows = view::rows(model, pane);
+    let height = focused_height(model);
+    table::move_selection(&rows, model.table_mut(pane), delta, height);
+}
+
+fn normal_action(model: &mut Model, action: Action) -> Outcome {
+    let page = focused_height(model).max(1) as isize;
+    match action {
+        Action::Quit => return Outcome::Quit,
+        Action::Help => model.mode = Mode::Help { scroll: 0 },
+        Action::FocusNext => model.focus = model.focus.cycle(1),
+        Action::FocusPrev => model.focus = model.focus.cycle(-1),
+        Action::FocusExtensions => model.focus = PaneId::Extensions,
+        Action::FocusQueues => model.focus = PaneId::Queues,
+        Action::FocusCalls => model.focus = PaneId::Calls,
+        Action::Filter => model.mode = Mode::Filter,
+        Action::ClearFilter => {
+            let st = model.table_mut(model.focus);
+            if st.filter.is_empty() {
+                return go(false);
+            }
+            st.filter.clear();
+        }
+        Action::Zoom => model.zoom = !model.zoom,
+        Action::Up => move_by(model, -1),
+        Action::Down => move_by(model, 1),
+        Action::PageUp => move_by(model, -page),
+        Action::PageDown => move_by(model, page),
+        Action::Top => move_by(model, isize::MIN / 2),
+        Action::Bottom => move_by(model, isize::MAX / 2),
+        Action::SortNext => {
+            let n = view::columns(model.focus).len();
+            let st = model.table_mut(model.focus);
+            st.sort = (st.sort + 1) % n;
+        }
+        Action::SortReverse => {
+            let st = model.table_mut(model.focus);
+            st.reverse = !st.reverse;
+        }
+        Action::Accept | Action::Cancel | Action::Close => return go(false),
+    }
+    go(true)
+}
+
+fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
+    let areas = layout::areas(model.size, model);
+    let at = Position::new(ev.column, ev.row);
+    let Some((pane, rect)) = areas.panes.iter().find(|(_, r)| r.contains(at)).copied() else {
+        return go(false);
+    };
+    match ev.kind {
+        MouseEventKind::ScrollUp => {
+            model.focus = pane;
+            move_by(model, -1);
+        }
+        MouseEventKind::ScrollDown => {
+            model.focus = pane;
+            move_by(model, 1);
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            model.focus = pane;
+            // Row 0 is the border, row 1 the column header.
+            let Some(line) = ev.row.checked_sub(rect.y + 2) else {
+                return go(true);
+            };
+            let rows = view::rows(model, pane);
+            let st = model.table_mut(pane);
+            let index = st.offset + usize::from(line);
+            if let Some(r) = rows.get(index) {
+                st.selected = Some(r.key.clone());
+            }
+        }
+        _ => return go(false),
+    }
+    go(true)
+}

@@ -1,0 +1,67 @@
+//! The view: a pure function of the model, the theme and the keymap. Same
+//! model, same frame.
+
+use super::keymap::Keymap;
+use super::layout;
+use super::model::{Mode, Model, PaneId};
+use super::panes::{calls, extensions, footer, header, help, queues};
+use super::table::{self, Column, Decor, TableRow};
+use super::theme::Theme;
+use ratatui::Frame;
+
+/// What the view needs besides the model.
+pub struct ViewCtx<'a> {
+    /// Colours.
+    pub theme: &'a Theme,
+    /// For the footer hints and help.
+    pub keymap: &'a Keymap,
+    /// Offset of the PBX's local time from UTC, seconds, for the clock.
+    pub utc_offset_s: i32,
+}
+
+/// Columns of `pane`.
+pub fn columns(pane: PaneId) -> &'static [Column] {
+    match pane {
+        PaneId::Queues => &queues::COLUMNS,
+        PaneId::Extensions => &extensions::COLUMNS,
+        PaneId::Calls => &calls::COLUMNS,
+    }
+}
+
+/// The rows of `pane`, filtered and sorted as its table state says.
+pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow> {
+    let raw = match pane {
+        PaneId::Queues => queues::rows(model),
+        PaneId::Extensions => extensions::rows(model),
+        PaneId::Calls => calls::rows(model),
+    };
+    table::prepare(raw, model.table(pane))
+}
+
+/// Draws one frame.
+pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
+    let areas = layout::areas(f.area(), model);
+    header::draw(f, areas.header, model, ctx.theme, ctx.utc_offset_s);
+    let mut queue_rows = None;
+    for (pane, area) in &areas.panes {
+        let rows = rows(model, *pane);
+        let decor = Decor {
+            title: pane.title().to_string(),
+            focused: model.focus == *pane,
+            theme: ctx.theme,
+        };
+        table::render(f, *area, columns(*pane), &rows, model.table(*pane), decor);
+        if *pane == PaneId::Queues {
+            queue_rows = Some(rows);
+        }
+    }
+    if let Some(area) = areas.queue_detail {
+        let rows = queue_rows.unwrap_or_else(|| rows(model, PaneId::Queues));
+        let q = queues::selected_queue(model, &rows);
+        queues::draw_detail(f, area, model, q, ctx.theme);
+    }
+    footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
+    if let Mode::Help { scroll } = model.mode {
+        help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);
+    }
+}

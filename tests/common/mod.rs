@@ -1,0 +1,169 @@
+//! Access to the lab (scripts/lab) for integration tests.
+//!
+//! The lab's ports, folders and secrets come from the env file `scripts/lab up`
+//! writes. Without a lab, a test fails under `CI=true` and is skipped with a
+//! printed reason otherwise.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+use switchboard::ami::{Action, Settings};
+use switchboard::secret::Secret;
+
+/// Lab traffic in the background.
+pub struct Traffic<'a> {
+    lab: &'a Lab,
+    child: Option<Child>,
+}
+
+impl Traffic<'_> {
+    /// Waits for the traffic script to end by itself.
+    pub fn finish(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Traffic<'_> {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            let _ = self.lab.cli("channel request hangup all");
+        }
+    }
+}
+
+/// A running lab.
+pub struct Lab {
+    pub env: HashMap<String, String>,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn env_file() -> PathBuf {
+    std::env::var_os("SWITCHBOARD_LAB_ENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let dir = std::env::var("SWITCHBOARD_LAB_DIR")
+                .unwrap_or_else(|_| "/var/tmp/switchboard-lab".into());
+            Path::new(&dir).join("lab.env")
+        })
+}
+
+impl Lab {
+    /// The lab, or `None` (with the reason printed) outside CI. Under
+    /// `CI=true` a missing lab is a test failure.
+    pub fn get() -> Option<Lab> {
+        let path = env_file();
+        let reason = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let env: HashMap<String, String> = text
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .filter_map(|l| l.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+                    .collect();
+                let lab = Lab { env };
+                if lab.asterisk_running() {
+                    return Some(lab);
+                }
+                format!(
+                    "the lab in {} is not running (sudo scripts/lab up)",
+                    path.display()
+                )
+            }
+            Err(e) => format!(
+                "no lab env file {} ({e}); run sudo scripts/lab up",
+                path.display()
+            ),
+        };
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("lab required under CI=true: {reason}");
+        }
+        eprintln!("lab test not run: {reason}");
+        None
+    }
+
+    pub fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("lab env lacks {k}"))
+    }
+
+    fn asterisk_running(&self) -> bool {
+        self.cli("core show uptime")
+            .is_ok_and(|o| o.contains("uptime"))
+    }
+
+    /// An Asterisk CLI command's output.
+    pub fn cli(&self, cmd: &str) -> Result<String, String> {
+        let out = Command::new(repo().join("scripts/lab"))
+            .args(["cli", cmd])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Starts `scripts/lab traffic` in the background; stopped (and every
+    /// call hung up) when the returned guard drops, even on a failed assert.
+    pub fn traffic(&self, seconds: u32, rate: f64) -> Traffic<'_> {
+        let child = Command::new(repo().join("scripts/lab"))
+            .args([
+                "traffic",
+                "--seconds",
+                &seconds.to_string(),
+                "--rate",
+                &rate.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("scripts/lab traffic: {e}"));
+        Traffic {
+            lab: self,
+            child: Some(child),
+        }
+    }
+
+    /// Stops and starts Asterisk (blocking until it is FullyBooted).
+    pub fn restart_asterisk(&self) {
+        let st = Command::new(repo().join("scripts/lab"))
+            .arg("restart-asterisk")
+            .status()
+            .unwrap_or_else(|e| panic!("restart-asterisk: {e}"));
+        assert!(st.success(), "scripts/lab restart-asterisk failed");
+    }
+
+    /// Kills the AMI sessions from the server side (the socket Asterisk holds).
+    pub fn kill_ami_sessions(&self) {
+        let filter = format!("sport = :{}", self.var("LAB_AMI_PORT"));
+        let _ = Command::new("ss").args(["-K", &filter]).output();
+    }
+
+    /// Connection settings for the lab's AMI user, with fast reconnects.
+    pub fn settings(&self, resync: Vec<Action>) -> Settings {
+        let secret = std::fs::read_to_string(self.var("LAB_AMI_SECRET_FILE"))
+            .unwrap_or_else(|e| panic!("secret: {e}"));
+        Settings {
+            addr: format!("{}:{}", self.var("LAB_AMI_HOST"), self.var("LAB_AMI_PORT")),
+            username: self.var("LAB_AMI_USER").to_string(),
+            secret: Secret::new(secret.trim()),
+            connect_timeout: Duration::from_secs(3),
+            ping_interval: Duration::from_secs(2),
+            ping_timeout: Duration::from_secs(2),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(500),
+            resync,
+        }
+    }
+}
