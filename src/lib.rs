@@ -7,6 +7,7 @@
 pub mod ami;
 pub mod capture;
 pub mod config;
+pub mod logging;
 pub mod pbx;
 pub mod secret;
 pub mod ui;

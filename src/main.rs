@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use switchboard::capture::{self, Capture};
 use switchboard::config::Config;
+use switchboard::logging;
 use switchboard::pbx::{self, snapshot::Snapshot};
 use switchboard::ui;
 
@@ -87,6 +88,19 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let console = matches!(
+        cli.command,
+        None | Some(Command::Replay {
+            headless: false,
+            ..
+        })
+    );
+    let _log_guard = if console {
+        logging::to_file()
+    } else {
+        logging::to_stderr();
+        None
+    };
     let config = load_config(&cli)?;
     if cli.print_keymap {
         print!(

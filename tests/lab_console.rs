@@ -17,7 +17,7 @@ use switchboard::pbx::{self, ExtensionState, State};
 use tokio::sync::mpsc;
 
 /// Lab tests share one Asterisk: run them one at a time.
-static LAB: Mutex<()> = Mutex::new(());
+static LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A member as compared: (name, paused, paused reason, calls taken).
 type MemberView = (String, bool, String, u32);
@@ -267,7 +267,7 @@ async fn converge(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_matches_asterisk_during_and_after_traffic() {
-    let _guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let (reference, ref_task) = reference(&lab);
     let f = Follower::start(&lab);
@@ -315,7 +315,7 @@ async fn state_matches_asterisk_during_and_after_traffic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_and_matches_again_after_kill_and_restart() {
-    let _guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let (reference, ref_task) = reference(&lab);
     let f = Follower::start(&lab);

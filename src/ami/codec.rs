@@ -170,7 +170,9 @@ impl Decoder {
     }
 
     /// Finds the blank line that ends the message starting at `self.pos`.
-    /// Reports a too-long line once per message, then skips the rest of it.
+    /// Reports a too-long line or too many lines once per message, then skips
+    /// the rest of it, forgetting its bytes as it goes so a peer that never
+    /// ends a message cannot grow the buffer.
     fn find_message_end(&mut self) -> Result<Option<MessageEnd>, CodecError> {
         let max = self.limits.max_line;
         let from = self.scan.max(self.pos);
@@ -181,24 +183,41 @@ impl Decoder {
         for nl in memchr_iter(b'\n', &self.buf[from..]) {
             let nl = from + nl;
             let len = trim_cr(&self.buf[line_start..nl]).len();
-            self.newlines.push((nl - self.pos) as u32);
             if len == 0 {
+                self.newlines.push((nl - self.pos) as u32);
                 return Ok(Some(MessageEnd {
                     body_end: line_start,
                     next: nl + 1,
                 }));
             }
-            if len > max && !self.discarding {
-                self.discarding = true;
-                self.scan = nl + 1;
-                return Err(CodecError::LineTooLong { len, max });
+            if self.discarding {
+                self.pos = nl + 1;
+                self.newlines.clear();
+            } else {
+                self.newlines.push((nl - self.pos) as u32);
+                let error = if len > max {
+                    Some(CodecError::LineTooLong { len, max })
+                } else if self.newlines.len() > self.limits.max_headers {
+                    Some(CodecError::TooManyHeaders {
+                        max: self.limits.max_headers,
+                    })
+                } else {
+                    None
+                };
+                if let Some(e) = error {
+                    self.discarding = true;
+                    self.pos = nl + 1;
+                    self.scan = nl + 1;
+                    self.newlines.clear();
+                    return Err(e);
+                }
             }
             line_start = nl + 1;
         }
         let partial = self.buf.len() - line_start;
         if partial > max + 1 {
-            // Forget the bytes of the unterminated long line so a peer cannot
-            // grow the buffer without bound; the message is dropped anyway.
+            // Forget the bytes of the unterminated long line; the message is
+            // dropped anyway.
             self.buf.truncate(line_start + 1);
             self.scan = self.buf.len();
             if !self.discarding {
@@ -223,11 +242,6 @@ impl Decoder {
 
     fn parse(&self, start: usize, end: usize) -> Result<Frame, CodecError> {
         let block = &self.buf[start..end];
-        if self.newlines.len() > self.limits.max_headers + 1 {
-            return Err(CodecError::TooManyHeaders {
-                max: self.limits.max_headers,
-            });
-        }
         // Valid UTF-8 (the norm): one copy, and the newline offsets found while
         // framing still hold. Otherwise: lossy text, newlines found again.
         let (text, rescanned);

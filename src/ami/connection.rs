@@ -25,6 +25,9 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout};
 
+/// Longest wait for `FullyBooted` after login before the snapshot runs anyway.
+pub const BOOT_WAIT: Duration = Duration::from_secs(3);
+
 /// How to reach and log in to one Asterisk.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -446,6 +449,8 @@ impl Actor {
         let mut buf = vec![0u8; 64 * 1024];
         let mut next_ping = Instant::now() + self.settings.ping_interval;
         let mut snapshot_due = true;
+        // A user without the `system` read class never gets FullyBooted.
+        let boot_deadline = Instant::now() + BOOT_WAIT;
         loop {
             if s.booted && snapshot_due {
                 snapshot_due = false;
@@ -486,6 +491,10 @@ impl Actor {
                     let ping = Action::new("Ping").map_err(|e| e.to_string())?;
                     s.writer.write_all(&ping.encode(&id)).await.map_err(|e| format!("write: {e}"))?;
                     s.ping = Some((id, Instant::now() + self.settings.ping_timeout));
+                }
+                _ = sleep_until(boot_deadline), if snapshot_due && !s.booted => {
+                    tracing::info!("no FullyBooted within {BOOT_WAIT:?} (manager user without read=system?); snapshot now");
+                    s.booted = true;
                 }
                 _ = sleep_until(ping_deadline.unwrap_or_else(Instant::now)), if ping_deadline.is_some() => {
                     return Err(format!("no answer to Ping within {:?}", self.settings.ping_timeout));

@@ -140,13 +140,16 @@ impl Call<'_> {
         self.channels.iter().any(|c| c.on_hold)
     }
 
-    /// Summary for the screen: On hold, Talking, Ringing, or the origin's
+    /// Summary for the screen: On hold, Talking, Queued (a leg waits in a
+    /// queue: `queued` says which uniqueids do), Ringing, or the origin's
     /// channel state.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self, queued: impl Fn(&str) -> bool) -> &'static str {
         if self.on_hold() {
             "On hold"
         } else if self.is_bridged() {
             "Talking"
+        } else if self.channels.iter().any(|c| queued(&c.uniqueid)) {
+            "Queued"
         } else if self.channels.iter().any(|c| c.state == 5 || c.state == 4) {
             "Ringing"
         } else {
@@ -208,7 +211,8 @@ mod tests {
             calls[0].peer().map(|c| c.name.as_str()),
             Some("PJSIP/301-0001")
         );
-        assert_eq!(calls[0].status(), "Talking");
-        assert_eq!(calls[1].status(), "Up");
+        assert_eq!(calls[0].status(|_| false), "Talking");
+        assert_eq!(calls[1].status(|_| false), "Up");
+        assert_eq!(calls[1].status(|u| u == "2.1"), "Queued");
     }
 }

@@ -206,12 +206,8 @@ pub struct Key {
 impl Key {
     /// Normalises a terminal key event.
     pub fn from_event(ev: &KeyEvent) -> Self {
-        let code = match ev.code {
-            KeyCode::BackTab => KeyCode::BackTab,
-            c => c,
-        };
         Key {
-            code,
+            code: ev.code,
             ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
             alt: ev.modifiers.contains(KeyModifiers::ALT),
         }

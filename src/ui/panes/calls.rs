@@ -6,6 +6,7 @@ use crate::ui::model::Model;
 use crate::ui::table::{Column, SortKey, TableCell, TableRow};
 use crate::ui::theme::Item;
 use ratatui::layout::Constraint;
+use std::collections::HashSet;
 
 /// Columns: From, To, Status, Time, Legs, Peer channel.
 pub const COLUMNS: [Column; 6] = [
@@ -55,6 +56,12 @@ fn caller<'a>(call: &'a Call<'a>) -> Option<&'a Channel> {
 
 /// One row per call.
 pub fn rows(model: &Model) -> Vec<TableRow> {
+    let queued: HashSet<&str> = model
+        .pbx
+        .queues
+        .values()
+        .flat_map(|q| q.callers.iter().map(|c| c.uniqueid.as_str()))
+        .collect();
     calls(model.pbx.channels.values())
         .iter()
         .map(|call| {
@@ -73,10 +80,10 @@ pub fn rows(model: &Model) -> Vec<TableRow> {
                 })
                 .unwrap_or_default();
             let secs = (model.now_ms - call.started_ms()) / 1000;
-            let status = call.status();
+            let status = call.status(|u| queued.contains(u));
             let item = match status {
                 "Talking" => Item::StateInCall,
-                "Ringing" => Item::StateRinging,
+                "Ringing" | "Queued" => Item::StateRinging,
                 "On hold" => Item::StateOnHold,
                 _ => Item::Text,
             };

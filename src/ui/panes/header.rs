@@ -134,7 +134,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme, utc_offset_
     let h = Headline::of(model);
     let pct = |v: Option<f64>| v.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "-".into());
     let line2 = format!(
-        " Calls {} │ Waiting {} (longest {}) │ Agents {} avail · {} busy · {} paused │ Answered {} · Abandoned {} ({}) │ SL {} │ Phones {}/{} online",
+        " Calls {} │ Waiting {}, longest {} │ Avail {} · Busy {} · Paused {} │ Answered {} · Abandoned {} ({}) │ SL {} │ Phones {}/{}",
         h.calls,
         h.waiting,
         duration(h.longest_wait_s),

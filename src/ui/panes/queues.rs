@@ -17,11 +17,11 @@ pub const COLUMNS: [Column; 10] = [
     },
     Column {
         title: "Wait",
-        width: Constraint::Length(5),
+        width: Constraint::Length(4),
     },
     Column {
         title: "Longest",
-        width: Constraint::Length(8),
+        width: Constraint::Length(7),
     },
     Column {
         title: "Avail",
@@ -37,11 +37,11 @@ pub const COLUMNS: [Column; 10] = [
     },
     Column {
         title: "SL%",
-        width: Constraint::Length(5),
+        width: Constraint::Length(4),
     },
     Column {
         title: "Done",
-        width: Constraint::Length(5),
+        width: Constraint::Length(4),
     },
     Column {
         title: "Aband",
@@ -49,7 +49,7 @@ pub const COLUMNS: [Column; 10] = [
     },
     Column {
         title: "Health",
-        width: Constraint::Length(8),
+        width: Constraint::Length(6),
     },
 ];
 
@@ -75,7 +75,7 @@ const CALLER_COLUMNS: [Column; 4] = [
 const MEMBER_COLUMNS: [Column; 6] = [
     Column {
         title: "Member",
-        width: Constraint::Min(12),
+        width: Constraint::Length(14),
     },
     Column {
         title: "State",
@@ -87,15 +87,15 @@ const MEMBER_COLUMNS: [Column; 6] = [
     },
     Column {
         title: "Last",
-        width: Constraint::Length(7),
+        width: Constraint::Length(6),
     },
     Column {
         title: "Reason",
-        width: Constraint::Length(10),
+        width: Constraint::Length(9),
     },
     Column {
         title: "Interface",
-        width: Constraint::Length(18),
+        width: Constraint::Min(6),
     },
 ];
 
