@@ -11,7 +11,6 @@
 use super::escape::{is_escaped, unescape_into};
 use super::message::{Field, Message};
 use memchr::memchr_iter;
-use std::ops::Range;
 use thiserror::Error;
 
 /// Size limits that protect the console from a broken or hostile peer.
@@ -77,9 +76,9 @@ pub struct Decoder {
     past_banner: bool,
     /// Skipping the rest of an oversized message.
     discarding: bool,
-    /// Offsets (from `pos`) of the newlines of the message being framed, so
-    /// parsing does not scan for them again.
-    newlines: Vec<u32>,
+    /// Header spans (offsets from `pos`) of the message being framed, found
+    /// in the same pass that looks for its end.
+    lines: Vec<LineSpan>,
     limits: Limits,
 }
 
@@ -169,22 +168,27 @@ impl Decoder {
         Banner::Found(text)
     }
 
-    /// Finds the blank line that ends the message starting at `self.pos`.
-    /// Reports a too-long line or too many lines once per message, then skips
-    /// the rest of it, forgetting its bytes as it goes so a peer that never
-    /// ends a message cannot grow the buffer.
+    /// Finds the blank line that ends the message starting at `self.pos`,
+    /// splitting each header line on the way. Reports a too-long line or too
+    /// many lines once per message, then skips the rest of it, forgetting its
+    /// bytes as it goes so a peer that never ends a message cannot grow the
+    /// buffer.
     fn find_message_end(&mut self) -> Result<Option<MessageEnd>, CodecError> {
         let max = self.limits.max_line;
         let from = self.scan.max(self.pos);
         if from == self.pos {
-            self.newlines.clear();
+            self.lines.clear();
         }
         let mut line_start = self.line_start_before(from);
         for nl in memchr_iter(b'\n', &self.buf[from..]) {
             let nl = from + nl;
-            let len = trim_cr(&self.buf[line_start..nl]).len();
+            let end = if nl > line_start && self.buf[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            let len = end - line_start;
             if len == 0 {
-                self.newlines.push((nl - self.pos) as u32);
                 return Ok(Some(MessageEnd {
                     body_end: line_start,
                     next: nl + 1,
@@ -192,12 +196,11 @@ impl Decoder {
             }
             if self.discarding {
                 self.pos = nl + 1;
-                self.newlines.clear();
+                self.lines.clear();
             } else {
-                self.newlines.push((nl - self.pos) as u32);
                 let error = if len > max {
                     Some(CodecError::LineTooLong { len, max })
-                } else if self.newlines.len() > self.limits.max_headers {
+                } else if self.lines.len() >= self.limits.max_headers {
                     Some(CodecError::TooManyHeaders {
                         max: self.limits.max_headers,
                     })
@@ -208,9 +211,12 @@ impl Decoder {
                     self.discarding = true;
                     self.pos = nl + 1;
                     self.scan = nl + 1;
-                    self.newlines.clear();
+                    self.lines.clear();
                     return Err(e);
                 }
+                let span = LineSpan::split(&self.buf[line_start..end]);
+                self.lines
+                    .push(span.shifted((line_start - self.pos) as u32));
             }
             line_start = nl + 1;
         }
@@ -242,61 +248,126 @@ impl Decoder {
 
     fn parse(&self, start: usize, end: usize) -> Result<Frame, CodecError> {
         let block = &self.buf[start..end];
-        // Valid UTF-8 (the norm): one copy, and the newline offsets found while
-        // framing still hold. Otherwise: lossy text, newlines found again.
-        let (text, rescanned);
-        let newlines: &[u32] = match std::str::from_utf8(block) {
-            Ok(s) => {
-                text = s.to_owned();
-                &self.newlines
-            }
+        // Valid UTF-8 (the norm): one copy, and the spans found while framing
+        // still hold. Otherwise: lossy text (offsets move), split again.
+        let msg = match std::str::from_utf8(block) {
+            Ok(text) => build_message(text.to_owned(), &self.lines),
             Err(_) => {
-                text = String::from_utf8_lossy(block).into_owned();
-                rescanned = memchr_iter(b'\n', text.as_bytes())
-                    .map(|n| n as u32)
-                    .collect::<Vec<_>>();
-                &rescanned
+                let text = String::from_utf8_lossy(block).into_owned();
+                let mut spans = Vec::new();
+                let mut line_start = 0;
+                for nl in memchr_iter(b'\n', text.as_bytes()) {
+                    let end = if nl > line_start && text.as_bytes()[nl - 1] == b'\r' {
+                        nl - 1
+                    } else {
+                        nl
+                    };
+                    if end > line_start {
+                        spans.push(
+                            LineSpan::split(&text.as_bytes()[line_start..end])
+                                .shifted(line_start as u32),
+                        );
+                    }
+                    line_start = nl + 1;
+                }
+                build_message(text, &spans)
             }
         };
-        Ok(Frame::Message(build_message(text, newlines, self.limits)?))
+        Ok(Frame::Message(msg))
     }
 }
 
-/// Splits `text` at `newlines` into headers and undoes Asterisk's escaping
-/// where it applies.
-fn build_message(
-    mut text: String,
-    newlines: &[u32],
-    limits: Limits,
-) -> Result<Message, CodecError> {
-    let mut fields: Vec<Field> = Vec::with_capacity(newlines.len());
+/// One header line: `start..key_end` is the key, `value_start..end` the value.
+#[derive(Clone, Copy, Debug, Default)]
+struct LineSpan {
+    start: u32,
+    key_end: u32,
+    value_start: u32,
+    end: u32,
+}
+
+impl LineSpan {
+    /// Splits `Key: Value` (one optional space after the colon is dropped); a
+    /// line without a colon is an empty key with the whole line as value.
+    fn split(line: &[u8]) -> Self {
+        match find_colon(line) {
+            Some(i) => Self::at_colon(line, i),
+            None => LineSpan {
+                start: 0,
+                key_end: 0,
+                value_start: 0,
+                end: line.len() as u32,
+            },
+        }
+    }
+
+    /// Splits at the colon known to be at `i`.
+    fn at_colon(line: &[u8], i: usize) -> Self {
+        let mut v = i + 1;
+        if line.get(v) == Some(&b' ') {
+            v += 1;
+        }
+        LineSpan {
+            start: 0,
+            key_end: i as u32,
+            value_start: v as u32,
+            end: line.len() as u32,
+        }
+    }
+
+    fn shifted(self, by: u32) -> Self {
+        LineSpan {
+            start: self.start + by,
+            key_end: self.key_end + by,
+            value_start: self.value_start + by,
+            end: self.end + by,
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `word` equal to `byte`; the lowest set bit
+/// is exact (higher ones may be false positives after a match).
+fn matches(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Position of the first `:`, eight bytes at a time (keys are short, so this
+/// beats both a byte loop and a SIMD call's setup).
+fn find_colon(line: &[u8]) -> Option<usize> {
+    let mut chunks = line.chunks_exact(8);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let found = matches(u64::from_le_bytes(word), b':');
+        if found != 0 {
+            return Some(base + found.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b':')
+        .map(|i| base + i)
+}
+
+/// Builds the message from its text and header spans, undoing Asterisk's
+/// escaping where it applies.
+fn build_message(mut text: String, spans: &[LineSpan]) -> Message {
+    let mut fields: Vec<Field> = Vec::with_capacity(spans.len());
     let mut unescaped: Vec<(usize, String)> = Vec::new();
     {
         let bytes = text.as_bytes();
         let any_backslash = memchr::memchr(b'\\', bytes).is_some();
         let mut event = 0..0;
-        let mut line_start = 0;
-        for &nl in newlines {
-            let nl = nl as usize;
-            if nl >= bytes.len() {
-                break;
-            }
-            let line_end = if nl > line_start && bytes[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
-            let line = line_start..line_end;
-            line_start = nl + 1;
-            if line.is_empty() {
-                continue;
-            }
-            if fields.len() >= limits.max_headers {
-                return Err(CodecError::TooManyHeaders {
-                    max: limits.max_headers,
-                });
-            }
-            let (key, value) = split_header(bytes, line);
+        for sp in spans {
+            let key = sp.start as usize..sp.key_end as usize;
+            let value = sp.value_start as usize..sp.end as usize;
             if fields.is_empty() && bytes[key.clone()].eq_ignore_ascii_case(b"Event") {
                 event = value.clone();
             }
@@ -316,24 +387,7 @@ fn build_message(
         text.push_str(&value);
         fields[i] = fields[i].with_value(start..text.len());
     }
-    Ok(Message::from_parts(text, fields))
-}
-
-/// `Key: Value` → (key range, value range); one optional space after the
-/// colon is dropped; a line without a colon is an empty key with the whole
-/// line as value.
-fn split_header(bytes: &[u8], line: Range<usize>) -> (Range<usize>, Range<usize>) {
-    match bytes[line.clone()].iter().position(|&b| b == b':') {
-        Some(i) => {
-            let colon = line.start + i;
-            let mut v = colon + 1;
-            if v < line.end && bytes[v] == b' ' {
-                v += 1;
-            }
-            (line.start..colon, v..line.end)
-        }
-        None => (line.start..line.start, line),
-    }
+    Message::from_parts(text, fields)
 }
 
 enum Banner {
@@ -472,6 +526,25 @@ mod tests {
             }
         }
         assert_eq!(names, ["Ok"]);
+    }
+
+    #[test]
+    fn colon_search_matches_a_byte_loop() {
+        for line in [
+            "",
+            ":",
+            "a:b",
+            "Channel: x",
+            "ConnectedLineName: a:b",
+            "0123456:",
+            "01234567:",
+            "no colon here at all",
+        ] {
+            let expected = line.bytes().position(|b| b == b':');
+            assert_eq!(find_colon(line.as_bytes()), expected, "{line:?}");
+        }
+        let high = [0xff, 0xfe, b':', 0x80, 0x3a, 0x3b, 0x39, 0x00, b'x'];
+        assert_eq!(find_colon(&high), Some(2));
     }
 
     #[test]

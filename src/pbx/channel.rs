@@ -88,7 +88,7 @@ pub struct Call<'a> {
     pub channels: Vec<&'a Channel>,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
     /// Start of the call: creation of its oldest channel (ms since epoch, UTC).
     pub fn started_ms(&self) -> i64 {
         self.channels.first().map(|c| c.created_ms).unwrap_or(0)
@@ -96,7 +96,7 @@ impl Call<'_> {
 
     /// The originating channel: the one whose `Uniqueid` is the `Linkedid`,
     /// else the oldest.
-    pub fn origin(&self) -> Option<&Channel> {
+    pub fn origin(&self) -> Option<&'a Channel> {
         self.channels
             .iter()
             .find(|c| c.uniqueid == self.linkedid)
@@ -106,7 +106,7 @@ impl Call<'_> {
 
     /// The party the caller reaches: the newest non-Local channel other than
     /// the origin, else the newest other channel.
-    pub fn peer(&self) -> Option<&Channel> {
+    pub fn peer(&self) -> Option<&'a Channel> {
         let origin = self.origin().map(|c| c.uniqueid.as_str());
         let others = || {
             self.channels

@@ -13,15 +13,19 @@ use super::device::DeviceState;
 use super::extension::Extension;
 use super::queue::{Queue, QueueCaller, QueueMember};
 use crate::ami::{AmiMsg, ConnectionState, Message};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 
 /// The reduced PBX state. See the module docs for the resync rules.
+///
+/// Maps keyed by Asterisk ids use the Fx hash: the keys come from the PBX
+/// (not from untrusted users) and hashing is on the reducer's hot path.
 #[derive(Clone, Debug, Default)]
 pub struct State {
     /// Live channels by `Uniqueid`.
-    pub channels: HashMap<String, Channel>,
+    pub channels: FxHashMap<String, Channel>,
     /// Live bridges by `BridgeUniqueid`.
-    pub bridges: HashMap<String, Bridge>,
+    pub bridges: FxHashMap<String, Bridge>,
     /// Queues by name.
     pub queues: BTreeMap<String, Queue>,
     /// Extensions by device (`PJSIP/301`).
@@ -30,7 +34,7 @@ pub struct State {
     pub events_applied: u64,
     generation: u64,
     resyncing: bool,
-    tombstones: HashSet<String>,
+    tombstones: FxHashSet<String>,
 }
 
 /// Which kind of event carries a channel-state block.

@@ -14,16 +14,52 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 use std::cmp::Ordering;
 
-/// How a cell sorts.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SortKey {
+/// How a row sorts in the active column. Borrowed where it can be: building
+/// keys for thousands of rows per frame must not allocate per row.
+#[derive(Clone, Debug)]
+pub enum SortKey<'a> {
     /// Numeric (seconds, counts).
     Num(i64),
-    /// Text, compared case-insensitively by the caller's choice of key.
-    Text(String),
+    /// Case-insensitive text.
+    Fold(&'a str),
+    /// Numbers before names, numbers by value (`2` < `10` < `sales`).
+    Natural(&'a str),
+    /// Text owned by the key (computed labels).
+    Owned(String),
 }
 
-/// One cell: its text, its style item, and its sort key.
+fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    match (digits(a), digits(b)) {
+        (true, true) => {
+            let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+            x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+        }
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => fold_cmp(a, b),
+    }
+}
+
+fn fold_cmp(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+impl SortKey<'_> {
+    fn compare(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (SortKey::Num(a), SortKey::Num(b)) => a.cmp(b),
+            (SortKey::Natural(a), SortKey::Natural(b)) => natural_cmp(a, b),
+            (SortKey::Fold(a), SortKey::Fold(b)) => fold_cmp(a, b),
+            (SortKey::Owned(a), SortKey::Owned(b)) => fold_cmp(a, b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+/// One cell: its text and its style item.
 #[derive(Clone, Debug)]
 pub struct TableCell {
     /// Text as shown (sanitized when drawn).
@@ -42,16 +78,22 @@ impl TableCell {
     }
 }
 
-/// One row: a stable key (selection follows it), its cells, sort keys per
-/// column and the text the filter searches.
-#[derive(Clone, Debug)]
-pub struct TableRow {
-    /// Stable identity (device, queue name, linkedid).
-    pub key: String,
-    /// Cells, one per column.
-    pub cells: Vec<TableCell>,
-    /// Sort key per column.
-    pub sort: Vec<SortKey>,
+/// One row: a stable key (the selection follows it), its sort key in the
+/// active column, and its cells, built only when the row is drawn or
+/// filtered.
+pub struct TableRow<'a> {
+    /// Stable identity (device, queue name, linkedid), borrowed from the state.
+    pub key: &'a str,
+    /// Sort key in the active column.
+    pub sort: SortKey<'a>,
+    /// Builds the cells, one per column.
+    pub cells: Box<dyn Fn() -> Vec<TableCell> + 'a>,
+}
+
+impl std::fmt::Debug for TableRow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableRow").field("key", &self.key).finish()
+    }
 }
 
 /// A column: title and width.
@@ -78,9 +120,10 @@ pub struct TableState {
     pub filter: String,
 }
 
-/// Keeps rows matching `filter` (fuzzy, smart case) and sorts them by the
-/// state's column and direction; ties keep the key order.
-pub fn prepare(mut rows: Vec<TableRow>, state: &TableState) -> Vec<TableRow> {
+/// Keeps rows matching `filter` (fuzzy, smart case, over all cells) and
+/// sorts them by their sort key and the state's direction; ties keep the key
+/// order.
+pub fn prepare<'a>(mut rows: Vec<TableRow<'a>>, state: &TableState) -> Vec<TableRow<'a>> {
     if !state.filter.trim().is_empty() {
         let pattern = Pattern::parse(&state.filter, CaseMatching::Smart, Normalization::Smart);
         let mut matcher = Matcher::new(Config::DEFAULT);
@@ -88,7 +131,7 @@ pub fn prepare(mut rows: Vec<TableRow>, state: &TableState) -> Vec<TableRow> {
         let mut hay = String::new();
         rows.retain(|r| {
             hay.clear();
-            for c in &r.cells {
+            for c in (r.cells)() {
                 hay.push_str(&c.text);
                 hay.push(' ');
             }
@@ -97,30 +140,26 @@ pub fn prepare(mut rows: Vec<TableRow>, state: &TableState) -> Vec<TableRow> {
                 .is_some()
         });
     }
-    let col = state.sort;
     rows.sort_by(|a, b| {
-        let ord = match (a.sort.get(col), b.sort.get(col)) {
-            (Some(x), Some(y)) => x.cmp(y),
-            _ => Ordering::Equal,
-        };
+        let ord = a.sort.compare(&b.sort);
         let ord = if state.reverse { ord.reverse() } else { ord };
-        ord.then_with(|| a.key.cmp(&b.key))
+        ord.then_with(|| a.key.cmp(b.key))
     });
     rows
 }
 
 /// Index of the selected row in `rows`, defaulting to the first.
-pub fn selected_index(rows: &[TableRow], state: &TableState) -> usize {
+pub fn selected_index(rows: &[TableRow<'_>], state: &TableState) -> usize {
     state
         .selected
         .as_ref()
-        .and_then(|k| rows.iter().position(|r| &r.key == k))
+        .and_then(|k| rows.iter().position(|r| r.key == k))
         .unwrap_or(0)
 }
 
 /// Moves the selection by `delta` rows (clamped) and keeps it visible in a
 /// window of `height` rows.
-pub fn move_selection(rows: &[TableRow], state: &mut TableState, delta: isize, height: usize) {
+pub fn move_selection(rows: &[TableRow<'_>], state: &mut TableState, delta: isize, height: usize) {
     if rows.is_empty() {
         state.selected = None;
         state.offset = 0;
@@ -128,7 +167,7 @@ pub fn move_selection(rows: &[TableRow], state: &mut TableState, delta: isize, h
     }
     let current = selected_index(rows, state) as isize;
     let next = (current + delta).clamp(0, rows.len() as isize - 1) as usize;
-    state.selected = Some(rows[next].key.clone());
+    state.selected = Some(rows[next].key.to_string());
     scroll_into_view(state, next, height, rows.len());
 }
 
@@ -164,7 +203,7 @@ pub fn render(
     f: &mut Frame,
     area: Rect,
     columns: &[Column],
-    rows: &[TableRow],
+    rows: &[TableRow<'_>],
     state: &TableState,
     decor: Decor<'_>,
 ) {
@@ -204,7 +243,7 @@ pub fn render(
         .skip(offset)
         .take(height)
         .map(|(i, r)| {
-            let row = Row::new(r.cells.iter().map(|c| {
+            let row = Row::new((r.cells)().into_iter().map(|c| {
                 Cell::from(Span::styled(
                     clean(&c.text).into_owned(),
                     theme.style(c.item),
@@ -228,37 +267,51 @@ pub fn render(
 mod tests {
     use super::*;
 
-    fn row(key: &str, text: &str, n: i64) -> TableRow {
+    fn row<'a>(key: &'a str, text: &'a str, n: i64) -> TableRow<'a> {
         TableRow {
-            key: key.into(),
-            cells: vec![TableCell::new(text, Item::Text)],
-            sort: vec![SortKey::Num(n)],
+            key,
+            sort: SortKey::Num(n),
+            cells: Box::new(move || vec![TableCell::new(text, Item::Text)]),
         }
+    }
+
+    fn rows() -> Vec<TableRow<'static>> {
+        vec![
+            row("a", "José Núñez", 3),
+            row("b", "Zoë", 1),
+            row("c", "Jose Perez", 2),
+        ]
     }
 
     #[test]
     fn filter_sort_and_select() {
-        let rows = vec![
-            row("a", "José Núñez", 3),
-            row("b", "Zoë", 1),
-            row("c", "Jose Perez", 2),
-        ];
         let mut st = TableState::default();
-        let sorted = prepare(rows.clone(), &st);
+        let sorted = prepare(rows(), &st);
         assert_eq!(
-            sorted.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            sorted.iter().map(|r| r.key).collect::<Vec<_>>(),
             ["b", "c", "a"]
         );
         st.filter = "jose".into();
-        let filtered = prepare(rows.clone(), &st);
-        assert_eq!(filtered.len(), 2, "smart normalisation matches José too");
+        assert_eq!(
+            prepare(rows(), &st).len(),
+            2,
+            "smart normalisation matches José too"
+        );
         st.filter.clear();
         st.reverse = true;
-        let rev = prepare(rows, &st);
+        let rev = prepare(rows(), &st);
         move_selection(&rev, &mut st, 1, 10);
         assert_eq!(st.selected.as_deref(), Some("c"));
         move_selection(&rev, &mut st, 10, 10);
         assert_eq!(st.selected.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn natural_and_folded_order() {
+        let mut keys = vec!["sales", "10", "2", "Support", "002"];
+        keys.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(keys, ["2", "002", "10", "sales", "Support"]);
+        assert_eq!(fold_cmp("Émile", "émile"), Ordering::Equal);
     }
 
     #[test]

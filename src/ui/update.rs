@@ -146,9 +146,10 @@ fn focused_height(model: &Model) -> usize {
 
 fn move_by(model: &mut Model, delta: isize) {
     let pane = model.focus;
-    let rows = view::rows(model, pane);
     let height = focused_height(model);
-    table::move_selection(&rows, model.table_mut(pane), delta, height);
+    let mut st = model.table(pane).clone();
+    table::move_selection(&view::rows(model, pane), &mut st, delta, height);
+    *model.table_mut(pane) = st;
 }
 
 fn normal_action(model: &mut Model, action: Action) -> Outcome {
@@ -211,11 +212,12 @@ fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
             let Some(line) = ev.row.checked_sub(rect.y + 2) else {
                 return go(true);
             };
-            let rows = view::rows(model, pane);
-            let st = model.table_mut(pane);
-            let index = st.offset + usize::from(line);
-            if let Some(r) = rows.get(index) {
-                st.selected = Some(r.key.clone());
+            let index = model.table(pane).offset + usize::from(line);
+            let key = view::rows(model, pane)
+                .get(index)
+                .map(|r| r.key.to_string());
+            if key.is_some() {
+                model.table_mut(pane).selected = key;
             }
         }
         _ => return go(false),

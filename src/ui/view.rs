@@ -29,11 +29,12 @@ pub fn columns(pane: PaneId) -> &'static [Column] {
 }
 
 /// The rows of `pane`, filtered and sorted as its table state says.
-pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow> {
+pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow<'_>> {
+    let sort = model.table(pane).sort;
     let raw = match pane {
-        PaneId::Queues => queues::rows(model),
-        PaneId::Extensions => extensions::rows(model),
-        PaneId::Calls => calls::rows(model),
+        PaneId::Queues => queues::rows(model, sort),
+        PaneId::Extensions => extensions::rows(model, sort),
+        PaneId::Calls => calls::rows(model, sort),
     };
     table::prepare(raw, model.table(pane))
 }

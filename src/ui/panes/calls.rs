@@ -7,6 +7,7 @@ use crate::ui::table::{Column, SortKey, TableCell, TableRow};
 use crate::ui::theme::Item;
 use ratatui::layout::Constraint;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// Columns: From, To, Status, Time, Legs, Peer channel.
 pub const COLUMNS: [Column; 6] = [
@@ -46,7 +47,7 @@ fn party(name: &str, num: &str) -> String {
 }
 
 /// The calling party: the oldest channel that has a caller number.
-fn caller<'a>(call: &'a Call<'a>) -> Option<&'a Channel> {
+fn caller<'a>(call: &Call<'a>) -> Option<&'a Channel> {
     call.channels
         .iter()
         .find(|c| !c.caller_num.is_empty())
@@ -54,62 +55,74 @@ fn caller<'a>(call: &'a Call<'a>) -> Option<&'a Channel> {
         .copied()
 }
 
-/// One row per call.
-pub fn rows(model: &Model) -> Vec<TableRow> {
-    let queued: HashSet<&str> = model
-        .pbx
-        .queues
-        .values()
-        .flat_map(|q| q.callers.iter().map(|c| c.uniqueid.as_str()))
-        .collect();
+/// One row per call, sorting by column `sort`.
+pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
+    let queued: Rc<HashSet<&str>> = Rc::new(
+        model
+            .pbx
+            .queues
+            .values()
+            .flat_map(|q| q.callers.iter().map(|c| c.uniqueid.as_str()))
+            .collect(),
+    );
+    let now = model.now_ms;
+    let in_call = model.time_in_state.in_call;
     calls(model.pbx.channels.values())
-        .iter()
+        .into_iter()
         .map(|call| {
-            let from = caller(call);
-            let from_text = from
-                .map(|c| party(&c.caller_name, &c.caller_num))
-                .unwrap_or_default();
-            let to_text = from
-                .map(|c| {
-                    let connected = party(&c.connected_name, &c.connected_num);
-                    if connected.is_empty() {
-                        c.exten.clone()
-                    } else {
-                        connected
-                    }
-                })
-                .unwrap_or_default();
-            let secs = (model.now_ms - call.started_ms()) / 1000;
+            let queued = Rc::clone(&queued);
             let status = call.status(|u| queued.contains(u));
-            let item = match status {
-                "Talking" => Item::StateInCall,
-                "Ringing" | "Queued" => Item::StateRinging,
-                "On hold" => Item::StateOnHold,
-                _ => Item::Text,
+            let secs = (now - call.started_ms()) / 1000;
+            let from = caller(&call);
+            let key = match sort {
+                1 => SortKey::Owned(to_text(from)),
+                2 => SortKey::Owned(status.to_string()),
+                3 => SortKey::Num(secs),
+                4 => SortKey::Num(call.channels.len() as i64),
+                5 => SortKey::Fold(call.peer().map(|c| c.name.as_str()).unwrap_or("")),
+                _ => SortKey::Num(call.started_ms()),
             };
-            let peer = call.peer().map(|c| c.name.clone()).unwrap_or_default();
             TableRow {
-                key: call.linkedid.to_string(),
-                sort: vec![
-                    SortKey::Num(call.started_ms()),
-                    SortKey::Text(to_text.to_lowercase()),
-                    SortKey::Text(status.to_string()),
-                    SortKey::Num(secs),
-                    SortKey::Num(call.channels.len() as i64),
-                    SortKey::Text(peer.clone()),
-                ],
-                cells: vec![
-                    TableCell::new(from_text, Item::Text),
-                    TableCell::new(to_text, Item::Text),
-                    TableCell::new(status, item),
-                    TableCell::new(
-                        duration(secs),
-                        ramp_item(secs, Some(model.time_in_state.in_call)),
-                    ),
-                    TableCell::new(call.channels.len().to_string(), Item::Muted),
-                    TableCell::new(peer, Item::Muted),
-                ],
+                key: call.linkedid,
+                sort: key,
+                cells: Box::new(move || {
+                    let from = caller(&call);
+                    let item = match status {
+                        "Talking" => Item::StateInCall,
+                        "Ringing" | "Queued" => Item::StateRinging,
+                        "On hold" => Item::StateOnHold,
+                        _ => Item::Text,
+                    };
+                    vec![
+                        TableCell::new(
+                            from.map(|c| party(&c.caller_name, &c.caller_num))
+                                .unwrap_or_default(),
+                            Item::Text,
+                        ),
+                        TableCell::new(to_text(from), Item::Text),
+                        TableCell::new(status, item),
+                        TableCell::new(duration(secs), ramp_item(secs, Some(in_call))),
+                        TableCell::new(call.channels.len().to_string(), Item::Muted),
+                        TableCell::new(
+                            call.peer().map(|c| c.name.clone()).unwrap_or_default(),
+                            Item::Muted,
+                        ),
+                    ]
+                }),
             }
         })
         .collect()
+}
+
+/// Who the caller reaches: its connected line, else the dialled extension.
+fn to_text(from: Option<&Channel>) -> String {
+    from.map(|c| {
+        let connected = party(&c.connected_name, &c.connected_num);
+        if connected.is_empty() {
+            c.exten.clone()
+        } else {
+            connected
+        }
+    })
+    .unwrap_or_default()
 }

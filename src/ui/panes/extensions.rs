@@ -1,7 +1,7 @@
 //! Extensions pane: every phone with its derived state and time in state.
 
-use crate::pbx::ExtensionState;
-use crate::ui::format::{duration, natural, ramp_item};
+use crate::pbx::{Extension, ExtensionState};
+use crate::ui::format::{duration, ramp_item};
 use crate::ui::model::Model;
 use crate::ui::table::{Column, SortKey, TableCell, TableRow};
 use crate::ui::theme::Item;
@@ -45,42 +45,49 @@ pub fn state_item(s: &ExtensionState) -> Item {
     }
 }
 
-/// One row per extension (unsorted, unfiltered).
-pub fn rows(model: &Model) -> Vec<TableRow> {
+fn state_text(e: &Extension) -> String {
+    match &e.state {
+        ExtensionState::Paused(r) if !r.is_empty() => format!("Paused ({r})"),
+        s => s.label().to_string(),
+    }
+}
+
+/// One row per extension (unsorted, unfiltered), sorting by column `sort`.
+pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     let ramps = &model.time_in_state;
+    let now = model.now_ms;
     model
         .pbx
         .extensions
         .values()
         .map(|e| {
-            let secs = e.seconds_in_state(model.now_ms);
-            let state_text = match &e.state {
-                ExtensionState::Paused(r) if !r.is_empty() => format!("Paused ({r})"),
-                s => s.label().to_string(),
-            };
-            let ramp = match e.state {
-                ExtensionState::Ringing => Some(ramps.ringing),
-                ExtensionState::InCall => Some(ramps.in_call),
-                ExtensionState::OnHold => Some(ramps.on_hold),
-                ExtensionState::Paused(_) => Some(ramps.paused),
-                _ => None,
+            let secs = e.seconds_in_state(now);
+            let key = match sort {
+                1 => SortKey::Fold(&e.name),
+                2 => SortKey::Owned(state_text(e)),
+                3 => SortKey::Num(secs),
+                4 => SortKey::Natural(&e.device),
+                _ => SortKey::Natural(&e.exten),
             };
             TableRow {
-                key: e.device.clone(),
-                sort: vec![
-                    SortKey::Text(natural(&e.exten)),
-                    SortKey::Text(e.name.to_lowercase()),
-                    SortKey::Text(state_text.clone()),
-                    SortKey::Num(secs),
-                    SortKey::Text(e.device.clone()),
-                ],
-                cells: vec![
-                    TableCell::new(e.exten.clone(), Item::Text),
-                    TableCell::new(e.name.clone(), Item::Text),
-                    TableCell::new(state_text, state_item(&e.state)),
-                    TableCell::new(duration(secs), ramp_item(secs, ramp)),
-                    TableCell::new(e.device.clone(), Item::Muted),
-                ],
+                key: &e.device,
+                sort: key,
+                cells: Box::new(move || {
+                    let ramp = match e.state {
+                        ExtensionState::Ringing => Some(ramps.ringing),
+                        ExtensionState::InCall => Some(ramps.in_call),
+                        ExtensionState::OnHold => Some(ramps.on_hold),
+                        ExtensionState::Paused(_) => Some(ramps.paused),
+                        _ => None,
+                    };
+                    vec![
+                        TableCell::new(e.exten.clone(), Item::Text),
+                        TableCell::new(e.name.clone(), Item::Text),
+                        TableCell::new(state_text(e), state_item(&e.state)),
+                        TableCell::new(duration(secs), ramp_item(secs, ramp)),
+                        TableCell::new(e.device.clone(), Item::Muted),
+                    ]
+                }),
             }
         })
         .collect()

@@ -2,7 +2,7 @@
 //! selected queue's waiting callers and members.
 
 use crate::pbx::{DeviceState, Health, Queue, QueueMember};
-use crate::ui::format::{duration, natural, ramp_item};
+use crate::ui::format::{duration, ramp_item};
 use crate::ui::model::{Model, PaneId};
 use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow, TableState};
 use crate::ui::theme::{Item, Theme};
@@ -108,59 +108,63 @@ pub fn health_item(h: Health) -> Item {
     }
 }
 
-/// One row per queue.
-pub fn rows(model: &Model) -> Vec<TableRow> {
+/// One row per queue, sorting by column `sort`.
+pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     model
         .pbx
         .queues
         .values()
         .map(|q| {
             let f = q.figures(model.now_ms, &model.health);
-            let sl = f
-                .service_level
-                .map(|v| format!("{v:.0}"))
-                .unwrap_or_else(|| "-".into());
-            let health = match f.health {
-                Health::Ok => "OK",
-                Health::Warn => "WARN",
-                Health::Critical => "CRIT",
+            let key = match sort {
+                1 => SortKey::Num(f.waiting as i64),
+                2 => SortKey::Num(f.longest_wait_s),
+                3 => SortKey::Num(f.available as i64),
+                4 => SortKey::Num(f.busy as i64),
+                5 => SortKey::Num(f.paused as i64),
+                6 => SortKey::Num(f.service_level.map(|v| (v * 10.0) as i64).unwrap_or(-1)),
+                7 => SortKey::Num(i64::from(q.completed)),
+                8 => SortKey::Num(i64::from(q.abandoned)),
+                9 => SortKey::Num(f.health as i64),
+                _ => SortKey::Natural(&q.name),
             };
+            let waiting_ramp = model.time_in_state.waiting;
             TableRow {
-                key: q.name.clone(),
-                sort: vec![
-                    SortKey::Text(natural(&q.name)),
-                    SortKey::Num(f.waiting as i64),
-                    SortKey::Num(f.longest_wait_s),
-                    SortKey::Num(f.available as i64),
-                    SortKey::Num(f.busy as i64),
-                    SortKey::Num(f.paused as i64),
-                    SortKey::Num(f.service_level.map(|v| (v * 10.0) as i64).unwrap_or(-1)),
-                    SortKey::Num(i64::from(q.completed)),
-                    SortKey::Num(i64::from(q.abandoned)),
-                    SortKey::Num(f.health as i64),
-                ],
-                cells: vec![
-                    TableCell::new(q.name.clone(), Item::Text),
-                    TableCell::new(
-                        f.waiting.to_string(),
-                        if f.waiting > 0 {
-                            Item::StateRinging
-                        } else {
-                            Item::Text
-                        },
-                    ),
-                    TableCell::new(
-                        duration(f.longest_wait_s),
-                        ramp_item(f.longest_wait_s, Some(model.time_in_state.waiting)),
-                    ),
-                    TableCell::new(f.available.to_string(), Item::StateIdle),
-                    TableCell::new(f.busy.to_string(), Item::StateInCall),
-                    TableCell::new(f.paused.to_string(), Item::StatePaused),
-                    TableCell::new(sl, Item::Text),
-                    TableCell::new(q.completed.to_string(), Item::Text),
-                    TableCell::new(q.abandoned.to_string(), Item::Text),
-                    TableCell::new(health, health_item(f.health)),
-                ],
+                key: &q.name,
+                sort: key,
+                cells: Box::new(move || {
+                    let sl = f
+                        .service_level
+                        .map(|v| format!("{v:.0}"))
+                        .unwrap_or_else(|| "-".into());
+                    let health = match f.health {
+                        Health::Ok => "OK",
+                        Health::Warn => "WARN",
+                        Health::Critical => "CRIT",
+                    };
+                    vec![
+                        TableCell::new(q.name.clone(), Item::Text),
+                        TableCell::new(
+                            f.waiting.to_string(),
+                            if f.waiting > 0 {
+                                Item::StateRinging
+                            } else {
+                                Item::Text
+                            },
+                        ),
+                        TableCell::new(
+                            duration(f.longest_wait_s),
+                            ramp_item(f.longest_wait_s, Some(waiting_ramp)),
+                        ),
+                        TableCell::new(f.available.to_string(), Item::StateIdle),
+                        TableCell::new(f.busy.to_string(), Item::StateInCall),
+                        TableCell::new(f.paused.to_string(), Item::StatePaused),
+                        TableCell::new(sl, Item::Text),
+                        TableCell::new(q.completed.to_string(), Item::Text),
+                        TableCell::new(q.abandoned.to_string(), Item::Text),
+                        TableCell::new(health, health_item(f.health)),
+                    ]
+                }),
             }
         })
         .collect()
@@ -186,10 +190,10 @@ pub fn member_state(m: &QueueMember, now_ms: i64) -> (&'static str, Item) {
 }
 
 /// The queue selected in the Queues pane, if any.
-pub fn selected_queue<'a>(model: &'a Model, rows: &[TableRow]) -> Option<&'a Queue> {
+pub fn selected_queue<'a>(model: &'a Model, rows: &[TableRow<'_>]) -> Option<&'a Queue> {
     let st = model.table(PaneId::Queues);
     rows.get(table::selected_index(rows, st))
-        .and_then(|r| model.pbx.queues.get(&r.key))
+        .and_then(|r| model.pbx.queues.get(r.key))
 }
 
 /// Draws the selected queue's callers (top) and members (bottom) in `area`.
@@ -207,24 +211,23 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
     let callers_height = (q.callers.len() as u16 + 3).clamp(4, area.height / 2);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(callers_height), Constraint::Min(3)]).areas(area);
-    let callers: Vec<TableRow> = q
+    let now = model.now_ms;
+    let waiting_ramp = model.time_in_state.waiting;
+    let callers: Vec<TableRow<'_>> = q
         .callers
         .iter()
-        .map(|c| {
-            let wait = c.wait_s(model.now_ms);
-            TableRow {
-                key: c.uniqueid.clone(),
-                sort: vec![SortKey::Num(i64::from(c.position))],
-                cells: vec![
+        .map(|c| TableRow {
+            key: &c.uniqueid,
+            sort: SortKey::Num(i64::from(c.position)),
+            cells: Box::new(move || {
+                let wait = c.wait_s(now);
+                vec![
                     TableCell::new(c.position.to_string(), Item::Text),
                     TableCell::new(c.caller_name.clone(), Item::Text),
                     TableCell::new(c.caller_num.clone(), Item::Muted),
-                    TableCell::new(
-                        duration(wait),
-                        ramp_item(wait, Some(model.time_in_state.waiting)),
-                    ),
-                ],
-            }
+                    TableCell::new(duration(wait), ramp_item(wait, Some(waiting_ramp))),
+                ]
+            }),
         })
         .collect();
     let st = TableState::default();
@@ -241,35 +244,17 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
             theme,
         },
     );
-    let members: Vec<TableRow> = q
+    let members: Vec<TableRow<'_>> = q
         .members
         .values()
-        .map(|m| {
-            let (state, item) = member_state(m, model.now_ms);
-            let last = if m.last_call > 0 {
-                duration(model.now_ms / 1000 - m.last_call)
+        .map(|m| TableRow {
+            key: &m.interface,
+            sort: SortKey::Fold(if m.name.is_empty() {
+                &m.interface
             } else {
-                "-".into()
-            };
-            TableRow {
-                key: m.interface.clone(),
-                sort: vec![SortKey::Text(m.name.to_lowercase())],
-                cells: vec![
-                    TableCell::new(
-                        if m.name.is_empty() {
-                            m.interface.clone()
-                        } else {
-                            m.name.clone()
-                        },
-                        Item::Text,
-                    ),
-                    TableCell::new(state, item),
-                    TableCell::new(m.calls_taken.to_string(), Item::Text),
-                    TableCell::new(last, Item::Muted),
-                    TableCell::new(m.paused_reason.clone(), Item::StatePaused),
-                    TableCell::new(m.interface.clone(), Item::Muted),
-                ],
-            }
+                &m.name
+            }),
+            cells: Box::new(move || member_cells(m, now)),
         })
         .collect();
     let members = table::prepare(members, &st);
@@ -286,4 +271,26 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
             theme,
         },
     );
+}
+
+fn member_cells(m: &QueueMember, now_ms: i64) -> Vec<TableCell> {
+    let (state, item) = member_state(m, now_ms);
+    let last = if m.last_call > 0 {
+        duration(now_ms / 1000 - m.last_call)
+    } else {
+        "-".into()
+    };
+    let name = if m.name.is_empty() {
+        &m.interface
+    } else {
+        &m.name
+    };
+    vec![
+        TableCell::new(name.clone(), Item::Text),
+        TableCell::new(state, item),
+        TableCell::new(m.calls_taken.to_string(), Item::Text),
+        TableCell::new(last, Item::Muted),
+        TableCell::new(m.paused_reason.clone(), Item::StatePaused),
+        TableCell::new(m.interface.clone(), Item::Muted),
+    ]
 }
