@@ -106,6 +106,19 @@ impl Message {
         &self.text[span.start as usize..span.end as usize]
     }
 
+    /// Key bytes of a field: comparing bytes skips the char-boundary checks
+    /// of `str` slicing, which dominated lookups.
+    fn key_bytes(&self, f: &Field) -> &[u8] {
+        &self.text.as_bytes()[f.key.start as usize..f.key.end as usize]
+    }
+
+    fn find(&self, key: &str) -> Option<&Field> {
+        let key = key.as_bytes();
+        self.fields.iter().find(|f| {
+            (f.key.end - f.key.start) as usize == key.len() && self.key_bytes(f).eq_ignore_ascii_case(key)
+        })
+    }
+
     /// Number of headers.
     pub fn len(&self) -> usize {
         self.fields.len()
@@ -126,10 +139,7 @@ impl Message {
     /// First value of `key`, compared ASCII case-insensitively (Asterisk is not
     /// consistent: `EventList` vs `Eventlist`).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|f| self.slice(f.key).eq_ignore_ascii_case(key))
-            .map(|f| self.slice(f.value))
+        self.find(key).map(|f| self.slice(f.value))
     }
 
     /// Value of `key`, or `""` when absent.
@@ -141,7 +151,7 @@ impl Message {
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.fields
             .iter()
-            .filter(move |f| self.slice(f.key).eq_ignore_ascii_case(key))
+            .filter(move |f| self.key_bytes(f).eq_ignore_ascii_case(key.as_bytes()))
             .map(|f| self.slice(f.value))
     }
 
@@ -149,10 +159,10 @@ impl Message {
     pub fn kind(&self) -> MessageKind<'_> {
         match self.fields.first() {
             Some(f) => {
-                let key = self.slice(f.key);
-                if key.eq_ignore_ascii_case("Event") {
+                let key = self.key_bytes(f);
+                if key.eq_ignore_ascii_case(b"Event") {
                     MessageKind::Event(self.slice(f.value))
-                } else if key.eq_ignore_ascii_case("Response") {
+                } else if key.eq_ignore_ascii_case(b"Response") {
                     MessageKind::Response(self.slice(f.value))
                 } else {
                     MessageKind::Other

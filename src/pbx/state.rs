@@ -73,22 +73,28 @@ impl<'a> ChannelBlock<'a> {
     fn read(m: &'a Message) -> Self {
         let mut b = ChannelBlock::default();
         for (k, v) in m.headers() {
-            match k {
-                "Channel" => b.channel = Some(v),
-                "Uniqueid" => b.uniqueid = Some(v),
-                "Linkedid" => b.linkedid = Some(v),
-                "ChannelState" => b.state = Some(v),
-                "CallerIDNum" => b.caller_num = Some(v),
-                "CallerIDName" => b.caller_name = Some(v),
-                "ConnectedLineNum" => b.connected_num = Some(v),
-                "ConnectedLineName" => b.connected_name = Some(v),
-                "Context" => b.context = Some(v),
-                "Exten" => b.exten = Some(v),
-                "Application" => b.application = Some(v),
-                "BridgeId" => b.bridge = Some(v),
-                "Duration" => b.duration = Some(v),
-                _ => {}
-            }
+            // Dispatch on length first: one comparison per header instead of
+            // one per arm (this runs for every channel event).
+            let slot = match k.len() {
+                5 if k == "Exten" => &mut b.exten,
+                7 if k == "Channel" => &mut b.channel,
+                7 if k == "Context" => &mut b.context,
+                8 => match k.as_bytes()[0] {
+                    b'U' if k == "Uniqueid" => &mut b.uniqueid,
+                    b'L' if k == "Linkedid" => &mut b.linkedid,
+                    b'B' if k == "BridgeId" => &mut b.bridge,
+                    b'D' if k == "Duration" => &mut b.duration,
+                    _ => continue,
+                },
+                11 if k == "CallerIDNum" => &mut b.caller_num,
+                11 if k == "Application" => &mut b.application,
+                12 if k == "CallerIDName" => &mut b.caller_name,
+                12 if k == "ChannelState" => &mut b.state,
+                16 if k == "ConnectedLineNum" => &mut b.connected_num,
+                17 if k == "ConnectedLineName" => &mut b.connected_name,
+                _ => continue,
+            };
+            *slot = Some(v);
         }
         b
     }
@@ -347,6 +353,7 @@ impl State {
                 ..QueueMember::default()
             });
         mem.seen = generation;
+        let before = (mem.paused, mem.paused_reason.clone(), mem.state_interface.clone());
         for (k, v) in m.headers() {
             match k {
                 "Name" | "MemberName" => set(&mut mem.name, Some(v)),
@@ -365,9 +372,15 @@ impl State {
                 _ => {}
             }
         }
-        let device = mem.state_interface.clone();
-        let name = mem.name.clone();
-        self.sync_extension_pause(&device, &name, at_ms);
+        let pause_changed = before.0 != mem.paused || before.1 != mem.paused_reason || before.2 != mem.state_interface;
+        let (device, name) = (mem.state_interface.clone(), mem.name.clone());
+        let unnamed = self.extensions.get(&device).is_some_and(|e| e.name.is_empty());
+        if pause_changed || unnamed {
+            self.sync_extension_pause(&device, &name, at_ms);
+        }
+        if before.2 != device && !before.2.is_empty() {
+            self.sync_extension_pause(&before.2, "", at_ms);
+        }
         true
     }
 
@@ -384,15 +397,13 @@ impl State {
 
     /// Recomputes the pause of the extension on `device` from every queue.
     fn sync_extension_pause(&mut self, device: &str, member_name: &str, at_ms: i64) {
+        if !self.extensions.contains_key(device) {
+            return;
+        }
+        let reason = self.pause_of(device);
         let Some(ext) = self.extensions.get_mut(device) else {
             return;
         };
-        let reason = self
-            .queues
-            .values()
-            .flat_map(|q| q.members.values())
-            .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
-            .map(|m| m.paused_reason.clone());
         if ext.name.is_empty() && !member_name.is_empty() {
             ext.name = member_name.to_string();
         }
@@ -483,16 +494,23 @@ impl State {
         e
     }
 
-    fn set_device_state(&mut self, device: &str, state: DeviceState, at_ms: i64) {
-        let paused = self
-            .queues
+    /// The pause reason of the first queue member on `device` that is paused.
+    /// Scans every member: called only when pause data changes or an
+    /// extension appears, never per device-state event.
+    fn pause_of(&self, device: &str) -> Option<String> {
+        self.queues
             .values()
             .flat_map(|q| q.members.values())
             .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
-            .map(|m| m.paused_reason.clone());
+            .map(|m| m.paused_reason.clone())
+    }
+
+    fn set_device_state(&mut self, device: &str, state: DeviceState, at_ms: i64) {
+        let new = !self.extensions.contains_key(device);
+        let paused = if new { self.pause_of(device) } else { None };
         let e = self.extension(device, at_ms);
         e.device_state = state;
-        if paused.is_some() {
+        if new {
             e.paused_reason = paused;
         }
         e.refresh(at_ms);
@@ -592,5 +610,129 @@ impl State {
     /// True between [`State::begin_resync`] and [`State::end_resync`].
     pub fn is_resyncing(&self) -> bool {
         self.resyncing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pbx::ExtensionState;
+
+    fn ev(name: &str, headers: &[(&str, &str)]) -> Message {
+        let mut m = Message::default();
+        m.push("Event", name);
+        for (k, v) in headers {
+            m.push(k, v);
+        }
+        m
+    }
+
+    fn newchannel(uid: &str) -> Message {
+        ev("Newchannel", &[("Channel", &format!("PJSIP/{uid}")), ("Uniqueid", uid), ("Linkedid", uid), ("ChannelState", "4")])
+    }
+
+    #[test]
+    fn resync_prunes_vanished_channels_and_keeps_new_ones() {
+        let mut s = State::new();
+        s.apply(&newchannel("1.1"), 0);
+        s.apply(&newchannel("1.2"), 0);
+        s.begin_resync();
+        // Live during the resync: a new channel, and 1.2 hangs up.
+        s.apply(&newchannel("1.3"), 10);
+        s.apply(&ev("Hangup", &[("Uniqueid", "1.2")]), 11);
+        // The snapshot raced: it still lists 1.2, and 1.1 is gone.
+        s.apply(&ev("CoreShowChannel", &[("Channel", "PJSIP/1.2"), ("Uniqueid", "1.2"), ("Linkedid", "1.2")]), 12);
+        s.apply(&ev("CoreShowChannelsComplete", &[]), 13);
+        s.end_resync();
+        let mut ids: Vec<&str> = s.channels.keys().map(String::as_str).collect();
+        ids.sort();
+        assert_eq!(ids, ["1.3"]);
+    }
+
+    #[test]
+    fn late_bridge_events_do_not_resurrect_a_channel() {
+        let mut s = State::new();
+        s.apply(&newchannel("1.1"), 0);
+        s.apply(&ev("Hangup", &[("Uniqueid", "1.1")]), 1);
+        s.apply(&ev("BridgeLeave", &[("BridgeUniqueid", "b"), ("Channel", "PJSIP/1.1"), ("Uniqueid", "1.1")]), 2);
+        s.apply(&ev("Newstate", &[("Uniqueid", "1.1"), ("ChannelState", "6")]), 3);
+        assert!(s.channels.is_empty());
+    }
+
+    #[test]
+    fn callers_keep_positions_and_abandons_count() {
+        let mut s = State::new();
+        for (uid, pos) in [("a", "1"), ("b", "2"), ("c", "3")] {
+            s.apply(&ev("QueueCallerJoin", &[("Queue", "sales"), ("Uniqueid", uid), ("Position", pos), ("CallerIDName", "Zoë")]), 0);
+        }
+        s.apply(&ev("QueueCallerAbandon", &[("Queue", "sales"), ("Uniqueid", "a")]), 5);
+        let q = &s.queues["sales"];
+        let order: Vec<(&str, u32)> = q.callers.iter().map(|c| (c.uniqueid.as_str(), c.position)).collect();
+        assert_eq!(order, [("b", 1), ("c", 2)]);
+        assert_eq!(q.abandoned, 1);
+        // A caller whose Leave was missed goes with its channel's Hangup.
+        s.apply(&ev("Hangup", &[("Uniqueid", "b")]), 6);
+        assert_eq!(s.queues["sales"].callers.len(), 1);
+        assert_eq!(s.queues["sales"].callers[0].position, 1);
+    }
+
+    #[test]
+    fn member_pause_shows_on_the_extension_with_its_reason() {
+        let mut s = State::new();
+        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")]), 0);
+        let member = |paused: &str, reason: &str| {
+            ev(
+                "QueueMemberPause",
+                &[("Queue", "support"), ("Interface", "PJSIP/301"), ("StateInterface", "PJSIP/301"), ("MemberName", "Desk 301"), ("Paused", paused), ("PausedReason", reason), ("Status", "1")],
+            )
+        };
+        s.apply(&member("1", "Lunch"), 1_000);
+        let e = &s.extensions["PJSIP/301"];
+        assert_eq!(e.state, ExtensionState::Paused("Lunch".into()));
+        assert_eq!((e.name.as_str(), e.since_ms), ("Desk 301", 1_000));
+        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "INUSE")]), 2_000);
+        assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::InCall);
+        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")]), 3_000);
+        assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::Paused("Lunch".into()));
+        s.apply(&member("0", ""), 4_000);
+        assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::Idle);
+        assert_eq!(s.extensions["PJSIP/301"].since_ms, 4_000);
+    }
+
+    #[test]
+    fn completed_calls_count_against_the_service_level() {
+        let mut s = State::new();
+        s.apply(&ev("QueueParams", &[("Queue", "sales"), ("ServiceLevel", "20"), ("Completed", "8"), ("Abandoned", "2"), ("ServicelevelPerf2", "60.0")]), 0);
+        assert_eq!(s.queues["sales"].completed_in_sl, 6);
+        s.apply(&ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "5")]), 1);
+        s.apply(&ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "45")]), 2);
+        let q = &s.queues["sales"];
+        assert_eq!((q.completed, q.completed_in_sl, q.abandoned), (10, 7, 2));
+        assert_eq!(q.service_level().map(|v| v.round()), Some(58.0));
+    }
+
+    #[test]
+    fn queue_snapshot_prunes_members_and_callers_not_listed() {
+        let mut s = State::new();
+        s.apply(&ev("QueueMemberAdded", &[("Queue", "sales"), ("Interface", "Local/201@agents/n")]), 0);
+        s.apply(&ev("QueueCallerJoin", &[("Queue", "sales"), ("Uniqueid", "x"), ("Position", "1")]), 0);
+        s.begin_resync();
+        s.apply(&ev("QueueParams", &[("Queue", "sales")]), 1);
+        s.apply(&ev("QueueMember", &[("Queue", "sales"), ("Location", "Local/202@agents/n")]), 1);
+        s.apply(&ev("QueueStatusComplete", &[]), 1);
+        let q = &s.queues["sales"];
+        assert_eq!(q.members.keys().collect::<Vec<_>>(), ["Local/202@agents/n"]);
+        assert!(q.callers.is_empty());
+    }
+
+    #[test]
+    fn unknown_and_non_event_messages_change_nothing() {
+        let mut s = State::new();
+        let mut r = Message::default();
+        r.push("Response", "Success");
+        assert!(!s.apply(&r, 0));
+        assert!(!s.apply(&ev("TestEvent", &[("Uniqueid", "1")]), 0));
+        assert!(!s.apply(&ev("DeviceStateChange", &[("Device", "Local/201@agents"), ("State", "INUSE")]), 0));
+        assert!(s.extensions.is_empty() && s.channels.is_empty());
     }
 }
