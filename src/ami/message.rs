@@ -115,7 +115,8 @@ impl Message {
     fn find(&self, key: &str) -> Option<&Field> {
         let key = key.as_bytes();
         self.fields.iter().find(|f| {
-            (f.key.end - f.key.start) as usize == key.len() && self.key_bytes(f).eq_ignore_ascii_case(key)
+            (f.key.end - f.key.start) as usize == key.len()
+                && self.key_bytes(f).eq_ignore_ascii_case(key)
         })
     }
 

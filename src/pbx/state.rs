@@ -353,7 +353,11 @@ impl State {
                 ..QueueMember::default()
             });
         mem.seen = generation;
-        let before = (mem.paused, mem.paused_reason.clone(), mem.state_interface.clone());
+        let before = (
+            mem.paused,
+            mem.paused_reason.clone(),
+            mem.state_interface.clone(),
+        );
         for (k, v) in m.headers() {
             match k {
                 "Name" | "MemberName" => set(&mut mem.name, Some(v)),
@@ -372,9 +376,14 @@ impl State {
                 _ => {}
             }
         }
-        let pause_changed = before.0 != mem.paused || before.1 != mem.paused_reason || before.2 != mem.state_interface;
+        let pause_changed = before.0 != mem.paused
+            || before.1 != mem.paused_reason
+            || before.2 != mem.state_interface;
         let (device, name) = (mem.state_interface.clone(), mem.name.clone());
-        let unnamed = self.extensions.get(&device).is_some_and(|e| e.name.is_empty());
+        let unnamed = self
+            .extensions
+            .get(&device)
+            .is_some_and(|e| e.name.is_empty());
         if pause_changed || unnamed {
             self.sync_extension_pause(&device, &name, at_ms);
         }
@@ -628,7 +637,15 @@ mod tests {
     }
 
     fn newchannel(uid: &str) -> Message {
-        ev("Newchannel", &[("Channel", &format!("PJSIP/{uid}")), ("Uniqueid", uid), ("Linkedid", uid), ("ChannelState", "4")])
+        ev(
+            "Newchannel",
+            &[
+                ("Channel", &format!("PJSIP/{uid}")),
+                ("Uniqueid", uid),
+                ("Linkedid", uid),
+                ("ChannelState", "4"),
+            ],
+        )
     }
 
     #[test]
@@ -641,7 +658,17 @@ mod tests {
         s.apply(&newchannel("1.3"), 10);
         s.apply(&ev("Hangup", &[("Uniqueid", "1.2")]), 11);
         // The snapshot raced: it still lists 1.2, and 1.1 is gone.
-        s.apply(&ev("CoreShowChannel", &[("Channel", "PJSIP/1.2"), ("Uniqueid", "1.2"), ("Linkedid", "1.2")]), 12);
+        s.apply(
+            &ev(
+                "CoreShowChannel",
+                &[
+                    ("Channel", "PJSIP/1.2"),
+                    ("Uniqueid", "1.2"),
+                    ("Linkedid", "1.2"),
+                ],
+            ),
+            12,
+        );
         s.apply(&ev("CoreShowChannelsComplete", &[]), 13);
         s.end_resync();
         let mut ids: Vec<&str> = s.channels.keys().map(String::as_str).collect();
@@ -654,8 +681,21 @@ mod tests {
         let mut s = State::new();
         s.apply(&newchannel("1.1"), 0);
         s.apply(&ev("Hangup", &[("Uniqueid", "1.1")]), 1);
-        s.apply(&ev("BridgeLeave", &[("BridgeUniqueid", "b"), ("Channel", "PJSIP/1.1"), ("Uniqueid", "1.1")]), 2);
-        s.apply(&ev("Newstate", &[("Uniqueid", "1.1"), ("ChannelState", "6")]), 3);
+        s.apply(
+            &ev(
+                "BridgeLeave",
+                &[
+                    ("BridgeUniqueid", "b"),
+                    ("Channel", "PJSIP/1.1"),
+                    ("Uniqueid", "1.1"),
+                ],
+            ),
+            2,
+        );
+        s.apply(
+            &ev("Newstate", &[("Uniqueid", "1.1"), ("ChannelState", "6")]),
+            3,
+        );
         assert!(s.channels.is_empty());
     }
 
@@ -663,11 +703,32 @@ mod tests {
     fn callers_keep_positions_and_abandons_count() {
         let mut s = State::new();
         for (uid, pos) in [("a", "1"), ("b", "2"), ("c", "3")] {
-            s.apply(&ev("QueueCallerJoin", &[("Queue", "sales"), ("Uniqueid", uid), ("Position", pos), ("CallerIDName", "Zoë")]), 0);
+            s.apply(
+                &ev(
+                    "QueueCallerJoin",
+                    &[
+                        ("Queue", "sales"),
+                        ("Uniqueid", uid),
+                        ("Position", pos),
+                        ("CallerIDName", "Zoë"),
+                    ],
+                ),
+                0,
+            );
         }
-        s.apply(&ev("QueueCallerAbandon", &[("Queue", "sales"), ("Uniqueid", "a")]), 5);
+        s.apply(
+            &ev(
+                "QueueCallerAbandon",
+                &[("Queue", "sales"), ("Uniqueid", "a")],
+            ),
+            5,
+        );
         let q = &s.queues["sales"];
-        let order: Vec<(&str, u32)> = q.callers.iter().map(|c| (c.uniqueid.as_str(), c.position)).collect();
+        let order: Vec<(&str, u32)> = q
+            .callers
+            .iter()
+            .map(|c| (c.uniqueid.as_str(), c.position))
+            .collect();
         assert_eq!(order, [("b", 1), ("c", 2)]);
         assert_eq!(q.abandoned, 1);
         // A caller whose Leave was missed goes with its channel's Hangup.
@@ -679,21 +740,50 @@ mod tests {
     #[test]
     fn member_pause_shows_on_the_extension_with_its_reason() {
         let mut s = State::new();
-        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")]), 0);
+        s.apply(
+            &ev(
+                "DeviceStateChange",
+                &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")],
+            ),
+            0,
+        );
         let member = |paused: &str, reason: &str| {
             ev(
                 "QueueMemberPause",
-                &[("Queue", "support"), ("Interface", "PJSIP/301"), ("StateInterface", "PJSIP/301"), ("MemberName", "Desk 301"), ("Paused", paused), ("PausedReason", reason), ("Status", "1")],
+                &[
+                    ("Queue", "support"),
+                    ("Interface", "PJSIP/301"),
+                    ("StateInterface", "PJSIP/301"),
+                    ("MemberName", "Desk 301"),
+                    ("Paused", paused),
+                    ("PausedReason", reason),
+                    ("Status", "1"),
+                ],
             )
         };
         s.apply(&member("1", "Lunch"), 1_000);
         let e = &s.extensions["PJSIP/301"];
         assert_eq!(e.state, ExtensionState::Paused("Lunch".into()));
         assert_eq!((e.name.as_str(), e.since_ms), ("Desk 301", 1_000));
-        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "INUSE")]), 2_000);
+        s.apply(
+            &ev(
+                "DeviceStateChange",
+                &[("Device", "PJSIP/301"), ("State", "INUSE")],
+            ),
+            2_000,
+        );
         assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::InCall);
-        s.apply(&ev("DeviceStateChange", &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")]), 3_000);
-        assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::Paused("Lunch".into()));
+        s.apply(
+            &ev(
+                "DeviceStateChange",
+                &[("Device", "PJSIP/301"), ("State", "NOT_INUSE")],
+            ),
+            3_000,
+        );
+        assert_eq!(
+            s.extensions["PJSIP/301"].state,
+            ExtensionState::Paused("Lunch".into())
+        );
         s.apply(&member("0", ""), 4_000);
         assert_eq!(s.extensions["PJSIP/301"].state, ExtensionState::Idle);
         assert_eq!(s.extensions["PJSIP/301"].since_ms, 4_000);
@@ -702,10 +792,28 @@ mod tests {
     #[test]
     fn completed_calls_count_against_the_service_level() {
         let mut s = State::new();
-        s.apply(&ev("QueueParams", &[("Queue", "sales"), ("ServiceLevel", "20"), ("Completed", "8"), ("Abandoned", "2"), ("ServicelevelPerf2", "60.0")]), 0);
+        s.apply(
+            &ev(
+                "QueueParams",
+                &[
+                    ("Queue", "sales"),
+                    ("ServiceLevel", "20"),
+                    ("Completed", "8"),
+                    ("Abandoned", "2"),
+                    ("ServicelevelPerf2", "60.0"),
+                ],
+            ),
+            0,
+        );
         assert_eq!(s.queues["sales"].completed_in_sl, 6);
-        s.apply(&ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "5")]), 1);
-        s.apply(&ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "45")]), 2);
+        s.apply(
+            &ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "5")]),
+            1,
+        );
+        s.apply(
+            &ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "45")]),
+            2,
+        );
         let q = &s.queues["sales"];
         assert_eq!((q.completed, q.completed_in_sl, q.abandoned), (10, 7, 2));
         assert_eq!(q.service_level().map(|v| v.round()), Some(58.0));
@@ -714,11 +822,29 @@ mod tests {
     #[test]
     fn queue_snapshot_prunes_members_and_callers_not_listed() {
         let mut s = State::new();
-        s.apply(&ev("QueueMemberAdded", &[("Queue", "sales"), ("Interface", "Local/201@agents/n")]), 0);
-        s.apply(&ev("QueueCallerJoin", &[("Queue", "sales"), ("Uniqueid", "x"), ("Position", "1")]), 0);
+        s.apply(
+            &ev(
+                "QueueMemberAdded",
+                &[("Queue", "sales"), ("Interface", "Local/201@agents/n")],
+            ),
+            0,
+        );
+        s.apply(
+            &ev(
+                "QueueCallerJoin",
+                &[("Queue", "sales"), ("Uniqueid", "x"), ("Position", "1")],
+            ),
+            0,
+        );
         s.begin_resync();
         s.apply(&ev("QueueParams", &[("Queue", "sales")]), 1);
-        s.apply(&ev("QueueMember", &[("Queue", "sales"), ("Location", "Local/202@agents/n")]), 1);
+        s.apply(
+            &ev(
+                "QueueMember",
+                &[("Queue", "sales"), ("Location", "Local/202@agents/n")],
+            ),
+            1,
+        );
         s.apply(&ev("QueueStatusComplete", &[]), 1);
         let q = &s.queues["sales"];
         assert_eq!(q.members.keys().collect::<Vec<_>>(), ["Local/202@agents/n"]);
@@ -732,7 +858,13 @@ mod tests {
         r.push("Response", "Success");
         assert!(!s.apply(&r, 0));
         assert!(!s.apply(&ev("TestEvent", &[("Uniqueid", "1")]), 0));
-        assert!(!s.apply(&ev("DeviceStateChange", &[("Device", "Local/201@agents"), ("State", "INUSE")]), 0));
+        assert!(!s.apply(
+            &ev(
+                "DeviceStateChange",
+                &[("Device", "Local/201@agents"), ("State", "INUSE")]
+            ),
+            0
+        ));
         assert!(s.extensions.is_empty() && s.channels.is_empty());
     }
 }
