@@ -15,6 +15,8 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -23,8 +25,31 @@ use tokio::time::{Instant, sleep_until};
 /// Most AMI messages applied between two looks at the keyboard.
 const DRAIN_BATCH: usize = 20_000;
 
+/// The console's "now": the wall clock live, the capture's clock in a replay
+/// (so durations computed from Asterisk's own timestamps, like a member's
+/// last call, read as they did when recorded).
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    /// Capture time minus wall time, ms; 0 live. Set by the replay feeder.
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Now, ms since epoch (UTC), on this clock.
+    pub fn now(&self) -> i64 {
+        now_ms() + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Makes `at_ms` be "now" (the replay calls this as it sends events).
+    pub fn follow(&self, at_ms: i64) {
+        self.offset_ms.store(at_ms - now_ms(), Ordering::Relaxed);
+    }
+}
+
 /// Everything the loop needs besides the model.
 pub struct Setup {
+    /// Where "now" comes from.
+    pub clock: Clock,
     /// Key bindings.
     pub keymap: Keymap,
     /// Colours.
@@ -84,7 +109,7 @@ async fn event_loop(
             },
             msg = ami.recv(), if ami_open => match msg {
                 Some(msg) => {
-                    let now = now_ms();
+                    let now = setup.clock.now();
                     dirty |= apply(&mut model, msg, now, &setup.keymap);
                     for _ in 0..DRAIN_BATCH {
                         match ami.try_recv() {
@@ -99,7 +124,7 @@ async fn event_loop(
                     continue;
                 }
             },
-            _ = tick.tick() => Msg::Tick(now_ms()),
+            _ = tick.tick() => Msg::Tick(setup.clock.now()),
             _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => continue,
         };
         match update(&mut model, msg, &setup.keymap) {

@@ -48,8 +48,9 @@ impl Speed {
     }
 }
 
-fn setup(config: &Config) -> anyhow::Result<app::Setup> {
+fn setup(config: &Config, clock: app::Clock) -> anyhow::Result<app::Setup> {
     Ok(app::Setup {
+        clock,
         keymap: keymap::Keymap::load(&config.ui.keymap)?,
         theme: theme::Theme::load(&config.ui.theme)?,
         fps: config.ui.fps,
@@ -63,7 +64,7 @@ fn model(config: &Config, source: Source) -> Model {
 
 /// The console on a live AMI connection.
 pub async fn run_live(config: Config, settings: Settings) -> anyhow::Result<()> {
-    let setup = setup(&config)?;
+    let setup = setup(&config, app::Clock::default())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
     let source = Source::Live {
         addr: settings.addr.clone(),
@@ -74,8 +75,8 @@ pub async fn run_live(config: Config, settings: Settings) -> anyhow::Result<()> 
     result
 }
 
-/// The console fed by a capture, paced by `speed`. Event times are shifted to
-/// the wall clock so times in state read as they did live.
+/// The console fed by a capture, paced by `speed`. The console's clock follows
+/// the capture's, so every duration reads as it did live.
 pub async fn run_replay(
     config: Config,
     data: Vec<u8>,
@@ -83,26 +84,27 @@ pub async fn run_replay(
     file: String,
 ) -> anyhow::Result<()> {
     Capture::parse(&data)?;
-    let setup = setup(&config)?;
+    let clock = app::Clock::default();
+    let setup = setup(&config, clock.clone())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
-    let feeder = tokio::spawn(async move { feed(&data, speed, tx).await });
+    let feeder = tokio::spawn(async move { feed(&data, speed, tx, clock).await });
     let result = app::run(model(&config, Source::Replay { file }), rx, setup).await;
     feeder.abort();
     result
 }
 
-async fn feed(data: &[u8], speed: Speed, tx: mpsc::Sender<AmiMsg>) {
+async fn feed(data: &[u8], speed: Speed, tx: mpsc::Sender<AmiMsg>, clock: app::Clock) {
     let Ok(capture) = Capture::parse(data) else {
         return;
     };
     let start = tokio::time::Instant::now();
-    for (offset_ms, mut msg) in Replay::new(&capture) {
+    for (offset_ms, msg) in Replay::new(&capture) {
         if let Speed::Factor(f) = speed {
             let due = start + Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
             tokio::time::sleep_until(due).await;
         }
-        if let AmiMsg::Event(e) = &mut msg {
-            e.at_ms = now_ms();
+        if let AmiMsg::Event(e) = &msg {
+            clock.follow(e.at_ms);
         }
         if tx.send(msg).await.is_err() {
             return;
