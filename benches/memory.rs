@@ -6,15 +6,7 @@
 #[path = "support/synth.rs"]
 mod synth;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use switchboard::ami::ConnectionState;
-use switchboard::config::TimeInState;
-use switchboard::pbx::HealthThresholds;
-use switchboard::ui::keymap::Keymap;
-use switchboard::ui::model::{Model, Source};
-use switchboard::ui::theme::{ColorMode, Theme};
-use switchboard::ui::view::{ViewCtx, draw};
+use switchboard::ui::view::offscreen;
 
 /// VmRSS / VmHWM of this process in kB (Linux).
 fn status_kb(field: &str) -> u64 {
@@ -34,26 +26,9 @@ fn main() {
     let (exts, chans) = if full { (5_000, 1_000) } else { (50, 10) };
     let before = status_kb("VmRSS:");
     let now = 1_800_000_000_000;
-    let mut model = Model::new(
-        Source::Live {
-            addr: "pbx:5038".into(),
-        },
-        TimeInState::default(),
-        HealthThresholds::default(),
-        now,
-    );
-    model.pbx = synth::call_centre(exts, 100, 20, chans, now);
-    model.conn = ConnectionState::Ready;
-    let theme = Theme::builtin("dark", ColorMode::TrueColor).unwrap_or_else(|e| panic!("{e}"));
-    let keymap = Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
-    let ctx = ViewCtx {
-        theme: &theme,
-        keymap: &keymap,
-        utc_offset_s: 0,
-    };
-    let mut term = Terminal::new(TestBackend::new(240, 70)).unwrap_or_else(|e| panic!("{e}"));
-    term.draw(|f| draw(f, &model, &ctx))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let model = synth::model(exts, 100, 20, chans, now);
+    let frame = offscreen(&model, 240, 70).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(frame.area.width, 240);
     let after = status_kb("VmRSS:");
     let peak = status_kb("VmHWM:");
     println!(

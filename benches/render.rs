@@ -8,11 +8,7 @@ mod synth;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use switchboard::ami::ConnectionState;
-use switchboard::config::TimeInState;
-use switchboard::pbx::HealthThresholds;
 use switchboard::ui::keymap::Keymap;
-use switchboard::ui::model::{Model, Source};
 use switchboard::ui::theme::{ColorMode, Theme};
 use switchboard::ui::view::{ViewCtx, draw};
 
@@ -25,16 +21,7 @@ fn bench(c: &mut Criterion) {
         keymap: &keymap,
         utc_offset_s: 0,
     };
-    let mut model = Model::new(
-        Source::Live {
-            addr: "pbx:5038".into(),
-        },
-        TimeInState::default(),
-        HealthThresholds::default(),
-        now,
-    );
-    model.pbx = synth::call_centre(2_000, 100, 20, 400, now);
-    model.conn = ConnectionState::Ready;
+    let model = synth::model(2_000, 100, 20, 400, now);
     for (w, h) in [(120u16, 40u16), (240, 70)] {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
         c.bench_function(&format!("frame 2000 ext 100 queues {w}x{h}"), |b| {

@@ -347,3 +347,41 @@ async fn reconnects_and_matches_again_after_kill_and_restart() {
     drop(traffic);
     ref_task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_asterisk_is_detected_by_the_ping_deadline() {
+    let _guard = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let (reference, ref_task) = reference(&lab);
+    let f = Follower::start(&lab);
+    f.wait_readies(1, Duration::from_secs(10)).await;
+
+    // The socket stays open but nothing answers: only the Ping deadline
+    // (2 s interval + 2 s timeout in the test settings) can tell.
+    lab.signal_asterisk("STOP");
+    let frozen = Instant::now();
+    let down = loop {
+        let state = f.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if matches!(
+            state,
+            ConnectionState::Down { .. } | ConnectionState::Connecting { .. }
+        ) {
+            break frozen.elapsed();
+        }
+        if frozen.elapsed() > Duration::from_secs(10) {
+            lab.signal_asterisk("CONT");
+            panic!("still {state:?} 10 s after Asterisk froze");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    lab.signal_asterisk("CONT");
+    assert!(down <= Duration::from_secs(6), "took {down:?} to notice");
+    f.wait_readies(2, Duration::from_secs(20)).await;
+    let r = converge(&f, &reference, Duration::from_secs(2), false).await;
+    assert!(
+        r.is_ok(),
+        "after the freeze: {}",
+        r.err().unwrap_or_default()
+    );
+    ref_task.abort();
+}

@@ -3,8 +3,6 @@
 //! insta. The clock is fixed to the recording's end so the text is stable.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::time::Duration;
 use switchboard::ami::ConnectionState;
 use switchboard::capture::{Capture, headless};
@@ -12,9 +10,8 @@ use switchboard::config::TimeInState;
 use switchboard::pbx::HealthThresholds;
 use switchboard::ui::keymap::Keymap;
 use switchboard::ui::model::{Model, Source};
-use switchboard::ui::theme::{ColorMode, Theme};
 use switchboard::ui::update::{Msg, update};
-use switchboard::ui::view::{ViewCtx, draw};
+use switchboard::ui::view::offscreen;
 use unicode_width::UnicodeWidthStr;
 
 const FIXTURE: &[u8] = include_bytes!("fixtures/lab-queues.cap");
@@ -38,17 +35,7 @@ fn model() -> Model {
 }
 
 fn screen(model: &Model, (w, h): (u16, u16)) -> String {
-    let theme = Theme::builtin("dark", ColorMode::TrueColor).unwrap_or_else(|e| panic!("{e}"));
-    let keymap = Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
-    let ctx = ViewCtx {
-        theme: &theme,
-        keymap: &keymap,
-        utc_offset_s: 0,
-    };
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-    term.draw(|f| draw(f, model, &ctx))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let buf = term.backend().buffer();
+    let buf = offscreen(model, w, h).unwrap_or_else(|e| panic!("{e}"));
     // A wide character (CJK) covers two cells; the second is not text.
     (0..h)
         .map(|y| {
@@ -174,4 +161,30 @@ fn hostile_caller_names_never_reach_the_terminal_raw() {
     let text = screen(&m, (120, 40));
     assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202E}'));
     assert!(text.contains("Evil�]0;pwned��[2J�name"), "{text}");
+}
+
+#[test]
+fn tiny_terminals_never_panic() {
+    for (w, h) in [
+        (1, 1),
+        (10, 3),
+        (20, 5),
+        (40, 10),
+        (60, 12),
+        (99, 15),
+        (100, 8),
+    ] {
+        for keys in [
+            &[][..],
+            &[KeyCode::Char('z')],
+            &[KeyCode::Char('1'), KeyCode::Char('z')],
+            &[KeyCode::Char('?')],
+        ] {
+            let mut m = sized(model(), (w, h));
+            for k in keys {
+                press(&mut m, *k);
+            }
+            let _ = screen(&m, (w, h));
+        }
+    }
 }

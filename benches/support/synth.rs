@@ -1,8 +1,10 @@
 //! A synthetic call centre built through the real reducer: AMI events as
 //! Asterisk would send them, at any size.
 
-use switchboard::ami::Message;
-use switchboard::pbx::State;
+use switchboard::ami::{ConnectionState, Message};
+use switchboard::config::TimeInState;
+use switchboard::pbx::{HealthThresholds, State};
+use switchboard::ui::model::{Model, Source};
 
 const NAMES: [&str; 6] = [
     "José Núñez",
@@ -150,4 +152,25 @@ pub fn call_centre(
     }
     s.end_resync();
     s
+}
+
+/// A Ready console model over [`call_centre`], its clock at `now_ms`.
+pub fn model(
+    extensions: usize,
+    queues: usize,
+    members: usize,
+    channels: usize,
+    now_ms: i64,
+) -> Model {
+    let mut model = Model::new(
+        Source::Live {
+            addr: "pbx:5038".into(),
+        },
+        TimeInState::default(),
+        HealthThresholds::default(),
+        now_ms,
+    );
+    model.pbx = call_centre(extensions, queues, members, channels, now_ms);
+    model.conn = ConnectionState::Ready;
+    model
 }

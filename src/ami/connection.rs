@@ -244,7 +244,10 @@ struct Session {
     /// Asterisk said `FullyBooted` (sent right after login when it is up).
     booted: bool,
     ready_once: bool,
+    /// The outstanding Ping's ActionID and answer deadline.
     ping: Option<(String, Instant)>,
+    /// When to send the next Ping (set when the previous one is answered).
+    next_ping: Instant,
 }
 
 impl Actor {
@@ -350,6 +353,7 @@ impl Actor {
             booted: false,
             ready_once: false,
             ping: None,
+            next_ping: Instant::now() + self.settings.ping_interval,
         };
         let login = Action::login(&self.settings.username, self.settings.secret.expose())
             .map_err(|e| format!("AMI login: {e}"))?;
@@ -447,8 +451,10 @@ impl Actor {
         // What came in the login's read after its response (FullyBooted).
         self.drain(s);
         let mut buf = vec![0u8; 64 * 1024];
-        let mut next_ping = Instant::now() + self.settings.ping_interval;
         let mut snapshot_due = true;
+        // Once every Handle is gone, requests stop; events go on while the
+        // app listens. A closed channel must not be polled (it is always ready).
+        let mut commands_open = true;
         // A user without the `system` read class never gets FullyBooted.
         let boot_deadline = Instant::now() + BOOT_WAIT;
         loop {
@@ -477,16 +483,16 @@ impl Actor {
                         return Ok(());
                     }
                 }
-                cmd = self.commands.recv() => match cmd {
+                cmd = self.commands.recv(), if commands_open => match cmd {
                     Some(Command::Request { action, reply }) => {
                         let id = self.ids.next();
                         s.writer.write_all(&action.encode(&id)).await.map_err(|e| format!("write: {e}"))?;
                         s.requests.insert(id, Pending { reply: Some(reply), response: None, events: Vec::new() });
                     }
                     None if self.events.is_closed() => return Ok(()),
-                    None => {}
+                    None => commands_open = false,
                 },
-                _ = sleep_until(next_ping), if s.ping.is_none() => {
+                _ = sleep_until(s.next_ping), if s.ping.is_none() => {
                     let id = self.ids.next();
                     let ping = Action::new("Ping").map_err(|e| e.to_string())?;
                     s.writer.write_all(&ping.encode(&id)).await.map_err(|e| format!("write: {e}"))?;
@@ -499,9 +505,6 @@ impl Actor {
                 _ = sleep_until(ping_deadline.unwrap_or_else(Instant::now)), if ping_deadline.is_some() => {
                     return Err(format!("no answer to Ping within {:?}", self.settings.ping_timeout));
                 }
-            }
-            if s.ping.is_none() && next_ping <= Instant::now() {
-                next_ping = Instant::now() + self.settings.ping_interval;
             }
         }
     }
@@ -534,6 +537,7 @@ impl Actor {
                     .is_some_and(|v| v.eq_ignore_ascii_case("start"));
                 if s.ping.as_ref().is_some_and(|(p, _)| *p == id) {
                     s.ping = None;
+                    s.next_ping = Instant::now() + self.settings.ping_interval;
                 } else if s.resync_pending.contains(&id) {
                     if error || !list {
                         if error {

@@ -27,3 +27,21 @@ pub fn state_dir() -> Option<PathBuf> {
             .to_path_buf()
     })
 }
+
+/// The text of `<config>/<folder>/<name>.toml` when the user has one, else
+/// `builtin(name)`; `Ok(None)` when neither exists. Used by themes and keymaps.
+///
+/// Errors: the user file exists but cannot be read (message names it).
+pub fn user_or_builtin(
+    folder: &str,
+    name: &str,
+    builtin: fn(&str) -> Option<&'static str>,
+) -> Result<Option<String>, String> {
+    let user = config_dir().map(|d| d.join(folder).join(format!("{name}.toml")));
+    match user.filter(|p| p.exists()) {
+        Some(path) => std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        None => Ok(builtin(name).map(str::to_string)),
+    }
+}

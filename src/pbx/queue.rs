@@ -60,10 +60,34 @@ impl QueueMember {
         self.status.is_reachable()
     }
 
+    /// How the member counts in the live figures, `None` when not staffed.
+    pub fn activity(&self) -> Option<Activity> {
+        if !self.is_staffed() {
+            None
+        } else if self.paused {
+            Some(Activity::Paused)
+        } else if self.is_available() {
+            Some(Activity::Available)
+        } else {
+            Some(Activity::Busy)
+        }
+    }
+
     /// Can take a call now: staffed, not paused, idle, not on a queue call.
     pub fn is_available(&self) -> bool {
         self.is_staffed() && !self.paused && !self.in_call && self.status == DeviceState::NotInUse
     }
+}
+
+/// How a staffed member counts (docs/kpi.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Not paused, idle, not on a queue call.
+    Available,
+    /// Not paused and not available (on a call, ringing, wrap-up, device busy).
+    Busy,
+    /// Paused.
+    Paused,
 }
 
 /// A caller waiting in a queue.
@@ -231,14 +255,12 @@ impl Queue {
             service_level: self.service_level(),
             health: Health::Ok,
         };
-        for m in self.members.values().filter(|m| m.is_staffed()) {
+        for a in self.members.values().filter_map(QueueMember::activity) {
             f.staffed += 1;
-            if m.paused {
-                f.paused += 1;
-            } else if m.is_available() {
-                f.available += 1;
-            } else {
-                f.busy += 1;
+            match a {
+                Activity::Paused => f.paused += 1,
+                Activity::Available => f.available += 1,
+                Activity::Busy => f.busy += 1,
             }
         }
         f.health = health(&f, t);

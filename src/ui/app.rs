@@ -15,6 +15,7 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -62,6 +63,12 @@ pub struct Setup {
 
 /// Runs the console until quit or a signal; restores the terminal always.
 pub async fn run(model: Model, ami: mpsc::Receiver<AmiMsg>, setup: Setup) -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal, and stdout is not one; for scripts use \
+             `switchboard replay FILE --headless` or `switchboard record`"
+        );
+    }
     let mut term = terminal::init()?;
     let result = event_loop(&mut term, model, ami, &setup).await;
     terminal::restore();

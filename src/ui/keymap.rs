@@ -308,22 +308,13 @@ fn builtin(name: &str) -> Option<&'static str> {
 impl Keymap {
     /// Loads `name`: the user's file if there is one, else the built-in.
     pub fn load(name: &str) -> Result<Self, KeymapError> {
-        let user = crate::config::paths::config_dir()
-            .map(|d| d.join("keymaps").join(format!("{name}.toml")));
-        match user.filter(|p| p.exists()) {
-            Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| KeymapError::Invalid {
-                    name: name.to_string(),
-                    message: format!("cannot read {}: {e}", path.display()),
-                })?;
-                Self::parse(name, &text, 0)
-            }
-            None => Self::parse(
-                name,
-                builtin(name).ok_or_else(|| KeymapError::NotFound(name.to_string()))?,
-                0,
-            ),
-        }
+        let text = crate::config::paths::user_or_builtin("keymaps", name, builtin)
+            .map_err(|message| KeymapError::Invalid {
+                name: name.to_string(),
+                message,
+            })?
+            .ok_or_else(|| KeymapError::NotFound(name.to_string()))?;
+        Self::parse(name, &text, 0)
     }
 
     /// Parses keymap TOML. `depth` guards against inheritance loops.

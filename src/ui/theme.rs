@@ -224,19 +224,15 @@ fn builtin(name: &str) -> Option<&'static str> {
 }
 
 impl Theme {
-    /// Loads `name` for the terminal's colour mode.
+    /// Loads `name` for the terminal's colour mode: the user's file if there
+    /// is one, else the built-in.
     pub fn load(name: &str) -> Result<Self, ThemeError> {
-        let user = crate::config::paths::config_dir()
-            .map(|d| d.join("themes").join(format!("{name}.toml")));
-        let text = match user.filter(|p| p.exists()) {
-            Some(path) => std::fs::read_to_string(&path).map_err(|e| ThemeError::Invalid {
+        let text = crate::config::paths::user_or_builtin("themes", name, builtin)
+            .map_err(|message| ThemeError::Invalid {
                 name: name.to_string(),
-                message: format!("cannot read {}: {e}", path.display()),
-            })?,
-            None => builtin(name)
-                .ok_or_else(|| ThemeError::NotFound(name.to_string()))?
-                .to_string(),
-        };
+                message,
+            })?
+            .ok_or_else(|| ThemeError::NotFound(name.to_string()))?;
         Self::parse(name, &text, ColorMode::detect())
     }
 

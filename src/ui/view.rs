@@ -66,3 +66,25 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
         help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);
     }
 }
+
+/// Draws `model` once into an off-screen buffer of `width`×`height`, with the
+/// built-in `dark` theme (true colour), the `default` keymap and the clock in
+/// UTC: what snapshot tests and the memory benchmark look at.
+///
+/// Errors: a built-in theme or keymap that does not load (a build defect).
+pub fn offscreen(
+    model: &Model,
+    width: u16,
+    height: u16,
+) -> anyhow::Result<ratatui::buffer::Buffer> {
+    let theme = Theme::builtin("dark", super::theme::ColorMode::TrueColor)?;
+    let keymap = Keymap::load("default")?;
+    let ctx = ViewCtx {
+        theme: &theme,
+        keymap: &keymap,
+        utc_offset_s: 0,
+    };
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))?;
+    term.draw(|f| draw(f, model, &ctx))?;
+    Ok(term.backend().buffer().clone())
+}

@@ -144,6 +144,18 @@ impl Lab {
         assert!(st.success(), "scripts/lab restart-asterisk failed");
     }
 
+    /// Sends `signal` (`STOP`, `CONT`) to the lab's Asterisk, by its PID.
+    pub fn signal_asterisk(&self, signal: &str) {
+        let pid_file = Path::new(self.var("LAB_DIR")).join("pids/asterisk");
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
+        let st = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(st.success(), "kill -{signal} {pid}");
+    }
+
     /// Kills the AMI sessions from the server side (the socket Asterisk holds).
     pub fn kill_ami_sessions(&self) {
         let filter = format!("sport = :{}", self.var("LAB_AMI_PORT"));

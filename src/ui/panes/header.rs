@@ -2,6 +2,7 @@
 //! date), the clock, and the headline figures summed over all queues.
 
 use crate::ami::ConnectionState;
+use crate::pbx::queue::Activity;
 use crate::pbx::{ExtensionState, Health};
 use crate::ui::format::duration;
 use crate::ui::model::{Model, Source};
@@ -57,16 +58,15 @@ impl Headline {
             h.abandoned += q.abandoned;
             h.completed_in_sl += q.completed_in_sl;
             h.worst = h.worst.max(Some(f.health));
-            for m in q.members.values().filter(|m| m.is_staffed()) {
+            for m in q.members.values() {
+                let Some(a) = m.activity() else { continue };
                 if !seen.insert(m.interface.as_str()) {
                     continue;
                 }
-                if m.paused {
-                    h.paused += 1;
-                } else if m.is_available() {
-                    h.available += 1;
-                } else {
-                    h.busy += 1;
+                match a {
+                    Activity::Paused => h.paused += 1,
+                    Activity::Available => h.available += 1,
+                    Activity::Busy => h.busy += 1,
                 }
             }
         }

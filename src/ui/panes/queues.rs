@@ -208,7 +208,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         table::render(f, area, &MEMBER_COLUMNS, &[], &empty, decor);
         return;
     };
-    let callers_height = (q.callers.len() as u16 + 3).clamp(4, area.height / 2);
+    let callers_height = (q.callers.len() as u16 + 3).max(4).min(area.height / 2);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(callers_height), Constraint::Min(3)]).areas(area);
     let now = model.now_ms;

@@ -1,0 +1,208 @@
+//! The binary as a user meets it: check-config, headless replay output, keymap
+//! and theme printing, and the error messages for wrong input.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab-queues.cap");
+
+/// Runs switchboard with its config folder in `home` (never the user's).
+fn run(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("HOME", home)
+        .env_remove("SWITCHBOARD_AMI_SECRET")
+        .env_remove("SWITCHBOARD_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("switchboard: {e}"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn home() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn write(path: &Path, text: &str, mode: u32) {
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("/")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn check_config_names_the_wrong_key() {
+    let h = home();
+    let cfg = h.path().join("c.toml");
+    write(&cfg, "[ami]\nhost = \"pbx\"\nprot = 5038\n", 0o644);
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("c.toml") && e.contains("prot"), "{e}");
+}
+
+#[test]
+fn check_config_refuses_a_secret_file_others_can_read() {
+    let h = home();
+    let secret = h.path().join("secret");
+    write(&secret, "s3cret\n", 0o644);
+    let cfg = h.path().join("c.toml");
+    write(
+        &cfg,
+        &format!("[ami]\nsecret_file = \"{}\"\n", secret.display()),
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        e.contains("ami.secret_file") && e.contains("chmod 600"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "the secret was printed: {e}");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("s3cret"));
+}
+
+#[test]
+fn check_config_without_any_secret_says_where_to_put_one() {
+    let h = home();
+    let o = run(h.path(), &["check-config"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        e.contains("SWITCHBOARD_AMI_SECRET") && e.contains("secret_file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn headless_stats_are_one_json_object() {
+    let h = home();
+    let o = run(
+        h.path(),
+        &["replay", FIXTURE, "--headless", "--speed", "max", "--stats"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["events"], 2248);
+    assert_eq!(v["bytes"], 881_743);
+    assert!(v["seconds"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(
+        v["events_per_second"]
+            .as_f64()
+            .is_some_and(|r| r > 10_000.0)
+    );
+}
+
+#[test]
+fn dump_state_has_queues_members_callers_channels_and_extensions() {
+    let h = home();
+    let o = run(h.path(), &["replay", FIXTURE, "--headless", "--dump-state"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let sales = v["queues"]
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "sales"))
+        .cloned();
+    let sales = sales.unwrap_or_else(|| panic!("no sales queue in {v}"));
+    let eve = sales["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["interface"] == "Local/205@agents/n"))
+        .cloned();
+    let eve = eve.unwrap_or_else(|| panic!("no Local/205 member"));
+    assert_eq!(eve["name"], "Eve Lindqvist");
+    assert_eq!(
+        (eve["paused"].clone(), eve["paused_reason"].clone()),
+        (true.into(), "Lunch".into())
+    );
+    assert!(eve["calls_taken"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(sales["callers"][0]["position"], 1);
+    assert_eq!(sales["callers"][0]["caller_name"], "José Núñez");
+    assert!(v["channel_count"].as_u64().is_some_and(|n| n > 0));
+    let offline = v["extensions"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["device"] == "PJSIP/305"))
+        .cloned();
+    assert_eq!(offline.map(|e| e["state"].clone()), Some("Offline".into()));
+}
+
+#[test]
+fn printing_keymaps_and_theme_items() {
+    let h = home();
+    let o = run(h.path(), &["--print-keymap"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("[list]") && out.contains("Sort by next column"),
+        "{out}"
+    );
+    let o = run(h.path(), &["--keymap", "vim", "--print-keymap"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("k, ↑"));
+    let o = run(h.path(), &["--print-theme-items"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("state.ringing") && out.contains("ramp.crit"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_user_keymap_with_a_duplicate_is_refused_by_name() {
+    let h = home();
+    let km = h.path().join("config/switchboard/keymaps/mine.toml");
+    write(
+        &km,
+        "inherits = \"default\"\n[list]\nsort_next = [\"p\"]\nbottom = [\"p\"]\n",
+        0o644,
+    );
+    let o = run(h.path(), &["--keymap", "mine", "--print-keymap"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(e.contains("duplicate key binding `p` in [list]"), "{e}");
+    let o = run(h.path(), &["--theme", "nope", "--print-theme-items"]);
+    assert!(stderr(&o).contains("theme `nope` not found"));
+}
+
+#[test]
+fn wrong_replay_input_is_explained() {
+    let h = home();
+    let o = run(h.path(), &["replay", FIXTURE, "--speed", "fast"]);
+    assert!(stderr(&o).contains("--speed `fast`"), "{}", stderr(&o));
+    let bad = h.path().join("cut.cap");
+    write(
+        &bad,
+        "switchboard-ami-capture 1\nstart_ms 1\n0 999\nEvent: X\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &[
+            "replay",
+            bad.to_str().unwrap_or(""),
+            "--headless",
+            "--stats",
+        ],
+    );
+    let e = stderr(&o);
+    assert!(e.contains("cut.cap") && e.contains("byte 37"), "{e}");
+    let o = run(h.path(), &["replay", "/nonexistent.cap", "--headless"]);
+    assert!(stderr(&o).contains("/nonexistent.cap"));
+}
