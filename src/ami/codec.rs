@@ -78,7 +78,7 @@ pub struct Decoder {
     discarding: bool,
     /// Header spans (offsets from `pos`) of the message being framed, found
     /// in the same pass that looks for its end.
-    lines: Vec<LineSpan>,
+    lines: Vec<Field>,
     limits: Limits,
 }
 
@@ -214,9 +214,10 @@ impl Decoder {
                     self.lines.clear();
                     return Err(e);
                 }
-                let span = LineSpan::split(&self.buf[line_start..end]);
-                self.lines
-                    .push(span.shifted((line_start - self.pos) as u32));
+                self.lines.push(split_line(
+                    &self.buf[line_start..end],
+                    line_start - self.pos,
+                ));
             }
             line_start = nl + 1;
         }
@@ -263,10 +264,7 @@ impl Decoder {
                         nl
                     };
                     if end > line_start {
-                        spans.push(
-                            LineSpan::split(&text.as_bytes()[line_start..end])
-                                .shifted(line_start as u32),
-                        );
+                        spans.push(split_line(&text.as_bytes()[line_start..end], line_start));
                     }
                     line_start = nl + 1;
                 }
@@ -277,51 +275,20 @@ impl Decoder {
     }
 }
 
-/// One header line: `start..key_end` is the key, `value_start..end` the value.
-#[derive(Clone, Copy, Debug, Default)]
-struct LineSpan {
-    start: u32,
-    key_end: u32,
-    value_start: u32,
-    end: u32,
-}
-
-impl LineSpan {
-    /// Splits `Key: Value` (one optional space after the colon is dropped); a
-    /// line without a colon is an empty key with the whole line as value.
-    fn split(line: &[u8]) -> Self {
-        match find_colon(line) {
-            Some(i) => Self::at_colon(line, i),
-            None => LineSpan {
-                start: 0,
-                key_end: 0,
-                value_start: 0,
-                end: line.len() as u32,
-            },
+/// Splits the header line `line`, found at `offset` in the message text:
+/// `Key: Value` (one optional space after the colon is dropped); a line
+/// without a colon is an empty key with the whole line as value.
+fn split_line(line: &[u8], offset: usize) -> Field {
+    let end = offset + line.len();
+    match find_colon(line) {
+        Some(i) => {
+            let mut v = i + 1;
+            if line.get(v) == Some(&b' ') {
+                v += 1;
+            }
+            Field::new(offset..offset + i, offset + v..end)
         }
-    }
-
-    /// Splits at the colon known to be at `i`.
-    fn at_colon(line: &[u8], i: usize) -> Self {
-        let mut v = i + 1;
-        if line.get(v) == Some(&b' ') {
-            v += 1;
-        }
-        LineSpan {
-            start: 0,
-            key_end: i as u32,
-            value_start: v as u32,
-            end: line.len() as u32,
-        }
-    }
-
-    fn shifted(self, by: u32) -> Self {
-        LineSpan {
-            start: self.start + by,
-            key_end: self.key_end + by,
-            value_start: self.value_start + by,
-            end: self.end + by,
-        }
+        None => Field::new(offset..offset, offset..end),
     }
 }
 
@@ -356,30 +323,30 @@ fn find_colon(line: &[u8]) -> Option<usize> {
         .map(|i| base + i)
 }
 
-/// Builds the message from its text and header spans, undoing Asterisk's
-/// escaping where it applies.
-fn build_message(mut text: String, spans: &[LineSpan]) -> Message {
-    let mut fields: Vec<Field> = Vec::with_capacity(spans.len());
+/// Builds the message from its text and header fields, undoing Asterisk's
+/// escaping where it applies. Without a backslash in the message (the norm)
+/// the fields found while framing are used as they are.
+fn build_message(mut text: String, spans: &[Field]) -> Message {
+    let mut fields = spans.to_vec();
+    if memchr::memchr(b'\\', text.as_bytes()).is_none() {
+        return Message::from_parts(text, fields);
+    }
     let mut unescaped: Vec<(usize, String)> = Vec::new();
     {
         let bytes = text.as_bytes();
-        let any_backslash = memchr::memchr(b'\\', bytes).is_some();
-        let mut event = 0..0;
-        for sp in spans {
-            let key = sp.start as usize..sp.key_end as usize;
-            let value = sp.value_start as usize..sp.end as usize;
-            if fields.is_empty() && bytes[key.clone()].eq_ignore_ascii_case(b"Event") {
-                event = value.clone();
-            }
-            if any_backslash
-                && is_escaped(&bytes[event.clone()], &bytes[key.clone()])
-                && memchr::memchr(b'\\', &bytes[value.clone()]).is_some()
+        let event = match fields.first() {
+            Some(f) if bytes[f.key_range()].eq_ignore_ascii_case(b"Event") => f.value_range(),
+            _ => 0..0,
+        };
+        for (i, f) in fields.iter().enumerate() {
+            let value = &bytes[f.value_range()];
+            if is_escaped(&bytes[event.clone()], &bytes[f.key_range()])
+                && memchr::memchr(b'\\', value).is_some()
             {
                 let mut out = String::with_capacity(value.len());
-                unescape_into(&bytes[value.clone()], &mut out);
-                unescaped.push((fields.len(), out));
+                unescape_into(value, &mut out);
+                unescaped.push((i, out));
             }
-            fields.push(Field::new(key, value));
         }
     }
     for (i, value) in unescaped {

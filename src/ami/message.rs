@@ -37,6 +37,16 @@ impl Field {
         }
     }
 
+    /// Byte range of the key in the message text.
+    pub(crate) fn key_range(&self) -> std::ops::Range<usize> {
+        self.key.start as usize..self.key.end as usize
+    }
+
+    /// Byte range of the value in the message text.
+    pub(crate) fn value_range(&self) -> std::ops::Range<usize> {
+        self.value.start as usize..self.value.end as usize
+    }
+
     /// The same key with another value range.
     pub(crate) fn with_value(self, value: std::ops::Range<usize>) -> Self {
         Field {
