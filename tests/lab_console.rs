@@ -175,15 +175,29 @@ struct Follower {
 
 impl Follower {
     fn start(lab: &Lab) -> Self {
+        Self::with_queue(lab, 65_536, None)
+    }
+
+    /// A follower whose queue from the connection holds `capacity` messages;
+    /// with `stall`, it stops reading while the flag is set.
+    fn with_queue(
+        lab: &Lab,
+        capacity: usize,
+        stall: Option<Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Self {
         let actions = pbx::resync::actions().unwrap_or_else(|e| panic!("{e}"));
-        let (tx, mut rx) = mpsc::channel(65_536);
+        let (tx, mut rx) = mpsc::channel(capacity);
         let (_handle, task) = connection::spawn(lab.settings(actions), tx, None);
         let state = Arc::new(Mutex::new(State::new()));
         let conn = Arc::new(Mutex::new(ConnectionState::Connecting { attempt: 1 }));
         let readies = Arc::new(AtomicU32::new(0));
         let (s, c, r) = (state.clone(), conn.clone(), readies.clone());
         let reader = tokio::spawn(async move {
-            while let Some(msg) = rx.recv().await {
+            loop {
+                while stall.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                let Some(msg) = rx.recv().await else { break };
                 if let AmiMsg::State(st) = &msg {
                     if *st == ConnectionState::Ready {
                         r.fetch_add(1, Ordering::SeqCst);
@@ -384,4 +398,70 @@ async fn a_frozen_asterisk_is_detected_by_the_ping_deadline() {
         r.err().unwrap_or_default()
     );
     ref_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_that_falls_behind_gets_a_resync_not_a_silent_gap() {
+    let _guard = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let (reference, ref_task) = reference(&lab);
+    let stall = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // A queue of 64 messages and an app that stops reading under traffic:
+    // the connection must drop events rather than block its reader (Asterisk
+    // would drop it), then resync once there is room.
+    let f = Follower::with_queue(&lab, 64, Some(stall.clone()));
+    f.wait_readies(1, Duration::from_secs(10)).await;
+    let traffic = lab.traffic(6, 4.0);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stall.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stall.store(false, Ordering::SeqCst);
+    f.wait_readies(2, Duration::from_secs(10)).await;
+    traffic.finish();
+    let r = converge(&f, &reference, Duration::from_secs(10), false).await;
+    assert!(
+        r.is_ok(),
+        "after the overflow: {}",
+        r.err().unwrap_or_default()
+    );
+    ref_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_replays_to_the_state_it_recorded() {
+    let _guard = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("lab.cap");
+    let f = Follower::start(&lab);
+    f.wait_readies(1, Duration::from_secs(10)).await;
+    let traffic = lab.traffic(4, 3.0);
+    let actions = pbx::resync::actions().unwrap_or_else(|e| panic!("{e}"));
+    let recorded =
+        switchboard::capture::record::record(lab.settings(actions), Duration::from_secs(5), &file)
+            .await
+            .unwrap_or_else(|e| panic!("record: {e}"));
+    traffic.finish();
+    assert!(recorded.bytes > 10_000, "recorded only {recorded:?}");
+    // What the recording replays to must be what a live follower held at
+    // the end of the recording (both saw the same AMI stream).
+    let live = f.view(true);
+    let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+    let capture = switchboard::capture::Capture::parse(&data).unwrap_or_else(|e| panic!("{e}"));
+    let (replayed, stats) = switchboard::capture::headless::run(&capture);
+    assert!(stats.events > 100, "{stats:?}");
+    let replayed = our_view(&replayed, true);
+    assert_eq!(
+        replayed.queues.keys().collect::<Vec<_>>(),
+        live.queues.keys().collect::<Vec<_>>()
+    );
+    for (name, q) in &replayed.queues {
+        let l = &live.queues[name];
+        assert_eq!(
+            q.members.keys().collect::<Vec<_>>(),
+            l.members.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+    }
+    assert!(!replayed.channels.is_empty() || !live.channels.is_empty() || stats.events > 0);
 }

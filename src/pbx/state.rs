@@ -439,9 +439,14 @@ impl State {
         let index = match q.callers.iter().position(|c| c.uniqueid == uid) {
             Some(i) => i,
             None => {
-                // A joiner goes to its position; those at or behind it move back.
-                for c in q.callers.iter_mut().filter(|c| c.position >= position) {
-                    c.position += 1;
+                // A live joiner goes to its position and those at or behind it
+                // move back. A snapshot entry's position is exact as it is:
+                // the others may be stale (events lost before a resync) and
+                // are put in order when the snapshot completes.
+                if !snapshot {
+                    for c in q.callers.iter_mut().filter(|c| c.position >= position) {
+                        c.position += 1;
+                    }
                 }
                 q.callers.push(QueueCaller {
                     uniqueid: uid.to_string(),
@@ -459,8 +464,9 @@ impl State {
         set(&mut caller.caller_name, known(b.caller_name));
         if snapshot {
             caller.joined_ms = joined_ms;
+        } else {
+            q.renumber();
         }
-        q.renumber();
         true
     }
 
@@ -817,6 +823,49 @@ mod tests {
         let q = &s.queues["sales"];
         assert_eq!((q.completed, q.completed_in_sl, q.abandoned), (10, 7, 2));
         assert_eq!(q.service_level().map(|v| v.round()), Some(58.0));
+    }
+
+    #[test]
+    fn after_lost_events_the_snapshot_order_of_callers_wins() {
+        let mut s = State::new();
+        let join = |uid: &str, pos: &str| {
+            ev(
+                "QueueCallerJoin",
+                &[("Queue", "sales"), ("Uniqueid", uid), ("Position", pos)],
+            )
+        };
+        let entry = |uid: &str, pos: &str| {
+            ev(
+                "QueueEntry",
+                &[
+                    ("Queue", "sales"),
+                    ("Uniqueid", uid),
+                    ("Position", pos),
+                    ("Wait", "3"),
+                ],
+            )
+        };
+        for (uid, pos) in [("a", "1"), ("b", "2"), ("c", "3")] {
+            s.apply(&join(uid, pos), 0);
+        }
+        // Events were lost; Asterisk now has x, c, y.
+        s.begin_resync();
+        s.apply(&ev("QueueParams", &[("Queue", "sales")]), 10_000);
+        for (uid, pos) in [("x", "1"), ("c", "2"), ("y", "3")] {
+            s.apply(&entry(uid, pos), 10_000);
+        }
+        s.apply(&ev("QueueStatusComplete", &[]), 10_000);
+        let q = &s.queues["sales"];
+        let order: Vec<(&str, u32)> = q
+            .callers
+            .iter()
+            .map(|c| (c.uniqueid.as_str(), c.position))
+            .collect();
+        assert_eq!(order, [("x", 1), ("c", 2), ("y", 3)]);
+        assert_eq!(
+            q.callers[0].joined_ms, 7_000,
+            "joined = receive time - Wait"
+        );
     }
 
     #[test]
