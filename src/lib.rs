@@ -6,6 +6,7 @@
 
 pub mod ami;
 pub mod capture;
+pub mod cdr;
 pub mod config;
 pub mod logging;
 pub mod pbx;

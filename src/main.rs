@@ -46,6 +46,11 @@ enum Command {
         /// Capture file to write.
         file: PathBuf,
     },
+    /// CDR history from the command line.
+    Cdr {
+        #[command(subcommand)]
+        command: CdrCommand,
+    },
     /// Replay a capture into the console, or headless.
     Replay {
         /// Capture file (from `switchboard record`, or a raw AMI stream).
@@ -63,6 +68,57 @@ enum Command {
         #[arg(long)]
         dump_state: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum CdrCommand {
+    /// Stream CDR rows as CSV or JSON lines (constant memory).
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ExportArgs {
+    /// First day, YYYY-MM-DD in the PBX's time zone (default: today).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day included, YYYY-MM-DD (default: the --from day).
+    #[arg(long)]
+    to: Option<String>,
+    /// Source number or extension.
+    #[arg(long)]
+    src: Option<String>,
+    /// Destination number or extension.
+    #[arg(long)]
+    dst: Option<String>,
+    /// ANSWERED, NO-ANSWER, BUSY, FAILED or CONGESTION.
+    #[arg(long)]
+    disposition: Option<String>,
+    /// Free text over src, dst, clid, uniqueid, channel, dstchannel.
+    #[arg(long)]
+    search: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: ExportFormat,
+    /// Start CSV with a UTF-8 byte-order mark (for spreadsheet programs).
+    #[arg(long)]
+    bom: bool,
+    /// Export what this user may see (default: the Unix login running it).
+    #[arg(long)]
+    as_user: Option<String>,
+    /// CDR database URL (mysql://, mariadb://, postgres://, sqlite://).
+    #[arg(long, env = "SWITCHBOARD_CDR_URL", hide_env_values = true)]
+    cdr_url: Option<String>,
+    /// The PBX's time zone (IANA name).
+    #[arg(long, env = "SWITCHBOARD_TZ")]
+    tz: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -131,6 +187,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Cdr {
+            command: CdrCommand::Export(args),
+        }) => {
+            let rt = runtime()?;
+            if let Some(rows) = rt.block_on(cdr_export(&config, args))? {
+                eprintln!("exported {rows} rows");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Replay {
             file,
             speed,
@@ -183,4 +248,75 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
         config.ami.username, config.ami.host, config.ami.port, config.ui.theme, config.ui.keymap
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn day(flag: &str, value: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("{flag} `{value}`: use a date like 2026-11-21"))
+}
+
+/// Runs `cdr export`; `None` when the reader closed the output early.
+async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64>> {
+    use switchboard::cdr::CdrError;
+    use switchboard::cdr::export::{Format, Writer};
+    use switchboard::cdr::filter::{CdrFilter, Disposition};
+    use switchboard::cdr::store::CdrStore;
+    let tz = config.time_zone(a.tz.as_deref())?;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let from = a
+        .from
+        .as_deref()
+        .map(|d| day("--from", d))
+        .transpose()?
+        .unwrap_or(today);
+    let to =
+        a.to.as_deref()
+            .map(|d| day("--to", d))
+            .transpose()?
+            .unwrap_or(from);
+    anyhow::ensure!(to >= from, "--to {to} is before --from {from}");
+    let disposition = match a.disposition.as_deref() {
+        Some(d) => Some(Disposition::parse(d).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--disposition `{d}`: use ANSWERED, NO-ANSWER, BUSY, FAILED or CONGESTION"
+            )
+        })?),
+        None => None,
+    };
+    let login = a
+        .as_user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_default();
+    let filter = CdrFilter {
+        from: from.and_hms_opt(0, 0, 0).unwrap_or_default(),
+        to: to
+            .succ_opt()
+            .unwrap_or(to)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+        src: a.src,
+        dst: a.dst,
+        disposition,
+        search: a.search,
+        visibility: config.acl.visibility(&login)?,
+    };
+    let url = config.cdr_url(a.cdr_url.as_deref())?;
+    let store = CdrStore::connect(url.expose(), &config.cdr.table, &config.cdr.columns).await?;
+    let format = match a.format {
+        ExportFormat::Csv => Format::Csv { bom: a.bom },
+        ExportFormat::Json => Format::JsonLines,
+    };
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut writer = Writer::new(out, format, store.columns(), tz)?;
+    match store.for_each(&filter, |rec| writer.write(&rec)).await {
+        Ok(rows) => match writer.finish() {
+            Ok(()) => Ok(Some(rows)),
+            Err(CdrError::OutputClosed) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+        Err(CdrError::OutputClosed) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

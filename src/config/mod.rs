@@ -25,6 +25,7 @@ pub mod secret;
 use crate::ami::Settings;
 use crate::pbx::HealthThresholds;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
@@ -61,6 +62,94 @@ pub struct Config {
     pub time_in_state: TimeInState,
     /// `[health]`: queue health thresholds.
     pub health: HealthThresholds,
+    /// `[cdr]`: where the CDRs are.
+    pub cdr: CdrConfig,
+    /// `[acl]`: who sees which calls.
+    pub acl: AclConfig,
+}
+
+/// `[cdr]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CdrConfig {
+    /// File holding the database URL (it carries a password): mode 0600.
+    pub url_file: Option<PathBuf>,
+    /// Environment variable holding the URL (default `SWITCHBOARD_CDR_URL`).
+    pub url_env: Option<String>,
+    /// CDR table name.
+    pub table: String,
+    /// The PBX's time zone (IANA name): Asterisk writes CDR times in it.
+    /// Default: `TZ`, else /etc/timezone, else UTC.
+    pub time_zone: Option<String>,
+    /// Column overrides, CDR field → column (`start = "calldate"`).
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Default for CdrConfig {
+    fn default() -> Self {
+        CdrConfig {
+            url_file: None,
+            url_env: None,
+            table: "cdr".into(),
+            time_zone: None,
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+/// A user's role.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees every call.
+    Admin,
+    /// Sees calls of their extensions (and queues).
+    Supervisor,
+}
+
+/// One `[acl.users.<login>]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AclUser {
+    /// Role.
+    pub role: Role,
+    /// Extensions whose calls the user sees.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Queues whose calls the user sees.
+    #[serde(default)]
+    pub queues: Vec<String>,
+}
+
+/// `[acl]`: per-user access, by Unix login. With no user configured,
+/// everyone sees every call (a single-supervisor install).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AclConfig {
+    /// Users by login.
+    pub users: BTreeMap<String, AclUser>,
+}
+
+impl AclConfig {
+    /// What `login` may see.
+    ///
+    /// Errors: users are configured and `login` is not one of them.
+    pub fn visibility(&self, login: &str) -> Result<crate::cdr::filter::Visibility, ConfigError> {
+        use crate::cdr::filter::Visibility;
+        if self.users.is_empty() {
+            return Ok(Visibility::All);
+        }
+        match self.users.get(login) {
+            Some(u) if u.role == Role::Admin => Ok(Visibility::All),
+            Some(u) => Ok(Visibility::Extensions(u.extensions.clone())),
+            None => Err(ConfigError::new(
+                "acl.users",
+                format!(
+                    "user `{login}` has no access; an admin adds [acl.users.{login}] to the config"
+                ),
+            )),
+        }
+    }
 }
 
 /// `[ami]`.
@@ -259,6 +348,27 @@ impl Config {
                 ));
             }
         }
+        if let Some(tz) = &self.cdr.time_zone
+            && tz.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(ConfigError::new(
+                "cdr.time_zone",
+                format!("`{tz}` is not an IANA time zone (e.g. Europe/Paris)"),
+            ));
+        }
+        for (login, u) in &self.acl.users {
+            if let Some(bad) = u.extensions.iter().find(|e| {
+                e.is_empty()
+                    || !e
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "*#+-_".contains(c))
+            }) {
+                return Err(ConfigError::new(
+                    &format!("acl.users.{login}.extensions"),
+                    format!("`{bad}` is not an extension"),
+                ));
+            }
+        }
         if self.health.wait_warn_s > self.health.wait_crit_s {
             return Err(ConfigError::new(
                 "health.wait_warn_s",
@@ -266,6 +376,54 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The CDR database URL: `cli` (`--cdr-url` or `SWITCHBOARD_CDR_URL`),
+    /// else `cdr.url_file` (0600), else the variable `cdr.url_env`.
+    ///
+    /// Errors: none of them is set, or the file is readable by others.
+    pub fn cdr_url(&self, cli: Option<&str>) -> Result<crate::secret::Secret, ConfigError> {
+        if let Some(url) = cli.filter(|u| !u.is_empty()) {
+            return Ok(crate::secret::Secret::new(url));
+        }
+        if let Some(path) = &self.cdr.url_file {
+            return secret::read_private(path, "cdr.url_file");
+        }
+        let var = self.cdr.url_env.as_deref().unwrap_or("SWITCHBOARD_CDR_URL");
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(crate::secret::Secret::new(v.trim())),
+            _ => Err(ConfigError::new(
+                "cdr.url_file",
+                format!(
+                    "no CDR database: pass --cdr-url, export {var}, or set cdr.url_file (mode 0600)"
+                ),
+            )),
+        }
+    }
+
+    /// The PBX time zone: `cli` (`--tz` / `SWITCHBOARD_TZ`), else
+    /// `cdr.time_zone`, else `TZ`, else /etc/timezone, else UTC.
+    ///
+    /// Errors: a name that is not an IANA zone.
+    pub fn time_zone(&self, cli: Option<&str>) -> Result<chrono_tz::Tz, ConfigError> {
+        let (name, key) = match (cli, &self.cdr.time_zone) {
+            (Some(z), _) => (z.to_string(), "--tz"),
+            (None, Some(z)) => (z.clone(), "cdr.time_zone"),
+            (None, None) => {
+                let sys = std::env::var("TZ")
+                    .ok()
+                    .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
+                    .map(|z| z.trim().trim_start_matches(':').to_string())
+                    .filter(|z| z.parse::<chrono_tz::Tz>().is_ok());
+                (sys.unwrap_or_else(|| "UTC".into()), "TZ")
+            }
+        };
+        name.parse().map_err(|_| {
+            ConfigError::new(
+                key,
+                format!("`{name}` is not an IANA time zone (e.g. Europe/Paris)"),
+            )
+        })
     }
 
     /// Connection settings with the secret resolved and the given resync list.

@@ -41,7 +41,9 @@ pub fn resolve(
     }
 }
 
-fn read_private(path: &Path, key: &str) -> Result<Secret, ConfigError> {
+/// Reads a secret from `path`, refusing a file that group or others can
+/// read; `key` names the setting in errors.
+pub fn read_private(path: &Path, key: &str) -> Result<Secret, ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

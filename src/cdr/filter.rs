@@ -1,0 +1,418 @@
+//! What to select from the CDR table, turned into SQL with bound parameters.
+//!
+//! Time windows are computed in Rust in the PBX's local time (Asterisk writes
+//! local time without a zone) and bound as `YYYY-MM-DD HH:MM:SS` strings;
+//! nothing a user types is ever spliced into SQL text.
+
+use super::columns::{ColumnMap, Field};
+use chrono::NaiveDateTime;
+use std::fmt::Write as _;
+
+/// A call's outcome as Asterisk records it, with the spellings that vary
+/// between versions folded together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// `ANSWERED`.
+    Answered,
+    /// `NO ANSWER` (also `NOANSWER`).
+    NoAnswer,
+    /// `BUSY`.
+    Busy,
+    /// `FAILED`.
+    Failed,
+    /// `CONGESTION` (also `CONGESTED`).
+    Congestion,
+}
+
+impl Disposition {
+    /// Parses `answered`, `no-answer`, `NO ANSWER`, `noanswer`, `busy`,
+    /// `failed`, `congestion`, `congested` (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        let norm: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        match norm.as_str() {
+            "ANSWERED" => Some(Self::Answered),
+            "NOANSWER" => Some(Self::NoAnswer),
+            "BUSY" => Some(Self::Busy),
+            "FAILED" => Some(Self::Failed),
+            "CONGESTION" | "CONGESTED" => Some(Self::Congestion),
+            _ => None,
+        }
+    }
+
+    /// The values found in the `disposition` column.
+    pub fn db_values(self) -> &'static [&'static str] {
+        match self {
+            Self::Answered => &["ANSWERED"],
+            Self::NoAnswer => &["NO ANSWER", "NOANSWER"],
+            Self::Busy => &["BUSY"],
+            Self::Failed => &["FAILED"],
+            Self::Congestion => &["CONGESTION", "CONGESTED"],
+        }
+    }
+}
+
+/// Which calls a user may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every call (admin, or no ACL configured).
+    All,
+    /// Calls where one of these extensions is the source, the destination,
+    /// or on a channel (`PJSIP/301-…`, `SIP/301-…`, `Local/301@…`) of any leg
+    /// of the same call (same `linkedid`, when the table has it).
+    Extensions(Vec<String>),
+}
+
+/// A CDR query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdrFilter {
+    /// First instant included, PBX local time.
+    pub from: NaiveDateTime,
+    /// First instant excluded, PBX local time.
+    pub to: NaiveDateTime,
+    /// Source number or extension (`src`, or the extension on `channel`).
+    pub src: Option<String>,
+    /// Destination number or extension (`dst`, or the extension on `dstchannel`).
+    pub dst: Option<String>,
+    /// Outcome.
+    pub disposition: Option<Disposition>,
+    /// Free text over src, dst, clid, uniqueid, channel, dstchannel.
+    pub search: Option<String>,
+    /// What the requesting user may see.
+    pub visibility: Visibility,
+}
+
+/// SQL dialect differences that matter here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// MariaDB / MySQL.
+    MySql,
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Dialect {
+    /// A quoted identifier.
+    pub fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// A column read as raw bytes (decoded in Rust: UTF-8, else Latin-1;
+    /// zero dates and odd types never fail the query).
+    pub fn as_bytes(self, column: &str) -> String {
+        let c = self.ident(column);
+        match self {
+            Dialect::MySql => format!("CAST({c} AS BINARY)"),
+            Dialect::Postgres => format!("convert_to({c}::text, 'UTF8')"),
+            Dialect::Sqlite => format!("CAST({c} AS BLOB)"),
+        }
+    }
+}
+
+/// SQL text and the string parameters to bind, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sql {
+    /// The statement.
+    pub text: String,
+    /// Parameters, bound as text.
+    pub binds: Vec<String>,
+}
+
+struct Builder<'a> {
+    d: Dialect,
+    cols: &'a ColumnMap,
+    binds: Vec<String>,
+}
+
+/// `value` escaped for `LIKE … ESCAPE '!'`.
+fn like_escape(value: &str) -> String {
+    value
+        .replace('!', "!!")
+        .replace('%', "!%")
+        .replace('_', "!_")
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+impl Builder<'_> {
+    fn bind(&mut self, v: String) -> String {
+        self.binds.push(v);
+        match self.d {
+            Dialect::Postgres => format!("${}", self.binds.len()),
+            _ => "?".to_string(),
+        }
+    }
+
+    fn col(&self, f: Field) -> String {
+        self.d.ident(self.cols.get(f).unwrap_or(f.name()))
+    }
+
+    fn time(&mut self, t: NaiveDateTime) -> String {
+        let p = self.bind(t.format(TIME_FORMAT).to_string());
+        match self.d {
+            Dialect::Postgres => format!("{p}::timestamp"),
+            _ => p,
+        }
+    }
+
+    fn window(&mut self, f: &CdrFilter) -> String {
+        let start = self.col(Field::Start);
+        let (from, to) = (self.time(f.from), self.time(f.to));
+        format!("{start} >= {from} AND {start} < {to}")
+    }
+
+    fn like(&mut self, field: Field, pattern: String) -> String {
+        let col = self.col(field);
+        let p = self.bind(pattern);
+        let op = if self.d == Dialect::Postgres {
+            "ILIKE"
+        } else {
+            "LIKE"
+        };
+        format!("{col} {op} {p} ESCAPE '!'")
+    }
+
+    /// `number` as the party on `field` (src/dst) or on the channel column.
+    fn party(&mut self, field: Field, channel: Field, number: &str) -> String {
+        let col = self.col(field);
+        let eq = self.bind(number.to_string());
+        let e = like_escape(number);
+        let mut parts = vec![format!("{col} = {eq}")];
+        for prefix in ["PJSIP/", "SIP/"] {
+            parts.push(self.like(channel, format!("{prefix}{e}-%")));
+        }
+        parts.push(self.like(channel, format!("Local/{e}@%")));
+        format!("({})", parts.join(" OR "))
+    }
+
+    fn extension_anywhere(&mut self, ext: &str) -> String {
+        let a = self.party(Field::Src, Field::Channel, ext);
+        let b = self.party(Field::Dst, Field::Dstchannel, ext);
+        format!("{a} OR {b}")
+    }
+
+    fn conditions(&mut self, f: &CdrFilter, table: &str) -> String {
+        let mut cond = vec![self.window(f)];
+        if let Some(src) = &f.src {
+            cond.push(self.party(Field::Src, Field::Channel, src));
+        }
+        if let Some(dst) = &f.dst {
+            cond.push(self.party(Field::Dst, Field::Dstchannel, dst));
+        }
+        if let Some(d) = f.disposition {
+            let col = self.col(Field::Disposition);
+            let ps: Vec<String> = d
+                .db_values()
+                .iter()
+                .map(|v| self.bind(v.to_string()))
+                .collect();
+            cond.push(format!("{col} IN ({})", ps.join(", ")));
+        }
+        if let Some(s) = f.search.as_deref().filter(|s| !s.is_empty()) {
+            let pattern = format!("%{}%", like_escape(s));
+            let fields = [
+                Field::Src,
+                Field::Dst,
+                Field::Clid,
+                Field::Uniqueid,
+                Field::Channel,
+                Field::Dstchannel,
+            ];
+            let ors: Vec<String> = fields
+                .into_iter()
+                .map(|fl| self.like(fl, pattern.clone()))
+                .collect();
+            cond.push(format!("({})", ors.join(" OR ")));
+        }
+        if let Visibility::Extensions(exts) = &f.visibility {
+            cond.push(self.visible(f, exts, table));
+        }
+        cond.join(" AND ")
+    }
+
+    /// Binds happen in text order: `?` placeholders are positional.
+    fn visible(&mut self, f: &CdrFilter, exts: &[String], table: &str) -> String {
+        if exts.is_empty() {
+            return "1 = 0".to_string();
+        }
+        let subquery = self.cols.get(Field::Linkedid).is_some();
+        let window = subquery.then(|| self.window(f));
+        let any: Vec<String> = exts.iter().map(|e| self.extension_anywhere(e)).collect();
+        let any = format!("({})", any.join(" OR "));
+        match window {
+            Some(window) => {
+                let link = self.col(Field::Linkedid);
+                let t = self.d.ident(table);
+                format!("{link} IN (SELECT {link} FROM {t} WHERE {window} AND {any})")
+            }
+            None => any,
+        }
+    }
+}
+
+impl CdrFilter {
+    /// `SELECT` of every mapped field as bytes, ordered by start then
+    /// uniqueid, from `table`.
+    pub fn select(&self, table: &str, cols: &ColumnMap, d: Dialect) -> Sql {
+        let mut b = Builder {
+            d,
+            cols,
+            binds: Vec::new(),
+        };
+        let mut text = String::from("SELECT ");
+        for (i, field) in cols.fields().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(&d.as_bytes(cols.get(field).unwrap_or(field.name())));
+        }
+        let cond = b.conditions(self, table);
+        let _ = write!(
+            text,
+            " FROM {} WHERE {cond} ORDER BY {}, {}",
+            d.ident(table),
+            b.col(Field::Start),
+            b.col(Field::Uniqueid)
+        );
+        Sql {
+            text,
+            binds: b.binds,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn cols() -> ColumnMap {
+        let names: Vec<String> = "calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,billsec,disposition,accountcode,uniqueid,linkedid"
+            .split(',')
+            .map(String::from)
+            .collect();
+        ColumnMap::resolve(&names, &BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn day() -> CdrFilter {
+        let t = |s: &str| {
+            NaiveDateTime::parse_from_str(s, TIME_FORMAT).unwrap_or_else(|e| panic!("{e}"))
+        };
+        CdrFilter {
+            from: t("2026-11-21 00:00:00"),
+            to: t("2026-11-22 00:00:00"),
+            src: None,
+            dst: None,
+            disposition: None,
+            search: None,
+            visibility: Visibility::All,
+        }
+    }
+
+    #[test]
+    fn user_input_is_bound_never_spliced() {
+        let mut f = day();
+        f.search = Some("x' OR '1'='1".into());
+        f.dst = Some("30%_1".into());
+        let sql = f.select("cdr", &cols(), Dialect::MySql);
+        assert!(!sql.text.contains("OR '1'='1"), "{}", sql.text);
+        assert!(sql.binds.iter().any(|b| b == "%x' OR '1'='1%"));
+        assert!(
+            sql.binds.iter().any(|b| b == "PJSIP/30!%!_1-%"),
+            "LIKE metacharacters escaped: {:?}",
+            sql.binds
+        );
+    }
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let mut f = day();
+        f.disposition = Some(Disposition::NoAnswer);
+        let pg = f.select("cdr", &cols(), Dialect::Postgres);
+        assert!(
+            pg.text
+                .contains("\"calldate\" >= $1::timestamp AND \"calldate\" < $2::timestamp"),
+            "{}",
+            pg.text
+        );
+        assert!(pg.text.contains("\"disposition\" IN ($3, $4)"));
+        assert_eq!(
+            pg.binds[2..],
+            ["NO ANSWER".to_string(), "NOANSWER".to_string()]
+        );
+        let my = f.select("cdr", &cols(), Dialect::MySql);
+        assert_eq!(my.text.matches('?').count(), my.binds.len());
+    }
+
+    #[test]
+    fn restricted_users_see_whole_calls_through_linkedid() {
+        let mut f = day();
+        f.visibility = Visibility::Extensions(vec!["301".into()]);
+        let sql = f.select("cdr", &cols(), Dialect::Sqlite);
+        assert!(
+            sql.text
+                .contains("\"linkedid\" IN (SELECT \"linkedid\" FROM \"cdr\" WHERE"),
+            "{}",
+            sql.text
+        );
+        assert!(sql.binds.iter().any(|b| b == "Local/301@%"));
+        f.visibility = Visibility::Extensions(vec![]);
+        assert!(
+            f.select("cdr", &cols(), Dialect::Sqlite)
+                .text
+                .contains("1 = 0")
+        );
+    }
+
+    /// The SQL with each positional `?` replaced by its bind, in order.
+    fn expand(sql: &Sql) -> String {
+        let mut binds = sql.binds.iter();
+        sql.text
+            .split('?')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    format!(
+                        "'{}'{part}",
+                        binds.next().map(String::as_str).unwrap_or("MISSING")
+                    )
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn positional_binds_follow_the_text() {
+        let mut f = day();
+        f.src = Some("100".into());
+        f.search = Some("Zoë".into());
+        f.visibility = Visibility::Extensions(vec!["301".into()]);
+        let sql = f.select("cdr", &cols(), Dialect::MySql);
+        let text = expand(&sql);
+        assert!(!text.contains("MISSING"));
+        assert!(text.contains("WHERE `calldate` >= '2026-11-21 00:00:00' AND `calldate` < '2026-11-22 00:00:00' AND (`src` = '100'"), "{text}");
+        assert!(text.contains("FROM `cdr` WHERE `calldate` >= '2026-11-21 00:00:00' AND `calldate` < '2026-11-22 00:00:00' AND ((`src` = '301'"), "{text}");
+        assert!(text.contains("`clid` LIKE '%Zoë%'"), "{text}");
+    }
+
+    #[test]
+    fn dispositions_fold_their_spellings() {
+        assert_eq!(Disposition::parse("no-answer"), Some(Disposition::NoAnswer));
+        assert_eq!(Disposition::parse("NOANSWER"), Some(Disposition::NoAnswer));
+        assert_eq!(
+            Disposition::parse("Congested"),
+            Some(Disposition::Congestion)
+        );
+        assert_eq!(Disposition::parse("maybe"), None);
+    }
+}

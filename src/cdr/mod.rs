@@ -1,0 +1,43 @@
+//! CDR history: the call detail records Asterisk writes to MariaDB/MySQL
+//! (FreePBX/Issabel `asteriskcdrdb.cdr`, cdr_adaptive_odbc), PostgreSQL
+//! (cdr_pgsql) or SQLite (cdr_sqlite3_custom). Read-only: switchboard never
+//! writes CDRs.
+//!
+//! - [`columns`]: which column holds which field, found at connect;
+//! - [`filter`]: the query (time window in PBX local time, src/dst,
+//!   disposition, free text, per-user visibility) as bound SQL;
+//! - [`store`]: the connection and the row stream;
+//! - [`export`]: CSV and JSON-lines output.
+
+pub mod columns;
+pub mod export;
+pub mod filter;
+pub mod record;
+pub mod store;
+
+use thiserror::Error;
+
+/// A CDR problem, with what to do about it.
+#[derive(Debug, Error)]
+pub enum CdrError {
+    /// Wrong configuration (URL scheme, table, column mapping, ACL).
+    #[error("{0}")]
+    Config(String),
+    /// The database refused the connection.
+    #[error("cannot connect to the CDR database {url}: {reason}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's message, password hidden.
+        reason: String,
+    },
+    /// A query failed.
+    #[error("CDR query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// Writing the output failed (disk full).
+    #[error("cannot write the export: {0}")]
+    Output(String),
+    /// Whoever read the output stopped (`| head`): not an error for a CLI.
+    #[error("the reader closed the output")]
+    OutputClosed,
+}

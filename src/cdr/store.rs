@@ -1,0 +1,223 @@
+//! The CDR store: one sqlx pool per backend (sqlx's `Any` driver has no
+//! date types), the table's columns read at connect and mapped.
+
+use super::CdrError;
+use super::columns::{ColumnMap, Field};
+use super::filter::{CdrFilter, Dialect};
+use super::record::{CdrRecord, decode_text};
+use futures_util::TryStreamExt;
+use sqlx::Row;
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+enum Pool {
+    MySql(sqlx::MySqlPool),
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// A connected CDR database.
+pub struct CdrStore {
+    pool: Pool,
+    table: String,
+    columns: ColumnMap,
+}
+
+/// `url` with any password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    match (rest.find('@'), rest.find(':')) {
+        (Some(at), Some(colon)) if colon < at => {
+            format!(
+                "{}{}:***{}",
+                &url[..scheme_end + 3],
+                &rest[..colon],
+                &rest[at..]
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Runs `$sql` on `$pool` and feeds each row, decoded into a [`CdrRecord`],
+/// to `$sink`; evaluates to the number of rows. One body for every backend.
+macro_rules! each_row {
+    ($pool:expr, $sql:expr, $fields:expr, $sink:expr) => {{
+        // The text holds only quoted identifiers (from the table's own column
+        // list or config) and placeholders; every user value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe($sql.text.as_str()));
+        for b in &$sql.binds {
+            q = q.bind(b.as_str());
+        }
+        let mut rows = q.fetch($pool);
+        let mut n = 0u64;
+        while let Some(row) = rows.try_next().await? {
+            let mut rec = CdrRecord::default();
+            for (i, field) in $fields.iter().enumerate() {
+                let raw: Option<Vec<u8>> = row.try_get(i)?;
+                rec.set(*field, raw.as_deref());
+            }
+            $sink(rec)?;
+            n += 1;
+        }
+        n
+    }};
+}
+
+/// The table's column names, as bytes decoded to text.
+macro_rules! column_names {
+    ($pool:expr, $sql:expr, $table:expr) => {{
+        let rows = sqlx::query($sql).bind($table).fetch_all($pool).await?;
+        let mut names = Vec::with_capacity(rows.len());
+        for row in rows {
+            let raw: Vec<u8> = row.try_get(0)?;
+            names.push(decode_text(&raw));
+        }
+        names
+    }};
+}
+
+impl CdrStore {
+    /// Connects to `url` (`mysql://` or `mariadb://`, `postgres://`,
+    /// `sqlite://PATH`, opened read-only) and maps the columns of `table`.
+    ///
+    /// Errors: an unknown scheme, a refused connection (the message names the
+    /// URL with its password hidden), no such table, or a required column
+    /// missing (see [`ColumnMap::resolve`]).
+    pub async fn connect(
+        url: &str,
+        table: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, CdrError> {
+        let db = |e: sqlx::Error| CdrError::Connect {
+            url: redact(url),
+            reason: e.to_string().replace(url, &redact(url)),
+        };
+        let pool = if let Some(rest) = url.strip_prefix("mariadb://") {
+            Pool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(2)
+                    .connect(&format!("mysql://{rest}"))
+                    .await
+                    .map_err(db)?,
+            )
+        } else if url.starts_with("mysql://") {
+            Pool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(2)
+                    .connect(url)
+                    .await
+                    .map_err(db)?,
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect(url)
+                    .await
+                    .map_err(db)?,
+            )
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(db)?
+                .read_only(true);
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(2)
+                    .connect_with(opts)
+                    .await
+                    .map_err(db)?,
+            )
+        } else {
+            return Err(CdrError::Config(format!(
+                "CDR URL `{}`: use mysql://, mariadb://, postgres:// or sqlite://",
+                redact(url)
+            )));
+        };
+        let names = match &pool {
+            Pool::MySql(p) => column_names!(
+                p,
+                "SELECT CAST(COLUMN_NAME AS BINARY) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                table
+            ),
+            Pool::Postgres(p) => column_names!(
+                p,
+                "SELECT convert_to(column_name::text, 'UTF8') FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                table
+            ),
+            Pool::Sqlite(p) => column_names!(
+                p,
+                "SELECT CAST(name AS BLOB) FROM pragma_table_info(?)",
+                table
+            ),
+        };
+        if names.is_empty() {
+            return Err(CdrError::Config(format!(
+                "no CDR table `{table}` in {}; set cdr.table",
+                redact(url)
+            )));
+        }
+        let columns = ColumnMap::resolve(&names, overrides)?;
+        Ok(CdrStore {
+            pool,
+            table: table.to_string(),
+            columns,
+        })
+    }
+
+    /// The column mapping found at connect.
+    pub fn columns(&self) -> &ColumnMap {
+        &self.columns
+    }
+
+    fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::MySql(_) => Dialect::MySql,
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Streams every row matching `filter`, oldest first, into `sink`, with
+    /// constant memory; returns how many rows were sent. A `sink` error stops
+    /// the query and is returned.
+    pub async fn for_each(
+        &self,
+        filter: &CdrFilter,
+        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+    ) -> Result<u64, CdrError> {
+        let sql = filter.select(&self.table, &self.columns, self.dialect());
+        let fields: Vec<Field> = self.columns.fields().collect();
+        Ok(match &self.pool {
+            Pool::MySql(p) => each_row!(p, sql, fields, sink),
+            Pool::Postgres(p) => each_row!(p, sql, fields, sink),
+            Pool::Sqlite(p) => each_row!(p, sql, fields, sink),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact("mysql://cdr:s3cr%40t@db:3306/asteriskcdrdb"),
+            "mysql://cdr:***@db:3306/asteriskcdrdb"
+        );
+        assert_eq!(
+            redact("sqlite:///var/log/asterisk/master.db"),
+            "sqlite:///var/log/asterisk/master.db"
+        );
+        assert_eq!(redact("postgres://cdr@db/x"), "postgres://cdr@db/x");
+    }
+}
