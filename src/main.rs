@@ -300,7 +300,7 @@ async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64
         dst: a.dst,
         disposition,
         search: a.search,
-        visibility: config.acl.visibility(&login)?,
+        visibility: switchboard::cdr::acl::visibility(&config.acl, &login)?,
     };
     let url = config.cdr_url(a.cdr_url.as_deref())?;
     let store = CdrStore::connect(url.expose(), &config.cdr.table, &config.cdr.columns).await?;

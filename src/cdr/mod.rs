@@ -3,12 +3,14 @@
 //! (cdr_pgsql) or SQLite (cdr_sqlite3_custom). Read-only: switchboard never
 //! writes CDRs.
 //!
+//! - [`acl`]: which calls a user may see;
 //! - [`columns`]: which column holds which field, found at connect;
 //! - [`filter`]: the query (time window in PBX local time, src/dst,
 //!   disposition, free text, per-user visibility) as bound SQL;
 //! - [`store`]: the connection and the row stream;
 //! - [`export`]: CSV and JSON-lines output.
 
+pub mod acl;
 pub mod columns;
 pub mod export;
 pub mod filter;

@@ -130,28 +130,6 @@ pub struct AclConfig {
     pub users: BTreeMap<String, AclUser>,
 }
 
-impl AclConfig {
-    /// What `login` may see.
-    ///
-    /// Errors: users are configured and `login` is not one of them.
-    pub fn visibility(&self, login: &str) -> Result<crate::cdr::filter::Visibility, ConfigError> {
-        use crate::cdr::filter::Visibility;
-        if self.users.is_empty() {
-            return Ok(Visibility::All);
-        }
-        match self.users.get(login) {
-            Some(u) if u.role == Role::Admin => Ok(Visibility::All),
-            Some(u) => Ok(Visibility::Extensions(u.extensions.clone())),
-            None => Err(ConfigError::new(
-                "acl.users",
-                format!(
-                    "user `{login}` has no access; an admin adds [acl.users.{login}] to the config"
-                ),
-            )),
-        }
-    }
-}
-
 /// `[ami]`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

@@ -1,0 +1,51 @@
+//! Who sees which CDRs: the `[acl]` config turned into a [`Visibility`].
+
+use super::filter::Visibility;
+use crate::config::{AclConfig, ConfigError, Role};
+
+/// What `login` may see under `acl`. With no user configured everyone sees
+/// every call (a single-supervisor install); an admin sees every call; a
+/// supervisor sees the calls their extensions were on.
+///
+/// Errors: users are configured and `login` is not one of them (the message
+/// says what an admin adds).
+pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigError> {
+    if acl.users.is_empty() {
+        return Ok(Visibility::All);
+    }
+    match acl.users.get(login) {
+        Some(u) if u.role == Role::Admin => Ok(Visibility::All),
+        Some(u) => Ok(Visibility::Extensions(u.extensions.clone())),
+        None => Err(ConfigError::new(
+            "acl.users",
+            format!(
+                "user `{login}` has no access; an admin adds [acl.users.{login}] to the config"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn roles_map_to_visibility() {
+        let c = Config::parse(
+            "[acl.users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n[acl.users.boss]\nrole = \"admin\"\n",
+            "t",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            visibility(&c.acl, "alice"),
+            Ok(Visibility::Extensions(vec!["301".into()]))
+        );
+        assert_eq!(visibility(&c.acl, "boss"), Ok(Visibility::All));
+        assert!(visibility(&c.acl, "eve").is_err_and(|e| e.message.contains("[acl.users.eve]")));
+        assert_eq!(
+            visibility(&AclConfig::default(), "anyone"),
+            Ok(Visibility::All)
+        );
+    }
+}
