@@ -25,6 +25,17 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
     }
 }
 
+/// The queues whose figures `login` may see: `None` for all (no ACL, or an
+/// admin), else the user's `queues`.
+///
+/// Errors: users are configured and `login` is not one of them.
+pub fn queues(acl: &AclConfig, login: &str) -> Result<Option<Vec<String>>, ConfigError> {
+    Ok(match visibility(acl, login)? {
+        Visibility::All => None,
+        Visibility::Extensions(_) => acl.users.get(login).map(|u| u.queues.clone()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,12 +8,15 @@
 //! - [`filter`]: the query (time window in PBX local time, src/dst,
 //!   disposition, free text, per-user visibility) as bound SQL;
 //! - [`store`]: the connection and the row stream;
-//! - [`export`]: CSV and JSON-lines output.
+//! - [`export`]: CSV and JSON-lines output;
+//! - [`kpi`]: per-extension KPIs from CDRs; [`queue_log`]: per-queue KPIs.
 
 pub mod acl;
 pub mod columns;
 pub mod export;
 pub mod filter;
+pub mod kpi;
+pub mod queue_log;
 pub mod record;
 pub mod store;
 

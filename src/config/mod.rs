@@ -83,6 +83,8 @@ pub struct CdrConfig {
     pub time_zone: Option<String>,
     /// Column overrides, CDR field → column (`start = "calldate"`).
     pub columns: BTreeMap<String, String>,
+    /// Asterisk's queue_log file, for queue KPIs.
+    pub queue_log: Option<PathBuf>,
 }
 
 impl Default for CdrConfig {
@@ -93,6 +95,7 @@ impl Default for CdrConfig {
             table: "cdr".into(),
             time_zone: None,
             columns: BTreeMap::new(),
+            queue_log: None,
         }
     }
 }
