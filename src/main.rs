@@ -120,6 +120,9 @@ struct ExportArgs {
     /// Start CSV with a UTF-8 byte-order mark (for spreadsheet programs).
     #[arg(long)]
     bom: bool,
+    /// At most this many rows (the first ones in time order).
+    #[arg(long)]
+    limit: Option<u32>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -350,6 +353,7 @@ impl History {
             disposition: None,
             search: None,
             visibility: switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
+            limit: None,
         })
     }
 
@@ -395,6 +399,7 @@ async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64
     filter.src = a.src;
     filter.dst = a.dst;
     filter.search = a.search;
+    filter.limit = a.limit;
     let store = connect(config, &a.history).await?;
     let format = match h.format {
         ExportFormat::Csv => Format::Csv { bom: a.bom },

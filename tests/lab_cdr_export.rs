@@ -247,3 +247,60 @@ fn legacy_rows_latin1_zero_dates_and_formulas_are_read() {
     assert!(text.contains("'=HYPERLINK"), "formula neutralised: {text}");
     assert!(!text.contains(",=HYPERLINK"));
 }
+
+#[test]
+fn day_windows_are_pbx_local_days_in_any_zone() {
+    let _g = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let socket = lab.var("LAB_DB_SOCKET");
+    let sql = "DROP TABLE IF EXISTS asteriskcdrdb.cdr_tz;
+        CREATE TABLE asteriskcdrdb.cdr_tz LIKE asteriskcdrdb.cdr;
+        INSERT INTO asteriskcdrdb.cdr_tz (calldate, src, dst, channel, disposition, uniqueid, linkedid, duration, billsec) VALUES
+          ('2026-11-20 23:59:59', '100', '200', 'SIP/100-1', 'ANSWERED', 'tz.1', 'tz.1', 30, 20),
+          ('2026-11-21 00:00:01', '101', '200', 'SIP/101-1', 'ANSWERED', 'tz.2', 'tz.2', 30, 20),
+          ('2026-03-08 03:30:00', '102', '200', 'SIP/102-1', 'ANSWERED', 'tz.3', 'tz.3', 30, 20);
+        GRANT SELECT ON asteriskcdrdb.cdr_tz TO 'asterisk'@'127.0.0.1';";
+    let st = Command::new("mariadb")
+        .args([&format!("--socket={socket}"), "-uroot", "-e", sql])
+        .status();
+    assert!(st.is_ok_and(|s| s.success()));
+    let (_, url) = &urls(&lab)[0];
+    let cfg = "[cdr]\ntable = \"cdr_tz\"\ntime_zone = \"America/New_York\"\n";
+    let run = |args: &[&str]| {
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cfg_path = home.path().join("c.toml");
+        std::fs::write(&cfg_path, cfg).unwrap_or_else(|e| panic!("{e}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(&cfg_path)
+            .args(["cdr", "export", "--format", "json", "--cdr-url", url])
+            .args(args)
+            .env_remove("SWITCHBOARD_TZ")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        json_rows(&o)
+    };
+    // The call at 23:59:59 belongs to the 20th; the one at 00:00:01 to the 21st.
+    let d20 = run(&["--from", "2026-11-20"]);
+    assert_eq!(
+        d20.iter()
+            .map(|r| r["uniqueid"].clone())
+            .collect::<Vec<_>>(),
+        ["tz.1"]
+    );
+    // New York is UTC-5 in November: 23:59:59 local is 04:59:59Z next day.
+    assert_eq!(d20[0]["start_utc"], "2026-11-21T04:59:59Z");
+    let d21 = run(&["--from", "2026-11-21"]);
+    assert_eq!(
+        d21.iter()
+            .map(|r| r["uniqueid"].clone())
+            .collect::<Vec<_>>(),
+        ["tz.2"]
+    );
+    // After the spring-forward jump, EDT is UTC-4.
+    let dst = run(&["--from", "2026-03-08"]);
+    assert_eq!(dst[0]["start_utc"], "2026-03-08T07:30:00Z");
+    // --tz overrides the config for one run.
+    let utc = run(&["--from", "2026-11-20", "--tz", "UTC"]);
+    assert_eq!(utc[0]["start_utc"], "2026-11-20T23:59:59Z");
+}

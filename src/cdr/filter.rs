@@ -83,6 +83,8 @@ pub struct CdrFilter {
     pub search: Option<String>,
     /// What the requesting user may see.
     pub visibility: Visibility,
+    /// At most this many rows (a first page), oldest first.
+    pub limit: Option<u32>,
 }
 
 /// SQL dialect differences that matter here.
@@ -282,6 +284,9 @@ impl CdrFilter {
             b.col(Field::Start),
             b.col(Field::Uniqueid)
         );
+        if let Some(n) = self.limit {
+            let _ = write!(text, " LIMIT {n}");
+        }
         Sql {
             text,
             binds: b.binds,
@@ -314,6 +319,7 @@ mod tests {
             disposition: None,
             search: None,
             visibility: Visibility::All,
+            limit: None,
         }
     }
 
