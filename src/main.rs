@@ -407,7 +407,11 @@ async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64
     };
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut writer = Writer::new(out, format, store.columns(), h.tz)?;
-    match store.for_each(&filter, |rec| writer.write(&rec)).await {
+    let fields: Vec<switchboard::cdr::columns::Field> = store.columns().fields().collect();
+    match store
+        .for_each(&filter, &fields, |rec| writer.write(&rec))
+        .await
+    {
         Ok(rows) => match writer.finish() {
             Ok(()) => Ok(Some(rows)),
             Err(CdrError::OutputClosed) => Ok(None),
@@ -451,7 +455,7 @@ async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
             let store = connect(config, &a.history).await?;
             let mut acc = ExtensionKpis::default();
             store
-                .for_each(&filter, |rec| {
+                .for_each(&filter, &switchboard::cdr::kpi::FIELDS, |rec| {
                     acc.add(&rec);
                     Ok(())
                 })

@@ -1,6 +1,7 @@
 //! Per-extension KPIs from CDR rows. The formulas are written once, in
 //! docs/kpi.md ("History KPIs"), and implemented only here.
 
+use super::columns::Field;
 use super::filter::Disposition;
 use super::record::CdrRecord;
 use chrono::{Duration, NaiveDateTime};
@@ -43,6 +44,16 @@ pub struct ExtensionKpi {
     /// End (start + `duration`) of the last leg.
     pub last_end: Option<NaiveDateTime>,
 }
+
+/// The CDR fields the extension KPIs read.
+pub const FIELDS: [Field; 6] = [
+    Field::Start,
+    Field::Channel,
+    Field::Dstchannel,
+    Field::Disposition,
+    Field::Duration,
+    Field::Billsec,
+];
 
 /// Accumulates [`ExtensionKpi`]s from a stream of rows.
 #[derive(Debug, Default)]

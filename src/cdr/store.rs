@@ -187,15 +187,21 @@ impl CdrStore {
     }
 
     /// Streams every row matching `filter`, oldest first, into `sink`, with
-    /// constant memory; returns how many rows were sent. A `sink` error stops
-    /// the query and is returned.
+    /// constant memory; returns how many rows were sent. Only `fields` are
+    /// read (the others stay empty); a `sink` error stops the query and is
+    /// returned.
     pub async fn for_each(
         &self,
         filter: &CdrFilter,
+        fields: &[Field],
         mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
     ) -> Result<u64, CdrError> {
-        let sql = filter.select(&self.table, &self.columns, self.dialect());
-        let fields: Vec<Field> = self.columns.fields().collect();
+        let sql = filter.select(&self.table, &self.columns, fields, self.dialect());
+        let fields: Vec<Field> = fields
+            .iter()
+            .copied()
+            .filter(|f| self.columns.get(*f).is_some())
+            .collect();
         Ok(match &self.pool {
             Pool::MySql(p) => each_row!(p, sql, fields, sink),
             Pool::Postgres(p) => each_row!(p, sql, fields, sink),
