@@ -286,9 +286,24 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     config.ami_settings(Vec::new())?;
     ui::theme::Theme::load(&config.ui.theme)?;
     ui::keymap::Keymap::load(&config.ui.keymap)?;
+    let tz = config.time_zone(None)?;
+    // The CDR database is optional for the live console: check it only when
+    // one is configured.
+    let cdr = if config.cdr.url_file.is_some() || std::env::var_os("SWITCHBOARD_CDR_URL").is_some()
+    {
+        config.cdr_url(None)?;
+        "CDR database configured"
+    } else {
+        "no CDR database (history commands need --cdr-url)"
+    };
     println!(
-        "config OK: AMI {}@{}:{}, theme {}, keymap {}",
-        config.ami.username, config.ami.host, config.ami.port, config.ui.theme, config.ui.keymap
+        "config OK: AMI {}@{}:{}, theme {}, keymap {}, PBX time zone {tz}, {cdr}, {} ACL user(s)",
+        config.ami.username,
+        config.ami.host,
+        config.ami.port,
+        config.ui.theme,
+        config.ui.keymap,
+        config.acl.users.len()
     );
     Ok(ExitCode::SUCCESS)
 }

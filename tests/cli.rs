@@ -206,3 +206,46 @@ fn wrong_replay_input_is_explained() {
     let o = run(h.path(), &["replay", "/nonexistent.cap", "--headless"]);
     assert!(stderr(&o).contains("/nonexistent.cap"));
 }
+
+#[test]
+fn check_config_checks_cdr_settings_when_present() {
+    let h = home();
+    let secret = h.path().join("secret");
+    write(&secret, "s3cret\n", 0o600);
+    let url = h.path().join("cdr-url");
+    write(&url, "mysql://cdr:pw@db/asteriskcdrdb\n", 0o644);
+    let cfg = h.path().join("c.toml");
+    let text = format!(
+        "[ami]\nsecret_file = \"{}\"\n[cdr]\nurl_file = \"{}\"\ntime_zone = \"Mars/Olympus\"\n",
+        secret.display(),
+        url.display()
+    );
+    write(&cfg, &text, 0o644);
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    assert!(
+        stderr(&o).contains("cdr.time_zone") && stderr(&o).contains("Mars/Olympus"),
+        "{}",
+        stderr(&o)
+    );
+    write(&cfg, &text.replace("Mars/Olympus", "Europe/Paris"), 0o644);
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    let e = stderr(&o);
+    assert!(
+        e.contains("cdr.url_file") && e.contains("chmod 600") && !e.contains("pw@"),
+        "{e}"
+    );
+    std::fs::set_permissions(&url, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Europe/Paris"));
+}
