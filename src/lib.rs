@@ -2,7 +2,10 @@
 //!
 //! Data flows one way: [`ami`] turns bytes into messages, [`pbx`] reduces
 //! events into call-centre state, [`ui`] draws it. [`capture`] records and
-//! replays AMI streams; [`config`] loads settings and secrets.
+//! replays AMI streams; [`cdr`] reads CDR history (export, KPIs, ACL);
+//! [`config`] loads settings and secrets.
+
+#![warn(missing_docs)]
 
 pub mod ami;
 pub mod capture;
