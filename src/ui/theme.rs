@@ -305,12 +305,9 @@ impl Theme {
 
     /// The style of `item`.
     pub fn style(&self, item: Item) -> Style {
-        ITEMS
-            .iter()
-            .position(|(i, _, _)| *i == item)
-            .and_then(|i| self.styles.get(i))
-            .copied()
-            .unwrap_or_default()
+        // ITEMS lists the items in declaration order (checked by a test), so
+        // the discriminant is the index: this runs for every cell drawn.
+        self.styles.get(item as usize).copied().unwrap_or_default()
     }
 
     /// Text for `--print-theme-items`: every item, its description and value.
@@ -446,6 +443,13 @@ mod tests {
             for (_, item, _) in ITEMS {
                 assert!(described.contains(item), "{name} lacks {item}");
             }
+        }
+    }
+
+    #[test]
+    fn items_are_listed_in_declaration_order() {
+        for (i, (item, name, _)) in ITEMS.iter().enumerate() {
+            assert_eq!(*item as usize, i, "{name} is out of place in ITEMS");
         }
     }
 

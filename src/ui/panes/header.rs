@@ -46,7 +46,13 @@ impl Headline {
     /// Sums the model's queues and extensions at `model.now_ms`.
     pub fn of(model: &Model) -> Self {
         let mut h = Headline {
-            calls: crate::pbx::calls(model.pbx.channels.values()).len(),
+            calls: model
+                .pbx
+                .channels
+                .values()
+                .map(|c| c.linkedid.as_str())
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
             ..Headline::default()
         };
         let mut seen = std::collections::HashSet::new();
