@@ -11,6 +11,10 @@ use switchboard::logging;
 use switchboard::pbx::{self, snapshot::Snapshot};
 use switchboard::ui;
 
+mod commands;
+
+use commands::history::{self, ExportArgs, KpiArgs};
+
 /// A terminal console for Asterisk call-centre supervisors.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -76,87 +80,6 @@ enum Command {
 enum CdrCommand {
     /// Stream CDR rows as CSV or JSON lines (constant memory).
     Export(ExportArgs),
-}
-
-/// The days, the user and the database every history command takes.
-#[derive(clap::Args, Debug)]
-struct HistoryArgs {
-    /// First day, YYYY-MM-DD in the PBX's time zone (default: today).
-    #[arg(long)]
-    from: Option<String>,
-    /// Last day included, YYYY-MM-DD (default: the --from day).
-    #[arg(long)]
-    to: Option<String>,
-    /// What this user may see (default: the Unix login running it).
-    #[arg(long)]
-    as_user: Option<String>,
-    /// CDR database URL (mysql://, mariadb://, postgres://, sqlite://).
-    #[arg(long, env = "SWITCHBOARD_CDR_URL", hide_env_values = true)]
-    cdr_url: Option<String>,
-    /// The PBX's time zone (IANA name).
-    #[arg(long, env = "SWITCHBOARD_TZ")]
-    tz: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "csv")]
-    format: ExportFormat,
-}
-
-#[derive(clap::Args, Debug)]
-struct ExportArgs {
-    #[command(flatten)]
-    history: HistoryArgs,
-    /// Source number or extension.
-    #[arg(long)]
-    src: Option<String>,
-    /// Destination number or extension.
-    #[arg(long)]
-    dst: Option<String>,
-    /// ANSWERED, NO-ANSWER, BUSY, FAILED or CONGESTION.
-    #[arg(long)]
-    disposition: Option<String>,
-    /// Free text over src, dst, clid, uniqueid, channel, dstchannel.
-    #[arg(long)]
-    search: Option<String>,
-    /// Start CSV with a UTF-8 byte-order mark (for spreadsheet programs).
-    #[arg(long)]
-    bom: bool,
-    /// At most this many rows (the first ones in time order).
-    #[arg(long)]
-    limit: Option<u32>,
-}
-
-#[derive(clap::Args, Debug)]
-struct KpiArgs {
-    #[command(flatten)]
-    history: HistoryArgs,
-    /// Per extension (from the CDRs) or per queue (from queue_log).
-    #[arg(long, value_enum, default_value = "extension")]
-    by: KpiBy,
-    /// queue_log file (default: cdr.queue_log, else /var/log/asterisk/queue_log).
-    #[arg(long)]
-    queue_log: Option<PathBuf>,
-    /// Service-level threshold, seconds.
-    #[arg(long, default_value_t = 20)]
-    sl_seconds: u32,
-    /// Abandons shorter than this are left out of the service level, seconds.
-    #[arg(long, default_value_t = 5)]
-    short_abandon_seconds: u32,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum KpiBy {
-    /// One row per extension: THT, AHT, answered, missed, first/last call.
-    Extension,
-    /// One row per queue: offered, answered, abandoned, SL, ASA, waits.
-    Queue,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum ExportFormat {
-    /// CSV with a header row.
-    Csv,
-    /// One JSON object per line.
-    Json,
 }
 
 fn main() -> ExitCode {
@@ -229,14 +152,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: CdrCommand::Export(args),
         }) => {
             let rt = runtime()?;
-            if let Some(rows) = rt.block_on(cdr_export(&config, args))? {
+            if let Some(rows) = rt.block_on(history::cdr_export(&config, args))? {
                 eprintln!("exported {rows} rows");
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Kpi(args)) => {
             let rt = runtime()?;
-            rt.block_on(kpi(&config, args))?;
+            rt.block_on(history::kpi(&config, args))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Replay {
@@ -306,211 +229,4 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
         config.acl.users.len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn day(flag: &str, value: &str) -> anyhow::Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| anyhow::anyhow!("{flag} `{value}`: use a date like 2026-11-21"))
-}
-
-/// What every history command works from.
-struct History {
-    tz: chrono_tz::Tz,
-    /// First instant included, PBX local time.
-    from: chrono::NaiveDateTime,
-    /// First instant excluded, PBX local time.
-    to: chrono::NaiveDateTime,
-    login: String,
-    format: ExportFormat,
-}
-
-impl History {
-    fn new(config: &Config, a: &HistoryArgs) -> anyhow::Result<Self> {
-        let tz = config.time_zone(a.tz.as_deref())?;
-        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-        let from = a
-            .from
-            .as_deref()
-            .map(|d| day("--from", d))
-            .transpose()?
-            .unwrap_or(today);
-        let to =
-            a.to.as_deref()
-                .map(|d| day("--to", d))
-                .transpose()?
-                .unwrap_or(from);
-        anyhow::ensure!(to >= from, "--to {to} is before --from {from}");
-        let login = a
-            .as_user
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .unwrap_or_default();
-        Ok(History {
-            tz,
-            from: from.and_hms_opt(0, 0, 0).unwrap_or_default(),
-            to: to
-                .succ_opt()
-                .unwrap_or(to)
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or_default(),
-            login,
-            format: a.format,
-        })
-    }
-
-    fn filter(&self, config: &Config) -> anyhow::Result<switchboard::cdr::filter::CdrFilter> {
-        Ok(switchboard::cdr::filter::CdrFilter {
-            from: self.from,
-            to: self.to,
-            src: None,
-            dst: None,
-            disposition: None,
-            search: None,
-            visibility: switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
-            limit: None,
-        })
-    }
-
-    /// `t` (PBX local) as seconds since the Unix epoch.
-    fn epoch(&self, t: chrono::NaiveDateTime) -> i64 {
-        use chrono::TimeZone;
-        self.tz
-            .from_local_datetime(&t)
-            .earliest()
-            .map(|t| t.timestamp())
-            .unwrap_or_else(|| t.and_utc().timestamp())
-    }
-}
-
-async fn connect(
-    config: &Config,
-    a: &HistoryArgs,
-) -> anyhow::Result<switchboard::cdr::store::CdrStore> {
-    let url = config.cdr_url(a.cdr_url.as_deref())?;
-    Ok(switchboard::cdr::store::CdrStore::connect(
-        url.expose(),
-        &config.cdr.table,
-        &config.cdr.columns,
-    )
-    .await?)
-}
-
-/// Runs `cdr export`; `None` when the reader closed the output early.
-async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64>> {
-    use switchboard::cdr::CdrError;
-    use switchboard::cdr::export::{Format, Writer};
-    use switchboard::cdr::filter::Disposition;
-    let h = History::new(config, &a.history)?;
-    let mut filter = h.filter(config)?;
-    filter.disposition = match a.disposition.as_deref() {
-        Some(d) => Some(Disposition::parse(d).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--disposition `{d}`: use ANSWERED, NO-ANSWER, BUSY, FAILED or CONGESTION"
-            )
-        })?),
-        None => None,
-    };
-    filter.src = a.src;
-    filter.dst = a.dst;
-    filter.search = a.search;
-    filter.limit = a.limit;
-    let store = connect(config, &a.history).await?;
-    let format = match h.format {
-        ExportFormat::Csv => Format::Csv { bom: a.bom },
-        ExportFormat::Json => Format::JsonLines,
-    };
-    let out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut writer = Writer::new(out, format, store.columns(), h.tz)?;
-    let fields: Vec<switchboard::cdr::columns::Field> = store.columns().fields().collect();
-    match store
-        .for_each(&filter, &fields, |rec| writer.write(&rec))
-        .await
-    {
-        Ok(rows) => match writer.finish() {
-            Ok(()) => Ok(Some(rows)),
-            Err(CdrError::OutputClosed) => Ok(None),
-            Err(e) => Err(e.into()),
-        },
-        Err(CdrError::OutputClosed) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Prints rows of serialisable KPI structs as JSON lines or CSV.
-fn print_rows<T: serde::Serialize>(rows: &[T], format: ExportFormat) -> anyhow::Result<()> {
-    let out = std::io::stdout().lock();
-    match format {
-        ExportFormat::Json => {
-            let mut out = std::io::BufWriter::new(out);
-            for r in rows {
-                serde_json::to_writer(&mut out, r)?;
-                std::io::Write::write_all(&mut out, b"\n")?;
-            }
-            std::io::Write::flush(&mut out)?;
-        }
-        ExportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            for r in rows {
-                w.serialize(r)?;
-            }
-            w.flush()?;
-        }
-    }
-    Ok(())
-}
-
-async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
-    use switchboard::cdr::kpi::ExtensionKpis;
-    use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
-    let h = History::new(config, &a.history)?;
-    let filter = h.filter(config)?;
-    match a.by {
-        KpiBy::Extension => {
-            let store = connect(config, &a.history).await?;
-            let mut acc = ExtensionKpis::default();
-            store
-                .for_each(&filter, &switchboard::cdr::kpi::FIELDS, |rec| {
-                    acc.add(&rec);
-                    Ok(())
-                })
-                .await?;
-            let only = match &filter.visibility {
-                switchboard::cdr::filter::Visibility::All => None,
-                switchboard::cdr::filter::Visibility::Extensions(e) => Some(e.as_slice()),
-            };
-            print_rows(&acc.finish(only), h.format)
-        }
-        KpiBy::Queue => {
-            let path = a
-                .queue_log
-                .or_else(|| config.cdr.queue_log.clone())
-                .unwrap_or_else(|| PathBuf::from("/var/log/asterisk/queue_log"));
-            let file = std::fs::File::open(&path).with_context(|| {
-                format!(
-                    "cannot read queue_log {} (set --queue-log or cdr.queue_log)",
-                    path.display()
-                )
-            })?;
-            let queues = switchboard::cdr::acl::queues(&config.acl, &h.login)?;
-            let settings = QueueKpiSettings {
-                service_level_s: a.sl_seconds,
-                short_abandon_s: a.short_abandon_seconds,
-            };
-            let (rows, skipped) = queue_kpis(
-                std::io::BufReader::new(file),
-                h.epoch(h.from),
-                h.epoch(h.to),
-                queues.as_deref(),
-                settings,
-            )?;
-            if skipped > 0 {
-                eprintln!(
-                    "{}: {skipped} lines are not queue_log lines and were skipped",
-                    path.display()
-                );
-            }
-            print_rows(&rows, h.format)
-        }
-    }
 }
