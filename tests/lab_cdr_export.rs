@@ -13,34 +13,6 @@ use std::time::{Duration, Instant};
 /// Lab tests share one Asterisk: one at a time within this binary.
 static LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn password(lab: &Lab) -> String {
-    std::fs::read_to_string(lab.var("LAB_DB_PASSWORD_FILE"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .trim()
-        .to_string()
-}
-
-fn urls(lab: &Lab) -> [(&'static str, String); 3] {
-    let pw = password(lab);
-    [
-        (
-            "mariadb",
-            format!(
-                "mysql://asterisk:{pw}@127.0.0.1:{}/asteriskcdrdb",
-                lab.var("LAB_DB_PORT")
-            ),
-        ),
-        (
-            "postgres",
-            format!(
-                "postgres://asterisk:{pw}@127.0.0.1:{}/asteriskcdrdb",
-                lab.var("LAB_PG_PORT")
-            ),
-        ),
-        ("sqlite", format!("sqlite://{}", lab.var("LAB_SQLITE_CDR"))),
-    ]
-}
-
 /// Runs the export with a config in a fresh folder; `config` is its TOML.
 fn export(config: &str, args: &[&str]) -> Output {
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -72,7 +44,7 @@ fn json_rows(o: &Output) -> Vec<serde_json::Value> {
 /// Waits until a CDR with `linkedid`-sharing legs for a call from `src`
 /// appears in every backend.
 fn wait_for_cdrs(lab: &Lab, src: &str) {
-    for (name, url) in urls(lab) {
+    for (name, url) in lab.cdr_urls() {
         let start = Instant::now();
         loop {
             let rows = json_rows(&export(
@@ -103,7 +75,7 @@ fn the_same_calls_come_out_of_every_backend() {
     wait_for_cdrs(&lab, &number);
     std::thread::sleep(Duration::from_secs(1));
     let mut seen = Vec::new();
-    for (name, url) in urls(&lab) {
+    for (name, url) in lab.cdr_urls() {
         let rows = json_rows(&export(
             "",
             &["--cdr-url", &url, "--search", &number, "--format", "json"],
@@ -124,7 +96,7 @@ fn the_same_calls_come_out_of_every_backend() {
     assert_eq!(seen[0].1, seen[1].1, "mariadb vs postgres");
     assert_eq!(seen[0].1, seen[2].1, "mariadb vs sqlite");
     // Filters: an answered-only export of the same number keeps only ANSWERED.
-    for (name, url) in urls(&lab) {
+    for (name, url) in lab.cdr_urls() {
         let by = |d: &str| {
             json_rows(&export(
                 "",
@@ -162,7 +134,7 @@ fn a_restricted_user_never_sees_another_extensions_call() {
     }
     std::thread::sleep(Duration::from_secs(4));
     let acl = "[acl.users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n\n[acl.users.boss]\nrole = \"admin\"\n";
-    for (name, url) in urls(&lab) {
+    for (name, url) in lab.cdr_urls() {
         let admin = json_rows(&export(
             acl,
             &["--cdr-url", &url, "--as-user", "boss", "--format", "json"],
@@ -222,7 +194,7 @@ fn legacy_rows_latin1_zero_dates_and_formulas_are_read() {
         .status()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(st.success());
-    let (_, url) = &urls(&lab)[0];
+    let (_, url) = &lab.cdr_urls()[0];
     let cfg = "[cdr]\ntable = \"cdr_legacy\"\n";
     let rows = json_rows(&export(
         cfg,
@@ -264,7 +236,7 @@ fn day_windows_are_pbx_local_days_in_any_zone() {
         .args([&format!("--socket={socket}"), "-uroot", "-e", sql])
         .status();
     assert!(st.is_ok_and(|s| s.success()));
-    let (_, url) = &urls(&lab)[0];
+    let (_, url) = &lab.cdr_urls()[0];
     let cfg = "[cdr]\ntable = \"cdr_tz\"\ntime_zone = \"America/New_York\"\n";
     let run = |args: &[&str]| {
         let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

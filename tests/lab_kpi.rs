@@ -46,25 +46,8 @@ fn extension_kpis_equal_hand_computation_on_every_backend() {
     let traffic = lab.traffic(5, 2.0);
     traffic.finish();
     // No call may end (and write a CDR) between the export and the kpi run.
-    lab.cli("channel request hangup all")
-        .unwrap_or_else(|e| panic!("{e}"));
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let pw =
-        std::fs::read_to_string(lab.var("LAB_DB_PASSWORD_FILE")).unwrap_or_else(|e| panic!("{e}"));
-    let urls = [
-        format!(
-            "mysql://asterisk:{}@127.0.0.1:{}/asteriskcdrdb",
-            pw.trim(),
-            lab.var("LAB_DB_PORT")
-        ),
-        format!(
-            "postgres://asterisk:{}@127.0.0.1:{}/asteriskcdrdb",
-            pw.trim(),
-            lab.var("LAB_PG_PORT")
-        ),
-        format!("sqlite://{}", lab.var("LAB_SQLITE_CDR")),
-    ];
-    for url in &urls {
+    lab.quiesce();
+    for (_, url) in &lab.cdr_urls() {
         let rows = run(&["cdr", "export", "--cdr-url", url]);
         // (total, answered, missed, tht) by hand.
         let mut hand: BTreeMap<String, (u64, u64, u64, i64)> = BTreeMap::new();

@@ -15,7 +15,10 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
     }
     match acl.users.get(login) {
         Some(u) if u.role == Role::Admin => Ok(Visibility::All),
-        Some(u) => Ok(Visibility::Extensions(u.extensions.clone())),
+        Some(u) => Ok(Visibility::Restricted {
+            extensions: u.extensions.clone(),
+            queues: u.queues.clone(),
+        }),
         None => Err(ConfigError::new(
             "acl.users",
             format!(
@@ -23,17 +26,6 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
             ),
         )),
     }
-}
-
-/// The queues whose figures `login` may see: `None` for all (no ACL, or an
-/// admin), else the user's `queues`.
-///
-/// Errors: users are configured and `login` is not one of them.
-pub fn queues(acl: &AclConfig, login: &str) -> Result<Option<Vec<String>>, ConfigError> {
-    Ok(match visibility(acl, login)? {
-        Visibility::All => None,
-        Visibility::Extensions(_) => acl.users.get(login).map(|u| u.queues.clone()),
-    })
 }
 
 #[cfg(test)]
@@ -50,7 +42,10 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             visibility(&c.acl, "alice"),
-            Ok(Visibility::Extensions(vec!["301".into()]))
+            Ok(Visibility::Restricted {
+                extensions: vec!["301".into()],
+                queues: vec![],
+            })
         );
         assert_eq!(visibility(&c.acl, "boss"), Ok(Visibility::All));
         assert!(visibility(&c.acl, "eve").is_err_and(|e| e.message.contains("[acl.users.eve]")));

@@ -60,10 +60,46 @@ impl Disposition {
 pub enum Visibility {
     /// Every call (admin, or no ACL configured).
     All,
-    /// Calls where one of these extensions is the source, the destination,
-    /// or on a channel (`PJSIP/301-…`, `SIP/301-…`, `Local/301@…`) of any leg
-    /// of the same call (same `linkedid`, when the table has it).
-    Extensions(Vec<String>),
+    /// Calls where, on any leg of the same call (same `linkedid`, when the
+    /// table has it; else the leg itself), one of `extensions` is the
+    /// source, the destination or on a channel (`PJSIP/301-…`, `SIP/301-…`,
+    /// `Local/301@…`), or one of `queues` is the queue the leg waited in
+    /// (`lastapp` `Queue`, `lastdata` starting with the queue name).
+    Restricted {
+        /// Allowed extensions.
+        extensions: Vec<String>,
+        /// Allowed queues.
+        queues: Vec<String>,
+    },
+}
+
+impl Visibility {
+    /// The allowed extensions; `None` for all.
+    pub fn extensions(&self) -> Option<&[String]> {
+        match self {
+            Visibility::All => None,
+            Visibility::Restricted { extensions, .. } => Some(extensions),
+        }
+    }
+
+    /// The allowed queues; `None` for all.
+    pub fn queues(&self) -> Option<&[String]> {
+        match self {
+            Visibility::All => None,
+            Visibility::Restricted { queues, .. } => Some(queues),
+        }
+    }
+
+    /// `extension` is allowed.
+    pub fn allows_extension(&self, extension: &str) -> bool {
+        self.extensions()
+            .is_none_or(|e| e.iter().any(|x| x == extension))
+    }
+
+    /// `queue` is allowed.
+    pub fn allows_queue(&self, queue: &str) -> bool {
+        self.queues().is_none_or(|q| q.iter().any(|x| x == queue))
+    }
 }
 
 /// A CDR query.
@@ -83,8 +119,69 @@ pub struct CdrFilter {
     pub search: Option<String>,
     /// What the requesting user may see.
     pub visibility: Visibility,
+    /// Only the legs of this call (`linkedid`), when set.
+    pub linkedid: Option<String>,
     /// At most this many rows (a first page), oldest first.
     pub limit: Option<u32>,
+}
+
+impl CdrFilter {
+    /// Every row in `[from, to)` (PBX local time) that `visibility` allows.
+    pub fn window(from: NaiveDateTime, to: NaiveDateTime, visibility: Visibility) -> Self {
+        CdrFilter {
+            from,
+            to,
+            src: None,
+            dst: None,
+            disposition: None,
+            search: None,
+            visibility,
+            linkedid: None,
+            limit: None,
+        }
+    }
+}
+
+/// What a history page is sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    /// The leg's start (`calldate`/`start`): served by FreePBX's index.
+    Start,
+    /// The leg's `duration`.
+    Duration,
+}
+
+/// Sort key and direction of a history page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// Sorted by.
+    pub key: SortKey,
+    /// Largest first (newest, longest).
+    pub descending: bool,
+}
+
+/// Where the next page starts (keyset pagination: no OFFSET, so page N costs
+/// what page 1 costs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// After legs starting at `at`; `seen` are the uniqueids of the legs at
+    /// exactly `at` already shown. Ordering by the start column alone lets
+    /// the start index serve the order and stop early; ties are skipped by
+    /// uniqueid instead of by a second sort column.
+    Start {
+        /// Start of the last leg shown, PBX local time.
+        at: NaiveDateTime,
+        /// Uniqueids of the legs at `at` already shown.
+        seen: Vec<String>,
+    },
+    /// After the leg with this `duration` (seconds) and `uniqueid`
+    /// (duration has no index, so the uniqueid breaks ties in SQL).
+    Duration {
+        /// Duration of the last leg shown, seconds.
+        secs: i64,
+        /// Its uniqueid.
+        uniqueid: String,
+    },
 }
 
 /// SQL dialect differences that matter here.
@@ -171,6 +268,62 @@ impl Builder<'_> {
         format!("{start} >= {from} AND {start} < {to}")
     }
 
+    /// A numeric column as a number (SQLite tables may declare it TEXT).
+    fn number(&self, f: Field) -> String {
+        let c = self.col(f);
+        match self.d {
+            Dialect::Sqlite => format!("CAST({c} AS INTEGER)"),
+            _ => c,
+        }
+    }
+
+    fn bind_number(&mut self, v: i64) -> String {
+        let p = self.bind(v.to_string());
+        match self.d {
+            Dialect::Postgres => format!("{p}::bigint"),
+            Dialect::Sqlite => format!("CAST({p} AS INTEGER)"),
+            Dialect::MySql => p,
+        }
+    }
+
+    /// The condition that continues after `cursor`, and the ORDER BY.
+    fn keyset(&mut self, order: Order, cursor: Option<&Cursor>) -> (Option<String>, String) {
+        let (cmp, dir) = if order.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        match order.key {
+            SortKey::Start => {
+                let col = self.col(Field::Start);
+                let cond = match cursor {
+                    Some(Cursor::Start { at, .. }) => {
+                        let p = self.time(*at);
+                        Some(format!("{col} {cmp}= {p}"))
+                    }
+                    _ => None,
+                };
+                (cond, format!("{col} {dir}"))
+            }
+            SortKey::Duration => {
+                let col = self.number(Field::Duration);
+                let uid = self.col(Field::Uniqueid);
+                let cond = match cursor {
+                    Some(Cursor::Duration { secs, uniqueid }) => {
+                        let a = self.bind_number(*secs);
+                        let b = self.bind_number(*secs);
+                        let u = self.bind(uniqueid.clone());
+                        Some(format!(
+                            "({col} {cmp} {a} OR ({col} = {b} AND {uid} {cmp} {u}))"
+                        ))
+                    }
+                    _ => None,
+                };
+                (cond, format!("{col} {dir}, {uid} {dir}"))
+            }
+        }
+    }
+
     fn like(&mut self, field: Field, pattern: String) -> String {
         let col = self.col(field);
         let p = self.bind(pattern);
@@ -234,20 +387,43 @@ impl Builder<'_> {
                 .collect();
             cond.push(format!("({})", ors.join(" OR ")));
         }
-        if let Visibility::Extensions(exts) = &f.visibility {
-            cond.push(self.visible(f, exts, table));
+        if let Some(id) = &f.linkedid {
+            let col = self.col(Field::Linkedid);
+            let p = self.bind(id.clone());
+            cond.push(format!("{col} = {p}"));
+        }
+        if let Visibility::Restricted { extensions, queues } = &f.visibility {
+            cond.push(self.visible(f, extensions, queues, table));
         }
         cond.join(" AND ")
     }
 
+    /// The leg waited in `queue`: `lastapp` Queue, `lastdata` `queue` or
+    /// `queue,options…`.
+    fn in_queue(&mut self, queue: &str) -> String {
+        let app = self.col(Field::Lastapp);
+        let data = self.col(Field::Lastdata);
+        let q = self.bind("Queue".to_string());
+        let eq = self.bind(queue.to_string());
+        let like = self.like(Field::Lastdata, format!("{},%", like_escape(queue)));
+        format!("({app} = {q} AND ({data} = {eq} OR {like}))")
+    }
+
     /// Binds happen in text order: `?` placeholders are positional.
-    fn visible(&mut self, f: &CdrFilter, exts: &[String], table: &str) -> String {
-        if exts.is_empty() {
+    fn visible(
+        &mut self,
+        f: &CdrFilter,
+        exts: &[String],
+        queues: &[String],
+        table: &str,
+    ) -> String {
+        if exts.is_empty() && queues.is_empty() {
             return "1 = 0".to_string();
         }
         let subquery = self.cols.get(Field::Linkedid).is_some();
         let window = subquery.then(|| self.window(f));
-        let any: Vec<String> = exts.iter().map(|e| self.extension_anywhere(e)).collect();
+        let mut any: Vec<String> = exts.iter().map(|e| self.extension_anywhere(e)).collect();
+        any.extend(queues.iter().map(|q| self.in_queue(q)));
         let any = format!("({})", any.join(" OR "));
         match window {
             Some(window) => {
@@ -262,10 +438,57 @@ impl Builder<'_> {
 
 impl CdrFilter {
     /// `SELECT` of `fields` (those the table has) as bytes from `table`,
-    /// ordered by start: the one column FreePBX indexes, so the index serves
-    /// both the window and the order and a first page stops early. Legs that
-    /// start in the same second come in index order.
+    /// oldest first, at most `limit` rows: what export and the KPIs stream.
     pub fn select(&self, table: &str, cols: &ColumnMap, fields: &[Field], d: Dialect) -> Sql {
+        let order = Order {
+            key: SortKey::Start,
+            descending: false,
+        };
+        self.build(table, cols, fields, d, order, None, self.limit)
+    }
+
+    /// One history page: at most `rows` legs in `order`, after `cursor`.
+    /// A start cursor asks for `seen.len()` more rows, which the caller
+    /// drops (see [`Cursor::Start`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn select_page(
+        &self,
+        table: &str,
+        cols: &ColumnMap,
+        fields: &[Field],
+        d: Dialect,
+        order: Order,
+        cursor: Option<&Cursor>,
+        rows: u32,
+    ) -> Sql {
+        let extra = match cursor {
+            Some(Cursor::Start { seen, .. }) => u32::try_from(seen.len()).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        self.build(
+            table,
+            cols,
+            fields,
+            d,
+            order,
+            cursor,
+            Some(rows.saturating_add(extra)),
+        )
+    }
+
+    /// The statement: ordering by the start column alone lets FreePBX's
+    /// index serve the window and the order, so a first page stops early.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        table: &str,
+        cols: &ColumnMap,
+        fields: &[Field],
+        d: Dialect,
+        order: Order,
+        cursor: Option<&Cursor>,
+        limit: Option<u32>,
+    ) -> Sql {
         let mut b = Builder {
             d,
             cols,
@@ -283,14 +506,18 @@ impl CdrFilter {
             }
             text.push_str(&d.as_bytes(cols.get(field).unwrap_or(field.name())));
         }
-        let cond = b.conditions(self, table);
+        let mut cond = b.conditions(self, table);
+        let (after, order_by) = b.keyset(order, cursor);
+        if let Some(after) = after {
+            cond.push_str(" AND ");
+            cond.push_str(&after);
+        }
         let _ = write!(
             text,
-            " FROM {} WHERE {cond} ORDER BY {}",
-            d.ident(table),
-            b.col(Field::Start)
+            " FROM {} WHERE {cond} ORDER BY {order_by}",
+            d.ident(table)
         );
-        if let Some(n) = self.limit {
+        if let Some(n) = limit {
             let _ = write!(text, " LIMIT {n}");
         }
         Sql {
@@ -317,16 +544,11 @@ mod tests {
         let t = |s: &str| {
             NaiveDateTime::parse_from_str(s, TIME_FORMAT).unwrap_or_else(|e| panic!("{e}"))
         };
-        CdrFilter {
-            from: t("2026-11-21 00:00:00"),
-            to: t("2026-11-22 00:00:00"),
-            src: None,
-            dst: None,
-            disposition: None,
-            search: None,
-            visibility: Visibility::All,
-            limit: None,
-        }
+        CdrFilter::window(
+            t("2026-11-21 00:00:00"),
+            t("2026-11-22 00:00:00"),
+            Visibility::All,
+        )
     }
 
     #[test]
@@ -367,7 +589,10 @@ mod tests {
     #[test]
     fn restricted_users_see_whole_calls_through_linkedid() {
         let mut f = day();
-        f.visibility = Visibility::Extensions(vec!["301".into()]);
+        f.visibility = Visibility::Restricted {
+            extensions: vec!["301".into()],
+            queues: vec![],
+        };
         let sql = f.select("cdr", &cols(), &Field::ALL, Dialect::Sqlite);
         assert!(
             sql.text
@@ -376,7 +601,10 @@ mod tests {
             sql.text
         );
         assert!(sql.binds.iter().any(|b| b == "Local/301@%"));
-        f.visibility = Visibility::Extensions(vec![]);
+        f.visibility = Visibility::Restricted {
+            extensions: vec![],
+            queues: vec![],
+        };
         assert!(
             f.select("cdr", &cols(), &Field::ALL, Dialect::Sqlite)
                 .text
@@ -408,7 +636,10 @@ mod tests {
         let mut f = day();
         f.src = Some("100".into());
         f.search = Some("Zoë".into());
-        f.visibility = Visibility::Extensions(vec!["301".into()]);
+        f.visibility = Visibility::Restricted {
+            extensions: vec!["301".into()],
+            queues: vec![],
+        };
         let sql = f.select("cdr", &cols(), &Field::ALL, Dialect::MySql);
         let text = expand(&sql);
         assert!(!text.contains("MISSING"));

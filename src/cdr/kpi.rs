@@ -1,9 +1,12 @@
 //! Per-extension KPIs from CDR rows. The formulas are written once, in
 //! docs/kpi.md ("History KPIs"), and implemented only here.
 
+use super::CdrError;
 use super::columns::Field;
+use super::filter::CdrFilter;
 use super::filter::Disposition;
 use super::record::CdrRecord;
+use super::store::CdrStore;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -103,6 +106,25 @@ impl ExtensionKpis {
             })
             .collect()
     }
+}
+
+/// The KPIs of every extension `filter` lets its user see, from the CDR
+/// rows in its window: the one implementation the pane, `switchboard kpi`
+/// and its JSON share.
+///
+/// Errors: the query fails.
+pub async fn extension_kpis(
+    store: &CdrStore,
+    filter: &CdrFilter,
+) -> Result<Vec<ExtensionKpi>, CdrError> {
+    let mut acc = ExtensionKpis::default();
+    store
+        .for_each(filter, &FIELDS, |rec| {
+            acc.add(&rec);
+            Ok(())
+        })
+        .await?;
+    Ok(acc.finish(filter.visibility.extensions()))
 }
 
 #[cfg(test)]

@@ -9,12 +9,14 @@
 //!   disposition, free text, per-user visibility) as bound SQL;
 //! - [`store`]: the connection and the row stream;
 //! - [`export`]: CSV and JSON-lines output;
+//! - [`history`]: legs grouped into calls, a page at a time;
 //! - [`kpi`]: per-extension KPIs from CDRs; [`queue_log`]: per-queue KPIs.
 
 pub mod acl;
 pub mod columns;
 pub mod export;
 pub mod filter;
+pub mod history;
 pub mod kpi;
 pub mod queue_log;
 pub mod record;

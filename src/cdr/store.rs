@@ -3,7 +3,7 @@
 
 use super::CdrError;
 use super::columns::{ColumnMap, Field};
-use super::filter::{CdrFilter, Dialect};
+use super::filter::{CdrFilter, Cursor, Dialect, Order, Sql};
 use super::record::{CdrRecord, decode_text};
 use futures_util::TryStreamExt;
 use sqlx::Row;
@@ -194,9 +194,58 @@ impl CdrStore {
         &self,
         filter: &CdrFilter,
         fields: &[Field],
-        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+        sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
     ) -> Result<u64, CdrError> {
         let sql = filter.select(&self.table, &self.columns, fields, self.dialect());
+        self.run(&sql, fields, sink).await
+    }
+
+    /// One history page: at most `rows` legs matching `filter` in `order`
+    /// after `cursor`, every field the table has. Legs a start cursor has
+    /// already shown are left out.
+    ///
+    /// Errors: the query fails.
+    pub async fn page(
+        &self,
+        filter: &CdrFilter,
+        order: Order,
+        cursor: Option<&Cursor>,
+        rows: u32,
+    ) -> Result<Vec<CdrRecord>, CdrError> {
+        let fields: Vec<Field> = self.columns.fields().collect();
+        let sql = filter.select_page(
+            &self.table,
+            &self.columns,
+            &fields,
+            self.dialect(),
+            order,
+            cursor,
+            rows,
+        );
+        let mut legs = Vec::new();
+        let shown = |r: &CdrRecord| match cursor {
+            Some(Cursor::Start { at, seen }) => {
+                r.start == Some(*at) && seen.iter().any(|u| *u == r.uniqueid)
+            }
+            _ => false,
+        };
+        self.run(&sql, &fields, |r| {
+            if !shown(&r) {
+                legs.push(r);
+            }
+            Ok(())
+        })
+        .await?;
+        legs.truncate(rows as usize);
+        Ok(legs)
+    }
+
+    async fn run(
+        &self,
+        sql: &Sql,
+        fields: &[Field],
+        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+    ) -> Result<u64, CdrError> {
         let fields: Vec<Field> = fields
             .iter()
             .copied()

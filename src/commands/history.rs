@@ -138,16 +138,11 @@ impl History {
     }
 
     fn filter(&self, config: &Config) -> anyhow::Result<switchboard::cdr::filter::CdrFilter> {
-        Ok(switchboard::cdr::filter::CdrFilter {
-            from: self.from,
-            to: self.to,
-            src: None,
-            dst: None,
-            disposition: None,
-            search: None,
-            visibility: switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
-            limit: None,
-        })
+        Ok(switchboard::cdr::filter::CdrFilter::window(
+            self.from,
+            self.to,
+            switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
+        ))
     }
 
     /// `t` (PBX local) as seconds since the Unix epoch.
@@ -242,25 +237,14 @@ pub(crate) fn print_rows<T: serde::Serialize>(
 }
 
 pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
-    use switchboard::cdr::kpi::ExtensionKpis;
+    use switchboard::cdr::kpi::extension_kpis;
     use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
     let h = History::new(config, &a.history)?;
     let filter = h.filter(config)?;
     match a.by {
         KpiBy::Extension => {
             let store = connect(config, &a.history).await?;
-            let mut acc = ExtensionKpis::default();
-            store
-                .for_each(&filter, &switchboard::cdr::kpi::FIELDS, |rec| {
-                    acc.add(&rec);
-                    Ok(())
-                })
-                .await?;
-            let only = match &filter.visibility {
-                switchboard::cdr::filter::Visibility::All => None,
-                switchboard::cdr::filter::Visibility::Extensions(e) => Some(e.as_slice()),
-            };
-            print_rows(&acc.finish(only), h.format)
+            print_rows(&extension_kpis(&store, &filter).await?, h.format)
         }
         KpiBy::Queue => {
             let path = a
@@ -273,7 +257,7 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
                     path.display()
                 )
             })?;
-            let queues = switchboard::cdr::acl::queues(&config.acl, &h.login)?;
+            let queues = filter.visibility.queues();
             let settings = QueueKpiSettings {
                 service_level_s: a.sl_seconds,
                 short_abandon_s: a.short_abandon_seconds,
@@ -282,7 +266,7 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
                 std::io::BufReader::new(file),
                 h.epoch(h.from),
                 h.epoch(h.to),
-                queues.as_deref(),
+                queues,
                 settings,
             )?;
             if skipped > 0 {

@@ -162,6 +162,49 @@ impl Lab {
         let _ = Command::new("ss").args(["-K", &filter]).output();
     }
 
+    /// The CDR database URLs of the three backends Asterisk writes to, as
+    /// `(name, url)`: MariaDB, PostgreSQL, SQLite.
+    pub fn cdr_urls(&self) -> [(&'static str, String); 3] {
+        let pw = std::fs::read_to_string(self.var("LAB_DB_PASSWORD_FILE"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pw = pw.trim();
+        [
+            (
+                "mariadb",
+                format!(
+                    "mysql://asterisk:{pw}@127.0.0.1:{}/asteriskcdrdb",
+                    self.var("LAB_DB_PORT")
+                ),
+            ),
+            (
+                "postgres",
+                format!(
+                    "postgres://asterisk:{pw}@127.0.0.1:{}/asteriskcdrdb",
+                    self.var("LAB_PG_PORT")
+                ),
+            ),
+            ("sqlite", format!("sqlite://{}", self.var("LAB_SQLITE_CDR"))),
+        ]
+    }
+
+    /// Ends every call and waits until Asterisk has no channel left, so every
+    /// CDR of the calls so far is written (at most 10 s).
+    pub fn quiesce(&self) {
+        let _ = self.cli("channel request hangup all");
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if self
+                .cli("core show channels count")
+                .is_ok_and(|o| o.contains("0 active channels"))
+            {
+                std::thread::sleep(Duration::from_millis(500));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("Asterisk still has channels 10 s after hanging up all");
+    }
+
     /// Connection settings for the lab's AMI user, with fast reconnects.
     pub fn settings(&self, resync: Vec<Action>) -> Settings {
         let secret = std::fs::read_to_string(self.var("LAB_AMI_SECRET_FILE"))
