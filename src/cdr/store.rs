@@ -225,7 +225,7 @@ impl CdrStore {
         let mut legs = Vec::new();
         let shown = |r: &CdrRecord| match cursor {
             Some(Cursor::Start { at, seen }) => {
-                r.start == Some(*at) && seen.iter().any(|u| *u == r.uniqueid)
+                r.start == Some(*at) && seen.contains(&r.uniqueid)
             }
             _ => false,
         };
