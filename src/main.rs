@@ -34,6 +34,15 @@ struct Cli {
     /// Print every theme item with its description and current value, and exit.
     #[arg(long)]
     print_theme_items: bool,
+    /// Console: CDR database URL for the History and KPI screens.
+    #[arg(long, env = "SWITCHBOARD_CDR_URL", hide_env_values = true)]
+    cdr_url: Option<String>,
+    /// Console: the PBX's time zone (IANA name).
+    #[arg(long, env = "SWITCHBOARD_TZ")]
+    tz: Option<String>,
+    /// Console: look as this user (admins only).
+    #[arg(long)]
+    as_user: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -130,6 +139,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         print!("{}", ui::theme::Theme::load(&config.ui.theme)?.describe());
         return Ok(ExitCode::SUCCESS);
     }
+    let opts = ui::ConsoleOptions {
+        cdr_url: cli.cdr_url.clone(),
+        tz: cli.tz.clone(),
+        as_user: cli.as_user.clone(),
+    };
     match cli.command {
         Some(Command::CheckConfig) => check_config(&config),
         Some(Command::Record { seconds, file }) => {
@@ -186,13 +200,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let speed = ui::Speed::parse(&speed)?;
             let rt = runtime()?;
             let name = file.display().to_string();
-            rt.block_on(ui::run_replay(config, data, speed, name))?;
+            rt.block_on(ui::run_replay(config, data, speed, name, opts))?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
             let settings = config.ami_settings(pbx::resync::actions()?)?;
             let rt = runtime()?;
-            rt.block_on(ui::run_live(config, settings))?;
+            rt.block_on(ui::run_live(config, settings, opts))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -133,7 +133,12 @@ fn a_restricted_user_never_sees_another_extensions_call() {
         .unwrap_or_else(|e| panic!("{e}"));
     }
     std::thread::sleep(Duration::from_secs(4));
-    let acl = "[acl.users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n\n[acl.users.boss]\nrole = \"admin\"\n";
+    // Whoever runs the tests is the admin who looks as alice and boss.
+    let me = common::login();
+    let acl = format!(
+        "[acl.users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n\n[acl.users.boss]\nrole = \"admin\"\n\n[acl.users.\"{me}\"]\nrole = \"admin\"\n"
+    );
+    let acl = acl.as_str();
     for (name, url) in lab.cdr_urls() {
         let admin = json_rows(&export(
             acl,
@@ -173,6 +178,18 @@ fn a_restricted_user_never_sees_another_extensions_call() {
         assert!(!stranger.status.success());
         assert!(String::from_utf8_lossy(&stranger.stderr).contains("[acl.users.mallory]"));
     }
+    // A supervisor cannot look as the admin.
+    let (_, url) = &lab.cdr_urls()[0];
+    let own = format!(
+        "[acl.users.\"{me}\"]\nrole = \"supervisor\"\nextensions = [\"301\"]\n[acl.users.boss]\nrole = \"admin\"\n"
+    );
+    let denied = export(&own, &["--cdr-url", url, "--as-user", "boss"]);
+    assert!(!denied.status.success());
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("only an admin may look as another user"),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
 }
 
 #[test]

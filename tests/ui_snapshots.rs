@@ -9,8 +9,14 @@ use switchboard::capture::{Capture, headless};
 use switchboard::config::TimeInState;
 use switchboard::pbx::HealthThresholds;
 use switchboard::ui::keymap::Keymap;
-use switchboard::ui::model::{Model, Source};
-use switchboard::ui::update::{Msg, update};
+use switchboard::cdr::columns::Field;
+use switchboard::cdr::filter::Visibility;
+use switchboard::cdr::kpi::ExtensionKpis;
+use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
+use switchboard::cdr::record::CdrRecord;
+use switchboard::ui::db::{DbReply, DbRequest};
+use switchboard::ui::model::{Model, Screen, Source};
+use switchboard::ui::update::{Msg, Outcome, update};
 use switchboard::ui::view::offscreen;
 use unicode_width::UnicodeWidthStr;
 
@@ -179,12 +185,259 @@ fn tiny_terminals_never_panic() {
             &[KeyCode::Char('z')],
             &[KeyCode::Char('1'), KeyCode::Char('z')],
             &[KeyCode::Char('?')],
+            &[KeyCode::F(3), KeyCode::Char('/')],
+            &[KeyCode::F(4), KeyCode::Tab, KeyCode::Down],
         ] {
             let mut m = sized(model(), (w, h));
             for k in keys {
                 press(&mut m, *k);
             }
             let _ = screen(&m, (w, h));
+        }
+    }
+}
+
+// History and KPI screens, fed the way the console feeds them: a key makes a
+// request, and the CDR worker's reply is built from rows Asterisk wrote in
+// the lab (tests/fixtures/lab-cdr.jsonl, lab-queue_log).
+
+const CDR_FIXTURE: &str = include_str!("fixtures/lab-cdr.jsonl");
+const QUEUE_LOG_FIXTURE: &[u8] = include_bytes!("fixtures/lab-queue_log");
+
+/// The fixture's CDR rows, decoded as from a database (every value as text).
+fn cdr_rows() -> Vec<CdrRecord> {
+    CDR_FIXTURE
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let mut r = CdrRecord::default();
+            for field in Field::ALL {
+                let text = match &v[field.name()] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                r.set(field, Some(text.as_bytes()));
+            }
+            r
+        })
+        .collect()
+}
+
+fn keymap() -> Keymap {
+    Keymap::load("default").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn request(m: &mut Model, code: KeyCode) -> DbRequest {
+    match update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)), &keymap()) {
+        Outcome::Request(req) => *req,
+        other => panic!("{code:?} made no request: {other:?}"),
+    }
+}
+
+fn reply(m: &mut Model, r: DbReply) {
+    update(m, Msg::Db(r), &keymap());
+}
+
+/// The History screen after its first page (newest first).
+fn history(size: (u16, u16)) -> Model {
+    let mut m = sized(model(), size);
+    let DbRequest::Page {
+        id, rows, order, ..
+    } = request(&mut m, KeyCode::F(3))
+    else {
+        panic!("F3 asks for a page");
+    };
+    assert_eq!(m.screen, Screen::History);
+    let mut legs = cdr_rows();
+    legs.sort_by(|a, b| (b.start, &b.uniqueid).cmp(&(a.start, &a.uniqueid)));
+    reply(&mut m, DbReply::Page { id, legs, rows, order });
+    m
+}
+
+/// Selects the first call with three legs or more and expands it.
+fn expand_multi_leg_call(m: &mut Model) {
+    let target = m
+        .history
+        .list
+        .calls
+        .iter()
+        .position(|c| c.legs.len() >= 3)
+        .unwrap_or_else(|| panic!("fixture has no call with three legs"));
+    for _ in 0..target {
+        press(m, KeyCode::Down);
+    }
+    let DbRequest::Legs { id, call, .. } = request(m, KeyCode::Char(' ')) else {
+        panic!("space asks for the legs");
+    };
+    let legs = cdr_rows().into_iter().filter(|r| r.linkedid == call).collect();
+    reply(m, DbReply::Legs { id, call, legs });
+}
+
+#[test]
+fn history_calls_grouped_with_one_expanded() {
+    check("history", |s| {
+        let mut m = history(s);
+        expand_multi_leg_call(&mut m);
+        m
+    });
+}
+
+#[test]
+fn history_detail_popup() {
+    check("history_detail", |s| {
+        let mut m = history(s);
+        expand_multi_leg_call(&mut m);
+        press(&mut m, KeyCode::Enter);
+        m
+    });
+}
+
+#[test]
+fn history_query_line_names_the_bad_word() {
+    check("history_query_error", |s| {
+        let mut m = history(s);
+        press(&mut m, KeyCode::Char('/'));
+        for c in "dst:301 disp:maybe".chars() {
+            press(&mut m, KeyCode::Char(c));
+        }
+        press(&mut m, KeyCode::Enter);
+        m
+    });
+}
+
+#[test]
+fn a_slow_query_shows_progress_and_esc_cancels_it() {
+    let mut m = history((120, 40));
+    let DbRequest::Page { id, .. } = request(&mut m, KeyCode::Char('r')) else {
+        panic!("r runs the query again");
+    };
+    m.now_ms += 3_000;
+    let text = screen(&m, (120, 40));
+    assert!(text.contains("loading calls… 3 s · Esc cancels"), "{text}");
+    assert_eq!(request(&mut m, KeyCode::Esc), DbRequest::Cancel);
+    assert!(m.running.is_none());
+    assert!(screen(&m, (120, 40)).contains("query cancelled"));
+    // The cancelled query's late reply changes nothing.
+    reply(
+        &mut m,
+        DbReply::Failed {
+            id,
+            message: "late".into(),
+        },
+    );
+    assert!(!screen(&m, (120, 40)).contains("late"));
+}
+
+#[test]
+fn scrolling_near_the_end_loads_the_next_page() {
+    let mut m = history((120, 40));
+    let mut legs = cdr_rows();
+    legs.truncate(10);
+    // A full first page of 10 legs: more may follow.
+    m.history = switchboard::ui::history::HistoryView::new(m.history.query.clone());
+    let DbRequest::Page { id, order, .. } = request(&mut m, KeyCode::Char('r')) else {
+        panic!("r runs the query again");
+    };
+    reply(&mut m, DbReply::Page { id, legs, rows: 10, order });
+    let Outcome::Request(req) = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)),
+        &keymap(),
+    ) else {
+        panic!("moving near the end of a partial list loads more");
+    };
+    assert!(matches!(*req, DbRequest::Page { cursor: Some(_), .. }), "{req:?}");
+}
+
+fn kpi(size: (u16, u16)) -> Model {
+    let mut m = sized(model(), size);
+    let DbRequest::Kpi { id, .. } = request(&mut m, KeyCode::F(4)) else {
+        panic!("F4 asks for KPIs");
+    };
+    let mut acc = ExtensionKpis::default();
+    let rows = cdr_rows();
+    for r in &rows {
+        acc.add(r);
+    }
+    let (queues, _) = queue_kpis(
+        QUEUE_LOG_FIXTURE,
+        0,
+        i64::MAX,
+        None,
+        QueueKpiSettings::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    reply(
+        &mut m,
+        DbReply::Kpi {
+            id,
+            extensions: acc.finish(None),
+            queues: Ok(queues),
+        },
+    );
+    m
+}
+
+#[test]
+fn kpi_screen_per_extension_and_queue() {
+    check("kpi", kpi);
+}
+
+#[test]
+fn kpis_recompute_after_calls_end() {
+    let mut m = kpi((120, 40));
+    let hangup = |at_ms| {
+        let mut message = switchboard::ami::Message::default();
+        message.push("Event", "Hangup");
+        message.push("Uniqueid", "x.1");
+        Msg::Ami {
+            msg: switchboard::ami::AmiMsg::Event(switchboard::ami::ReceivedEvent {
+                at_ms,
+                message,
+            }),
+            now_ms: at_ms,
+        }
+    };
+    let now = m.now_ms;
+    update(&mut m, hangup(now + 1_000), &keymap());
+    assert!(matches!(
+        update(&mut m, Msg::Tick(now + 2_000), &keymap()),
+        Outcome::Continue { .. }
+    ));
+    let due = now + 1_000 + 10_000;
+    assert!(matches!(
+        update(&mut m, Msg::Tick(due), &keymap()),
+        Outcome::Request(r) if matches!(*r, DbRequest::Kpi { .. })
+    ));
+}
+
+#[test]
+fn a_restricted_supervisor_sees_only_their_extension_and_queue_live() {
+    check("acl_live", |s| {
+        let mut m = sized(model(), s);
+        m.access = Visibility::Restricted {
+            extensions: vec!["301".into()],
+            queues: vec!["support".into()],
+        };
+        m
+    });
+    let mut m = sized(model(), (120, 40));
+    m.access = Visibility::Restricted {
+        extensions: vec!["301".into()],
+        queues: vec!["support".into()],
+    };
+    let text = screen(&m, (120, 40));
+    assert!(!text.contains("sales"), "another queue shows:\n{text}");
+    assert!(
+        text.contains("Extensions  1 ") && !text.contains("│302 "),
+        "another extension shows:\n{text}"
+    );
+    for call in switchboard::pbx::calls(m.pbx.channels.values()) {
+        let shown = m.sees_call(&call);
+        let on_301 = call.channels.iter().any(|c| c.name.starts_with("PJSIP/301-"));
+        if on_301 {
+            assert!(shown, "a call on 301 is hidden");
         }
     }
 }

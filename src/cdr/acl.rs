@@ -28,6 +28,41 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
     }
 }
 
+/// The login whose view applies: the Unix account running switchboard
+/// (from the process's uid, not from `$USER`, which anyone can set), or
+/// `as_user` when given. Looking as another user is for admins (and for
+/// installs without users in `[acl]`).
+///
+/// Errors: `as_user` names someone else and the running login is not an
+/// admin; the uid has no account name.
+pub fn login(acl: &AclConfig, as_user: Option<&str>) -> Result<String, ConfigError> {
+    let me = uzers::get_current_username()
+        .and_then(|n| n.into_string().ok())
+        .ok_or_else(|| {
+            ConfigError::new(
+                "acl.users",
+                "this process's uid has no account name; run switchboard as a named user",
+            )
+        })?;
+    match as_user {
+        Some(other) if other != me => {
+            let admin = acl.users.is_empty()
+                || acl.users.get(&me).is_some_and(|u| u.role == Role::Admin);
+            if admin {
+                Ok(other.to_string())
+            } else {
+                Err(ConfigError::new(
+                    "acl.users",
+                    format!(
+                        "--as-user {other}: only an admin may look as another user, and `{me}` is not one"
+                    ),
+                ))
+            }
+        }
+        _ => Ok(me),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,13 +88,14 @@ impl Call {
         self.legs.first().map_or("", |l| l.disposition.as_str())
     }
 
-    /// The first non-empty `src`, and the `clid` of that leg.
-    pub fn caller(&self) -> (&str, &str) {
+    /// The first non-empty `src`, and the caller name from that leg's
+    /// `clid` (see [`clid_name`]).
+    pub fn caller(&self) -> (&str, String) {
         self.legs
             .iter()
             .find(|l| !l.src.is_empty())
             .or(self.legs.first())
-            .map_or(("", ""), |l| (l.src.as_str(), l.clid.as_str()))
+            .map_or(("", String::new()), |l| (l.src.as_str(), clid_name(&l.clid)))
     }
 
     /// The first leg's `dst`.
@@ -103,19 +104,16 @@ impl Call {
     }
 
     /// The extension that answered: the one on the destination channel of
-    /// the longest answered leg with one (a queue agent's `Local/201@…` or a
-    /// phone's `PJSIP/201-…`), else on its source channel.
+    /// the longest answered leg that has one (a queue agent's `Local/201@…`
+    /// or a phone's `PJSIP/201-…`). A leg answered by an application (a
+    /// queue, voicemail) has no destination channel and names nobody.
     pub fn answered_by(&self) -> Option<&str> {
-        let mut answered: Vec<&CdrRecord> = self
-            .legs
+        self.legs
             .iter()
             .filter(|l| l.disposition.eq_ignore_ascii_case("ANSWERED"))
-            .collect();
-        answered.sort_by_key(|l| std::cmp::Reverse(l.billsec_s));
-        answered
-            .iter()
-            .find_map(|l| extension_of(&l.dstchannel))
-            .or_else(|| answered.iter().find_map(|l| agent_leg(l)))
+            .filter_map(|l| extension_of(&l.dstchannel).map(|e| (l.billsec_s, e)))
+            .max_by_key(|(billsec, _)| *billsec)
+            .map(|(_, e)| e)
     }
 
     /// A recording file named on any leg (`recordingfile`).
@@ -127,12 +125,15 @@ impl Call {
     }
 }
 
-/// A queue agent's own leg: `Local/201@agents-…;2` placed by the queue.
-fn agent_leg(l: &CdrRecord) -> Option<&str> {
-    l.channel
-        .ends_with(";2")
-        .then(|| extension_of(&l.channel))
-        .flatten()
+/// The name in a `clid` (`"Ana \"Nena\" Pérez" <5551234>` → `Ana "Nena"
+/// Pérez`): Asterisk quotes the name and escapes quotes inside it.
+pub fn clid_name(clid: &str) -> String {
+    let name = clid.rsplit_once(" <").map_or(clid, |(n, _)| n).trim();
+    let inner = name
+        .strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name);
+    inner.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
 /// The calls loaded so far, in the order their first leg arrived, and where
@@ -356,6 +357,14 @@ mod tests {
                 uniqueid: "c".into()
             })
         );
+    }
+
+    #[test]
+    fn caller_names_lose_their_quotes_and_escapes() {
+        assert_eq!(clid_name(r#""Ana \"Nena\" Pérez" <5554227>"#), r#"Ana "Nena" Pérez"#);
+        assert_eq!(clid_name(r#""Smith, John" <5550100>"#), "Smith, John");
+        assert_eq!(clid_name(r#""" <>"#), "");
+        assert_eq!(clid_name("5551234"), "5551234");
     }
 
     #[test]

@@ -16,6 +16,16 @@ pub struct QueueKpiSettings {
     pub short_abandon_s: u32,
 }
 
+impl Default for QueueKpiSettings {
+    /// T = 20 s, abandons under 5 s are short: the CLI's defaults too.
+    fn default() -> Self {
+        QueueKpiSettings {
+            service_level_s: 20,
+            short_abandon_s: 5,
+        }
+    }
+}
+
 /// KPIs of one queue over a window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct QueueKpi {

@@ -14,7 +14,7 @@ pub(crate) struct HistoryArgs {
     /// Last day included, YYYY-MM-DD (default: the --from day).
     #[arg(long)]
     to: Option<String>,
-    /// What this user may see (default: the Unix login running it).
+    /// Look as this user (admins only; default: the Unix login running it).
     #[arg(long)]
     as_user: Option<String>,
     /// CDR database URL (mysql://, mariadb://, postgres://, sqlite://).
@@ -118,12 +118,7 @@ impl History {
                 .transpose()?
                 .unwrap_or(from);
         anyhow::ensure!(to >= from, "--to {to} is before --from {from}");
-        let login = a
-            .as_user
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .unwrap_or_default();
+        let login = switchboard::cdr::acl::login(&config.acl, a.as_user.as_deref())?;
         Ok(History {
             tz,
             from: from.and_hms_opt(0, 0, 0).unwrap_or_default(),

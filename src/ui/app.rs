@@ -3,6 +3,7 @@
 //! frame is drawn only when something changed, at most `fps` times a second:
 //! an event storm costs one frame, not one frame per event.
 
+use super::db::DbLink;
 use super::keymap::Keymap;
 use super::model::Model;
 use super::terminal;
@@ -62,7 +63,12 @@ pub struct Setup {
 }
 
 /// Runs the console until quit or a signal; restores the terminal always.
-pub async fn run(model: Model, ami: mpsc::Receiver<AmiMsg>, setup: Setup) -> anyhow::Result<()> {
+pub async fn run(
+    model: Model,
+    ami: mpsc::Receiver<AmiMsg>,
+    db: DbLink,
+    setup: Setup,
+) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the console needs a terminal, and stdout is not one; for scripts use \
@@ -70,7 +76,7 @@ pub async fn run(model: Model, ami: mpsc::Receiver<AmiMsg>, setup: Setup) -> any
         );
     }
     let mut term = terminal::init()?;
-    let result = event_loop(&mut term, model, ami, &setup).await;
+    let result = event_loop(&mut term, model, ami, db, &setup).await;
     terminal::restore();
     result
 }
@@ -79,6 +85,7 @@ async fn event_loop(
     term: &mut DefaultTerminal,
     mut model: Model,
     mut ami: mpsc::Receiver<AmiMsg>,
+    mut db: DbLink,
     setup: &Setup,
 ) -> anyhow::Result<()> {
     let size = term.size()?;
@@ -131,12 +138,19 @@ async fn event_loop(
                     continue;
                 }
             },
+            Some(reply) = db.replies.recv() => Msg::Db(reply),
             _ = tick.tick() => Msg::Tick(setup.clock.now()),
             _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => continue,
         };
         match update(&mut model, msg, &setup.keymap) {
             Outcome::Quit => return Ok(()),
             Outcome::Continue { dirty: d } => dirty |= d,
+            Outcome::Request(req) => {
+                dirty = true;
+                if db.requests.send(*req).await.is_err() {
+                    anyhow::bail!("the CDR worker stopped");
+                }
+            }
         }
     }
 }

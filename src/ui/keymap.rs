@@ -19,14 +19,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-/// Where a binding applies. Normal mode looks up `List` then `Global`; the
-/// filter line and the help popup are modal and use only their own context.
+/// Where a binding applies. Normal mode looks up `List` then `Global`; on the
+/// History and KPI screens `History` comes first and may take a key from
+/// `Global` (Enter opens a call's detail there instead of zooming). The
+/// filter line and the popups are modal and use only their own context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Context {
     /// Everywhere in normal mode.
     Global,
     /// Moving in the focused pane's list.
     List,
+    /// The History and KPI screens.
+    History,
     /// While typing a filter.
     Filter,
     /// While the help popup is open.
@@ -34,9 +38,10 @@ pub enum Context {
 }
 
 impl Context {
-    const ALL: [Context; 4] = [
+    const ALL: [Context; 5] = [
         Context::Global,
         Context::List,
+        Context::History,
         Context::Filter,
         Context::Help,
     ];
@@ -46,6 +51,7 @@ impl Context {
         match self {
             Context::Global => "global",
             Context::List => "list",
+            Context::History => "history",
             Context::Filter => "filter",
             Context::Help => "help",
         }
@@ -73,6 +79,22 @@ pub enum Action {
     FocusQueues,
     /// Focus Calls.
     FocusCalls,
+    /// The live screen (queues, extensions, calls).
+    ShowLive,
+    /// The CDR history screen.
+    ShowHistory,
+    /// The KPI screen.
+    ShowKpi,
+    /// Show or hide the selected call's legs.
+    Expand,
+    /// Every column of the selected leg, and the recording file.
+    Detail,
+    /// Export what the screen shows to a CSV file.
+    Export,
+    /// Run the screen's query again.
+    Refresh,
+    /// Cancel the running query.
+    CancelQuery,
     /// Type a fuzzy filter for the focused pane.
     Filter,
     /// Clear the focused pane's filter.
@@ -140,9 +162,22 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
     ),
     (
         Context::Global,
+        Action::ShowLive,
+        "show_live",
+        "Live screen",
+    ),
+    (
+        Context::Global,
+        Action::ShowHistory,
+        "show_history",
+        "History screen",
+    ),
+    (Context::Global, Action::ShowKpi, "show_kpi", "KPI screen"),
+    (
+        Context::Global,
         Action::Filter,
         "filter",
-        "Filter the pane (fuzzy)",
+        "Filter (fuzzy), or edit the query",
     ),
     (
         Context::Global,
@@ -169,9 +204,29 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
         "sort_reverse",
         "Reverse sort",
     ),
+    (
+        Context::History,
+        Action::Expand,
+        "expand",
+        "Show or hide a call's legs",
+    ),
+    (
+        Context::History,
+        Action::Detail,
+        "detail",
+        "Every column of the selected leg",
+    ),
+    (Context::History, Action::Export, "export", "Export to CSV"),
+    (Context::History, Action::Refresh, "refresh", "Run again"),
+    (
+        Context::History,
+        Action::CancelQuery,
+        "cancel_query",
+        "Cancel the running query",
+    ),
     (Context::Filter, Action::Accept, "accept", "Keep the filter"),
     (Context::Filter, Action::Cancel, "cancel", "Clear and close"),
-    (Context::Help, Action::Close, "close", "Close help"),
+    (Context::Help, Action::Close, "close", "Close help or detail"),
     (Context::Help, Action::Up, "up", "Scroll up"),
     (Context::Help, Action::Down, "down", "Scroll down"),
 ];
@@ -341,7 +396,7 @@ impl Keymap {
             }
             let ctx = Context::from_name(ctx_name).ok_or_else(|| {
                 invalid(format!(
-                    "unknown context [{ctx_name}]; contexts are global, list, filter, help"
+                    "unknown context [{ctx_name}]; contexts are global, list, history, filter, help"
                 ))
             })?;
             let actions = value
@@ -378,10 +433,13 @@ impl Keymap {
         Ok(keymap)
     }
 
-    /// A key may do one thing per mode: normal mode is `global` + `list`.
+    /// A key may do one thing per mode: normal mode is `global` + `list`,
+    /// and `history` + `list` on the History and KPI screens (where
+    /// `history` comes before `global`).
     fn check_duplicates(&self) -> Result<(), String> {
-        let groups: [&[Context]; 3] = [
+        let groups: [&[Context]; 4] = [
             &[Context::Global, Context::List],
+            &[Context::History, Context::List],
             &[Context::Filter],
             &[Context::Help],
         ];

@@ -1,7 +1,7 @@
 //! Where each part goes: one pure function of the screen size and the model,
 //! shared by the view and by mouse handling so clicks land where things are.
 
-use super::model::{Model, PaneId};
+use super::model::{Model, PaneId, Screen};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 
 /// Screen areas.
@@ -13,6 +13,11 @@ pub struct Areas {
     pub panes: Vec<(PaneId, Rect)>,
     /// The selected queue's callers and members, when shown.
     pub queue_detail: Option<Rect>,
+    /// History and KPI screens: the query and status line.
+    pub status: Option<Rect>,
+    /// History and KPI screens: the tables (History: calls; KPI: extensions,
+    /// queues).
+    pub tables: Vec<Rect>,
     /// One footer line.
     pub footer: Rect,
 }
@@ -28,6 +33,26 @@ pub fn areas(area: Rect, model: &Model) -> Areas {
         Constraint::Length(1),
     ])
     .areas(area);
+    if model.screen != Screen::Live {
+        let [status, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(body);
+        let tables = if model.screen == Screen::Kpi {
+            let [ext, queues] =
+                Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(rest);
+            vec![ext, queues]
+        } else {
+            vec![rest]
+        };
+        return Areas {
+            header,
+            panes: Vec::new(),
+            queue_detail: None,
+            status: Some(status),
+            tables,
+            footer,
+        };
+    }
     let (panes, queue_detail) = if model.zoom {
         zoomed(body, model.focus)
     } else if area.width >= WIDE {
@@ -63,6 +88,8 @@ pub fn areas(area: Rect, model: &Model) -> Areas {
         header,
         panes,
         queue_detail,
+        status: None,
+        tables: Vec::new(),
         footer,
     }
 }

@@ -2,11 +2,15 @@
 //! ties them to the terminal. Nothing outside `ui` knows of the screen.
 
 pub mod app;
+pub mod db;
 pub mod format;
+pub mod history;
+pub mod kpi;
 pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod panes;
+pub mod query;
 pub mod sanitize;
 pub mod table;
 pub mod terminal;
@@ -58,19 +62,65 @@ fn setup(config: &Config, clock: app::Clock) -> anyhow::Result<app::Setup> {
     })
 }
 
-fn model(config: &Config, source: Source) -> Model {
-    Model::new(source, config.time_in_state, config.health, now_ms())
+/// What the console takes from the command line besides the config.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleOptions {
+    /// `--cdr-url` / `SWITCHBOARD_CDR_URL`.
+    pub cdr_url: Option<String>,
+    /// `--tz` / `SWITCHBOARD_TZ`.
+    pub tz: Option<String>,
+    /// `--as-user` (admins only).
+    pub as_user: Option<String>,
+}
+
+/// The model and the CDR worker for `config`: the user's ACL applies to the
+/// live panes and to every CDR query.
+///
+/// Errors: a bad time zone, or a login the ACL does not know.
+fn model_and_db(
+    config: &Config,
+    source: Source,
+    opts: &ConsoleOptions,
+) -> anyhow::Result<(Model, db::DbLink)> {
+    let tz = config.time_zone(opts.tz.as_deref())?;
+    let login = crate::cdr::acl::login(&config.acl, opts.as_user.as_deref())?;
+    let visibility = crate::cdr::acl::visibility(&config.acl, &login)?;
+    let mut model = Model::new(source, config.time_in_state, config.health, now_ms())
+        .with_time_zone(tz);
+    model.access = visibility.clone();
+    let link = db::spawn(db::DbSettings {
+        url: config
+            .cdr_url(opts.cdr_url.as_deref())
+            .map_err(|e| e.to_string()),
+        table: config.cdr.table.clone(),
+        columns: config.cdr.columns.clone(),
+        visibility,
+        tz,
+        queue_log: config
+            .cdr
+            .queue_log
+            .clone()
+            .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
+        queue_kpi: crate::cdr::queue_log::QueueKpiSettings::default(),
+        export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+    });
+    Ok((model, link))
 }
 
 /// The console on a live AMI connection.
-pub async fn run_live(config: Config, settings: Settings) -> anyhow::Result<()> {
+pub async fn run_live(
+    config: Config,
+    settings: Settings,
+    opts: ConsoleOptions,
+) -> anyhow::Result<()> {
     let setup = setup(&config, app::Clock::default())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
     let source = Source::Live {
         addr: settings.addr.clone(),
     };
+    let (model, db) = model_and_db(&config, source, &opts)?;
     let (_handle, task) = connection::spawn(settings, tx, None);
-    let result = app::run(model(&config, source), rx, setup).await;
+    let result = app::run(model, rx, db, setup).await;
     task.abort();
     result
 }
@@ -82,13 +132,15 @@ pub async fn run_replay(
     data: Vec<u8>,
     speed: Speed,
     file: String,
+    opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
     Capture::parse(&data)?;
     let clock = app::Clock::default();
     let setup = setup(&config, clock.clone())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
+    let (model, db) = model_and_db(&config, Source::Replay { file }, &opts)?;
     let feeder = tokio::spawn(async move { feed(&data, speed, tx, clock).await });
-    let result = app::run(model(&config, Source::Replay { file }), rx, setup).await;
+    let result = app::run(model, rx, db, setup).await;
     feeder.abort();
     result
 }

@@ -1,8 +1,14 @@
 //! The console's model: everything the view draws, nothing else. Only
 //! [`super::update`] changes it.
 
+use super::history::HistoryView;
+use super::kpi::KpiView;
+use super::query::Query;
 use super::table::TableState;
 use crate::ami::ConnectionState;
+use crate::cdr::filter::Visibility;
+use crate::cdr::kpi::extension_of;
+use crate::pbx::Call;
 use crate::config::TimeInState;
 use crate::pbx::{HealthThresholds, State};
 use ratatui::layout::Rect;
@@ -46,6 +52,30 @@ impl PaneId {
     }
 }
 
+/// What fills the screen between header and footer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Queues, extensions and calls, live from AMI.
+    Live,
+    /// CDR history.
+    History,
+    /// KPIs per extension and per queue.
+    Kpi,
+}
+
+/// A CDR query the worker is running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Running {
+    /// Request id (replies with another id are stale and dropped).
+    pub id: u64,
+    /// Started, ms since epoch (UTC), for the elapsed time shown.
+    pub since_ms: i64,
+    /// What it is ("loading calls", "exporting").
+    pub what: &'static str,
+    /// Rows so far, when the worker reports them.
+    pub rows: Option<u64>,
+}
+
 /// Input mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -53,6 +83,13 @@ pub enum Mode {
     Normal,
     /// Keys type into the focused pane's filter.
     Filter,
+    /// Keys type the History or KPI query line.
+    Query {
+        /// Text typed.
+        text: String,
+        /// Why the last Enter was refused.
+        error: Option<String>,
+    },
     /// The help popup is open, scrolled by `scroll` lines.
     Help {
         /// First line shown.
@@ -102,6 +139,23 @@ pub struct Model {
     pub time_in_state: TimeInState,
     /// Queue health thresholds.
     pub health: HealthThresholds,
+    /// What fills the body.
+    pub screen: Screen,
+    /// What the console's user may see, live and in history (`[acl]`).
+    pub access: Visibility,
+    /// The PBX's time zone: "today" and day windows.
+    pub tz: chrono_tz::Tz,
+    /// The History screen.
+    pub history: HistoryView,
+    /// The KPI screen.
+    pub kpi: KpiView,
+    /// The CDR query running, if any.
+    pub running: Option<Running>,
+    /// Last request id issued.
+    pub last_id: u64,
+    /// A message for the status line (export done, query failed), with
+    /// whether it is an error.
+    pub notice: Option<(String, bool)>,
 }
 
 impl Model {
@@ -112,6 +166,8 @@ impl Model {
         health: HealthThresholds,
         now_ms: i64,
     ) -> Self {
+        let tz = chrono_tz::Tz::UTC;
+        let today = Query::today(today(tz, now_ms));
         Model {
             pbx: State::new(),
             conn: ConnectionState::Connecting { attempt: 1 },
@@ -125,7 +181,36 @@ impl Model {
             tables: Default::default(),
             time_in_state,
             health,
+            screen: Screen::Live,
+            access: Visibility::All,
+            tz,
+            history: HistoryView::new(today.clone()),
+            kpi: KpiView::new(today),
+            running: None,
+            last_id: 0,
+            notice: None,
         }
+    }
+
+    /// Sets the PBX time zone (and today's date in the History and KPI
+    /// queries with it).
+    pub fn with_time_zone(mut self, tz: chrono_tz::Tz) -> Self {
+        self.tz = tz;
+        let today = Query::today(today(tz, self.now_ms));
+        self.history.query = today.clone();
+        self.kpi.query = today;
+        self
+    }
+
+    /// The PBX's date now.
+    pub fn today(&self) -> chrono::NaiveDate {
+        today(self.tz, self.now_ms)
+    }
+
+    /// A fresh request id.
+    pub fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
     }
 
     /// Table state of `pane`.
@@ -138,8 +223,58 @@ impl Model {
         &mut self.tables[pane.index()]
     }
 
+    /// The user may see queue `name` (`[acl]`).
+    pub fn sees_queue(&self, name: &str) -> bool {
+        self.access.allows_queue(name)
+    }
+
+    /// The user may see extension `exten` (`[acl]`).
+    pub fn sees_extension(&self, exten: &str) -> bool {
+        self.access.allows_extension(exten)
+    }
+
+    /// The user may see a live call: an allowed extension is on one of its
+    /// channels (`PJSIP/301-…`, `Local/301@…`), or one of its channels
+    /// waits in an allowed queue or belongs to a member of one. The same
+    /// rule as the CDR queries (see `cdr::filter::Visibility`).
+    pub fn sees_call(&self, call: &Call<'_>) -> bool {
+        if self.access == Visibility::All {
+            return true;
+        }
+        let queues: Vec<&crate::pbx::queue::Queue> = self
+            .pbx
+            .queues
+            .values()
+            .filter(|q| self.sees_queue(&q.name))
+            .collect();
+        call.channels.iter().any(|c| {
+            extension_of(&c.name).is_some_and(|e| self.sees_extension(e))
+                || queues.iter().any(|q| {
+                    q.callers.iter().any(|k| k.uniqueid == c.uniqueid)
+                        || q.members
+                            .values()
+                            .any(|m| interface_of(&c.name) == m.interface.trim_end_matches("/n"))
+                })
+        })
+    }
+
     /// Data on screen may be out of date (not Ready).
     pub fn is_stale(&self) -> bool {
         self.conn != ConnectionState::Ready
     }
+}
+
+fn today(tz: chrono_tz::Tz, now_ms: i64) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive()
+}
+
+/// The interface a channel belongs to: `PJSIP/301-0000002a` → `PJSIP/301`,
+/// `Local/201@agents-00000001;2` → `Local/201@agents` (a queue member's
+/// interface, less any `/n`).
+fn interface_of(channel: &str) -> &str {
+    let base = channel.split(';').next().unwrap_or(channel);
+    base.rsplit_once('-').map_or(base, |(i, _)| i)
 }

@@ -3,8 +3,8 @@
 
 use super::keymap::Keymap;
 use super::layout;
-use super::model::{Mode, Model, PaneId};
-use super::panes::{calls, extensions, footer, header, help, queues};
+use super::model::{Mode, Model, PaneId, Screen};
+use super::panes::{calls, detail, extensions, footer, header, help, history, kpi, queues, status};
 use super::table::{self, Column, Decor, TableRow};
 use super::theme::Theme;
 use ratatui::Frame;
@@ -43,6 +43,18 @@ pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow<'_>> {
 pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     let areas = layout::areas(f.area(), model);
     header::draw(f, areas.header, model, ctx.theme, ctx.utc_offset_s);
+    if let Some(area) = areas.status {
+        status::draw(f, area, model, ctx.theme);
+    }
+    match model.screen {
+        Screen::History => {
+            if let Some(area) = areas.tables.first() {
+                history::draw(f, *area, model, ctx.theme);
+            }
+        }
+        Screen::Kpi => kpi::draw(f, &areas.tables, model, ctx.theme),
+        Screen::Live => {}
+    }
     let mut queue_rows = None;
     for (pane, area) in &areas.panes {
         let rows = rows(model, *pane);
@@ -62,6 +74,9 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
         queues::draw_detail(f, area, model, q, ctx.theme);
     }
     footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
+    if let Some(scroll) = model.history.detail {
+        detail::draw(f, f.area(), &model.history, ctx.theme, scroll);
+    }
     if let Mode::Help { scroll } = model.mode {
         help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);
     }

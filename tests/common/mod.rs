@@ -38,6 +38,15 @@ impl Drop for Traffic<'_> {
     }
 }
 
+/// The Unix login running the tests (what switchboard's ACL sees).
+pub fn login() -> String {
+    let out = Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap_or_else(|e| panic!("id -un: {e}"));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// A running lab.
 pub struct Lab {
     pub env: HashMap<String, String>,

@@ -69,6 +69,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     let in_call = model.time_in_state.in_call;
     calls(model.pbx.channels.values())
         .into_iter()
+        .filter(|call| model.sees_call(call))
         .map(|call| {
             let queued = Rc::clone(&queued);
             let status = call.status(|u| queued.contains(u));

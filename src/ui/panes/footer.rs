@@ -1,7 +1,7 @@
 //! Footer: key hints generated from the keymap, or the filter being typed.
 
 use crate::ui::keymap::{Action, Context, Keymap};
-use crate::ui::model::{Mode, Model};
+use crate::ui::model::{Mode, Model, Screen};
 use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
@@ -9,8 +9,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-const HINTS: [(Context, Action, &str); 7] = [
+const HINTS: [(Context, Action, &str); 8] = [
     (Context::Global, Action::Help, "help"),
+    (Context::Global, Action::ShowHistory, "history"),
     (Context::Global, Action::FocusNext, "pane"),
     (Context::Global, Action::Filter, "filter"),
     (Context::List, Action::SortNext, "sort"),
@@ -19,12 +20,52 @@ const HINTS: [(Context, Action, &str); 7] = [
     (Context::Global, Action::Quit, "quit"),
 ];
 
+const CDR_HINTS: [(Context, Action, &str); 9] = [
+    (Context::Global, Action::Help, "help"),
+    (Context::Global, Action::ShowLive, "live"),
+    (Context::Global, Action::Filter, "query"),
+    (Context::History, Action::Expand, "legs"),
+    (Context::History, Action::Detail, "detail"),
+    (Context::List, Action::SortNext, "order"),
+    (Context::History, Action::Export, "export"),
+    (Context::History, Action::Refresh, "refresh"),
+    (Context::Global, Action::Quit, "quit"),
+];
+
+const KPI_HINTS: [(Context, Action, &str); 8] = [
+    (Context::Global, Action::Help, "help"),
+    (Context::Global, Action::ShowLive, "live"),
+    (Context::Global, Action::Filter, "days"),
+    (Context::Global, Action::FocusNext, "table"),
+    (Context::List, Action::SortNext, "sort"),
+    (Context::History, Action::Export, "export"),
+    (Context::History, Action::Refresh, "refresh"),
+    (Context::Global, Action::Quit, "quit"),
+];
+
 /// Draws the footer line.
 pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &Theme) {
     let key = theme.style(Item::FooterKey);
     let text = theme.style(Item::Footer);
+    let text_style = text;
     let filter = &model.table(model.focus).filter;
-    let line = if model.mode == Mode::Filter {
+    let line = if let Mode::Query { text, error } = &model.mode {
+        let mut spans = vec![
+            Span::styled(" Query: ", key),
+            Span::styled(format!("{}█", clean(text)), theme.style(Item::Filter)),
+        ];
+        match error {
+            Some(e) => spans.push(Span::styled(
+                format!("  {}", clean(e)),
+                theme.style(Item::ConnDown),
+            )),
+            None => spans.push(Span::styled(
+                "  today · 2026-11-01..2026-11-20 · src:X dst:X disp:no-answer · text   Enter run · Esc close",
+                text_style,
+            )),
+        }
+        Line::from(spans)
+    } else if model.mode == Mode::Filter {
         Line::from(vec![
             Span::styled(format!(" Filter {}: ", model.focus.title()), key),
             Span::styled(format!("{}█", clean(filter)), theme.style(Item::Filter)),
@@ -32,13 +73,18 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
         ])
     } else {
         let mut spans = Vec::new();
-        for (ctx, action, label) in HINTS {
+        let hints: &[(Context, Action, &str)] = match model.screen {
+            Screen::Live => &HINTS,
+            Screen::History => &CDR_HINTS,
+            Screen::Kpi => &KPI_HINTS,
+        };
+        for &(ctx, action, label) in hints {
             if let Some(k) = keymap.keys(ctx, action).first() {
                 spans.push(Span::styled(format!(" {}", k.label()), key));
                 spans.push(Span::styled(format!(" {label} "), text));
             }
         }
-        if !filter.is_empty() {
+        if model.screen == Screen::Live && !filter.is_empty() {
             spans.push(Span::styled(
                 format!(" /{} ", clean(filter)),
                 theme.style(Item::Filter),

@@ -2,6 +2,7 @@
 //! date), the clock, and the headline figures summed over all queues.
 
 use crate::ami::ConnectionState;
+use crate::cdr::filter::Visibility;
 use crate::pbx::queue::Activity;
 use crate::pbx::{ExtensionState, Health};
 use crate::ui::format::duration;
@@ -43,20 +44,34 @@ pub struct Headline {
 }
 
 impl Headline {
-    /// Sums the model's queues and extensions at `model.now_ms`.
+    /// Sums the queues, extensions and calls the user may see, at
+    /// `model.now_ms`.
     pub fn of(model: &Model) -> Self {
-        let mut h = Headline {
-            calls: model
+        let calls = if model.access == Visibility::All {
+            model
                 .pbx
                 .channels
                 .values()
                 .map(|c| c.linkedid.as_str())
                 .collect::<std::collections::HashSet<_>>()
-                .len(),
+                .len()
+        } else {
+            crate::pbx::calls(model.pbx.channels.values())
+                .iter()
+                .filter(|c| model.sees_call(c))
+                .count()
+        };
+        let mut h = Headline {
+            calls,
             ..Headline::default()
         };
         let mut seen = std::collections::HashSet::new();
-        for q in model.pbx.queues.values() {
+        for q in model
+            .pbx
+            .queues
+            .values()
+            .filter(|q| model.sees_queue(&q.name))
+        {
             let f = q.figures(model.now_ms, &model.health);
             h.waiting += f.waiting;
             h.longest_wait_s = h.longest_wait_s.max(f.longest_wait_s);
@@ -76,11 +91,15 @@ impl Headline {
                 }
             }
         }
-        h.extensions = model.pbx.extensions.len();
-        h.online = model
-            .pbx
-            .extensions
-            .values()
+        let visible = || {
+            model
+                .pbx
+                .extensions
+                .values()
+                .filter(|e| model.sees_extension(&e.exten))
+        };
+        h.extensions = visible().count();
+        h.online = visible()
             .filter(|e| e.state != ExtensionState::Offline)
             .count();
         h

@@ -2,8 +2,12 @@
 //! the shared table engine.
 
 pub mod calls;
+pub mod detail;
 pub mod extensions;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod history;
+pub mod kpi;
 pub mod queues;
+pub mod status;

@@ -114,6 +114,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
         .pbx
         .queues
         .values()
+        .filter(|q| model.sees_queue(&q.name))
         .map(|q| {
             let f = q.figures(model.now_ms, &model.health);
             let key = match sort {

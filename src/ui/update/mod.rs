@@ -1,9 +1,12 @@
 //! `update`: the only place the model changes. Each message says whether the
 //! screen needs a redraw; side effects are not done here.
 
+mod cdr;
+
+use super::db::{DbReply, DbRequest};
 use super::keymap::{Action, Context, Key, Keymap};
 use super::layout;
-use super::model::{Mode, Model, PaneId};
+use super::model::{Mode, Model, PaneId, Running, Screen};
 use super::table::{self, body_height};
 use super::view;
 use crate::ami::AmiMsg;
@@ -30,22 +33,44 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock moved (once a second); ms since epoch (UTC).
     Tick(i64),
+    /// The CDR worker answered.
+    Db(DbReply),
 }
 
 /// What the loop should do next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Keep going; redraw when `dirty`.
     Continue {
         /// Something visible changed.
         dirty: bool,
     },
+    /// Redraw, and hand this request to the CDR worker.
+    Request(Box<DbRequest>),
     /// Leave the console.
     Quit,
 }
 
 const fn go(dirty: bool) -> Outcome {
     Outcome::Continue { dirty }
+}
+
+/// Marks `req` as the running query and returns it to the loop.
+fn issue(
+    model: &mut Model,
+    what: &'static str,
+    make: impl FnOnce(&mut Model, u64) -> DbRequest,
+) -> Outcome {
+    let id = model.next_id();
+    let req = make(model, id);
+    model.running = Some(Running {
+        id,
+        since_ms: model.now_ms,
+        what,
+        rows: None,
+    });
+    model.notice = None;
+    Outcome::Request(Box::new(req))
 }
 
 /// Applies `msg` to `model`.
@@ -60,12 +85,21 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
                 model.pbx.handle(&msg);
                 return go(true);
             }
+            if let AmiMsg::Event(e) = &msg
+                && e.message.event_name() == Some("Hangup")
+            {
+                model.kpi.call_ended_ms = Some(now_ms);
+            }
             go(model.pbx.handle(&msg))
         }
         Msg::Tick(now_ms) => {
             model.now_ms = now_ms;
+            if model.screen == Screen::Kpi && model.running.is_none() && model.kpi.due(now_ms) {
+                return issue(model, "computing KPIs", |m, id| m.kpi.request(id));
+            }
             go(true)
         }
+        Msg::Db(reply) => cdr::reply(model, reply),
         Msg::Resize(w, h) => {
             model.size = Rect::new(0, 0, w, h);
             go(true)
@@ -78,32 +112,46 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
 
 fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
     let k = Key::from_event(ev);
+    if let Some(scroll) = model.history.detail {
+        return popup_key(model, keymap, &k, Some(scroll), |m, s| {
+            m.history.detail = s
+        });
+    }
     match model.mode.clone() {
-        Mode::Help { scroll } => match keymap.action(&[Context::Help], &k) {
-            Some(Action::Close) => {
-                model.mode = Mode::Normal;
-                go(true)
-            }
-            Some(Action::Up) => {
-                model.mode = Mode::Help {
-                    scroll: scroll.saturating_sub(1),
-                };
-                go(true)
-            }
-            Some(Action::Down) => {
-                model.mode = Mode::Help {
-                    scroll: scroll.saturating_add(1),
-                };
-                go(true)
-            }
-            _ => go(false),
-        },
+        Mode::Help { scroll } => popup_key(model, keymap, &k, Some(scroll), |m, s| {
+            m.mode = s.map_or(Mode::Normal, |scroll| Mode::Help { scroll })
+        }),
         Mode::Filter => filter_key(model, ev, &k, keymap),
-        Mode::Normal => match keymap.action(&[Context::List, Context::Global], &k) {
-            Some(action) => normal_action(model, action),
+        Mode::Query { text, .. } => cdr::query_key(model, ev, &k, keymap, text),
+        Mode::Normal if model.screen == Screen::Live => {
+            match keymap.action(&[Context::List, Context::Global], &k) {
+                Some(action) => normal_action(model, action),
+                None => go(false),
+            }
+        }
+        Mode::Normal => match keymap.action(&[Context::History, Context::List, Context::Global], &k) {
+            Some(action) => cdr::action(model, action),
             None => go(false),
         },
     }
+}
+
+/// Keys of a scrolling popup (help, detail): `set(None)` closes it.
+fn popup_key(
+    model: &mut Model,
+    keymap: &Keymap,
+    k: &Key,
+    scroll: Option<u16>,
+    set: impl FnOnce(&mut Model, Option<u16>),
+) -> Outcome {
+    let scroll = scroll.unwrap_or(0);
+    match keymap.action(&[Context::Help], k) {
+        Some(Action::Close) => set(model, None),
+        Some(Action::Up) => set(model, Some(scroll.saturating_sub(1))),
+        Some(Action::Down) => set(model, Some(scroll.saturating_add(1))),
+        _ => return go(false),
+    }
+    go(true)
 }
 
 fn filter_key(model: &mut Model, ev: &KeyEvent, k: &Key, keymap: &Keymap) -> Outcome {
@@ -114,27 +162,40 @@ fn filter_key(model: &mut Model, ev: &KeyEvent, k: &Key, keymap: &Keymap) -> Out
             model.table_mut(pane).filter.clear();
             model.mode = Mode::Normal;
         }
-        _ => match ev.code {
-            KeyCode::Backspace => {
-                model.table_mut(pane).filter.pop();
+        _ => {
+            if !edit_line(&mut model.table_mut(pane).filter, ev) {
+                return go(false);
             }
-            KeyCode::Char(c)
-                if !ev
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                let st = model.table_mut(pane);
-                if st.filter.chars().count() < 64 {
-                    st.filter.push(c);
-                }
-            }
-            _ => return go(false),
-        },
+        }
     }
     let st = model.table_mut(pane);
     st.offset = 0;
     st.selected = None;
     go(true)
+}
+
+/// Longest filter or query line, characters.
+const LINE_MAX: usize = 120;
+
+/// Backspace and printable characters edit `line`; returns whether the key
+/// was one of those.
+fn edit_line(line: &mut String, ev: &KeyEvent) -> bool {
+    match ev.code {
+        KeyCode::Backspace => {
+            line.pop();
+        }
+        KeyCode::Char(c)
+            if !ev
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            if line.chars().count() < LINE_MAX {
+                line.push(c);
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn focused_height(model: &Model) -> usize {
@@ -152,11 +213,29 @@ fn move_by(model: &mut Model, delta: isize) {
     *model.table_mut(pane) = st;
 }
 
+/// Switches screens; a screen shown for the first time runs its query.
+fn show(model: &mut Model, screen: Screen) -> Outcome {
+    model.screen = screen;
+    model.zoom = false;
+    match screen {
+        Screen::History if !model.history.started => {
+            issue(model, "loading calls", |m, id| m.history.restart(id))
+        }
+        Screen::Kpi if model.kpi.computed_ms.is_none() && model.running.is_none() => {
+            issue(model, "computing KPIs", |m, id| m.kpi.request(id))
+        }
+        _ => go(true),
+    }
+}
+
 fn normal_action(model: &mut Model, action: Action) -> Outcome {
     let page = focused_height(model).max(1) as isize;
     match action {
         Action::Quit => return Outcome::Quit,
         Action::Help => model.mode = Mode::Help { scroll: 0 },
+        Action::ShowLive => return show(model, Screen::Live),
+        Action::ShowHistory => return show(model, Screen::History),
+        Action::ShowKpi => return show(model, Screen::Kpi),
         Action::FocusNext => model.focus = model.focus.cycle(1),
         Action::FocusPrev => model.focus = model.focus.cycle(-1),
         Action::FocusExtensions => model.focus = PaneId::Extensions,
@@ -186,12 +265,22 @@ fn normal_action(model: &mut Model, action: Action) -> Outcome {
             let st = model.table_mut(model.focus);
             st.reverse = !st.reverse;
         }
-        Action::Accept | Action::Cancel | Action::Close => return go(false),
+        Action::Accept
+        | Action::Cancel
+        | Action::Close
+        | Action::Expand
+        | Action::Detail
+        | Action::Export
+        | Action::Refresh
+        | Action::CancelQuery => return go(false),
     }
     go(true)
 }
 
 fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
+    if model.screen != Screen::Live {
+        return cdr::mouse(model, ev);
+    }
     let areas = layout::areas(model.size, model);
     let at = Position::new(ev.column, ev.row);
     let Some((pane, rect)) = areas.panes.iter().find(|(_, r)| r.contains(at)).copied() else {

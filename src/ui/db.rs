@@ -1,0 +1,422 @@
+//! The console's CDR worker: an actor that owns the CDR connection and runs
+//! the History and KPI screens' queries off the UI loop. One query runs at a
+//! time; a new one, or [`DbRequest::Cancel`], drops the one running (the
+//! driver closes its connection, so the server stops sending rows).
+//!
+//! The worker applies the user's [`Visibility`] to every query itself: the
+//! ACL does not depend on what the screen asks for.
+
+use crate::cdr::CdrError;
+use crate::cdr::export::{Format, Writer};
+use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
+use crate::cdr::history::legs_of;
+use crate::cdr::kpi::{ExtensionKpi, extension_kpis};
+use crate::cdr::queue_log::{QueueKpi, QueueKpiSettings, queue_kpis};
+use crate::cdr::record::CdrRecord;
+use crate::cdr::store::CdrStore;
+use crate::secret::Secret;
+use chrono::{NaiveDateTime, TimeZone};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// What the worker needs, resolved from the config at start.
+pub struct DbSettings {
+    /// The CDR database URL; `Err` says why there is none (shown on screen).
+    pub url: Result<Secret, String>,
+    /// CDR table.
+    pub table: String,
+    /// Column overrides (`[cdr.columns]`).
+    pub columns: BTreeMap<String, String>,
+    /// What the console's user may see.
+    pub visibility: Visibility,
+    /// The PBX's time zone (queue_log lines carry epoch seconds).
+    pub tz: chrono_tz::Tz,
+    /// queue_log file for the queue KPIs.
+    pub queue_log: PathBuf,
+    /// Service level and short-abandon thresholds.
+    pub queue_kpi: QueueKpiSettings,
+    /// Folder export files are written to.
+    pub export_dir: PathBuf,
+}
+
+/// A query for the worker; `id` comes back in the reply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DbRequest {
+    /// A history page.
+    Page {
+        /// Request id.
+        id: u64,
+        /// What to select (its visibility is replaced by the worker's).
+        filter: CdrFilter,
+        /// Order.
+        order: Order,
+        /// After this cursor (`None`: first page).
+        cursor: Option<Cursor>,
+        /// Legs per page.
+        rows: u32,
+    },
+    /// Every leg of one call.
+    Legs {
+        /// Request id.
+        id: u64,
+        /// The call (linkedid).
+        call: String,
+        /// Its first known leg's start, PBX local time.
+        around: NaiveDateTime,
+    },
+    /// Extension and queue KPIs over `[from, to)`, PBX local time.
+    Kpi {
+        /// Request id.
+        id: u64,
+        /// First instant included.
+        from: NaiveDateTime,
+        /// First instant excluded.
+        to: NaiveDateTime,
+    },
+    /// Every row of `filter` to a new CSV file.
+    Export {
+        /// Request id.
+        id: u64,
+        /// What to export.
+        filter: CdrFilter,
+    },
+    /// The KPI figures shown to two new CSV files (extensions, queues).
+    ExportKpi {
+        /// Request id.
+        id: u64,
+        /// First day of the figures, for the file names.
+        day: chrono::NaiveDate,
+        /// Per extension.
+        extensions: Vec<ExtensionKpi>,
+        /// Per queue.
+        queues: Vec<QueueKpi>,
+    },
+    /// Stop the running query.
+    Cancel,
+}
+
+/// A worker's answer.
+#[derive(Clone, Debug)]
+pub enum DbReply {
+    /// A history page: the legs, and how many were asked for.
+    Page {
+        /// Request id.
+        id: u64,
+        /// Legs, in the page's order.
+        legs: Vec<CdrRecord>,
+        /// Rows asked for (fewer means the last page).
+        rows: u32,
+        /// The order asked for.
+        order: Order,
+    },
+    /// Every leg of a call.
+    Legs {
+        /// Request id.
+        id: u64,
+        /// The call.
+        call: String,
+        /// Its legs.
+        legs: Vec<CdrRecord>,
+    },
+    /// KPI figures.
+    Kpi {
+        /// Request id.
+        id: u64,
+        /// Per extension, from CDRs.
+        extensions: Vec<ExtensionKpi>,
+        /// Per queue, from queue_log; `Err` says why there are none.
+        queues: Result<Vec<QueueKpi>, String>,
+    },
+    /// Rows written so far by an export.
+    Progress {
+        /// Request id.
+        id: u64,
+        /// Rows so far.
+        rows: u64,
+    },
+    /// An export finished.
+    Exported {
+        /// Request id.
+        id: u64,
+        /// Rows written.
+        rows: u64,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The request failed; the message says what to do.
+    Failed {
+        /// Request id.
+        id: u64,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The console's end of the worker: requests out, replies in.
+pub struct DbLink {
+    /// Requests to the worker.
+    pub requests: mpsc::Sender<DbRequest>,
+    /// Its replies.
+    pub replies: mpsc::Receiver<DbReply>,
+}
+
+/// Starts the worker; it ends when the request sender is dropped.
+pub fn spawn(settings: DbSettings) -> DbLink {
+    let (req_tx, req_rx) = mpsc::channel(16);
+    let (reply_tx, reply_rx) = mpsc::channel(64);
+    tokio::spawn(run(Arc::new(settings), req_rx, reply_tx));
+    DbLink {
+        requests: req_tx,
+        replies: reply_rx,
+    }
+}
+
+async fn run(
+    settings: Arc<DbSettings>,
+    mut requests: mpsc::Receiver<DbRequest>,
+    replies: mpsc::Sender<DbReply>,
+) {
+    let store: Arc<tokio::sync::Mutex<Option<Arc<CdrStore>>>> = Arc::default();
+    let mut running: Option<JoinHandle<()>> = None;
+    while let Some(req) = requests.recv().await {
+        if let Some(task) = running.take() {
+            task.abort();
+        }
+        if matches!(req, DbRequest::Cancel) {
+            continue;
+        }
+        if let DbRequest::ExportKpi {
+            id,
+            day,
+            extensions,
+            queues,
+        } = req
+        {
+            let reply = export_kpi(&settings.export_dir, id, day, &extensions, &queues);
+            let _ = replies.send(reply).await;
+            continue;
+        }
+        let (settings, store, replies) = (settings.clone(), store.clone(), replies.clone());
+        running = Some(tokio::spawn(async move {
+            let id = request_id(&req);
+            let reply = match connected(&settings, &store).await {
+                Ok(db) => serve(&settings, &db, req, &replies).await,
+                Err(e) => Err(e),
+            };
+            let reply = reply.unwrap_or_else(|e| {
+                if matches!(e, CdrError::Query(_) | CdrError::Connect { .. }) {
+                    // Reconnect on the next request.
+                    if let Ok(mut s) = store.try_lock() {
+                        *s = None;
+                    }
+                }
+                DbReply::Failed {
+                    id,
+                    message: e.to_string(),
+                }
+            });
+            let _ = replies.send(reply).await;
+        }));
+    }
+    if let Some(task) = running {
+        task.abort();
+    }
+}
+
+fn request_id(req: &DbRequest) -> u64 {
+    match req {
+        DbRequest::Page { id, .. }
+        | DbRequest::Legs { id, .. }
+        | DbRequest::Kpi { id, .. }
+        | DbRequest::Export { id, .. }
+        | DbRequest::ExportKpi { id, .. } => *id,
+        DbRequest::Cancel => 0,
+    }
+}
+
+async fn connected(
+    settings: &DbSettings,
+    store: &tokio::sync::Mutex<Option<Arc<CdrStore>>>,
+) -> Result<Arc<CdrStore>, CdrError> {
+    let mut slot = store.lock().await;
+    if let Some(db) = slot.as_ref() {
+        return Ok(db.clone());
+    }
+    let url = settings.url.as_ref().map_err(|e| CdrError::Config(e.clone()))?;
+    let db = Arc::new(CdrStore::connect(url.expose(), &settings.table, &settings.columns).await?);
+    *slot = Some(db.clone());
+    Ok(db)
+}
+
+async fn serve(
+    settings: &DbSettings,
+    db: &CdrStore,
+    req: DbRequest,
+    replies: &mpsc::Sender<DbReply>,
+) -> Result<DbReply, CdrError> {
+    let visible = || settings.visibility.clone();
+    Ok(match req {
+        DbRequest::Page {
+            id,
+            mut filter,
+            order,
+            cursor,
+            rows,
+        } => {
+            filter.visibility = visible();
+            let legs = db.page(&filter, order, cursor.as_ref(), rows).await?;
+            DbReply::Page {
+                id,
+                legs,
+                rows,
+                order,
+            }
+        }
+        DbRequest::Legs { id, call, around } => {
+            let legs = legs_of(db, &call, around, visible()).await?;
+            DbReply::Legs { id, call, legs }
+        }
+        DbRequest::Kpi { id, from, to } => {
+            let filter = CdrFilter::window(from, to, visible());
+            let extensions = extension_kpis(db, &filter).await?;
+            let queues = queue_figures(settings, from, to).await;
+            DbReply::Kpi {
+                id,
+                extensions,
+                queues,
+            }
+        }
+        DbRequest::Export { id, mut filter } => {
+            filter.visibility = visible();
+            export(settings, db, id, &filter, replies).await?
+        }
+        DbRequest::Cancel | DbRequest::ExportKpi { .. } => DbReply::Failed {
+            id: 0,
+            message: "not a query".into(),
+        },
+    })
+}
+
+fn epoch(tz: chrono_tz::Tz, t: NaiveDateTime) -> i64 {
+    tz.from_local_datetime(&t)
+        .earliest()
+        .map_or_else(|| t.and_utc().timestamp(), |t| t.timestamp())
+}
+
+async fn queue_figures(
+    settings: &DbSettings,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<QueueKpi>, String> {
+    let path = settings.queue_log.clone();
+    let (from, to) = (epoch(settings.tz, from), epoch(settings.tz, to));
+    let queues = settings.visibility.queues().map(<[String]>::to_vec);
+    let kpi = settings.queue_kpi;
+    let result = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path).map_err(|e| {
+            format!(
+                "queue_log {}: {e}; set [cdr] queue_log for queue KPIs",
+                path.display()
+            )
+        })?;
+        queue_kpis(
+            std::io::BufReader::new(file),
+            from,
+            to,
+            queues.as_deref(),
+            kpi,
+        )
+        .map(|(rows, _skipped)| rows)
+        .map_err(|e| format!("queue_log {}: {e}", path.display()))
+    })
+    .await;
+    result.unwrap_or_else(|e| Err(format!("queue_log reader stopped: {e}")))
+}
+
+/// How often an export reports progress, rows.
+const PROGRESS_EVERY: u64 = 10_000;
+
+async fn export(
+    settings: &DbSettings,
+    db: &CdrStore,
+    id: u64,
+    filter: &CdrFilter,
+    replies: &mpsc::Sender<DbReply>,
+) -> Result<DbReply, CdrError> {
+    let name = format!(
+        "cdr-{}-{}.csv",
+        filter.from.format("%Y%m%d"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    let (path, file) = new_file(&settings.export_dir, name)?;
+    let out = std::io::BufWriter::new(file);
+    let mut writer = Writer::new(out, Format::Csv { bom: false }, db.columns(), settings.tz)?;
+    let fields: Vec<_> = db.columns().fields().collect();
+    let mut n = 0u64;
+    let rows = db
+        .for_each(filter, &fields, |rec| {
+            writer.write(&rec)?;
+            n += 1;
+            if n.is_multiple_of(PROGRESS_EVERY) {
+                let _ = replies.try_send(DbReply::Progress { id, rows: n });
+            }
+            Ok(())
+        })
+        .await?;
+    writer.finish()?;
+    Ok(DbReply::Exported { id, rows, path })
+}
+
+/// A new file `name` in `dir` (never overwriting one).
+fn new_file(dir: &std::path::Path, name: String) -> Result<(PathBuf, std::fs::File), CdrError> {
+    let path = dir.join(name);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| CdrError::Output(format!("{}: {e}", path.display())))?;
+    Ok((path, file))
+}
+
+fn write_csv<T: serde::Serialize>(
+    dir: &std::path::Path,
+    name: String,
+    rows: &[T],
+) -> Result<PathBuf, CdrError> {
+    let (path, file) = new_file(dir, name)?;
+    let fail = |e: csv::Error| CdrError::Output(format!("{}: {e}", path.display()));
+    let mut w = csv::Writer::from_writer(file);
+    for r in rows {
+        w.serialize(r).map_err(fail)?;
+    }
+    w.flush()
+        .map_err(|e| CdrError::Output(format!("{}: {e}", path.display())))?;
+    Ok(path)
+}
+
+fn export_kpi(
+    dir: &std::path::Path,
+    id: u64,
+    day: chrono::NaiveDate,
+    extensions: &[ExtensionKpi],
+    queues: &[QueueKpi],
+) -> DbReply {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let day = day.format("%Y%m%d");
+    let written = write_csv(dir, format!("kpi-extensions-{day}-{stamp}.csv"), extensions)
+        .and_then(|_| write_csv(dir, format!("kpi-queues-{day}-{stamp}.csv"), queues));
+    match written {
+        Ok(path) => DbReply::Exported {
+            id,
+            rows: (extensions.len() + queues.len()) as u64,
+            path: path.with_file_name(format!("kpi-*-{day}-{stamp}.csv")),
+        },
+        Err(e) => DbReply::Failed {
+            id,
+            message: e.to_string(),
+        },
+    }
+}

@@ -1,0 +1,183 @@
+//! KPI pane: per extension (from CDRs) and per queue (from queue_log), the
+//! figures `switchboard kpi` prints, computed by the same code. Formulas in
+//! docs/kpi.md.
+
+use crate::cdr::kpi::ExtensionKpi;
+use crate::cdr::queue_log::QueueKpi;
+use crate::ui::format::duration;
+use crate::ui::kpi::KpiTable;
+use crate::ui::model::Model;
+use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow};
+use crate::ui::theme::{Item, Theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+
+const fn col(title: &'static str, width: u16) -> Column {
+    Column {
+        title,
+        width: Constraint::Length(width),
+    }
+}
+
+/// Extension table: Extension, Total, Answered, Missed, THT, AHT, First, Last.
+pub const EXTENSION_COLUMNS: [Column; 8] = [
+    col("Extension", 16),
+    col("Total", 6),
+    col("Answered", 8),
+    col("Missed", 6),
+    col("THT", 8),
+    col("AHT", 7),
+    col("First call", 10),
+    col("Last end", 10),
+];
+
+/// Queue table: Queue, Offered, Answered, Abandoned (short), SL, ASA, Avg
+/// wait, Longest wait.
+pub const QUEUE_COLUMNS: [Column; 8] = [
+    col("Queue", 16),
+    col("Offered", 7),
+    col("Answered", 8),
+    col("Abandoned", 12),
+    col("SL", 6),
+    col("ASA", 6),
+    col("Avg wait", 8),
+    col("Longest", 8),
+];
+
+/// Columns of `table`.
+pub fn columns(table: KpiTable) -> &'static [Column] {
+    match table {
+        KpiTable::Extensions => &EXTENSION_COLUMNS,
+        KpiTable::Queues => &QUEUE_COLUMNS,
+    }
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |s| duration(s.round() as i64))
+}
+
+fn clock(t: Option<chrono::NaiveDateTime>) -> String {
+    t.map_or_else(|| "—".into(), |t| t.format("%H:%M:%S").to_string())
+}
+
+fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
+    let num = |n: u64| SortKey::Num(i64::try_from(n).unwrap_or(i64::MAX));
+    let key = match sort {
+        1 => num(k.total),
+        2 => num(k.answered),
+        3 => num(k.missed),
+        4 => SortKey::Num(k.tht_s),
+        5 => SortKey::Num(k.aht_s.map_or(-1, |v| v as i64)),
+        6 => SortKey::Owned(clock(k.first_start)),
+        7 => SortKey::Owned(clock(k.last_end)),
+        _ => SortKey::Natural(&k.extension),
+    };
+    TableRow {
+        key: &k.extension,
+        sort: key,
+        cells: Box::new(move || {
+            vec![
+                TableCell::new(k.extension.clone(), Item::Text),
+                TableCell::new(k.total.to_string(), Item::Text),
+                TableCell::new(k.answered.to_string(), Item::Text),
+                TableCell::new(
+                    k.missed.to_string(),
+                    if k.missed > 0 { Item::RampWarn } else { Item::Text },
+                ),
+                TableCell::new(duration(k.tht_s), Item::Text),
+                TableCell::new(secs(k.aht_s), Item::Text),
+                TableCell::new(clock(k.first_start), Item::Muted),
+                TableCell::new(clock(k.last_end), Item::Muted),
+            ]
+        }),
+    }
+}
+
+fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
+    let num = |n: u64| SortKey::Num(i64::try_from(n).unwrap_or(i64::MAX));
+    let key = match sort {
+        1 => num(q.offered),
+        2 => num(q.answered),
+        3 => num(q.abandoned),
+        4 => SortKey::Num(q.service_level.map_or(-1, |v| (v * 10.0) as i64)),
+        5 => SortKey::Num(q.asa_s.map_or(-1, |v| v as i64)),
+        6 => SortKey::Num(q.avg_wait_s.map_or(-1, |v| v as i64)),
+        7 => SortKey::Num(q.longest_wait_s.map_or(-1, |v| v as i64)),
+        _ => SortKey::Natural(&q.queue),
+    };
+    TableRow {
+        key: &q.queue,
+        sort: key,
+        cells: Box::new(move || {
+            vec![
+                TableCell::new(q.queue.clone(), Item::Text),
+                TableCell::new(q.offered.to_string(), Item::Text),
+                TableCell::new(q.answered.to_string(), Item::Text),
+                TableCell::new(
+                    format!("{} ({})", q.abandoned, q.short_abandoned),
+                    if q.abandoned > 0 { Item::RampWarn } else { Item::Text },
+                ),
+                TableCell::new(
+                    q.service_level
+                        .map_or_else(|| "—".into(), |v| format!("{v:.0}%")),
+                    Item::Text,
+                ),
+                TableCell::new(secs(q.asa_s), Item::Text),
+                TableCell::new(secs(q.avg_wait_s), Item::Text),
+                TableCell::new(
+                    q.longest_wait_s
+                        .map_or_else(|| "—".into(), |v| duration(v as i64)),
+                    Item::Text,
+                ),
+            ]
+        }),
+    }
+}
+
+/// The rows of `table`, sorted as its state says.
+pub fn rows(model: &Model, table: KpiTable) -> Vec<TableRow<'_>> {
+    let k = &model.kpi;
+    match table {
+        KpiTable::Extensions => table::prepare(
+            k.extensions
+                .iter()
+                .map(|e| extension_row(e, k.ext_table.sort))
+                .collect(),
+            &k.ext_table,
+        ),
+        KpiTable::Queues => table::prepare(
+            k.queues
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|q| queue_row(q, k.queue_table.sort))
+                .collect(),
+            &k.queue_table,
+        ),
+    }
+}
+
+/// Draws both tables: extensions in `areas[0]`, queues in `areas[1]`.
+pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
+    let k = &model.kpi;
+    for (table, area) in [KpiTable::Extensions, KpiTable::Queues]
+        .into_iter()
+        .zip(areas.iter().copied())
+    {
+        let title = match (table, &k.queues) {
+            (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
+            (KpiTable::Queues, Ok(_)) => "KPIs per queue (queue_log)".to_string(),
+            (KpiTable::Queues, Err(e)) => format!("KPIs per queue: {e}"),
+        };
+        let state = match table {
+            KpiTable::Extensions => &k.ext_table,
+            KpiTable::Queues => &k.queue_table,
+        };
+        let decor = Decor {
+            title,
+            focused: k.focus == table,
+            theme,
+        };
+        table::render(f, area, columns(table), &rows(model, table), state, decor);
+    }
+}
