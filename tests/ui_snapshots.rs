@@ -6,15 +6,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 use switchboard::ami::ConnectionState;
 use switchboard::capture::{Capture, headless};
-use switchboard::config::TimeInState;
-use switchboard::pbx::HealthThresholds;
-use switchboard::ui::keymap::Keymap;
 use switchboard::cdr::columns::Field;
 use switchboard::cdr::filter::Visibility;
 use switchboard::cdr::kpi::ExtensionKpis;
 use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
 use switchboard::cdr::record::CdrRecord;
+use switchboard::config::TimeInState;
+use switchboard::pbx::HealthThresholds;
 use switchboard::ui::db::{DbReply, DbRequest};
+use switchboard::ui::keymap::Keymap;
 use switchboard::ui::model::{Model, Screen, Source};
 use switchboard::ui::update::{Msg, Outcome, update};
 use switchboard::ui::view::offscreen;
@@ -229,7 +229,11 @@ fn keymap() -> Keymap {
 }
 
 fn request(m: &mut Model, code: KeyCode) -> DbRequest {
-    match update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)), &keymap()) {
+    match update(
+        m,
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        &keymap(),
+    ) {
         Outcome::Request(req) => *req,
         other => panic!("{code:?} made no request: {other:?}"),
     }
@@ -251,7 +255,15 @@ fn history(size: (u16, u16)) -> Model {
     assert_eq!(m.screen, Screen::History);
     let mut legs = cdr_rows();
     legs.sort_by(|a, b| (b.start, &b.uniqueid).cmp(&(a.start, &a.uniqueid)));
-    reply(&mut m, DbReply::Page { id, legs, rows, order });
+    reply(
+        &mut m,
+        DbReply::Page {
+            id,
+            legs,
+            rows,
+            order,
+        },
+    );
     m
 }
 
@@ -270,7 +282,10 @@ fn expand_multi_leg_call(m: &mut Model) {
     let DbRequest::Legs { id, call, .. } = request(m, KeyCode::Char(' ')) else {
         panic!("space asks for the legs");
     };
-    let legs = cdr_rows().into_iter().filter(|r| r.linkedid == call).collect();
+    let legs = cdr_rows()
+        .into_iter()
+        .filter(|r| r.linkedid == call)
+        .collect();
     reply(m, DbReply::Legs { id, call, legs });
 }
 
@@ -339,7 +354,15 @@ fn scrolling_near_the_end_loads_the_next_page() {
     let DbRequest::Page { id, order, .. } = request(&mut m, KeyCode::Char('r')) else {
         panic!("r runs the query again");
     };
-    reply(&mut m, DbReply::Page { id, legs, rows: 10, order });
+    reply(
+        &mut m,
+        DbReply::Page {
+            id,
+            legs,
+            rows: 10,
+            order,
+        },
+    );
     let Outcome::Request(req) = update(
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)),
@@ -347,7 +370,16 @@ fn scrolling_near_the_end_loads_the_next_page() {
     ) else {
         panic!("moving near the end of a partial list loads more");
     };
-    assert!(matches!(*req, DbRequest::Page { cursor: Some(_), .. }), "{req:?}");
+    assert!(
+        matches!(
+            *req,
+            DbRequest::Page {
+                cursor: Some(_),
+                ..
+            }
+        ),
+        "{req:?}"
+    );
 }
 
 fn kpi(size: (u16, u16)) -> Model {
@@ -435,7 +467,10 @@ fn a_restricted_supervisor_sees_only_their_extension_and_queue_live() {
     );
     for call in switchboard::pbx::calls(m.pbx.channels.values()) {
         let shown = m.sees_call(&call);
-        let on_301 = call.channels.iter().any(|c| c.name.starts_with("PJSIP/301-"));
+        let on_301 = call
+            .channels
+            .iter()
+            .any(|c| c.name.starts_with("PJSIP/301-"));
         if on_301 {
             assert!(shown, "a call on 301 is hidden");
         }

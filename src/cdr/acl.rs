@@ -46,8 +46,8 @@ pub fn login(acl: &AclConfig, as_user: Option<&str>) -> Result<String, ConfigErr
         })?;
     match as_user {
         Some(other) if other != me => {
-            let admin = acl.users.is_empty()
-                || acl.users.get(&me).is_some_and(|u| u.role == Role::Admin);
+            let admin =
+                acl.users.is_empty() || acl.users.get(&me).is_some_and(|u| u.role == Role::Admin);
             if admin {
                 Ok(other.to_string())
             } else {

@@ -95,7 +95,9 @@ impl Call {
             .iter()
             .find(|l| !l.src.is_empty())
             .or(self.legs.first())
-            .map_or(("", String::new()), |l| (l.src.as_str(), clid_name(&l.clid)))
+            .map_or(("", String::new()), |l| {
+                (l.src.as_str(), clid_name(&l.clid))
+            })
     }
 
     /// The first leg's `dst`.
@@ -361,7 +363,10 @@ mod tests {
 
     #[test]
     fn caller_names_lose_their_quotes_and_escapes() {
-        assert_eq!(clid_name(r#""Ana \"Nena\" Pérez" <5554227>"#), r#"Ana "Nena" Pérez"#);
+        assert_eq!(
+            clid_name(r#""Ana \"Nena\" Pérez" <5554227>"#),
+            r#"Ana "Nena" Pérez"#
+        );
         assert_eq!(clid_name(r#""Smith, John" <5550100>"#), "Smith, John");
         assert_eq!(clid_name(r#""" <>"#), "");
         assert_eq!(clid_name("5551234"), "5551234");

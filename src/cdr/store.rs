@@ -60,8 +60,8 @@ macro_rules! each_row {
         while let Some(row) = rows.try_next().await? {
             let mut rec = CdrRecord::default();
             for (i, field) in $fields.iter().enumerate() {
-                let raw: Option<Vec<u8>> = row.try_get(i)?;
-                rec.set(*field, raw.as_deref());
+                let raw: Option<&[u8]> = row.try_get(i)?;
+                rec.set(*field, raw);
             }
             $sink(rec)?;
             n += 1;
@@ -224,9 +224,7 @@ impl CdrStore {
         );
         let mut legs = Vec::new();
         let shown = |r: &CdrRecord| match cursor {
-            Some(Cursor::Start { at, seen }) => {
-                r.start == Some(*at) && seen.contains(&r.uniqueid)
-            }
+            Some(Cursor::Start { at, seen }) => r.start == Some(*at) && seen.contains(&r.uniqueid),
             _ => false,
         };
         self.run(&sql, &fields, |r| {

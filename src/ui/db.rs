@@ -245,7 +245,10 @@ async fn connected(
     if let Some(db) = slot.as_ref() {
         return Ok(db.clone());
     }
-    let url = settings.url.as_ref().map_err(|e| CdrError::Config(e.clone()))?;
+    let url = settings
+        .url
+        .as_ref()
+        .map_err(|e| CdrError::Config(e.clone()))?;
     let db = Arc::new(CdrStore::connect(url.expose(), &settings.table, &settings.columns).await?);
     *slot = Some(db.clone());
     Ok(db)

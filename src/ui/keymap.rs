@@ -226,7 +226,12 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
     ),
     (Context::Filter, Action::Accept, "accept", "Keep the filter"),
     (Context::Filter, Action::Cancel, "cancel", "Clear and close"),
-    (Context::Help, Action::Close, "close", "Close help or detail"),
+    (
+        Context::Help,
+        Action::Close,
+        "close",
+        "Close help or detail",
+    ),
     (Context::Help, Action::Up, "up", "Scroll up"),
     (Context::Help, Action::Down, "down", "Scroll down"),
 ];

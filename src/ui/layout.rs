@@ -116,3 +116,15 @@ impl Areas {
         self.panes.iter().find(|(p, _)| *p == pane).map(|(_, r)| *r)
     }
 }
+
+/// A popup centred in `area`: `height_percent` of its height, at most
+/// `max_width` columns wide.
+pub fn popup(area: Rect, height_percent: u16, max_width: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Percentage(height_percent)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Max(max_width)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(v);
+    popup
+}

@@ -5,8 +5,8 @@ pub mod app;
 pub mod db;
 pub mod format;
 pub mod history;
-pub mod kpi;
 pub mod keymap;
+pub mod kpi;
 pub mod layout;
 pub mod model;
 pub mod panes;
@@ -85,8 +85,8 @@ fn model_and_db(
     let tz = config.time_zone(opts.tz.as_deref())?;
     let login = crate::cdr::acl::login(&config.acl, opts.as_user.as_deref())?;
     let visibility = crate::cdr::acl::visibility(&config.acl, &login)?;
-    let mut model = Model::new(source, config.time_in_state, config.health, now_ms())
-        .with_time_zone(tz);
+    let mut model =
+        Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.access = visibility.clone();
     let link = db::spawn(db::DbSettings {
         url: config

@@ -8,8 +8,8 @@ use super::table::TableState;
 use crate::ami::ConnectionState;
 use crate::cdr::filter::Visibility;
 use crate::cdr::kpi::extension_of;
-use crate::pbx::Call;
 use crate::config::TimeInState;
+use crate::pbx::Call;
 use crate::pbx::{HealthThresholds, State};
 use ratatui::layout::Rect;
 

@@ -83,7 +83,10 @@ impl Query {
                 q.disposition = Some(Disposition::parse(v).ok_or_else(|| {
                     format!("`{word}`: use disp:answered, no-answer, busy, failed or congestion")
                 })?);
-            } else if word.len() >= 10 && word.as_bytes()[4] == b'-' && word[..4].parse::<u16>().is_ok() {
+            } else if word.len() >= 10
+                && word.as_bytes()[4] == b'-'
+                && word[..4].parse::<u16>().is_ok()
+            {
                 return Err(format!("`{word}`: not a date; use YYYY-MM-DD"));
             } else {
                 words.push(word);
@@ -133,7 +136,10 @@ impl Query {
             parts.push(format!("dst:{v}"));
         }
         if let Some(d) = self.disposition {
-            parts.push(format!("disp:{}", d.db_values()[0].replace(' ', "-").to_lowercase()));
+            parts.push(format!(
+                "disp:{}",
+                d.db_values()[0].replace(' ', "-").to_lowercase()
+            ));
         }
         if let Some(s) = &self.search {
             parts.push(s.clone());
@@ -168,10 +174,15 @@ mod tests {
     #[test]
     fn ranges_and_errors_name_the_word() {
         let q = Query::parse("2026-11-01..today", today()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((q.from.to_string(), q.to.to_string()), ("2026-11-01".into(), "2026-11-21".into()));
+        assert_eq!(
+            (q.from.to_string(), q.to.to_string()),
+            ("2026-11-01".into(), "2026-11-21".into())
+        );
         assert!(q.is_days_only());
         assert_eq!(
-            Query::parse("2026-11-21..2026-11-01", today()).err().as_deref(),
+            Query::parse("2026-11-21..2026-11-01", today())
+                .err()
+                .as_deref(),
             Some("`2026-11-21..2026-11-01`: the range ends before it starts")
         );
         assert!(Query::parse("disp:maybe", today()).is_err_and(|e| e.contains("`disp:maybe`")));

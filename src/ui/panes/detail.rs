@@ -9,7 +9,7 @@ use crate::ui::history::HistoryView;
 use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -21,7 +21,10 @@ fn leg_lines(leg: &CdrRecord, n: usize, theme: &Theme, out: &mut Vec<Line<'stati
     for field in Field::ALL {
         out.push(Line::from(vec![
             Span::styled(format!("  {:<14}", field.name()), theme.style(Item::Muted)),
-            Span::styled(clean(&leg.text(field)).into_owned(), theme.style(Item::Text)),
+            Span::styled(
+                clean(&leg.text(field)).into_owned(),
+                theme.style(Item::Text),
+            ),
         ]));
     }
 }
@@ -75,17 +78,15 @@ fn summary(call: &Call, theme: &Theme) -> Line<'static> {
 
 /// Draws the popup over `area`, scrolled by `scroll` lines.
 pub fn draw(f: &mut Frame, area: Rect, h: &HistoryView, theme: &Theme, scroll: u16) {
-    let [v] = Layout::vertical([Constraint::Percentage(90)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Max(100)])
-        .flex(Flex::Center)
-        .areas(v);
+    let popup = crate::ui::layout::popup(area, 90, 100);
     f.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Item::BorderFocused))
-        .title(Span::styled(" Call detail (PBX local time) ", theme.style(Item::Title)));
+        .title(Span::styled(
+            " Call detail (PBX local time) ",
+            theme.style(Item::Title),
+        ));
     f.render_widget(
         Paragraph::new(lines(h, theme))
             .block(block)

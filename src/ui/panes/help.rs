@@ -3,7 +3,7 @@
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -32,12 +32,7 @@ pub fn lines<'a>(keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
 
 /// Draws the popup centred in `area`, scrolled by `scroll` lines.
 pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: u16) {
-    let [v] = Layout::vertical([Constraint::Percentage(80)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Max(64)])
-        .flex(Flex::Center)
-        .areas(v);
+    let popup = crate::ui::layout::popup(area, 80, 64);
     f.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)

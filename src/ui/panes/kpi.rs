@@ -82,7 +82,11 @@ fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
                 TableCell::new(k.answered.to_string(), Item::Text),
                 TableCell::new(
                     k.missed.to_string(),
-                    if k.missed > 0 { Item::RampWarn } else { Item::Text },
+                    if k.missed > 0 {
+                        Item::RampWarn
+                    } else {
+                        Item::Text
+                    },
                 ),
                 TableCell::new(duration(k.tht_s), Item::Text),
                 TableCell::new(secs(k.aht_s), Item::Text),
@@ -115,7 +119,11 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
                 TableCell::new(q.answered.to_string(), Item::Text),
                 TableCell::new(
                     format!("{} ({})", q.abandoned, q.short_abandoned),
-                    if q.abandoned > 0 { Item::RampWarn } else { Item::Text },
+                    if q.abandoned > 0 {
+                        Item::RampWarn
+                    } else {
+                        Item::Text
+                    },
                 ),
                 TableCell::new(
                     q.service_level

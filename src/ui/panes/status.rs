@@ -30,7 +30,10 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             model.history.order_label()
         ),
     };
-    let mut spans = vec![Span::styled(clean(&what).into_owned(), theme.style(Item::Title))];
+    let mut spans = vec![Span::styled(
+        clean(&what).into_owned(),
+        theme.style(Item::Title),
+    )];
     if let Some(r) = &model.running {
         let secs = (model.now_ms - r.since_ms).max(0) as f64 / 1000.0;
         let rows = r.rows.map(|n| format!(", {n} rows")).unwrap_or_default();
@@ -39,8 +42,15 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             theme.style(Item::ConnResyncing),
         ));
     } else if let Some((text, error)) = &model.notice {
-        let item = if *error { Item::ConnDown } else { Item::ConnReady };
-        spans.push(Span::styled(format!(" {} ", clean(text)), theme.style(item)));
+        let item = if *error {
+            Item::ConnDown
+        } else {
+            Item::ConnReady
+        };
+        spans.push(Span::styled(
+            format!(" {} ", clean(text)),
+            theme.style(item),
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,7 +1,7 @@
 //! `update` for the History and KPI screens: their keys, the query line and
 //! the CDR worker's replies.
 
-use super::{Outcome, edit_line, go, issue, normal_action, show};
+use super::{Outcome, edit_line, go, issue, normal_action, show, steps};
 use crate::ui::db::{DbReply, DbRequest};
 use crate::ui::keymap::{Action, Context, Key, Keymap};
 use crate::ui::kpi::KpiTable;
@@ -87,12 +87,12 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
             };
             go(true)
         }
-        Action::Up => move_by(model, -1),
-        Action::Down => move_by(model, 1),
-        Action::PageUp => move_by(model, -page),
-        Action::PageDown => move_by(model, page),
-        Action::Top => move_by(model, isize::MIN / 2),
-        Action::Bottom => move_by(model, isize::MAX / 2),
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => move_by(model, steps(action, page)),
         Action::SortNext | Action::SortReverse if history => {
             if action == Action::SortNext {
                 model.history.next_order();
@@ -141,9 +141,7 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
             extensions: m.kpi.extensions.clone(),
             queues: m.kpi.queues.clone().unwrap_or_default(),
         }),
-        Action::Refresh if history => {
-            issue(model, "loading calls", |m, id| m.history.restart(id))
-        }
+        Action::Refresh if history => issue(model, "loading calls", |m, id| m.history.restart(id)),
         Action::Refresh => issue(model, "computing KPIs", |m, id| m.kpi.request(id)),
         Action::CancelQuery if model.running.is_some() => {
             model.running = None;
@@ -233,10 +231,7 @@ pub(super) fn reply(model: &mut Model, reply: DbReply) -> Outcome {
             model.kpi.call_ended_ms = None;
         }
         DbReply::Exported { rows, path, .. } => {
-            model.notice = Some((
-                format!("exported {rows} rows to {}", path.display()),
-                false,
-            ));
+            model.notice = Some((format!("exported {rows} rows to {}", path.display()), false));
         }
         DbReply::Failed { message, .. } => model.notice = Some((message, true)),
         DbReply::Progress { .. } => {}

@@ -113,9 +113,7 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
 fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
     let k = Key::from_event(ev);
     if let Some(scroll) = model.history.detail {
-        return popup_key(model, keymap, &k, Some(scroll), |m, s| {
-            m.history.detail = s
-        });
+        return popup_key(model, keymap, &k, Some(scroll), |m, s| m.history.detail = s);
     }
     match model.mode.clone() {
         Mode::Help { scroll } => popup_key(model, keymap, &k, Some(scroll), |m, s| {
@@ -129,10 +127,12 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
                 None => go(false),
             }
         }
-        Mode::Normal => match keymap.action(&[Context::History, Context::List, Context::Global], &k) {
-            Some(action) => cdr::action(model, action),
-            None => go(false),
-        },
+        Mode::Normal => {
+            match keymap.action(&[Context::History, Context::List, Context::Global], &k) {
+                Some(action) => cdr::action(model, action),
+                None => go(false),
+            }
+        }
     }
 }
 
@@ -198,6 +198,20 @@ fn edit_line(line: &mut String, ev: &KeyEvent) -> bool {
     true
 }
 
+/// Rows a movement action moves by, with `page` rows to a page (0 for
+/// other actions).
+fn steps(action: Action, page: isize) -> isize {
+    match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::PageUp => -page,
+        Action::PageDown => page,
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        _ => 0,
+    }
+}
+
 fn focused_height(model: &Model) -> usize {
     layout::areas(model.size, model)
         .pane(model.focus)
@@ -250,12 +264,12 @@ fn normal_action(model: &mut Model, action: Action) -> Outcome {
             st.filter.clear();
         }
         Action::Zoom => model.zoom = !model.zoom,
-        Action::Up => move_by(model, -1),
-        Action::Down => move_by(model, 1),
-        Action::PageUp => move_by(model, -page),
-        Action::PageDown => move_by(model, page),
-        Action::Top => move_by(model, isize::MIN / 2),
-        Action::Bottom => move_by(model, isize::MAX / 2),
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => move_by(model, steps(action, page)),
         Action::SortNext => {
             let n = view::columns(model.focus).len();
             let st = model.table_mut(model.focus);
