@@ -31,13 +31,15 @@ fn run(args: &[&str]) -> Vec<Value> {
 }
 
 /// `PJSIP/301-x` → 301, `Local/201@agents-x;1` → 201 (docs/kpi.md).
+/// The numeric extension on a channel (docs/kpi.md: trunks get no KPIs).
 fn ext(channel: &str) -> Option<String> {
     let (tech, rest) = channel.split_once('/')?;
-    match tech {
+    let e = match tech {
         "PJSIP" | "SIP" | "IAX2" | "DAHDI" => rest.rsplit_once('-').map(|(e, _)| e.to_string()),
         "Local" => rest.split_once('@').map(|(e, _)| e.to_string()),
         _ => None,
-    }
+    }?;
+    e.bytes().all(|b| b.is_ascii_digit()).then_some(e)
 }
 
 #[test]

@@ -229,6 +229,8 @@ struct Builder<'a> {
     d: Dialect,
     cols: &'a ColumnMap,
     binds: Vec<String>,
+    /// The rows' window: the filter's, or a slice of it.
+    span: (NaiveDateTime, NaiveDateTime),
 }
 
 /// `value` escaped for `LIKE … ESCAPE '!'`.
@@ -263,8 +265,12 @@ impl Builder<'_> {
     }
 
     fn window(&mut self, f: &CdrFilter) -> String {
+        self.between(f.from, f.to)
+    }
+
+    fn between(&mut self, from: NaiveDateTime, to: NaiveDateTime) -> String {
         let start = self.col(Field::Start);
-        let (from, to) = (self.time(f.from), self.time(f.to));
+        let (from, to) = (self.time(from), self.time(to));
         format!("{start} >= {from} AND {start} < {to}")
     }
 
@@ -355,7 +361,7 @@ impl Builder<'_> {
     }
 
     fn conditions(&mut self, f: &CdrFilter, table: &str) -> String {
-        let mut cond = vec![self.window(f)];
+        let mut cond = vec![self.between(self.span.0, self.span.1)];
         if let Some(src) = &f.src {
             cond.push(self.party(Field::Src, Field::Channel, src));
         }
@@ -440,11 +446,26 @@ impl CdrFilter {
     /// `SELECT` of `fields` (those the table has) as bytes from `table`,
     /// oldest first, at most `limit` rows: what export and the KPIs stream.
     pub fn select(&self, table: &str, cols: &ColumnMap, fields: &[Field], d: Dialect) -> Sql {
+        self.select_span(table, cols, fields, d, (self.from, self.to), self.limit)
+    }
+
+    /// Like [`CdrFilter::select`] for the rows starting in `span` (a slice
+    /// of the window), at most `limit`. Visibility still looks at the whole
+    /// window, so a call that crosses a slice boundary stays visible.
+    pub fn select_span(
+        &self,
+        table: &str,
+        cols: &ColumnMap,
+        fields: &[Field],
+        d: Dialect,
+        span: (NaiveDateTime, NaiveDateTime),
+        limit: Option<u32>,
+    ) -> Sql {
         let order = Order {
             key: SortKey::Start,
             descending: false,
         };
-        self.build(table, cols, fields, d, order, None, self.limit)
+        self.build(table, cols, fields, d, order, None, span, limit)
     }
 
     /// One history page: at most `rows` legs in `order`, after `cursor`.
@@ -472,6 +493,7 @@ impl CdrFilter {
             d,
             order,
             cursor,
+            (self.from, self.to),
             Some(rows.saturating_add(extra)),
         )
     }
@@ -487,12 +509,14 @@ impl CdrFilter {
         d: Dialect,
         order: Order,
         cursor: Option<&Cursor>,
+        span: (NaiveDateTime, NaiveDateTime),
         limit: Option<u32>,
     ) -> Sql {
         let mut b = Builder {
             d,
             cols,
             binds: Vec::new(),
+            span,
         };
         let mut text = String::from("SELECT ");
         for (i, field) in fields

@@ -26,6 +26,9 @@ pub struct CdrStore {
     columns: ColumnMap,
 }
 
+/// The slice of a window one query reads (see [`CdrStore::for_each`]).
+const SLICE: chrono::Duration = chrono::Duration::days(1);
+
 /// `url` with any password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
@@ -190,14 +193,41 @@ impl CdrStore {
     /// constant memory; returns how many rows were sent. Only `fields` are
     /// read (the others stay empty); a `sink` error stops the query and is
     /// returned.
+    ///
+    /// The window is read a day at a time: over a few days MariaDB's
+    /// optimizer trades the start index for a full scan and a sort of every
+    /// matching row before the first one comes (measured: 80,000 rows/s
+    /// instead of 200,000 on a 10-million-row table).
     pub async fn for_each(
         &self,
         filter: &CdrFilter,
         fields: &[Field],
-        sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
     ) -> Result<u64, CdrError> {
-        let sql = filter.select(&self.table, &self.columns, fields, self.dialect());
-        self.run(&sql, fields, sink).await
+        let mut sent = 0u64;
+        let mut from = filter.from;
+        while from < filter.to {
+            let to = (from + SLICE).min(filter.to);
+            let limit = match filter.limit {
+                Some(l) => match u32::try_from(u64::from(l).saturating_sub(sent)) {
+                    Ok(0) => break,
+                    Ok(left) => Some(left),
+                    Err(_) => Some(l),
+                },
+                None => None,
+            };
+            let sql = filter.select_span(
+                &self.table,
+                &self.columns,
+                fields,
+                self.dialect(),
+                (from, to),
+                limit,
+            );
+            sent += self.run(&sql, fields, &mut sink).await?;
+            from = to;
+        }
+        Ok(sent)
     }
 
     /// One history page: at most `rows` legs matching `filter` in `order`
