@@ -14,4 +14,5 @@ pub mod config;
 pub mod logging;
 pub mod pbx;
 pub mod secret;
+pub mod sqlpool;
 pub mod ui;

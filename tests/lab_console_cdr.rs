@@ -161,7 +161,10 @@ async fn the_screens_queries_answer_and_keep_the_acl_on_every_backend() {
             panic!("{name}: no KPIs");
         };
         assert_eq!(
-            extensions.iter().map(|k| k.extension.as_str()).collect::<Vec<_>>(),
+            extensions
+                .iter()
+                .map(|k| k.extension.as_str())
+                .collect::<Vec<_>>(),
             ["301"],
             "{name}"
         );
@@ -182,8 +185,16 @@ async fn the_screens_queries_answer_and_keep_the_acl_on_every_backend() {
             panic!("{name}: no export");
         };
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(text.lines().count() as u64, rows + 1, "{name}: header + rows");
-        assert_eq!(rows as usize, legs.len(), "{name}: the same legs as the page");
+        assert_eq!(
+            text.lines().count() as u64,
+            rows + 1,
+            "{name}: header + rows"
+        );
+        assert_eq!(
+            rows as usize,
+            legs.len(),
+            "{name}: the same legs as the page"
+        );
         assert!(!text.contains("PJSIP/302-") || text.contains("PJSIP/301-"));
     }
 }
@@ -212,6 +223,9 @@ async fn a_wrong_url_is_a_message_on_screen_not_a_crash() {
         panic!("{reply:?}");
     };
     assert_eq!(id, 9);
-    assert!(message.contains("mysql://nobody:***@127.0.0.1:1/none"), "{message}");
+    assert!(
+        message.contains("mysql://nobody:***@127.0.0.1:1/none"),
+        "{message}"
+    );
     assert!(!message.contains("wrong"), "the password shows: {message}");
 }

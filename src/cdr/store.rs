@@ -7,9 +7,10 @@ use super::filter::{CdrFilter, Cursor, Dialect, Order, Sql};
 use super::record::{CdrRecord, decode_text};
 use futures_util::TryStreamExt;
 use sqlx::Row;
-use sqlx::mysql::MySqlPoolOptions;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use crate::sqlpool;
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -102,41 +103,21 @@ impl CdrStore {
             url: redact(url),
             reason: e.to_string().replace(url, &redact(url)),
         };
-        let pool = if let Some(rest) = url.strip_prefix("mariadb://") {
-            Pool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(2)
-                    .connect(&format!("mysql://{rest}"))
-                    .await
-                    .map_err(db)?,
-            )
-        } else if url.starts_with("mysql://") {
-            Pool::MySql(
-                MySqlPoolOptions::new()
-                    .max_connections(2)
-                    .connect(url)
-                    .await
-                    .map_err(db)?,
-            )
+        let mysql = url
+            .strip_prefix("mariadb://")
+            .map(|rest| format!("mysql://{rest}"))
+            .or_else(|| url.starts_with("mysql://").then(|| url.to_string()));
+        let pool = if let Some(mysql) = mysql {
+            let opts = MySqlConnectOptions::from_str(&mysql).map_err(db)?;
+            Pool::MySql(sqlpool::open(opts, 2).await.map_err(db)?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(2)
-                    .connect(url)
-                    .await
-                    .map_err(db)?,
-            )
+            let opts = PgConnectOptions::from_str(url).map_err(db)?;
+            Pool::Postgres(sqlpool::open(opts, 2).await.map_err(db)?)
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(db)?
                 .read_only(true);
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(2)
-                    .connect_with(opts)
-                    .await
-                    .map_err(db)?,
-            )
+            Pool::Sqlite(sqlpool::open(opts, 2).await.map_err(db)?)
         } else {
             return Err(CdrError::Config(format!(
                 "CDR URL `{}`: use mysql://, mariadb://, postgres:// or sqlite://",
