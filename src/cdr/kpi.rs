@@ -230,6 +230,11 @@ mod tests {
             "2026-11-21 12:00:00",
             5,
         ));
+        assert_eq!(
+            k.by_ext.keys().collect::<Vec<_>>(),
+            ["301"],
+            "a trunk is not an extension"
+        );
         let all = k.finish(Some(&["301".to_string()]));
         assert_eq!(all.len(), 1);
         let e = &all[0];
