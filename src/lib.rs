@@ -11,6 +11,7 @@ pub mod ami;
 pub mod capture;
 pub mod cdr;
 pub mod config;
+pub mod dialer;
 pub mod logging;
 pub mod pbx;
 pub mod secret;

@@ -66,6 +66,8 @@ enum Command {
     },
     /// KPI figures per extension or per queue (definitions: docs/kpi.md).
     Kpi(KpiArgs),
+    /// Dialer campaigns: apply, import leads, list, status, start, pause, stop.
+    Campaign(commands::campaign::CampaignArgs),
     /// Replay a capture into the console, or headless.
     Replay {
         /// Capture file (from `switchboard record`, or a raw AMI stream).
@@ -175,6 +177,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rt = runtime()?;
             rt.block_on(history::kpi(&config, args))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Campaign(args)) => {
+            let rt = runtime()?;
+            Ok(ExitCode::from(
+                rt.block_on(commands::campaign::run(&config, args))?,
+            ))
         }
         Some(Command::Replay {
             file,

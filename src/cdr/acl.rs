@@ -1,4 +1,5 @@
-//! Who sees which CDRs: the `[acl]` config turned into a [`Visibility`].
+//! Who sees what, and who may do what: the `[acl]` config turned into a
+//! [`Visibility`] (live panes, History, KPIs, exports) and campaign rights.
 
 use super::filter::Visibility;
 use crate::config::{AclConfig, ConfigError, Role};
@@ -26,6 +27,16 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
             ),
         )),
     }
+}
+
+/// `login` may start, pause and stop campaigns: anyone when no user is
+/// configured, an admin, or a user with `campaigns = true`.
+pub fn may_control_campaigns(acl: &AclConfig, login: &str) -> bool {
+    acl.users.is_empty()
+        || acl
+            .users
+            .get(login)
+            .is_some_and(|u| u.role == Role::Admin || u.campaigns)
 }
 
 /// The login whose view applies: the Unix account running switchboard

@@ -1,4 +1,5 @@
 //! The binary's command layer: parsed arguments to library calls and output.
 //! Private to the `switchboard` binary; the library knows nothing of clap.
 
+pub(crate) mod campaign;
 pub(crate) mod history;

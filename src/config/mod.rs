@@ -66,6 +66,74 @@ pub struct Config {
     pub cdr: CdrConfig,
     /// `[acl]`: who sees which calls.
     pub acl: AclConfig,
+    /// `[ari]`: how the engine reaches Asterisk's REST interface.
+    pub ari: AriConfig,
+    /// `[dialer]`: the app database and the engine.
+    pub dialer: DialerConfig,
+}
+
+/// `[ari]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AriConfig {
+    /// Host of Asterisk's HTTP server.
+    pub host: String,
+    /// Its port (http.conf `bindport`).
+    pub port: u16,
+    /// ARI user (ari.conf).
+    pub username: String,
+    /// File holding the password, mode 0600.
+    pub secret_file: Option<PathBuf>,
+    /// Variable holding the password (default `SWITCHBOARD_ARI_SECRET`).
+    pub secret_env: Option<String>,
+    /// The Stasis application name the engine registers.
+    pub app: String,
+}
+
+impl Default for AriConfig {
+    fn default() -> Self {
+        AriConfig {
+            host: "127.0.0.1".into(),
+            port: 8088,
+            username: "switchboard".into(),
+            secret_file: None,
+            secret_env: None,
+            app: "switchboard".into(),
+        }
+    }
+}
+
+/// `[dialer]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialerConfig {
+    /// File holding the app database URL (mode 0600). Default: a SQLite
+    /// file in the platform data folder.
+    pub db_url_file: Option<PathBuf>,
+    /// Variable holding the URL (default `SWITCHBOARD_DB_URL`).
+    pub db_url_env: Option<String>,
+    /// This engine's id (default: host name).
+    pub engine_id: Option<String>,
+    /// Dialplan context answered calls go to for `{ queue = "q" }`; its
+    /// extension is the queue name and it runs `Queue(${EXTEN})`.
+    pub queue_context: String,
+    /// Dialplan context for `{ extension = "201" }`.
+    pub extension_context: String,
+    /// On SIGTERM, wait at most this long for live calls, seconds.
+    pub drain_s: u32,
+}
+
+impl Default for DialerConfig {
+    fn default() -> Self {
+        DialerConfig {
+            db_url_file: None,
+            db_url_env: None,
+            engine_id: None,
+            queue_context: "switchboard-queue".into(),
+            extension_context: "from-internal".into(),
+            drain_s: 120,
+        }
+    }
 }
 
 /// `[cdr]`.
@@ -122,6 +190,9 @@ pub struct AclUser {
     /// Queues whose calls the user sees.
     #[serde(default)]
     pub queues: Vec<String>,
+    /// May start, pause and stop campaigns (admins always may).
+    #[serde(default)]
+    pub campaigns: bool,
 }
 
 /// `[acl]`: per-user access, by Unix login. With no user configured,
@@ -404,6 +475,53 @@ impl Config {
                 key,
                 format!("`{name}` is not an IANA time zone (e.g. Europe/Paris)"),
             )
+        })
+    }
+
+    /// The app database URL: `cli` (`--db-url` / `SWITCHBOARD_DB_URL`), else
+    /// `dialer.db_url_file`, the systemd credential `db-url`, the variable
+    /// named by `dialer.db_url_env`, else the embedded SQLite file.
+    ///
+    /// Errors: an unreadable or world-readable URL file; no data folder.
+    pub fn db_url(&self, cli: Option<&str>) -> Result<crate::secret::Secret, ConfigError> {
+        if let Some(url) = cli.filter(|u| !u.is_empty()) {
+            return Ok(crate::secret::Secret::new(url));
+        }
+        let found = secret::find(secret::SecretSource {
+            what: "app database URL",
+            file_key: "dialer.db_url_file",
+            file: self.dialer.db_url_file.as_deref(),
+            env: self
+                .dialer
+                .db_url_env
+                .as_deref()
+                .unwrap_or("SWITCHBOARD_DB_URL"),
+            credential: "db-url",
+        })?;
+        match found {
+            Some(url) => Ok(url),
+            None => crate::dialer::store::default_url()
+                .map(crate::secret::Secret::new)
+                .map_err(|e| ConfigError::new("dialer.db_url_file", e.to_string())),
+        }
+    }
+
+    /// The ARI password: `ari.secret_file`, the systemd credential
+    /// `ari-secret`, or the variable named by `ari.secret_env` (default
+    /// `SWITCHBOARD_ARI_SECRET`).
+    ///
+    /// Errors: none found, or a file readable by others.
+    pub fn ari_secret(&self) -> Result<crate::secret::Secret, ConfigError> {
+        secret::require(secret::SecretSource {
+            what: "ARI password",
+            file_key: "ari.secret_file",
+            file: self.ari.secret_file.as_deref(),
+            env: self
+                .ari
+                .secret_env
+                .as_deref()
+                .unwrap_or("SWITCHBOARD_ARI_SECRET"),
+            credential: "ari-secret",
         })
     }
 

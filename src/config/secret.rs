@@ -1,5 +1,6 @@
-//! Finding the AMI secret: a 0600 file, a systemd credential, or an
-//! environment variable. Never from the config file itself, never logged.
+//! Finding a secret (the AMI and ARI passwords, the app database URL): a
+//! 0600 file, a systemd credential, or an environment variable. Never from
+//! the config file itself, never logged.
 
 use super::ConfigError;
 use crate::secret::Secret;
@@ -11,34 +12,73 @@ pub const CREDENTIAL: &str = "ami-secret";
 /// Default environment variable holding the secret.
 pub const DEFAULT_ENV: &str = "SWITCHBOARD_AMI_SECRET";
 
-/// Resolves the secret, in order: `secret_file` (must not be readable by
-/// group or others), `$CREDENTIALS_DIRECTORY/ami-secret`, the variable named by
-/// `secret_env` (default `SWITCHBOARD_AMI_SECRET`). Trailing newlines are
-/// stripped.
+/// Where one secret may come from.
+#[derive(Clone, Copy, Debug)]
+pub struct SecretSource<'a> {
+    /// What it is, for messages ("AMI secret").
+    pub what: &'a str,
+    /// Config key of the file (`ami.secret_file`).
+    pub file_key: &'a str,
+    /// The file, if configured.
+    pub file: Option<&'a Path>,
+    /// The variable to read (configured, else the default).
+    pub env: &'a str,
+    /// systemd credential name (`LoadCredential=NAME:…`).
+    pub credential: &'a str,
+}
+
+/// Resolves a secret, in order: the file (must not be readable by group or
+/// others), `$CREDENTIALS_DIRECTORY/<credential>`, the variable. Trailing
+/// newlines are stripped. `Ok(None)` when none is set.
+///
+/// Errors: a file that cannot be read or is readable by others.
+pub fn find(src: SecretSource<'_>) -> Result<Option<Secret>, ConfigError> {
+    if let Some(path) = src.file {
+        return read_private(path, src.file_key).map(Some);
+    }
+    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
+        let path = Path::new(&dir).join(src.credential);
+        if path.exists() {
+            return read_private(&path, &format!("systemd credential {}", src.credential))
+                .map(Some);
+        }
+    }
+    Ok(match std::env::var(src.env) {
+        Ok(v) if !v.is_empty() => Some(Secret::new(v.trim_end_matches(['\r', '\n']))),
+        _ => None,
+    })
+}
+
+/// Like [`find`], and a missing secret is an error that says where to put it.
+///
+/// Errors: as [`find`], or no secret anywhere.
+pub fn require(src: SecretSource<'_>) -> Result<Secret, ConfigError> {
+    find(src)?.ok_or_else(|| {
+        ConfigError::new(
+            src.file_key,
+            format!(
+                "no {}: set {} to a file with mode 0600, or export {}, or pass a systemd credential named {}",
+                src.what, src.file_key, src.env, src.credential
+            ),
+        )
+    })
+}
+
+/// Resolves the AMI secret: `secret_file`, `$CREDENTIALS_DIRECTORY/ami-secret`,
+/// the variable named by `secret_env` (default `SWITCHBOARD_AMI_SECRET`).
+///
+/// Errors: see [`require`].
 pub fn resolve(
     secret_file: Option<&Path>,
     secret_env: Option<&str>,
 ) -> Result<Secret, ConfigError> {
-    if let Some(path) = secret_file {
-        return read_private(path, "ami.secret_file");
-    }
-    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
-        let path = Path::new(&dir).join(CREDENTIAL);
-        if path.exists() {
-            return read_private(&path, "systemd credential ami-secret");
-        }
-    }
-    let var = secret_env.unwrap_or(DEFAULT_ENV);
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Ok(Secret::new(v.trim_end_matches(['\r', '\n']))),
-        _ => Err(ConfigError::new(
-            "ami.secret_file",
-            format!(
-                "no AMI secret: set ami.secret_file to a file with mode 0600, \
-                 or export {var}, or pass a systemd credential named {CREDENTIAL}"
-            ),
-        )),
-    }
+    require(SecretSource {
+        what: "AMI secret",
+        file_key: "ami.secret_file",
+        file: secret_file,
+        env: secret_env.unwrap_or(DEFAULT_ENV),
+        credential: CREDENTIAL,
+    })
 }
 
 /// Reads a secret from `path`, refusing a file that group or others can

@@ -1,0 +1,349 @@
+//! A campaign's definition, as written in a TOML file (`switchboard campaign
+//! apply FILE.toml`) and stored with the campaign: what to dial, where an
+//! answered call goes, how fast, when, and how to retry. Everything that
+//! will reach Asterisk is checked here, once.
+
+use super::outcome::Outcome;
+use chrono::{DateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// When a lead is tried again after an outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryRule {
+    /// Wait before the next attempt, seconds.
+    pub delay_s: u32,
+    /// Attempts in all (the first one included) after which the lead is
+    /// exhausted.
+    pub max_attempts: u32,
+}
+
+/// Retry rules per outcome; an outcome without a rule is final. An
+/// answered call is never retried.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryRules {
+    /// After BUSY (hangup cause 17).
+    pub busy: Option<RetryRule>,
+    /// After the ring timeout or NO ANSWER (causes 18, 19, 21 unanswered).
+    pub no_answer: Option<RetryRule>,
+    /// After CONGESTION (causes 34, 38, 41, 42, 44).
+    pub congestion: Option<RetryRule>,
+    /// After any other failure (an invalid number, a refused originate).
+    pub failed: Option<RetryRule>,
+}
+
+/// Where an answered call goes; exactly one of the three forms.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Destination {
+    /// `{ queue = "sales" }`: the queue, through the dialplan context
+    /// `[dialer] queue_context` (extension = queue name).
+    pub queue: Option<String>,
+    /// `{ extension = "201" }`: through `[dialer] extension_context`.
+    pub extension: Option<String>,
+    /// `{ context = "c", exten = "s" }`: any dialplan place.
+    pub context: Option<String>,
+    /// With `context`.
+    pub exten: Option<String>,
+}
+
+/// The hours a campaign may dial, in a time zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// `HH:MM`, first minute dialing is allowed.
+    pub start: String,
+    /// `HH:MM`, dialing stops (before `start`: the window crosses midnight).
+    pub end: String,
+    /// IANA zone of `start` and `end` (the customers', not the PBX's).
+    pub time_zone: String,
+}
+
+fn default_max_concurrent() -> u32 {
+    10
+}
+
+fn default_ring_timeout() -> u32 {
+    25
+}
+
+/// A campaign definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignDef {
+    /// Unique name: letters, digits, `.`, `_`, `-`.
+    pub name: String,
+    /// Dial string with one `{number}`: `PJSIP/{number}@trunk`,
+    /// `Local/{number}@customers`.
+    pub dial: String,
+    /// Caller ID shown to the customer: `"Renewals" <5551000>`.
+    pub caller_id: String,
+    /// Where an answered call goes.
+    pub destination: Destination,
+    /// Calls in flight at most, across engines.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: u32,
+    /// Ring time before giving up, seconds.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_s: u32,
+    /// Retry rules.
+    #[serde(default)]
+    pub retry: RetryRules,
+    /// Calling hours; none means any time.
+    pub window: Option<Window>,
+}
+
+/// Where [`Destination`] sends the call in the dialplan: context and
+/// extension, priority 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialplanTarget {
+    /// Context.
+    pub context: String,
+    /// Extension.
+    pub exten: String,
+}
+
+/// A dialplan name: letters, digits and `_ . - +`, 1 to 80 characters.
+fn dialplan_name(key: &str, v: &str) -> Result<(), String> {
+    let ok = !v.is_empty()
+        && v.len() <= 80
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key} `{v}`: use letters, digits and _ . - + (1 to 80 characters)"
+        ))
+    }
+}
+
+fn hhmm(key: &str, v: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| format!("{key} `{v}`: use HH:MM, like 09:00"))
+}
+
+impl CampaignDef {
+    /// Parses and checks a campaign file.
+    ///
+    /// Errors: bad TOML or an unknown key (the parser's message, with the
+    /// line), or a value that fails [`CampaignDef::validate`].
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let def: CampaignDef = toml::from_str(text).map_err(|e| e.to_string())?;
+        def.validate()?;
+        Ok(def)
+    }
+
+    /// Checks every value that will reach Asterisk or the scheduler.
+    ///
+    /// Errors: the first wrong key, named, with what to write instead.
+    pub fn validate(&self) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 100
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !name_ok {
+            return Err(format!(
+                "name `{}`: use letters, digits and _ . - (1 to 100 characters)",
+                self.name
+            ));
+        }
+        let parts: Vec<&str> = self.dial.split("{number}").collect();
+        let tech_ok = self
+            .dial
+            .split_once('/')
+            .is_some_and(|(t, _)| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric()));
+        let chars_ok = self.dial.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '@' | '_' | '.' | '-' | '+' | '{' | '}')
+        });
+        if parts.len() != 2 || !tech_ok || !chars_ok || parts.iter().any(|p| p.contains(['{', '}']))
+        {
+            return Err(format!(
+                "dial `{}`: use TECH/…{{number}}… with one {{number}} and letters, digits, / @ _ . - + (like PJSIP/{{number}}@trunk)",
+                self.dial
+            ));
+        }
+        if self.caller_id.contains(['\r', '\n', '\0']) || self.caller_id.len() > 120 {
+            return Err("caller_id: one line of at most 120 characters".into());
+        }
+        self.target("from-internal", "switchboard-queue")?;
+        if !(1..=1000).contains(&self.max_concurrent) {
+            return Err(format!(
+                "max_concurrent {}: use 1 to 1000",
+                self.max_concurrent
+            ));
+        }
+        if !(5..=300).contains(&self.ring_timeout_s) {
+            return Err(format!(
+                "ring_timeout_s {}: use 5 to 300",
+                self.ring_timeout_s
+            ));
+        }
+        for (key, rule) in [
+            ("retry.busy", self.retry.busy),
+            ("retry.no_answer", self.retry.no_answer),
+            ("retry.congestion", self.retry.congestion),
+            ("retry.failed", self.retry.failed),
+        ] {
+            if let Some(r) = rule
+                && !(1..=50).contains(&r.max_attempts)
+            {
+                return Err(format!(
+                    "{key}.max_attempts {}: use 1 to 50",
+                    r.max_attempts
+                ));
+            }
+        }
+        if let Some(w) = &self.window {
+            let (s, e) = (hhmm("window.start", &w.start)?, hhmm("window.end", &w.end)?);
+            if s == e {
+                return Err("window: start and end are the same minute".into());
+            }
+            w.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!(
+                    "window.time_zone `{}`: use an IANA zone like America/New_York",
+                    w.time_zone
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The dialplan place an answered call continues to, given the contexts
+    /// configured for extensions and queues.
+    ///
+    /// Errors: not exactly one destination form, or a bad name.
+    pub fn target(
+        &self,
+        extension_context: &str,
+        queue_context: &str,
+    ) -> Result<DialplanTarget, String> {
+        let d = &self.destination;
+        let t = match (&d.queue, &d.extension, &d.context, &d.exten) {
+            (Some(q), None, None, None) => DialplanTarget {
+                context: queue_context.into(),
+                exten: q.clone(),
+            },
+            (None, Some(x), None, None) => DialplanTarget {
+                context: extension_context.into(),
+                exten: x.clone(),
+            },
+            (None, None, Some(c), Some(x)) => DialplanTarget {
+                context: c.clone(),
+                exten: x.clone(),
+            },
+            _ => {
+                return Err(
+                    "destination: use { queue = \"sales\" }, { extension = \"201\" } or { context = \"c\", exten = \"s\" }"
+                        .into(),
+                );
+            }
+        };
+        dialplan_name("destination context", &t.context)?;
+        dialplan_name("destination", &t.exten)?;
+        Ok(t)
+    }
+
+    /// The dial string for a number already normalised by
+    /// [`super::number::normalize`].
+    pub fn dial_string(&self, number: &str) -> String {
+        self.dial.replace("{number}", number)
+    }
+
+    /// The rule for `outcome`, if it may be retried.
+    pub fn retry_rule(&self, outcome: Outcome) -> Option<RetryRule> {
+        match outcome {
+            Outcome::Busy => self.retry.busy,
+            Outcome::NoAnswer => self.retry.no_answer,
+            Outcome::Congestion => self.retry.congestion,
+            Outcome::Failed => self.retry.failed,
+            Outcome::Answered | Outcome::Unknown => None,
+        }
+    }
+
+    /// Dialing is allowed at `now`.
+    pub fn in_window(&self, now: DateTime<Utc>) -> bool {
+        let Some(w) = &self.window else { return true };
+        let (Ok(start), Ok(end), Ok(tz)) = (
+            hhmm("start", &w.start),
+            hhmm("end", &w.end),
+            w.time_zone.parse::<chrono_tz::Tz>(),
+        ) else {
+            return false;
+        };
+        let t = now.with_timezone(&tz).time();
+        if start < end {
+            start <= t && t < end
+        } else {
+            t >= start || t < end
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPRING: &str = r#"
+name = "spring-renewals"
+dial = "Local/{number}@customers"
+caller_id = "\"Renewals\" <5551000>"
+destination = { queue = "sales" }
+max_concurrent = 10
+ring_timeout_s = 25
+[retry]
+busy = { delay_s = 300, max_attempts = 3 }
+no_answer = { delay_s = 1800, max_attempts = 3 }
+congestion = { delay_s = 600, max_attempts = 2 }
+[window]
+start = "09:00"
+end = "20:00"
+time_zone = "America/New_York"
+"#;
+
+    #[test]
+    fn the_issue_example_parses() {
+        let c = CampaignDef::parse(SPRING).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.dial_string("5551234"), "Local/5551234@customers");
+        assert_eq!(
+            c.target("from-internal", "switchboard-queue"),
+            Ok(DialplanTarget {
+                context: "switchboard-queue".into(),
+                exten: "sales".into()
+            })
+        );
+        assert_eq!(c.retry_rule(Outcome::Answered), None);
+        assert_eq!(c.retry_rule(Outcome::Failed), None);
+        assert!(c.retry_rule(Outcome::Busy).is_some());
+        // 14:00 UTC is 09:00 in New York in November (EST).
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap_or_default();
+        assert!(c.in_window(t("2026-11-21T14:00:00Z")));
+        assert!(!c.in_window(t("2026-11-21T13:59:00Z")));
+        assert!(!c.in_window(t("2026-11-22T01:00:00Z")));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let bad = |from: &str, to: &str| {
+            CampaignDef::parse(&SPRING.replace(from, to))
+                .err()
+                .unwrap_or_default()
+        };
+        assert!(bad("Local/{number}@customers", "Local/{number}@c,EXEC").starts_with("dial"));
+        assert!(bad("Local/{number}@customers", "Local/5551234@customers").starts_with("dial"));
+        assert!(bad("{ queue = \"sales\" }", "{ queue = \"sa les\" }").contains("destination"));
+        assert!(
+            bad(
+                "{ queue = \"sales\" }",
+                "{ queue = \"sales\", extension = \"201\" }"
+            )
+            .contains("destination")
+        );
+        assert!(bad("max_concurrent = 10", "max_concurrent = 0").starts_with("max_concurrent"));
+        assert!(bad("\"09:00\"", "\"9h\"").starts_with("window.start"));
+        assert!(bad("America/New_York", "Mars/Olympus").starts_with("window.time_zone"));
+        assert!(bad("ring_timeout_s", "ring_timeout").contains("unknown field"));
+    }
+}

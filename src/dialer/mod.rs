@@ -1,0 +1,41 @@
+//! The outbound dialer: campaigns and leads in the app database, and the
+//! engine that dials them through ARI.
+//!
+//! - [`number`]: the numbers the dialer accepts;
+//! - [`campaign`]: a campaign's definition (TOML), checked once;
+//! - [`import`]: leads from CSV, all or nothing;
+//! - [`outcome`]: an attempt's outcome from the hangup cause;
+//! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL).
+
+pub mod campaign;
+pub mod import;
+pub mod number;
+pub mod outcome;
+pub mod store;
+
+use thiserror::Error;
+
+/// A dialer problem, with what to do about it.
+#[derive(Debug, Error)]
+pub enum DialerError {
+    /// Wrong input or configuration; the message names it.
+    #[error("{0}")]
+    Config(String),
+    /// The app database refused the connection.
+    #[error("cannot connect to the app database {url}: {reason}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's message, password hidden.
+        reason: String,
+    },
+    /// A query or migration failed.
+    #[error("app database: {0}")]
+    Db(String),
+}
+
+impl From<sqlx::Error> for DialerError {
+    fn from(e: sqlx::Error) -> Self {
+        DialerError::Db(e.to_string())
+    }
+}

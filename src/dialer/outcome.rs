@@ -1,0 +1,82 @@
+//! What became of an attempt, from the channel's hangup cause (Q.850, as
+//! ARI's `ChannelDestroyed.cause` gives it) and whether it was answered.
+
+use serde::Serialize;
+
+/// An attempt's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The customer answered (the channel entered the dialer's Stasis app).
+    Answered,
+    /// Rang out, or no answer (causes 18, 19, 21, and 16 or 0 unanswered).
+    NoAnswer,
+    /// Busy (cause 17).
+    Busy,
+    /// The network could not place the call (34, 38, 41, 42, 44).
+    Congestion,
+    /// Anything else: invalid number (1, 3, 28), refused originate.
+    Failed,
+    /// The attempt's fate is not known (the engine stopped while it was in
+    /// flight and Asterisk no longer has the channel). Never retried.
+    Unknown,
+}
+
+impl Outcome {
+    /// The outcome of a channel that ended with `cause`, after being
+    /// answered or not.
+    pub fn from_hangup(cause: i64, answered: bool) -> Self {
+        if answered {
+            return Outcome::Answered;
+        }
+        match cause {
+            17 => Outcome::Busy,
+            0 | 16 | 18 | 19 | 21 | 31 => Outcome::NoAnswer,
+            34 | 38 | 41 | 42 | 44 | 47 => Outcome::Congestion,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// Name in the database and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Busy => "busy",
+            Outcome::Congestion => "congestion",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The outcome named `s` in the database.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Outcome::Answered,
+            Outcome::NoAnswer,
+            Outcome::Busy,
+            Outcome::Congestion,
+            Outcome::Failed,
+            Outcome::Unknown,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_map_to_outcomes() {
+        assert_eq!(Outcome::from_hangup(16, true), Outcome::Answered);
+        assert_eq!(Outcome::from_hangup(17, false), Outcome::Busy);
+        assert_eq!(Outcome::from_hangup(19, false), Outcome::NoAnswer);
+        assert_eq!(Outcome::from_hangup(34, false), Outcome::Congestion);
+        assert_eq!(Outcome::from_hangup(1, false), Outcome::Failed);
+        for o in [Outcome::Answered, Outcome::Unknown, Outcome::Busy] {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+    }
+}

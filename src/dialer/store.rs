@@ -1,0 +1,893 @@
+//! The dialer's app database: campaigns (definition, the status the console
+//! asks for and the status the engine acknowledged), leads, one attempt row
+//! per originate, the do-not-call list, an audit log and engine heartbeats.
+//! SQLite (the embedded default), MariaDB/MySQL or PostgreSQL, with sqlx
+//! migrations per backend (`migrations/`). Times are milliseconds since the
+//! Unix epoch, UTC.
+//!
+//! Lead states: `pending` (due at `next_attempt_at`), `dialing` (an attempt
+//! in flight), `answered`, `failed` (a final outcome without a retry rule),
+//! `exhausted` (its retry rule's attempts used), `dnc` (the number joined the
+//! do-not-call list), `unknown` (an attempt's fate could not be known; never
+//! redialed blindly).
+
+use super::DialerError;
+use super::campaign::CampaignDef;
+use super::import::Parsed;
+use super::outcome::Outcome;
+use crate::sqlpool;
+use serde::Serialize;
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+enum Pool {
+    MySql(sqlx::MySqlPool),
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Runs `$body` with `$p` bound to the pool, whatever the backend: one
+/// body, compiled once per backend.
+macro_rules! on {
+    ($db:expr, $p:ident => $body:expr) => {
+        match &$db.pool {
+            Pool::MySql($p) => $body,
+            Pool::Postgres($p) => $body,
+            Pool::Sqlite($p) => $body,
+        }
+    };
+}
+
+/// The app database.
+pub struct AppDb {
+    pool: Pool,
+    url: String,
+}
+
+/// A campaign as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CampaignRow {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Definition.
+    pub def: CampaignDef,
+    /// What the console asked for: `stopped`, `running`, `paused`.
+    pub status: String,
+    /// What an engine applied last.
+    pub acked_status: String,
+    /// Which engine acknowledged.
+    pub acked_by: Option<String>,
+    /// When, ms since epoch (UTC).
+    pub acked_at: Option<i64>,
+    /// When `status` last changed, ms since epoch (UTC).
+    pub updated_at: i64,
+}
+
+/// Lead counts of a campaign, by state, and its attempts in flight.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Leads in all.
+    pub total: i64,
+    /// Waiting for a (next) attempt.
+    pub pending: i64,
+    /// With an attempt in flight.
+    pub dialing: i64,
+    /// Answered.
+    pub answered: i64,
+    /// Final failure without retry.
+    pub failed: i64,
+    /// On the do-not-call list.
+    pub dnc: i64,
+    /// Retries used up.
+    pub exhausted: i64,
+    /// Fate unknown after an engine stop.
+    pub unknown: i64,
+    /// Attempts in flight (channels), all engines.
+    pub live: i64,
+    /// Attempts made.
+    pub attempts: i64,
+}
+
+impl Progress {
+    /// Answered / attempts ended, %.
+    pub fn answer_rate(&self) -> Option<f64> {
+        let ended = self.attempts - self.live;
+        (ended > 0).then(|| self.answered as f64 * 100.0 / ended as f64)
+    }
+}
+
+/// A lead claimed for one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    /// The attempt id, also the ARI channel id: `sb-<lead>-<attempt number>`.
+    pub attempt_id: String,
+    /// The lead.
+    pub lead_id: i64,
+    /// Normalised number.
+    pub number: String,
+    /// Lead data (CSV columns).
+    pub data: BTreeMap<String, String>,
+}
+
+/// An attempt not ended yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// Attempt id (= channel id).
+    pub attempt_id: String,
+    /// Campaign.
+    pub campaign_id: i64,
+    /// Engine that made it.
+    pub engine_id: String,
+    /// Answered already.
+    pub answered: bool,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Leads added.
+    pub imported: u64,
+    /// Rows skipped: the number came earlier in the file or is already a
+    /// lead of the campaign.
+    pub duplicates: u64,
+    /// Rows skipped: the number is on the do-not-call list.
+    pub dnc: u64,
+}
+
+/// An engine's last heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineRow {
+    /// Engine id.
+    pub id: String,
+    /// Started, ms since epoch (UTC).
+    pub started_at: i64,
+    /// Last heartbeat, ms since epoch (UTC).
+    pub heartbeat_at: i64,
+    /// What it said it was doing.
+    pub state: String,
+}
+
+/// Campaign statuses.
+pub const STATUSES: [&str; 3] = ["stopped", "running", "paused"];
+
+/// The default app database: `switchboard.db` in the platform data folder.
+pub fn default_url() -> Result<String, DialerError> {
+    let dirs = directories::ProjectDirs::from("", "", "switchboard").ok_or_else(|| {
+        DialerError::Config("no home folder for the app database; pass --db-url".into())
+    })?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| DialerError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("switchboard.db").display()
+    ))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl AppDb {
+    /// Opens the app database at `url` (`sqlite://PATH?mode=rwc`,
+    /// `mysql://`/`mariadb://`, `postgres://`) and brings its schema up to
+    /// date.
+    ///
+    /// Errors: an unknown scheme, a refused connection (password hidden),
+    /// a failed migration.
+    pub async fn open(url: &str) -> Result<Self, DialerError> {
+        let shown = crate::cdr::store::redact(url);
+        let db = |e: sqlx::Error| DialerError::Connect {
+            url: shown.clone(),
+            reason: e.to_string().replace(url, &shown),
+        };
+        let mysql = url
+            .strip_prefix("mariadb://")
+            .map(|rest| format!("mysql://{rest}"))
+            .or_else(|| url.starts_with("mysql://").then(|| url.to_string()));
+        let pool = if let Some(mysql) = mysql {
+            let opts = MySqlConnectOptions::from_str(&mysql).map_err(db)?;
+            Pool::MySql(sqlpool::open(opts, 8).await.map_err(db)?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(db)?;
+            Pool::Postgres(sqlpool::open(opts, 8).await.map_err(db)?)
+        } else if url.starts_with("sqlite:") {
+            // One writer: WAL lets consoles read while the engine writes,
+            // and a busy timeout makes a second writer wait, not fail.
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(db)?
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(5));
+            Pool::Sqlite(sqlpool::open(opts, 1).await.map_err(db)?)
+        } else {
+            return Err(DialerError::Config(format!(
+                "app database URL `{shown}`: use sqlite://, mysql://, mariadb:// or postgres://"
+            )));
+        };
+        let this = AppDb { pool, url: shown };
+        this.migrate().await?;
+        Ok(this)
+    }
+
+    async fn migrate(&self) -> Result<(), DialerError> {
+        let result = match &self.pool {
+            Pool::MySql(p) => sqlx::migrate!("migrations/mysql").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+        };
+        result.map_err(|e| DialerError::Db(format!("migrating {}: {e}", self.url)))
+    }
+
+    /// The URL, password hidden.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `sql` with `?` placeholders numbered `$1…` for PostgreSQL.
+    fn sql(&self, sql: &str) -> String {
+        if !matches!(self.pool, Pool::Postgres(_)) {
+            return sql.to_string();
+        }
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Whether this backend locks rows with `FOR UPDATE SKIP LOCKED`.
+    fn skip_locked(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "",
+            _ => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    async fn audit(
+        &self,
+        login: &str,
+        action: &str,
+        campaign: &str,
+        detail: &str,
+    ) -> Result<(), DialerError> {
+        let sql = self
+            .sql("INSERT INTO audit (at, login, action, campaign, detail) VALUES (?, ?, ?, ?, ?)");
+        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(now_ms())
+            .bind(login)
+            .bind(action)
+            .bind(campaign)
+            .bind(detail)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Creates or updates a campaign from its definition (its status is
+    /// kept); returns whether it was created.
+    ///
+    /// Errors: the database fails.
+    pub async fn apply(&self, def: &CampaignDef, login: &str) -> Result<bool, DialerError> {
+        let json = serde_json::to_string(def).map_err(|e| DialerError::Db(e.to_string()))?;
+        let now = now_ms();
+        let update = self.sql("UPDATE campaigns SET definition = ?, updated_at = ? WHERE name = ?");
+        let updated = on!(self, p => sqlx::query(AssertSqlSafe(update.as_str()))
+            .bind(&json)
+            .bind(now)
+            .bind(&def.name)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let created = updated == 0;
+        if created {
+            let insert = self.sql(
+                "INSERT INTO campaigns (name, definition, status, acked_status, updated_at) VALUES (?, ?, 'stopped', 'stopped', ?)",
+            );
+            on!(self, p => sqlx::query(AssertSqlSafe(insert.as_str()))
+                .bind(&def.name)
+                .bind(&json)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ()))?;
+        }
+        self.audit(
+            login,
+            if created { "create" } else { "update" },
+            &def.name,
+            &json,
+        )
+        .await?;
+        Ok(created)
+    }
+
+    /// Every campaign, by name.
+    ///
+    /// Errors: the database fails, or a stored definition no longer parses.
+    pub async fn campaigns(&self) -> Result<Vec<CampaignRow>, DialerError> {
+        let sql = "SELECT id, name, definition, status, acked_status, acked_by, acked_at, updated_at FROM campaigns ORDER BY name";
+        let rows = on!(self, p => {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>((
+                        r.try_get::<i64, _>(0)?,
+                        r.try_get::<String, _>(1)?,
+                        r.try_get::<String, _>(2)?,
+                        r.try_get::<String, _>(3)?,
+                        r.try_get::<String, _>(4)?,
+                        r.try_get::<Option<String>, _>(5)?,
+                        r.try_get::<Option<i64>, _>(6)?,
+                        r.try_get::<i64, _>(7)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        rows.into_iter()
+            .map(
+                |(id, name, def, status, acked_status, acked_by, acked_at, updated_at)| {
+                    let def: CampaignDef = serde_json::from_str(&def)
+                        .map_err(|e| DialerError::Db(format!("campaign `{name}`: {e}")))?;
+                    Ok(CampaignRow {
+                        id,
+                        name,
+                        def,
+                        status,
+                        acked_status,
+                        acked_by,
+                        acked_at,
+                        updated_at,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// The campaign called `name`.
+    ///
+    /// Errors: no such campaign (the message lists `campaign list`).
+    pub async fn campaign(&self, name: &str) -> Result<CampaignRow, DialerError> {
+        self.campaigns()
+            .await?
+            .into_iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                DialerError::Config(format!(
+                    "no campaign `{name}`; `switchboard campaign list` shows them, `campaign apply FILE.toml` creates one"
+                ))
+            })
+    }
+
+    /// Asks for `status` (`running`, `paused`, `stopped`): the engine acts
+    /// on it within a second and acknowledges. An audit row names `login`.
+    ///
+    /// Errors: an unknown status or campaign.
+    pub async fn set_status(
+        &self,
+        name: &str,
+        status: &str,
+        login: &str,
+    ) -> Result<(), DialerError> {
+        if !STATUSES.contains(&status) {
+            return Err(DialerError::Config(format!(
+                "status `{status}`: use running, paused or stopped"
+            )));
+        }
+        let c = self.campaign(name).await?;
+        let sql = self.sql("UPDATE campaigns SET status = ?, updated_at = ? WHERE id = ?");
+        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(status)
+            .bind(now_ms())
+            .bind(c.id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        self.audit(login, status, name, &format!("from {}", c.status))
+            .await
+    }
+
+    /// Records that `engine` applied `status` to campaign `id`.
+    ///
+    /// Errors: the database fails.
+    pub async fn ack(&self, id: i64, status: &str, engine: &str) -> Result<(), DialerError> {
+        let sql = self
+            .sql("UPDATE campaigns SET acked_status = ?, acked_by = ?, acked_at = ? WHERE id = ?");
+        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(status)
+            .bind(engine)
+            .bind(now_ms())
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Imports `parsed` into campaign `name` in one transaction: numbers on
+    /// the do-not-call list or already leads of the campaign are skipped
+    /// and counted.
+    ///
+    /// Errors: no such campaign, or the database fails (nothing imported).
+    pub async fn import(
+        &self,
+        name: &str,
+        parsed: Parsed,
+        login: &str,
+    ) -> Result<ImportReport, DialerError> {
+        let c = self.campaign(name).await?;
+        let mut report = ImportReport {
+            duplicates: parsed.duplicates,
+            ..ImportReport::default()
+        };
+        let in_dnc = self.sql("SELECT COUNT(*) FROM dnc WHERE number = ?");
+        let exists = self.sql("SELECT COUNT(*) FROM leads WHERE campaign_id = ? AND number = ?");
+        let insert = self.sql(
+            "INSERT INTO leads (campaign_id, number, data, state, attempts, next_attempt_at, updated_at) VALUES (?, ?, ?, 'pending', 0, 0, ?)",
+        );
+        let now = now_ms();
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            for lead in &parsed.leads {
+                let dnc: i64 = sqlx::query(AssertSqlSafe(in_dnc.as_str()))
+                    .bind(&lead.number)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if dnc > 0 {
+                    report.dnc += 1;
+                    continue;
+                }
+                let dup: i64 = sqlx::query(AssertSqlSafe(exists.as_str()))
+                    .bind(c.id)
+                    .bind(&lead.number)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if dup > 0 {
+                    report.duplicates += 1;
+                    continue;
+                }
+                let data = serde_json::to_string(&lead.data).unwrap_or_else(|_| "{}".into());
+                sqlx::query(AssertSqlSafe(insert.as_str()))
+                    .bind(c.id)
+                    .bind(&lead.number)
+                    .bind(data)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                report.imported += 1;
+            }
+            tx.commit().await
+        })?;
+        self.audit(
+            login,
+            "import",
+            name,
+            &format!(
+                "{} imported, {} duplicates, {} on the do-not-call list",
+                report.imported, report.duplicates, report.dnc
+            ),
+        )
+        .await?;
+        Ok(report)
+    }
+
+    /// Adds numbers (already normalised) to the do-not-call list; pending
+    /// leads with them become `dnc`.
+    ///
+    /// Errors: the database fails.
+    pub async fn add_dnc(&self, numbers: &[String], login: &str) -> Result<(), DialerError> {
+        let exists = self.sql("SELECT COUNT(*) FROM dnc WHERE number = ?");
+        let insert = self.sql("INSERT INTO dnc (number, added_at) VALUES (?, ?)");
+        let leads = self.sql(
+            "UPDATE leads SET state = 'dnc', updated_at = ? WHERE number = ? AND state = 'pending'",
+        );
+        let now = now_ms();
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            for n in numbers {
+                let have: i64 = sqlx::query(AssertSqlSafe(exists.as_str()))
+                    .bind(n)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if have == 0 {
+                    sqlx::query(AssertSqlSafe(insert.as_str()))
+                        .bind(n)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(AssertSqlSafe(leads.as_str()))
+                    .bind(now)
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        self.audit(login, "dnc", "", &format!("{} numbers", numbers.len()))
+            .await
+    }
+
+    /// Lead counts and live attempts of campaign `id`.
+    ///
+    /// Errors: the database fails.
+    pub async fn progress(&self, id: i64) -> Result<Progress, DialerError> {
+        let by_state =
+            self.sql("SELECT state, COUNT(*) FROM leads WHERE campaign_id = ? GROUP BY state");
+        let attempts = self
+            .sql("SELECT COUNT(*), COUNT(*) - COUNT(ended_at) FROM attempts WHERE campaign_id = ?");
+        let (states, (made, live)) = on!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(by_state.as_str()))
+                .bind(id)
+                .fetch_all(p)
+                .await?;
+            let states = rows
+                .iter()
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let a = sqlx::query(AssertSqlSafe(attempts.as_str()))
+                .bind(id)
+                .fetch_one(p)
+                .await?;
+            Ok::<_, sqlx::Error>((states, (a.try_get::<i64, _>(0)?, a.try_get::<i64, _>(1)?)))
+        })?;
+        let mut pr = Progress {
+            attempts: made,
+            live,
+            ..Progress::default()
+        };
+        for (state, n) in states {
+            pr.total += n;
+            match state.as_str() {
+                "pending" => pr.pending = n,
+                "dialing" => pr.dialing = n,
+                "answered" => pr.answered = n,
+                "failed" => pr.failed = n,
+                "dnc" => pr.dnc = n,
+                "exhausted" => pr.exhausted = n,
+                _ => pr.unknown += n,
+            }
+        }
+        Ok(pr)
+    }
+
+    /// Claims at most `n` due leads of campaign `id` for `engine`: each
+    /// becomes `dialing` and gets an attempt row, committed before anything
+    /// is dialed. Two engines never claim the same lead (`FOR UPDATE SKIP
+    /// LOCKED` on MariaDB/PostgreSQL; SQLite has one writer), and a lead
+    /// whose number joined the do-not-call list becomes `dnc` instead.
+    ///
+    /// Errors: the database fails (nothing claimed).
+    pub async fn claim(
+        &self,
+        id: i64,
+        engine: &str,
+        n: u32,
+        now: i64,
+    ) -> Result<Vec<Claimed>, DialerError> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let select = self.sql(&format!(
+            "SELECT id, number, data, attempts FROM leads WHERE campaign_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT {n}{}",
+            self.skip_locked()
+        ));
+        let in_dnc = self.sql("SELECT COUNT(*) FROM dnc WHERE number = ?");
+        let to_dnc = self.sql("UPDATE leads SET state = 'dnc', updated_at = ? WHERE id = ?");
+        let mark = self.sql(
+            "UPDATE leads SET state = 'dialing', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'",
+        );
+        let attempt = self.sql(
+            "INSERT INTO attempts (id, lead_id, campaign_id, engine_id, number, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        );
+        let claimed = on!(self, p => {
+            let mut tx = p.begin().await?;
+            let rows = sqlx::query(AssertSqlSafe(select.as_str()))
+                .bind(id)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut out = Vec::new();
+            for r in &rows {
+                let lead_id: i64 = r.try_get(0)?;
+                let number: String = r.try_get(1)?;
+                let data: String = r.try_get(2)?;
+                let attempts: i64 = r.try_get(3)?;
+                let dnc: i64 = sqlx::query(AssertSqlSafe(in_dnc.as_str()))
+                    .bind(&number)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if dnc > 0 {
+                    sqlx::query(AssertSqlSafe(to_dnc.as_str()))
+                        .bind(now)
+                        .bind(lead_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    continue;
+                }
+                let marked = sqlx::query(AssertSqlSafe(mark.as_str()))
+                    .bind(now)
+                    .bind(lead_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if marked != 1 {
+                    continue;
+                }
+                let attempt_id = format!("sb-{lead_id}-{}", attempts + 1);
+                sqlx::query(AssertSqlSafe(attempt.as_str()))
+                    .bind(&attempt_id)
+                    .bind(lead_id)
+                    .bind(id)
+                    .bind(engine)
+                    .bind(&number)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                out.push(Claimed {
+                    attempt_id,
+                    lead_id,
+                    number,
+                    data: serde_json::from_str(&data).unwrap_or_default(),
+                });
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(out)
+        })?;
+        Ok(claimed)
+    }
+
+    async fn stamp(&self, column: &str, attempt: &str, at: i64) -> Result<(), DialerError> {
+        let sql = self.sql(&format!(
+            "UPDATE attempts SET {column} = ? WHERE id = ? AND {column} IS NULL"
+        ));
+        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(at)
+            .bind(attempt)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The originate for `attempt` was accepted by Asterisk at `at`.
+    ///
+    /// Errors: the database fails.
+    pub async fn originated(&self, attempt: &str, at: i64) -> Result<(), DialerError> {
+        self.stamp("originated_at", attempt, at).await
+    }
+
+    /// The customer answered `attempt` at `at`.
+    ///
+    /// Errors: the database fails.
+    pub async fn answered(&self, attempt: &str, at: i64) -> Result<(), DialerError> {
+        self.stamp("answered_at", attempt, at).await
+    }
+
+    /// Ends `attempt` with `outcome` (and the hangup cause) and moves its
+    /// lead on: answered, retried after the rule's delay, exhausted, failed
+    /// or unknown. Ending an attempt twice changes nothing.
+    ///
+    /// Errors: the database fails.
+    pub async fn finish(
+        &self,
+        attempt: &str,
+        outcome: Outcome,
+        cause: Option<i64>,
+        def: &CampaignDef,
+        at: i64,
+    ) -> Result<(), DialerError> {
+        let end = self.sql(
+            "UPDATE attempts SET ended_at = ?, outcome = ?, hangup_cause = ? WHERE id = ? AND ended_at IS NULL",
+        );
+        let lead = self.sql("SELECT lead_id FROM attempts WHERE id = ?");
+        let tries = self.sql("SELECT attempts FROM leads WHERE id = ?");
+        let set = self.sql(
+            "UPDATE leads SET state = ?, next_attempt_at = ?, last_outcome = ?, updated_at = ? WHERE id = ?",
+        );
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            let ended = sqlx::query(AssertSqlSafe(end.as_str()))
+                .bind(at)
+                .bind(outcome.as_str())
+                .bind(cause)
+                .bind(attempt)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if ended == 1 {
+                let lead_id: i64 = sqlx::query(AssertSqlSafe(lead.as_str()))
+                    .bind(attempt)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                let made: i64 = sqlx::query(AssertSqlSafe(tries.as_str()))
+                    .bind(lead_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                let (state, next) = next_state(def, outcome, made, at);
+                sqlx::query(AssertSqlSafe(set.as_str()))
+                    .bind(state)
+                    .bind(next)
+                    .bind(outcome.as_str())
+                    .bind(at)
+                    .bind(lead_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Attempts not ended, of `engine` and of engines whose heartbeat is
+    /// older than `stale_before` (ms since epoch): those this engine must
+    /// reconcile.
+    ///
+    /// Errors: the database fails.
+    pub async fn in_flight(
+        &self,
+        engine: &str,
+        stale_before: i64,
+    ) -> Result<Vec<InFlight>, DialerError> {
+        let sql = self.sql(
+            "SELECT a.id, a.campaign_id, a.engine_id, a.answered_at FROM attempts a \
+             LEFT JOIN engines e ON e.id = a.engine_id \
+             WHERE a.ended_at IS NULL AND (a.engine_id = ? OR e.heartbeat_at IS NULL OR e.heartbeat_at < ?)",
+        );
+        let rows = on!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(engine)
+                .bind(stale_before)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(InFlight {
+                        attempt_id: r.try_get(0)?,
+                        campaign_id: r.try_get(1)?,
+                        engine_id: r.try_get(2)?,
+                        answered: r.try_get::<Option<i64>, _>(3)?.is_some(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(rows)
+    }
+
+    /// Attempts in flight of campaign `id`, all engines.
+    ///
+    /// Errors: the database fails.
+    pub async fn live(&self, id: i64) -> Result<i64, DialerError> {
+        let sql =
+            self.sql("SELECT COUNT(*) FROM attempts WHERE campaign_id = ? AND ended_at IS NULL");
+        let n = on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_one(p)
+            .await
+            .and_then(|r| r.try_get::<i64, _>(0)))?;
+        Ok(n)
+    }
+
+    /// Records that `engine` is alive and what it is doing.
+    ///
+    /// Errors: the database fails.
+    pub async fn heartbeat(
+        &self,
+        engine: &str,
+        started_at: i64,
+        state: &str,
+    ) -> Result<(), DialerError> {
+        let now = now_ms();
+        let update =
+            self.sql("UPDATE engines SET heartbeat_at = ?, state = ?, started_at = ? WHERE id = ?");
+        let insert = self
+            .sql("INSERT INTO engines (id, started_at, heartbeat_at, state) VALUES (?, ?, ?, ?)");
+        let state: String = state.chars().take(250).collect();
+        on!(self, p => {
+            let n = sqlx::query(AssertSqlSafe(update.as_str()))
+                .bind(now)
+                .bind(&state)
+                .bind(started_at)
+                .bind(engine)
+                .execute(p)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                sqlx::query(AssertSqlSafe(insert.as_str()))
+                    .bind(engine)
+                    .bind(started_at)
+                    .bind(now)
+                    .bind(&state)
+                    .execute(p)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        Ok(())
+    }
+
+    /// Every engine that ever ran, newest heartbeat first.
+    ///
+    /// Errors: the database fails.
+    pub async fn engines(&self) -> Result<Vec<EngineRow>, DialerError> {
+        let sql =
+            "SELECT id, started_at, heartbeat_at, state FROM engines ORDER BY heartbeat_at DESC";
+        let rows = on!(self, p => {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(EngineRow {
+                        id: r.try_get(0)?,
+                        started_at: r.try_get(1)?,
+                        heartbeat_at: r.try_get(2)?,
+                        state: r.try_get(3)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(rows)
+    }
+}
+
+/// A lead's state and next attempt time after an attempt ended with
+/// `outcome`, `made` attempts in all, at `at` (ms).
+fn next_state(def: &CampaignDef, outcome: Outcome, made: i64, at: i64) -> (&'static str, i64) {
+    match outcome {
+        Outcome::Answered => ("answered", 0),
+        Outcome::Unknown => ("unknown", 0),
+        _ => match def.retry_rule(outcome) {
+            Some(r) if made < i64::from(r.max_attempts) => {
+                ("pending", at + i64::from(r.delay_s) * 1000)
+            }
+            Some(_) => ("exhausted", 0),
+            None => ("failed", 0),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialer::campaign::RetryRule;
+
+    #[test]
+    fn retries_follow_the_rules() {
+        let mut def = CampaignDef::parse(
+            "name = \"t\"\ndial = \"Local/{number}@c\"\ncaller_id = \"x\"\ndestination = { queue = \"q\" }\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        def.retry.busy = Some(RetryRule {
+            delay_s: 300,
+            max_attempts: 2,
+        });
+        assert_eq!(
+            next_state(&def, Outcome::Busy, 1, 1_000),
+            ("pending", 301_000)
+        );
+        assert_eq!(next_state(&def, Outcome::Busy, 2, 1_000), ("exhausted", 0));
+        assert_eq!(next_state(&def, Outcome::NoAnswer, 1, 1_000), ("failed", 0));
+        assert_eq!(
+            next_state(&def, Outcome::Answered, 1, 1_000),
+            ("answered", 0)
+        );
+        assert_eq!(next_state(&def, Outcome::Unknown, 1, 1_000), ("unknown", 0));
+    }
+}
