@@ -196,6 +196,57 @@ impl Lab {
         ]
     }
 
+    /// A fresh, empty app database named `name` on each backend, as
+    /// `(backend, url)`: MariaDB, PostgreSQL, SQLite (a file in `dir`).
+    pub async fn app_dbs(&self, name: &str, dir: &Path) -> [(&'static str, String); 3] {
+        use sqlx::Executor;
+        let pw = std::fs::read_to_string(self.var("LAB_DB_PASSWORD_FILE"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pw = pw.trim();
+        let user = self.var("LAB_APP_USER");
+        let db = format!("switchboard_{name}");
+        let my = format!("mysql://{user}:{pw}@127.0.0.1:{}", self.var("LAB_DB_PORT"));
+        let pg = format!(
+            "postgres://{user}:{pw}@127.0.0.1:{}",
+            self.var("LAB_PG_PORT")
+        );
+        let c = sqlx::MySqlPool::connect(&format!("{my}/switchboard"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for q in [
+            format!("DROP DATABASE IF EXISTS {db}"),
+            format!("CREATE DATABASE {db} CHARACTER SET utf8mb4"),
+        ] {
+            c.execute(sqlx::AssertSqlSafe(q))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        c.close().await;
+        let p = sqlx::PgPool::connect(&format!("{pg}/switchboard"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for q in [
+            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            format!("CREATE DATABASE {db}"),
+        ] {
+            p.execute(sqlx::AssertSqlSafe(q))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        p.close().await;
+        [
+            ("mariadb", format!("{my}/{db}")),
+            ("postgres", format!("{pg}/{db}")),
+            (
+                "sqlite",
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.join(format!("{db}.db")).display()
+                ),
+            ),
+        ]
+    }
+
     /// Ends every call and waits until Asterisk has no channel left, so every
     /// CDR of the calls so far is written (at most 10 s).
     pub fn quiesce(&self) {

@@ -1,0 +1,175 @@
+//! The dialer's app database on the lab's MariaDB and PostgreSQL and on
+//! SQLite: migrations apply, two engines claiming at once never get the same
+//! lead, retries wait for their delay and an answered lead is never dialed
+//! again.
+
+mod common;
+
+use common::Lab;
+use std::collections::HashSet;
+use switchboard::dialer::campaign::CampaignDef;
+use switchboard::dialer::import::parse;
+use switchboard::dialer::outcome::Outcome;
+use switchboard::dialer::store::AppDb;
+
+const CAMPAIGN: &str = r#"
+name = "t"
+dial = "Local/{number}@customers"
+caller_id = "\"T\" <5551000>"
+destination = { queue = "sales" }
+[retry]
+busy = { delay_s = 60, max_attempts = 2 }
+"#;
+
+async fn campaign_with_leads(url: &str, leads: usize) -> (AppDb, i64) {
+    let db = AppDb::open(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let def = CampaignDef::parse(CAMPAIGN).unwrap_or_else(|e| panic!("{e}"));
+    db.apply(&def, "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut csv = String::from("number,name\n");
+    for i in 0..leads {
+        csv.push_str(&format!("555{i:07},Lead {i}\n"));
+    }
+    let parsed = parse(csv.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+    let r = db
+        .import("t", parsed, "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.imported as usize, leads);
+    let id = db.campaign("t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    (db, id)
+}
+
+#[tokio::test]
+async fn two_engines_never_claim_the_same_lead() {
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, url) in lab.app_dbs("claims", dir.path()).await {
+        let (_, id) = campaign_with_leads(&url, 600).await;
+        let now = chrono::Utc::now().timestamp_millis();
+        let engine = |who: &'static str| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+                let mut mine = Vec::new();
+                loop {
+                    let got = db
+                        .claim(id, who, 7, now)
+                        .await
+                        .unwrap_or_else(|e| panic!("{who}: {e}"));
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|c| c.lead_id));
+                }
+            })
+        };
+        let (a, b) = (engine("engine-a"), engine("engine-b"));
+        let (a, b) = (a.await.unwrap_or_default(), b.await.unwrap_or_default());
+        let (sa, sb): (HashSet<i64>, HashSet<i64>) =
+            (a.iter().copied().collect(), b.iter().copied().collect());
+        assert_eq!(sa.len(), a.len(), "{name}: engine a claimed a lead twice");
+        assert!(
+            sa.is_disjoint(&sb),
+            "{name}: both engines claimed {:?}",
+            sa.intersection(&sb).next()
+        );
+        assert_eq!(sa.len() + sb.len(), 600, "{name}: leads lost");
+        if name != "sqlite" {
+            assert!(
+                !a.is_empty() && !b.is_empty(),
+                "{name}: one engine got nothing: no real contention"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn retries_wait_their_delay_and_answered_leads_are_done() {
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, url) in lab.app_dbs("retries", dir.path()).await {
+        let (db, id) = campaign_with_leads(&url, 2).await;
+        let def = db.campaign("t").await.unwrap_or_else(|e| panic!("{e}")).def;
+        let t0 = chrono::Utc::now().timestamp_millis();
+        let first = db
+            .claim(id, "e", 10, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(first.len(), 2, "{name}");
+        assert!(
+            first[0].attempt_id.ends_with("-1"),
+            "{name}: {}",
+            first[0].attempt_id
+        );
+        assert_eq!(
+            first[1].data.get("name").map(String::as_str),
+            Some("Lead 1")
+        );
+        db.finish(&first[0].attempt_id, Outcome::Busy, Some(17), &def, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.finish(&first[1].attempt_id, Outcome::Answered, Some(16), &def, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Finishing twice changes nothing.
+        db.finish(&first[1].attempt_id, Outcome::Busy, Some(17), &def, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let early = db
+            .claim(id, "e", 10, t0 + 59_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(early.is_empty(), "{name}: retried before its delay");
+        let retry = db
+            .claim(id, "e", 10, t0 + 60_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(retry.len(), 1, "{name}: only the busy lead comes back");
+        assert_eq!(retry[0].lead_id, first[0].lead_id);
+        assert!(retry[0].attempt_id.ends_with("-2"), "{name}");
+        db.finish(
+            &retry[0].attempt_id,
+            Outcome::Busy,
+            Some(17),
+            &def,
+            t0 + 61_000,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let p = db.progress(id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (p.answered, p.exhausted, p.pending, p.live, p.attempts),
+            (1, 1, 0, 0, 3),
+            "{name}: {p:?}"
+        );
+        // A number put on the do-not-call list is never claimed.
+        let (db2, id2) = {
+            let more = parse("number\n5559990001\n".as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+            db.import("t", more, "test")
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            db.add_dnc(&["5559990001".to_string()], "test")
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (&db, id)
+        };
+        assert!(
+            db2.claim(id2, "e", 10, t0 + 999_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_empty()
+        );
+        assert_eq!(
+            db2.progress(id2)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .dnc,
+            1,
+            "{name}"
+        );
+    }
+}
