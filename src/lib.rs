@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod ami;
+pub mod ari;
 pub mod capture;
 pub mod cdr;
 pub mod config;

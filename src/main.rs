@@ -43,6 +43,12 @@ struct Cli {
     /// Console: look as this user (admins only).
     #[arg(long)]
     as_user: Option<String>,
+    /// Run the dialer engine (no screen; for systemd) instead of the console.
+    #[arg(long)]
+    engine: bool,
+    /// Console and engine: app database URL (campaigns, leads, attempts).
+    #[arg(long, env = "SWITCHBOARD_DB_URL", hide_env_values = true)]
+    db_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -116,14 +122,18 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let console = matches!(
-        cli.command,
-        None | Some(Command::Replay {
-            headless: false,
-            ..
-        })
-    );
-    let _log_guard = if console {
+    let console = !cli.engine
+        && matches!(
+            cli.command,
+            None | Some(Command::Replay {
+                headless: false,
+                ..
+            })
+        );
+    let _log_guard = if cli.engine {
+        logging::for_engine();
+        None
+    } else if console {
         logging::to_file()
     } else {
         logging::to_stderr();
@@ -146,6 +156,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         tz: cli.tz.clone(),
         as_user: cli.as_user.clone(),
     };
+    if cli.engine {
+        return engine(&config, cli.db_url.as_deref());
+    }
     match cli.command {
         Some(Command::CheckConfig) => check_config(&config),
         Some(Command::Record { seconds, file }) => {
@@ -218,6 +231,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--engine`: dials until SIGTERM or SIGINT, then drains.
+fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    use switchboard::dialer::engine::{Engine, EngineSettings};
+    let ari = switchboard::ari::AriSettings::from_config(config)?;
+    let settings = EngineSettings::from_config(config);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let db = commands::campaign::open(config, db_url).await?;
+        tracing::info!(engine = %settings.id, db = %db.url(), ari = %ari.base, "engine starting");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        Engine::new(db, ari, settings)?.run(shutdown).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -5,9 +5,11 @@
 //! - [`campaign`]: a campaign's definition (TOML), checked once;
 //! - [`import`]: leads from CSV, all or nothing;
 //! - [`outcome`]: an attempt's outcome from the hangup cause;
-//! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL).
+//! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL);
+//! - [`engine`]: the dialing loop (`switchboard --engine`).
 
 pub mod campaign;
+pub mod engine;
 pub mod import;
 pub mod number;
 pub mod outcome;

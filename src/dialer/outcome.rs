@@ -1,5 +1,8 @@
-//! What became of an attempt, from the channel's hangup cause (Q.850, as
-//! ARI's `ChannelDestroyed.cause` gives it) and whether it was answered.
+//! What became of an attempt: answered (it entered the Stasis app), else
+//! the originate's dial status (ARI's `Dial` event: `BUSY`, `NOANSWER`,
+//! `CONGESTION`…), else the channel's hangup cause (Q.850, from
+//! `ChannelDestroyed`). The dial status comes first because a Local channel
+//! ends with cause 0 whatever its other half saw.
 
 use serde::Serialize;
 
@@ -34,6 +37,21 @@ impl Outcome {
             0 | 16 | 18 | 19 | 21 | 31 => Outcome::NoAnswer,
             34 | 38 | 41 | 42 | 44 | 47 => Outcome::Congestion,
             _ => Outcome::Failed,
+        }
+    }
+
+    /// The outcome of an attempt that ended after the dial status
+    /// `dial_status` (if one came) and hangup `cause`.
+    pub fn from_end(dial_status: Option<&str>, cause: i64, answered: bool) -> Self {
+        if answered {
+            return Outcome::Answered;
+        }
+        match dial_status {
+            Some("BUSY") => Outcome::Busy,
+            Some("NOANSWER" | "CANCEL") => Outcome::NoAnswer,
+            Some("CONGESTION") => Outcome::Congestion,
+            Some("CHANUNAVAIL" | "INVALIDARGS" | "DONTCALL" | "TORTURE") => Outcome::Failed,
+            _ => Outcome::from_hangup(cause, false),
         }
     }
 
@@ -75,6 +93,13 @@ mod tests {
         assert_eq!(Outcome::from_hangup(19, false), Outcome::NoAnswer);
         assert_eq!(Outcome::from_hangup(34, false), Outcome::Congestion);
         assert_eq!(Outcome::from_hangup(1, false), Outcome::Failed);
+        assert_eq!(Outcome::from_end(Some("BUSY"), 0, false), Outcome::Busy);
+        assert_eq!(
+            Outcome::from_end(Some("CONGESTION"), 0, false),
+            Outcome::Congestion
+        );
+        assert_eq!(Outcome::from_end(Some(""), 19, false), Outcome::NoAnswer);
+        assert_eq!(Outcome::from_end(Some("BUSY"), 0, true), Outcome::Answered);
         for o in [Outcome::Answered, Outcome::Unknown, Outcome::Busy] {
             assert_eq!(Outcome::parse(o.as_str()), Some(o));
         }

@@ -1,0 +1,195 @@
+//! The ARI event WebSocket as an actor: it connects, reads events, and on
+//! any failure reports Down and reconnects with capped backoff. The engine
+//! reconciles after every `Connected` (events may have been missed).
+
+use super::AriSettings;
+use base64::Engine as _;
+use futures_util::StreamExt;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// The events the dialer acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AriEvent {
+    /// A channel entered the app (an originated channel: it was answered).
+    StasisStart {
+        /// Channel id.
+        channel: String,
+    },
+    /// A dial ended for channel `channel` (the peer) with `status`
+    /// (`ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`,
+    /// `CHANUNAVAIL`…). Only final statuses are reported.
+    Dial {
+        /// The dialed channel's id.
+        channel: String,
+        /// Dial status.
+        status: String,
+    },
+    /// A channel is gone; `cause` is its Q.850 hangup cause.
+    ChannelDestroyed {
+        /// Channel id.
+        channel: String,
+        /// Hangup cause.
+        cause: i64,
+    },
+    /// Any other event type (ignored by the dialer).
+    Other(String),
+}
+
+/// What the actor reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AriMsg {
+    /// The WebSocket is up (first time or again): reconcile.
+    Connected,
+    /// It is down; it tries again after `retry_in`.
+    Down {
+        /// Why.
+        reason: String,
+        /// When it tries again.
+        retry_in: Duration,
+    },
+    /// An event.
+    Event(AriEvent),
+}
+
+/// Parses one event text frame.
+pub fn parse(text: &str) -> Option<AriEvent> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let kind = v.get("type")?.as_str()?;
+    let channel = || {
+        v.get("channel")
+            .and_then(|c| c.get("id"))
+            .and_then(|i| i.as_str())
+            .map(str::to_string)
+    };
+    Some(match kind {
+        "StasisStart" => AriEvent::StasisStart {
+            channel: channel()?,
+        },
+        "Dial" => {
+            let status = v.get("dialstatus").and_then(|d| d.as_str()).unwrap_or("");
+            let peer = v
+                .get("peer")
+                .and_then(|c| c.get("id"))
+                .and_then(|i| i.as_str());
+            match peer {
+                Some(p) if !status.is_empty() => AriEvent::Dial {
+                    channel: p.to_string(),
+                    status: status.to_string(),
+                },
+                _ => AriEvent::Other("Dial".into()),
+            }
+        }
+        "ChannelDestroyed" => AriEvent::ChannelDestroyed {
+            channel: channel()?,
+            cause: v.get("cause").and_then(|c| c.as_i64()).unwrap_or(0),
+        },
+        other => AriEvent::Other(other.to_string()),
+    })
+}
+
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Starts the actor; it ends when `tx` is closed.
+pub fn spawn(s: AriSettings, tx: mpsc::Sender<AriMsg>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            let (was_up, reason) = match session(&s, &tx).await {
+                Ok(()) => return,
+                Err(e) => e,
+            };
+            if was_up {
+                backoff = BACKOFF_MIN;
+            }
+            let retry_in = backoff;
+            if tx.send(AriMsg::Down { reason, retry_in }).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(retry_in).await;
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    })
+}
+
+/// One connection: `Ok` when the receiver is gone, else whether it had
+/// been up and why it ended.
+async fn session(s: &AriSettings, tx: &mpsc::Sender<AriMsg>) -> Result<(), (bool, String)> {
+    let down = |e: String| (false, e);
+    let url = format!(
+        "{}/ari/events?app={}&subscribeAll=false",
+        s.base.replacen("http", "ws", 1),
+        s.app
+    );
+    let mut req = url.into_client_request().map_err(|e| down(e.to_string()))?;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        s.username,
+        s.secret.expose()
+    ));
+    let auth = format!("Basic {token}")
+        .parse()
+        .map_err(|_| down("the ARI user or password is not valid in a header".to_string()))?;
+    req.headers_mut().insert("Authorization", auth);
+    let (mut ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(req))
+        .await
+        .map_err(|_| down(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+        .map_err(|e| down(e.to_string()))?;
+    if tx.send(AriMsg::Connected).await.is_err() {
+        return Ok(());
+    }
+    while let Some(frame) = ws.next().await {
+        let frame = frame.map_err(|e| (true, e.to_string()))?;
+        let event = match frame {
+            Message::Text(t) => parse(t.as_str()),
+            Message::Close(_) => return Err((true, "Asterisk closed the event socket".into())),
+            _ => None,
+        };
+        if let Some(e) = event
+            && tx.send(AriMsg::Event(e)).await.is_err()
+        {
+            return Ok(());
+        }
+    }
+    Err((true, "the event socket ended".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_parse() {
+        assert_eq!(
+            parse(
+                r#"{"type":"ChannelDestroyed","cause":17,"cause_txt":"User busy","channel":{"id":"sb-1-1","name":"Local/x"}}"#
+            ),
+            Some(AriEvent::ChannelDestroyed {
+                channel: "sb-1-1".into(),
+                cause: 17
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"StasisStart","args":["dialed"],"channel":{"id":"sb-2-1"}}"#),
+            Some(AriEvent::StasisStart {
+                channel: "sb-2-1".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"Dial","dialstatus":""}"#),
+            Some(AriEvent::Other("Dial".into()))
+        );
+        assert_eq!(
+            parse(r#"{"type":"Dial","dialstatus":"BUSY","peer":{"id":"sb-3-1"}}"#),
+            Some(AriEvent::Dial {
+                channel: "sb-3-1".into(),
+                status: "BUSY".into()
+            })
+        );
+        assert_eq!(parse("not json"), None);
+    }
+}

@@ -1,0 +1,506 @@
+//! The engine (`switchboard --engine`): one loop that claims due leads of
+//! running campaigns, originates them through ARI, sends answered calls to
+//! the campaign's destination, records every outcome, and acknowledges what
+//! the console asks for.
+//!
+//! Crash safety: an attempt row is committed before its originate, with the
+//! attempt id as the channel id. After a start or an ARI reconnect the
+//! engine reconciles: an attempt whose channel Asterisk still has is
+//! followed again; one whose channel is gone ends as `answered` if it had
+//! been answered, else `unknown`, and is never redialed.
+
+use super::DialerError;
+use super::campaign::CampaignDef;
+use super::outcome::Outcome;
+use super::store::{AppDb, CampaignRow, Claimed};
+use crate::ari::events::{self, AriEvent, AriMsg};
+use crate::ari::rest::{Originate, Rest};
+use crate::ari::{AriError, AriSettings};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What the engine needs besides the databases.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// This engine's id (in attempt rows and heartbeats).
+    pub id: String,
+    /// Dialplan context for `{ queue = … }` destinations.
+    pub queue_context: String,
+    /// Dialplan context for `{ extension = … }` destinations.
+    pub extension_context: String,
+    /// On shutdown, wait at most this long for live calls.
+    pub drain: Duration,
+    /// How often campaigns are read and leads claimed.
+    pub tick: Duration,
+    /// An engine whose heartbeat is older than this is dead: another engine
+    /// reconciles its attempts.
+    pub stale_after: Duration,
+}
+
+impl EngineSettings {
+    /// Settings from the `[dialer]` config; the id defaults to the host
+    /// name.
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        let id = c.dialer.engine_id.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "engine".into())
+        });
+        EngineSettings {
+            id,
+            queue_context: c.dialer.queue_context.clone(),
+            extension_context: c.dialer.extension_context.clone(),
+            drain: Duration::from_secs(u64::from(c.dialer.drain_s)),
+            tick: Duration::from_millis(250),
+            stale_after: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A call this engine follows.
+#[derive(Clone, Debug)]
+struct Live {
+    campaign_id: i64,
+    answered: bool,
+    /// The originate's final dial status, when one came.
+    dial_status: Option<String>,
+}
+
+/// Tells systemd (when it started us with `Type=notify`) what we do.
+fn notify(state: &[sd_notify::NotifyState<'_>]) {
+    let _ = sd_notify::notify(state);
+}
+
+/// Lead data as channel variables: `SB_<COLUMN>` (letters, digits and `_`
+/// only, as checked at import), values percent-encoded so no character of
+/// a lead's data (a comma, a newline, `EXEC`) can act in the dialplan.
+pub fn lead_variables(c: &Claimed, campaign: &str) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    for (k, v) in &c.data {
+        let name: String = k
+            .chars()
+            .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if !name.is_empty() {
+            vars.insert(format!("SB_{name}"), percent_encode(v));
+        }
+    }
+    vars.insert("SB_LEAD_ID".into(), c.lead_id.to_string());
+    vars.insert("SB_ATTEMPT_ID".into(), c.attempt_id.clone());
+    vars.insert("SB_CAMPAIGN".into(), campaign.to_string());
+    vars
+}
+
+/// `v` with every byte outside `A-Z a-z 0-9 - . _ ~` as `%XX` (what
+/// Asterisk's `URIDECODE()` reverses).
+pub fn percent_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The engine's state.
+pub struct Engine {
+    db: AppDb,
+    rest: Rest,
+    s: EngineSettings,
+    live: HashMap<String, Live>,
+    campaigns: HashMap<i64, CampaignRow>,
+    ari_up: bool,
+    ready: bool,
+    draining: bool,
+    started_at: i64,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Engine {
+    /// An engine on `db`, dialing through `ari`.
+    ///
+    /// Errors: the HTTP client cannot be built.
+    pub fn new(db: AppDb, ari: AriSettings, s: EngineSettings) -> Result<Self, AriError> {
+        Ok(Engine {
+            db,
+            rest: Rest::new(ari)?,
+            s,
+            live: HashMap::new(),
+            campaigns: HashMap::new(),
+            ari_up: false,
+            ready: false,
+            draining: false,
+            started_at: now_ms(),
+        })
+    }
+
+    /// Runs until `shutdown` resolves, then drains: no new dials, live
+    /// calls are waited for (at most the drain time).
+    ///
+    /// Errors: the app database fails at start.
+    pub async fn run(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), DialerError> {
+        let (tx, mut rx) = mpsc::channel(4096);
+        let ws = events::spawn(self.rest.settings().clone(), tx);
+        self.heartbeat("starting").await?;
+        let mut tick = tokio::time::interval(self.s.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut beat = tokio::time::interval(Duration::from_secs(1));
+        tokio::pin!(shutdown);
+        let mut drain_until: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                () = &mut shutdown, if drain_until.is_none() => {
+                    self.draining = true;
+                    notify(&[sd_notify::NotifyState::Stopping]);
+                    tracing::info!(live = self.live.len(), "stopping: no new dials, draining live calls");
+                    drain_until = Some(tokio::time::Instant::now() + self.s.drain);
+                }
+                msg = rx.recv() => match msg {
+                    Some(m) => self.on_ari(m).await,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    if let Err(e) = self.step().await {
+                        tracing::warn!("engine step: {e}");
+                    }
+                }
+                _ = beat.tick() => {
+                    let state = self.status();
+                    if let Err(e) = self.heartbeat(&state).await {
+                        tracing::warn!("heartbeat: {e}");
+                    }
+                    notify(&[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(&state)]);
+                }
+            }
+            if let Some(until) = drain_until
+                && (self.live.is_empty() || tokio::time::Instant::now() >= until)
+            {
+                break;
+            }
+        }
+        ws.abort();
+        let left = self.live.len();
+        let _ = self
+            .heartbeat(&format!("stopped, {left} calls left in flight"))
+            .await;
+        tracing::info!(left, "engine stopped");
+        Ok(())
+    }
+
+    fn status(&self) -> String {
+        let running = self
+            .campaigns
+            .values()
+            .filter(|c| c.status == "running")
+            .count();
+        let ari = if self.ari_up { "ARI up" } else { "ARI down" };
+        let mode = if self.draining { "draining, " } else { "" };
+        format!(
+            "{mode}{ari}, {running} campaigns running, {} live calls",
+            self.live.len()
+        )
+    }
+
+    async fn heartbeat(&self, state: &str) -> Result<(), DialerError> {
+        self.db.heartbeat(&self.s.id, self.started_at, state).await
+    }
+
+    async fn on_ari(&mut self, msg: AriMsg) {
+        match msg {
+            AriMsg::Connected => {
+                self.ari_up = true;
+                match self.reconcile().await {
+                    Ok(()) if !self.ready => {
+                        self.ready = true;
+                        tracing::info!(engine = %self.s.id, "ARI connected, reconciled: ready");
+                        notify(&[sd_notify::NotifyState::Ready]);
+                    }
+                    Ok(()) => tracing::info!("ARI reconnected, reconciled"),
+                    Err(e) => {
+                        // Dialing waits for a reconciliation that worked.
+                        self.ari_up = false;
+                        tracing::warn!("reconciliation failed: {e}");
+                    }
+                }
+            }
+            AriMsg::Down { reason, retry_in } => {
+                if self.ari_up {
+                    tracing::warn!("ARI down: {reason}; retrying in {retry_in:?}");
+                }
+                self.ari_up = false;
+            }
+            AriMsg::Event(AriEvent::StasisStart { channel }) => self.answered(&channel).await,
+            AriMsg::Event(AriEvent::ChannelDestroyed { channel, cause }) => {
+                self.destroyed(&channel, cause).await
+            }
+            AriMsg::Event(AriEvent::Dial { channel, status }) => {
+                if let Some(live) = self.live.get_mut(&channel) {
+                    live.dial_status = Some(status);
+                }
+            }
+            AriMsg::Event(AriEvent::Other(_)) => {}
+        }
+    }
+
+    async fn answered(&mut self, channel: &str) {
+        let Some(live) = self.live.get_mut(channel) else {
+            return;
+        };
+        live.answered = true;
+        let campaign = live.campaign_id;
+        if let Err(e) = self.db.answered(channel, now_ms()).await {
+            tracing::warn!(channel, "recording the answer: {e}");
+        }
+        let Some(def) = self.campaigns.get(&campaign).map(|c| c.def.clone()) else {
+            return;
+        };
+        let target = match def.target(&self.s.extension_context, &self.s.queue_context) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(channel, "destination: {e}");
+                let _ = self.rest.hangup(channel).await;
+                return;
+            }
+        };
+        if let Err(e) = self
+            .rest
+            .continue_to(channel, &target.context, &target.exten)
+            .await
+        {
+            tracing::warn!(channel, "sending the call on: {e}");
+        }
+    }
+
+    async fn destroyed(&mut self, channel: &str, cause: i64) {
+        let Some(live) = self.live.remove(channel) else {
+            return;
+        };
+        let outcome = Outcome::from_end(live.dial_status.as_deref(), cause, live.answered);
+        self.finish(channel, live.campaign_id, outcome, Some(cause))
+            .await;
+    }
+
+    async fn finish(
+        &mut self,
+        attempt: &str,
+        campaign_id: i64,
+        outcome: Outcome,
+        cause: Option<i64>,
+    ) {
+        let Some(def) = self.campaign_def(campaign_id).await else {
+            tracing::warn!(attempt, campaign_id, "attempt of an unknown campaign");
+            return;
+        };
+        if let Err(e) = self
+            .db
+            .finish(attempt, outcome, cause, &def, now_ms())
+            .await
+        {
+            tracing::warn!(attempt, "recording the outcome: {e}");
+        }
+    }
+
+    async fn campaign_def(&mut self, id: i64) -> Option<CampaignDef> {
+        if !self.campaigns.contains_key(&id) {
+            self.refresh().await.ok()?;
+        }
+        self.campaigns.get(&id).map(|c| c.def.clone())
+    }
+
+    async fn refresh(&mut self) -> Result<(), DialerError> {
+        self.campaigns = self
+            .db
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        Ok(())
+    }
+
+    /// Follows again the attempts Asterisk still has a channel for; ends
+    /// the others (answered if they were, else unknown).
+    async fn reconcile(&mut self) -> Result<(), DialerError> {
+        self.refresh().await?;
+        let channels: HashSet<String> = self
+            .rest
+            .channels()
+            .await
+            .map_err(|e| DialerError::Config(e.to_string()))?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let stale = now_ms() - self.s.stale_after.as_millis() as i64;
+        let in_flight = self.db.in_flight(&self.s.id, stale).await?;
+        let mut kept = HashMap::new();
+        for a in in_flight {
+            if channels.contains(&a.attempt_id) {
+                if let Err(e) = self.rest.subscribe(&a.attempt_id).await {
+                    tracing::warn!(attempt = %a.attempt_id, "subscribing: {e}");
+                }
+                kept.insert(
+                    a.attempt_id,
+                    Live {
+                        campaign_id: a.campaign_id,
+                        answered: a.answered,
+                        dial_status: None,
+                    },
+                );
+            } else {
+                let outcome = if a.answered {
+                    Outcome::Answered
+                } else {
+                    Outcome::Unknown
+                };
+                tracing::info!(attempt = %a.attempt_id, engine = %a.engine_id, outcome = outcome.as_str(), "reconciled: no channel");
+                self.finish(&a.attempt_id, a.campaign_id, outcome, None)
+                    .await;
+            }
+        }
+        self.live = kept;
+        Ok(())
+    }
+
+    /// One tick: read campaigns, acknowledge, hang up stopped campaigns'
+    /// calls, dial what running campaigns may.
+    async fn step(&mut self) -> Result<(), DialerError> {
+        self.refresh().await?;
+        let campaigns: Vec<CampaignRow> = self.campaigns.values().cloned().collect();
+        for c in campaigns {
+            if c.acked_status != c.status {
+                self.db.ack(c.id, &c.status, &self.s.id).await?;
+                tracing::info!(campaign = %c.name, status = %c.status, "acknowledged");
+            }
+            if c.status == "stopped" {
+                self.hang_up_campaign(c.id).await;
+            }
+            if c.status != "running" || !self.ari_up || self.draining {
+                continue;
+            }
+            if !c.def.in_window(chrono::Utc::now()) {
+                continue;
+            }
+            let live = self.db.live(c.id).await?;
+            let room = i64::from(c.def.max_concurrent) - live;
+            if room <= 0 {
+                continue;
+            }
+            let claimed = self
+                .db
+                .claim(c.id, &self.s.id, room.min(50) as u32, now_ms())
+                .await?;
+            self.dial(&c, claimed).await;
+        }
+        Ok(())
+    }
+
+    async fn hang_up_campaign(&mut self, id: i64) {
+        let ids: Vec<String> = self
+            .live
+            .iter()
+            .filter(|(_, l)| l.campaign_id == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for ch in ids {
+            if let Err(e) = self.rest.hangup(&ch).await
+                && !e.is_not_found()
+            {
+                tracing::warn!(channel = %ch, "hanging up: {e}");
+            }
+        }
+    }
+
+    async fn dial(&mut self, c: &CampaignRow, claimed: Vec<Claimed>) {
+        let mut calls = Vec::with_capacity(claimed.len());
+        for lead in &claimed {
+            self.live.insert(
+                lead.attempt_id.clone(),
+                Live {
+                    campaign_id: c.id,
+                    answered: false,
+                    dial_status: None,
+                },
+            );
+            calls.push((
+                lead,
+                c.def.dial_string(&lead.number),
+                lead_variables(lead, &c.name),
+            ));
+        }
+        let rest = &self.rest;
+        let results = futures_util::future::join_all(calls.iter().map(|(lead, endpoint, vars)| {
+            rest.originate(Originate {
+                channel_id: &lead.attempt_id,
+                endpoint,
+                caller_id: &c.def.caller_id,
+                timeout_s: c.def.ring_timeout_s,
+                variables: vars,
+            })
+        }))
+        .await;
+        for ((lead, _, _), result) in calls.iter().zip(results) {
+            match result {
+                Ok(()) => {
+                    if let Err(e) = self.db.originated(&lead.attempt_id, now_ms()).await {
+                        tracing::warn!(attempt = %lead.attempt_id, "recording the originate: {e}");
+                    }
+                }
+                Err(e @ AriError::Status { .. }) => {
+                    // Asterisk refused it: nothing was dialed.
+                    tracing::warn!(attempt = %lead.attempt_id, "originate refused: {e}");
+                    self.live.remove(&lead.attempt_id);
+                    self.finish(&lead.attempt_id, c.id, Outcome::Failed, None)
+                        .await;
+                }
+                Err(e) => {
+                    // No answer from Asterisk: it may or may not be dialing.
+                    // Reconciliation decides when ARI is back.
+                    tracing::warn!(attempt = %lead.attempt_id, "originate unanswered: {e}");
+                    self.ari_up = false;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_data_is_inert() {
+        let mut data = BTreeMap::new();
+        data.insert(
+            "name".to_string(),
+            "Smith, John\r\nEXEC(System(rm -rf /))".to_string(),
+        );
+        data.insert("account".to_string(), "A-1".to_string());
+        let c = Claimed {
+            attempt_id: "sb-1-1".into(),
+            lead_id: 1,
+            number: "5551234".into(),
+            data,
+        };
+        let v = lead_variables(&c, "spring");
+        assert_eq!(
+            v.get("SB_NAME").map(String::as_str),
+            Some("Smith%2C%20John%0D%0AEXEC%28System%28rm%20-rf%20%2F%29%29")
+        );
+        assert_eq!(v.get("SB_ACCOUNT").map(String::as_str), Some("A-1"));
+        assert_eq!(v.get("SB_ATTEMPT_ID").map(String::as_str), Some("sb-1-1"));
+        for value in v.values() {
+            assert!(!value.contains([',', '\r', '\n', '(', ' ']), "{value}");
+        }
+    }
+}
