@@ -236,8 +236,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `--engine`: dials until SIGTERM or SIGINT, then drains.
 fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
     use switchboard::dialer::engine::{Engine, EngineSettings};
-    let ari = switchboard::ari::AriSettings::from_config(config)?;
+    let mut ari = switchboard::ari::AriSettings::from_config(config)?;
     let settings = EngineSettings::from_config(config);
+    // One Stasis app per engine: Asterisk gives an app's events to one
+    // WebSocket, so engines sharing a name would lose each other's calls.
+    ari.app = format!("{}-{}", ari.app, settings.id);
     let rt = runtime()?;
     rt.block_on(async {
         let db = commands::campaign::open(config, db_url).await?;

@@ -86,7 +86,8 @@ pub struct AriConfig {
     pub secret_file: Option<PathBuf>,
     /// Variable holding the password (default `SWITCHBOARD_ARI_SECRET`).
     pub secret_env: Option<String>,
-    /// The Stasis application name the engine registers.
+    /// Prefix of the Stasis application each engine registers
+    /// (`<app>-<engine id>`).
     pub app: String,
 }
 
@@ -358,6 +359,19 @@ impl Config {
 
     /// Checks values serde cannot: ranges and orderings.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(id) = &self.dialer.engine_id {
+            let ok = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !ok {
+                return Err(ConfigError::new(
+                    "dialer.engine_id",
+                    "use letters, digits and . _ - (1 to 64 characters)",
+                ));
+            }
+        }
         if self.ami.host.trim().is_empty() {
             return Err(ConfigError::new("ami.host", "must not be empty"));
         }

@@ -128,6 +128,31 @@ pub struct InFlight {
     pub answered: bool,
 }
 
+/// One attempt, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttemptRow {
+    /// Attempt id (= channel id).
+    pub id: String,
+    /// Lead.
+    pub lead_id: i64,
+    /// Number dialed.
+    pub number: String,
+    /// Engine that made it.
+    pub engine_id: String,
+    /// Claimed, ms since epoch (UTC).
+    pub created_at: i64,
+    /// Accepted by Asterisk.
+    pub originated_at: Option<i64>,
+    /// Answered.
+    pub answered_at: Option<i64>,
+    /// Ended.
+    pub ended_at: Option<i64>,
+    /// Outcome (see [`Outcome::as_str`]).
+    pub outcome: Option<String>,
+    /// Hangup cause.
+    pub hangup_cause: Option<i64>,
+}
+
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
@@ -765,6 +790,36 @@ impl AppDb {
                         campaign_id: r.try_get(1)?,
                         engine_id: r.try_get(2)?,
                         answered: r.try_get::<Option<i64>, _>(3)?.is_some(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(rows)
+    }
+
+    /// Every attempt of campaign `id`, oldest first.
+    ///
+    /// Errors: the database fails.
+    pub async fn attempts(&self, id: i64) -> Result<Vec<AttemptRow>, DialerError> {
+        let sql = self.sql(
+            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause \
+             FROM attempts WHERE campaign_id = ? ORDER BY created_at, id",
+        );
+        let rows = on!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(AttemptRow {
+                        id: r.try_get(0)?,
+                        lead_id: r.try_get(1)?,
+                        number: r.try_get(2)?,
+                        engine_id: r.try_get(3)?,
+                        created_at: r.try_get(4)?,
+                        originated_at: r.try_get(5)?,
+                        answered_at: r.try_get(6)?,
+                        ended_at: r.try_get(7)?,
+                        outcome: r.try_get(8)?,
+                        hangup_cause: r.try_get(9)?,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()

@@ -1,0 +1,486 @@
+//! The engine (`switchboard --engine`, the real binary) dialing the lab's
+//! customers through ARI. The customers' context picks the outcome from the
+//! number's last digit: 0-5 answer, 6 rings out, 7 busy, 8 congestion,
+//! 9 answers briefly.
+
+mod common;
+
+use common::Lab;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+use switchboard::dialer::store::{AppDb, AttemptRow, Progress};
+
+/// Lab tests share one Asterisk: one at a time within this binary.
+static LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A config for an engine called `id`: the lab's, with its own engine id.
+fn config(lab: &Lab, dir: &Path, id: &str) -> PathBuf {
+    let text = std::fs::read_to_string(lab.var("LAB_CONFIG")).unwrap_or_else(|e| panic!("{e}"));
+    let text = text.replace(
+        "engine_id = \"lab-engine\"",
+        &format!("engine_id = \"{id}\""),
+    );
+    let path = dir.join(format!("{id}.toml"));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+fn switchboard(cfg: &Path, db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    c.arg("--config").arg(cfg).env("SWITCHBOARD_DB_URL", db);
+    c
+}
+
+/// Runs `campaign ARGS…`; panics with its stderr when it fails.
+fn campaign(cfg: &Path, db: &str, args: &[&str]) -> String {
+    let out = switchboard(cfg, db)
+        .arg("campaign")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "campaign {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An engine process, killed when dropped.
+struct Engine(Child);
+
+impl Engine {
+    fn start(cfg: &Path, db: &str, log: &Path) -> Engine {
+        let log = std::fs::File::create(log).unwrap_or_else(|e| panic!("{e}"));
+        let child = switchboard(cfg, db)
+            .arg("--engine")
+            .env("SWITCHBOARD_LOG", "switchboard=debug")
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Engine(child)
+    }
+
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &self.0.id().to_string()])
+            .status();
+    }
+
+    fn kill(mut self) {
+        self.signal("KILL");
+        let _ = self.0.wait();
+    }
+
+    /// SIGTERM, then the exit status within `limit`.
+    fn stop(mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        self.signal("TERM");
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(st)) = self.0.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn campaign_file(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let text = format!(
+        "name = \"{name}\"\ndial = \"Local/{{number}}@customers\"\ncaller_id = \"\\\"Lab\\\" <5551000>\"\ndestination = {{ queue = \"sales\" }}\n{extra}"
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+fn leads(dir: &Path, rows: &[(String, &str)]) -> PathBuf {
+    let mut w = csv::Writer::from_path(dir.join("leads.csv")).unwrap_or_else(|e| panic!("{e}"));
+    w.write_record(["number", "name"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (n, name) in rows {
+        w.write_record([n.as_str(), name])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    w.flush().unwrap_or_else(|e| panic!("{e}"));
+    dir.join("leads.csv")
+}
+
+async fn state(db: &AppDb, name: &str) -> (Progress, Vec<AttemptRow>) {
+    let c = db.campaign(name).await.unwrap_or_else(|e| panic!("{e}"));
+    (
+        db.progress(c.id).await.unwrap_or_else(|e| panic!("{e}")),
+        db.attempts(c.id).await.unwrap_or_else(|e| panic!("{e}")),
+    )
+}
+
+/// Waits until no lead is pending or dialing and nothing is live.
+async fn until_done(db: &AppDb, name: &str, limit: Duration) -> (Progress, Vec<AttemptRow>) {
+    let start = Instant::now();
+    loop {
+        let (p, a) = state(db, name).await;
+        if p.pending == 0 && p.dialing == 0 && p.live == 0 {
+            return (p, a);
+        }
+        assert!(
+            start.elapsed() < limit,
+            "campaign not done within {limit:?}: {p:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn until<F: Fn(&Progress) -> bool>(
+    db: &AppDb,
+    name: &str,
+    limit: Duration,
+    what: &str,
+    f: F,
+) {
+    let start = Instant::now();
+    loop {
+        let (p, _) = state(db, name).await;
+        if f(&p) {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{what} not within {limit:?}: {p:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn by_number(attempts: &[AttemptRow]) -> BTreeMap<String, Vec<&AttemptRow>> {
+    let mut m: BTreeMap<String, Vec<&AttemptRow>> = BTreeMap::new();
+    for a in attempts {
+        m.entry(a.number.clone()).or_default().push(a);
+    }
+    m
+}
+
+#[tokio::test]
+async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let [(_, url), ..] = lab.app_dbs("outcomes", dir.path()).await;
+    let cfg = config(&lab, dir.path(), "engine-outcomes");
+    let file = campaign_file(
+        dir.path(),
+        "outcomes",
+        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n",
+    );
+    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
+    let hostile = "Smith, John\r\nEXEC(System(touch /tmp/pwned))";
+    let base = 5_552_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let rows: Vec<(String, &str)> = [0, 1, 9, 6, 7, 8]
+        .iter()
+        .map(|d| {
+            (
+                (base + d).to_string(),
+                if *d == 0 { hostile } else { "Plain" },
+            )
+        })
+        .collect();
+    let csv = leads(dir.path(), &rows);
+    campaign(
+        &cfg,
+        &url,
+        &["import", "outcomes", csv.to_str().unwrap_or_default()],
+    );
+    campaign(&cfg, &url, &["start", "outcomes"]);
+    let engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let (p, attempts) = until_done(&db, "outcomes", Duration::from_secs(60)).await;
+    let status = engine.stop(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the engine exits cleanly on SIGTERM"
+    );
+    let per = by_number(&attempts);
+    let outcomes = |d: u64| -> Vec<&str> {
+        per.get(&(base + d).to_string())
+            .map(|v| {
+                v.iter()
+                    .map(|a| a.outcome.as_deref().unwrap_or(""))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(outcomes(0), ["answered"], "answered once, never retried");
+    assert_eq!(outcomes(1), ["answered"]);
+    assert_eq!(outcomes(9), ["answered"]);
+    assert_eq!(
+        outcomes(6),
+        ["no_answer", "no_answer"],
+        "rings out, retried once"
+    );
+    assert_eq!(outcomes(7), ["busy", "busy"]);
+    assert_eq!(outcomes(8), ["congestion"], "no rule for congestion: final");
+    assert_eq!(
+        (p.answered, p.exhausted, p.failed, p.unknown),
+        (3, 2, 1, 0),
+        "{p:?}"
+    );
+    for d in [6, 7] {
+        let v = &per[&(base + d).to_string()];
+        let (first_end, second) = (v[0].ended_at.unwrap_or(i64::MAX), v[1].created_at);
+        assert!(
+            second - first_end >= 3_000,
+            "retry {} ms after the first attempt ended",
+            second - first_end
+        );
+    }
+    // The hostile name reached Asterisk as one inert, percent-encoded value.
+    lab.quiesce();
+    let cdr =
+        switchboard::cdr::store::CdrStore::connect(&lab.cdr_urls()[0].1, "cdr", &BTreeMap::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now().naive_utc();
+    let mut f = switchboard::cdr::filter::CdrFilter::window(
+        now - chrono::Duration::minutes(10),
+        now + chrono::Duration::minutes(1),
+        switchboard::cdr::filter::Visibility::All,
+    );
+    f.dst = Some((base).to_string());
+    let mut userfields = BTreeSet::new();
+    cdr.for_each(
+        &f,
+        &[
+            switchboard::cdr::columns::Field::Userfield,
+            switchboard::cdr::columns::Field::Dcontext,
+        ],
+        |r| {
+            if r.dcontext == "customers" {
+                userfields.insert(r.userfield);
+            }
+            Ok(())
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        userfields.into_iter().collect::<Vec<_>>(),
+        ["Smith%2C%20John%0D%0AEXEC%28System%28touch%20%2Ftmp%2Fpwned%29%29"]
+    );
+    assert!(!Path::new("/tmp/pwned").exists());
+}
+
+#[tokio::test]
+async fn pause_and_stop_act_within_a_second() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let [(_, url), ..] = lab.app_dbs("pause", dir.path()).await;
+    let cfg = config(&lab, dir.path(), "engine-pause");
+    let file = campaign_file(
+        dir.path(),
+        "pause",
+        "max_concurrent = 3\nring_timeout_s = 60\n",
+    );
+    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
+    let base = 5_553_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let rows: Vec<(String, &str)> = (0..20)
+        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
+        .collect();
+    campaign(
+        &cfg,
+        &url,
+        &[
+            "import",
+            "pause",
+            leads(dir.path(), &rows).to_str().unwrap_or_default(),
+        ],
+    );
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    campaign(&cfg, &url, &["start", "pause"]);
+    until(&db, "pause", Duration::from_secs(10), "3 live calls", |p| {
+        p.live == 3
+    })
+    .await;
+    let asked = Instant::now();
+    campaign(&cfg, &url, &["pause", "pause"]);
+    loop {
+        let c = db.campaign("pause").await.unwrap_or_else(|e| panic!("{e}"));
+        if c.acked_status == "paused" {
+            break;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "pause not acknowledged within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (p, a) = state(&db, "pause").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (p2, a2) = state(&db, "pause").await;
+    assert_eq!(
+        (p2.live, a2.len()),
+        (3, a.len()),
+        "paused: live calls go on, no new dials ({p:?})"
+    );
+    let asked = Instant::now();
+    campaign(&cfg, &url, &["stop", "pause"]);
+    until(
+        &db,
+        "pause",
+        Duration::from_secs(2),
+        "stop hanging up live calls",
+        |p| p.live == 0,
+    )
+    .await;
+    assert!(asked.elapsed() < Duration::from_secs(2));
+    let c = db.campaign("pause").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.acked_status, "stopped");
+}
+
+#[tokio::test]
+async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let [(_, url), ..] = lab.app_dbs("crash", dir.path()).await;
+    let cfg = config(&lab, dir.path(), "engine-crash");
+    let file = campaign_file(
+        dir.path(),
+        "crash",
+        "max_concurrent = 8\nring_timeout_s = 10\n",
+    );
+    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
+    let base = 5_554_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    // Numbers ending in 9 answer briefly, in 5 talk a few seconds.
+    let rows: Vec<(String, &str)> = (0..40)
+        .map(|i| {
+            (
+                (base + i * 10 + if i % 2 == 0 { 9 } else { 5 }).to_string(),
+                "x",
+            )
+        })
+        .collect();
+    campaign(
+        &cfg,
+        &url,
+        &[
+            "import",
+            "crash",
+            leads(dir.path(), &rows).to_str().unwrap_or_default(),
+        ],
+    );
+    campaign(&cfg, &url, &["start", "crash"]);
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    for round in 0..4u64 {
+        let engine = Engine::start(&cfg, &url, &dir.path().join(format!("engine-{round}.log")));
+        tokio::time::sleep(Duration::from_millis(1200 + round * 400)).await;
+        engine.kill();
+    }
+    let engine = Engine::start(&cfg, &url, &dir.path().join("engine-final.log"));
+    let (p, attempts) = until_done(&db, "crash", Duration::from_secs(90)).await;
+    assert!(engine.stop(Duration::from_secs(10)).is_some());
+    let per = by_number(&attempts);
+    for (number, tries) in &per {
+        assert_eq!(tries.len(), 1, "{number} dialed {} times", tries.len());
+    }
+    assert_eq!(per.len(), 40, "every lead was tried once: none lost");
+    assert!(
+        attempts.iter().all(|a| a.ended_at.is_some()),
+        "an attempt stayed in flight"
+    );
+    assert_eq!(p.answered + p.unknown, 40, "{p:?}");
+    assert!(p.answered > 0, "{p:?}");
+    // Asterisk's own records agree: no number reached the customers'
+    // context twice.
+    lab.quiesce();
+    let cdr =
+        switchboard::cdr::store::CdrStore::connect(&lab.cdr_urls()[0].1, "cdr", &BTreeMap::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now().naive_utc();
+    let f = switchboard::cdr::filter::CdrFilter::window(
+        now - chrono::Duration::minutes(10),
+        now + chrono::Duration::minutes(1),
+        switchboard::cdr::filter::Visibility::All,
+    );
+    let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    cdr.for_each(&f, &switchboard::cdr::columns::Field::ALL, |r| {
+        if r.dcontext == "customers" && per.contains_key(&r.dst) {
+            calls.entry(r.dst.clone()).or_default().insert(r.linkedid);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (number, ids) in calls {
+        assert_eq!(
+            ids.len(),
+            1,
+            "Asterisk saw {number} called {} times",
+            ids.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let [mariadb, postgres, _] = lab.app_dbs("two", dir.path()).await;
+    for (name, url) in [mariadb, postgres] {
+        let cfg_a = config(&lab, dir.path(), "engine-a");
+        let cfg_b = config(&lab, dir.path(), "engine-b");
+        let file = campaign_file(
+            dir.path(),
+            "two",
+            "max_concurrent = 12\nring_timeout_s = 10\n",
+        );
+        campaign(&cfg_a, &url, &["apply", file.to_str().unwrap_or_default()]);
+        let base = 5_555_000_000u64 + u64::from(std::process::id() % 1000) * 1000;
+        let rows: Vec<(String, &str)> = (0..60)
+            .map(|i| ((base + i * 10 + 9).to_string(), "x"))
+            .collect();
+        campaign(
+            &cfg_a,
+            &url,
+            &[
+                "import",
+                "two",
+                leads(dir.path(), &rows).to_str().unwrap_or_default(),
+            ],
+        );
+        let a = Engine::start(&cfg_a, &url, &dir.path().join(format!("{name}-a.log")));
+        let b = Engine::start(&cfg_b, &url, &dir.path().join(format!("{name}-b.log")));
+        campaign(&cfg_a, &url, &["start", "two"]);
+        let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        let (p, attempts) = until_done(&db, "two", Duration::from_secs(90)).await;
+        let _ = (
+            a.stop(Duration::from_secs(10)),
+            b.stop(Duration::from_secs(10)),
+        );
+        let per = by_number(&attempts);
+        assert_eq!(per.len(), 60, "{name}: {p:?}");
+        assert!(
+            per.values().all(|v| v.len() == 1),
+            "{name}: a lead was dialed twice"
+        );
+        let engines: BTreeSet<&str> = attempts.iter().map(|a| a.engine_id.as_str()).collect();
+        assert_eq!(
+            engines.len(),
+            2,
+            "{name}: both engines dialed ({engines:?})"
+        );
+        assert_eq!(p.answered, 60, "{name}: {p:?}");
+    }
+}
