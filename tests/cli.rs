@@ -16,6 +16,8 @@ fn run(home: &Path, args: &[&str]) -> Output {
         .env("HOME", home)
         .env_remove("SWITCHBOARD_AMI_SECRET")
         .env_remove("SWITCHBOARD_CONFIG")
+        .env_remove("SWITCHBOARD_DB_URL")
+        .env("XDG_DATA_HOME", home.join("data"))
         .output()
         .unwrap_or_else(|e| panic!("switchboard: {e}"))
 }
@@ -248,4 +250,107 @@ fn check_config_checks_cdr_settings_when_present() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("Europe/Paris"));
+}
+
+#[test]
+fn campaigns_from_the_shell_on_the_embedded_database() {
+    let h = home();
+    let camp = h.path().join("spring.toml");
+    write(
+        &camp,
+        "name = \"spring\"\ndial = \"PJSIP/{number}@trunk\"\ncaller_id = \"\\\"Renewals\\\" <5551000>\"\ndestination = { extension = \"201\" }\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &["campaign", "apply", camp.to_str().unwrap_or_default()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        h.path().join("data/switchboard/switchboard.db").exists(),
+        "the default app database is a SQLite file in the data folder"
+    );
+    // Every bad line is named, and nothing is imported.
+    let bad = h.path().join("bad.csv");
+    write(
+        &bad,
+        "number,name\n5551230,Ann\n555-CALL,Bob\n12,Cy\n5551231,\"Smith, John\"\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &[
+            "campaign",
+            "import",
+            "spring",
+            bad.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("line 3: number `555-CALL`"), "{err}");
+    assert!(err.contains("line 4: number `12`: too short"), "{err}");
+    assert!(err.contains("2 bad rows; nothing was imported"), "{err}");
+    let o = run(
+        h.path(),
+        &["campaign", "status", "spring", "--format", "json"],
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    assert_eq!(v["progress"]["total"], 0, "all or nothing");
+    let good = h.path().join("good.csv");
+    write(
+        &good,
+        "Phone,Name\n5551230,Ann\n5551230,Ann\n+1 555 123 9999,Bob\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &[
+            "campaign",
+            "import",
+            "spring",
+            good.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("imported 2 leads into `spring`; skipped 1 duplicates"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(h.path(), &["campaign", "start", "spring"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(h.path(), &["campaign", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (v["status"].as_str(), v["acked_status"].as_str()),
+        (Some("running"), Some("stopped"))
+    );
+    // Wrong definitions name the key.
+    write(
+        &camp,
+        "name = \"spring\"\ndial = \"PJSIP/5551234@trunk\"\ncaller_id = \"x\"\ndestination = { extension = \"201\" }\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &["campaign", "apply", camp.to_str().unwrap_or_default()],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("dial `PJSIP/5551234@trunk`"),
+        "{}",
+        stderr(&o)
+    );
+    // A user without campaign rights is refused, naming the config line.
+    let cfg = h.path().join("config/switchboard/config.toml");
+    write(&cfg, "[acl.users.someone-else]\nrole = \"admin\"\n", 0o644);
+    let o = run(h.path(), &["campaign", "stop", "spring"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("may not start, pause or stop campaigns"),
+        "{}",
+        stderr(&o)
+    );
 }
