@@ -155,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         cdr_url: cli.cdr_url.clone(),
         tz: cli.tz.clone(),
         as_user: cli.as_user.clone(),
+        db_url: cli.db_url.clone(),
     };
     if cli.engine {
         return engine(&config, cli.db_url.as_deref());

@@ -12,7 +12,10 @@ use switchboard::cdr::kpi::ExtensionKpis;
 use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
 use switchboard::cdr::record::CdrRecord;
 use switchboard::config::TimeInState;
+use switchboard::dialer::campaign::CampaignDef;
+use switchboard::dialer::store::{CampaignRow, EngineRow, Progress};
 use switchboard::pbx::HealthThresholds;
+use switchboard::ui::appdb::{AppReply, AppRequest, CampaignStatus};
 use switchboard::ui::db::{DbReply, DbRequest};
 use switchboard::ui::keymap::Keymap;
 use switchboard::ui::model::{Model, Screen, Source};
@@ -474,5 +477,171 @@ fn a_restricted_supervisor_sees_only_their_extension_and_queue_live() {
         if on_301 {
             assert!(shown, "a call on 301 is hidden");
         }
+    }
+}
+
+// The Campaigns screen, fed as the console feeds it: F5 asks the app
+// database worker, and its reply fills the pane.
+
+fn campaign_status(name: &str, status: &str, acked: &str, p: Progress) -> CampaignStatus {
+    let def = CampaignDef::parse(&format!(
+        "name = \"{name}\"\ndial = \"Local/{{number}}@customers\"\ncaller_id = \"x\"\ndestination = {{ queue = \"sales\" }}\n"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    CampaignStatus {
+        row: CampaignRow {
+            id: 1,
+            name: name.into(),
+            def,
+            status: status.into(),
+            acked_status: acked.into(),
+            acked_by: Some("lab-engine".into()),
+            acked_at: Some(0),
+            updated_at: 0,
+        },
+        progress: p,
+    }
+}
+
+fn campaigns_screen(size: (u16, u16), may_control: bool) -> Model {
+    let mut m = sized(model(), size);
+    m.campaigns.may_control = may_control;
+    let Outcome::App(AppRequest::Refresh { id }) = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
+        &keymap(),
+    ) else {
+        panic!("F5 asks the app database");
+    };
+    let now = m.now_ms;
+    let running = Progress {
+        total: 1000,
+        pending: 640,
+        dialing: 8,
+        answered: 250,
+        failed: 40,
+        dnc: 12,
+        exhausted: 50,
+        live: 8,
+        attempts: 400,
+        ..Progress::default()
+    };
+    let mut paused = campaign_status("winter-promo", "running", "paused", Progress::default());
+    paused.row.updated_at = now - 3_000;
+    update(
+        &mut m,
+        Msg::App(AppReply::Snapshot {
+            id,
+            campaigns: vec![
+                campaign_status("spring-renewals", "running", "running", running),
+                paused,
+            ],
+            engines: vec![EngineRow {
+                id: "lab-engine".into(),
+                started_at: now - 60_000,
+                heartbeat_at: now - 400,
+                state: "ARI up, 1 campaigns running, 8 live calls".into(),
+            }],
+        }),
+        &keymap(),
+    );
+    m
+}
+
+#[test]
+fn campaigns_pane_with_progress_and_acknowledgements() {
+    check("campaigns", |s| campaigns_screen(s, true));
+}
+
+#[test]
+fn stopping_a_campaign_asks_first_and_pause_does_not() {
+    check("campaigns_stop_question", |s| {
+        let mut m = campaigns_screen(s, true);
+        press(&mut m, KeyCode::Char('x'));
+        m
+    });
+    let mut m = campaigns_screen((120, 40), true);
+    press(&mut m, KeyCode::Char('x'));
+    assert_eq!(
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)),
+            &keymap()
+        ),
+        Outcome::Continue { dirty: true },
+        "no: nothing is asked of the database"
+    );
+    press(&mut m, KeyCode::Char('x'));
+    let Outcome::App(AppRequest::SetStatus { name, status, .. }) = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+        &keymap(),
+    ) else {
+        panic!("yes stops the campaign");
+    };
+    assert_eq!(
+        (name.as_str(), status.as_str()),
+        ("spring-renewals", "stopped")
+    );
+    let mut m = campaigns_screen((120, 40), true);
+    let Outcome::App(AppRequest::SetStatus { status, .. }) = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)),
+        &keymap(),
+    ) else {
+        panic!("p pauses at once");
+    };
+    assert_eq!(status, "paused");
+}
+
+#[test]
+fn the_command_line_starts_campaigns_and_names_bad_commands() {
+    let mut m = campaigns_screen((120, 40), true);
+    press(&mut m, KeyCode::Char(':'));
+    for c in "campaign start winter-promo".chars() {
+        press(&mut m, KeyCode::Char(c));
+    }
+    let Outcome::App(AppRequest::SetStatus { name, status, .. }) = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        &keymap(),
+    ) else {
+        panic!(":campaign start runs");
+    };
+    assert_eq!(
+        (name.as_str(), status.as_str()),
+        ("winter-promo", "running")
+    );
+    check("campaigns_bad_command", |s| {
+        let mut m = campaigns_screen(s, true);
+        press(&mut m, KeyCode::Char(':'));
+        for c in "campaign launch spring-renewals".chars() {
+            press(&mut m, KeyCode::Char(c));
+        }
+        press(&mut m, KeyCode::Enter);
+        m
+    });
+}
+
+#[test]
+fn a_user_without_campaign_rights_sees_but_cannot_change() {
+    check("campaigns_read_only", |s| {
+        let mut m = campaigns_screen(s, false);
+        press(&mut m, KeyCode::Char('a'));
+        m
+    });
+    let mut m = campaigns_screen((120, 40), false);
+    for key in ['a', 'p'] {
+        assert!(
+            !matches!(
+                update(
+                    &mut m,
+                    Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
+                    &keymap()
+                ),
+                Outcome::App(_)
+            ),
+            "{key} reached the database"
+        );
     }
 }

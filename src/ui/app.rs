@@ -3,6 +3,7 @@
 //! frame is drawn only when something changed, at most `fps` times a second:
 //! an event storm costs one frame, not one frame per event.
 
+use super::appdb::AppLink;
 use super::db::DbLink;
 use super::keymap::Keymap;
 use super::model::Model;
@@ -67,6 +68,7 @@ pub async fn run(
     model: Model,
     ami: mpsc::Receiver<AmiMsg>,
     db: DbLink,
+    app: AppLink,
     setup: Setup,
 ) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
@@ -76,7 +78,7 @@ pub async fn run(
         );
     }
     let mut term = terminal::init()?;
-    let result = event_loop(&mut term, model, ami, db, &setup).await;
+    let result = event_loop(&mut term, model, ami, db, app, &setup).await;
     terminal::restore();
     result
 }
@@ -86,6 +88,7 @@ async fn event_loop(
     mut model: Model,
     mut ami: mpsc::Receiver<AmiMsg>,
     mut db: DbLink,
+    mut app: AppLink,
     setup: &Setup,
 ) -> anyhow::Result<()> {
     let size = term.size()?;
@@ -139,6 +142,7 @@ async fn event_loop(
                 }
             },
             Some(reply) = db.replies.recv() => Msg::Db(reply),
+            Some(reply) = app.replies.recv() => Msg::App(reply),
             _ = tick.tick() => Msg::Tick(setup.clock.now()),
             _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => continue,
         };
@@ -149,6 +153,12 @@ async fn event_loop(
                 dirty = true;
                 if db.requests.send(*req).await.is_err() {
                     anyhow::bail!("the CDR worker stopped");
+                }
+            }
+            Outcome::App(req) => {
+                dirty = true;
+                if app.requests.send(req).await.is_err() {
+                    anyhow::bail!("the app database worker stopped");
                 }
             }
         }

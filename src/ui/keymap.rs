@@ -31,6 +31,10 @@ pub enum Context {
     List,
     /// The History and KPI screens.
     History,
+    /// The Campaigns screen.
+    Campaigns,
+    /// A yes/no question.
+    Confirm,
     /// While typing a filter.
     Filter,
     /// While the help popup is open.
@@ -38,10 +42,12 @@ pub enum Context {
 }
 
 impl Context {
-    const ALL: [Context; 5] = [
+    const ALL: [Context; 7] = [
         Context::Global,
         Context::List,
         Context::History,
+        Context::Campaigns,
+        Context::Confirm,
         Context::Filter,
         Context::Help,
     ];
@@ -52,6 +58,8 @@ impl Context {
             Context::Global => "global",
             Context::List => "list",
             Context::History => "history",
+            Context::Campaigns => "campaigns",
+            Context::Confirm => "confirm",
             Context::Filter => "filter",
             Context::Help => "help",
         }
@@ -95,6 +103,16 @@ pub enum Action {
     Refresh,
     /// Cancel the running query.
     CancelQuery,
+    /// The Campaigns screen.
+    ShowCampaigns,
+    /// Type a command (`:campaign start NAME`).
+    Command,
+    /// Start (or resume) the selected campaign.
+    CampaignStart,
+    /// Pause the selected campaign.
+    CampaignPause,
+    /// Stop the selected campaign (asks first).
+    CampaignStop,
     /// Type a fuzzy filter for the focused pane.
     Filter,
     /// Clear the focused pane's filter.
@@ -175,6 +193,18 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
     (Context::Global, Action::ShowKpi, "show_kpi", "KPI screen"),
     (
         Context::Global,
+        Action::ShowCampaigns,
+        "show_campaigns",
+        "Campaigns screen",
+    ),
+    (
+        Context::Global,
+        Action::Command,
+        "command",
+        "Command line (:campaign start NAME)",
+    ),
+    (
+        Context::Global,
         Action::Filter,
         "filter",
         "Filter (fuzzy), or edit the query",
@@ -224,6 +254,26 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
         "cancel_query",
         "Cancel the running query",
     ),
+    (
+        Context::Campaigns,
+        Action::CampaignStart,
+        "start",
+        "Start the campaign",
+    ),
+    (
+        Context::Campaigns,
+        Action::CampaignPause,
+        "pause",
+        "Pause it (live calls go on)",
+    ),
+    (
+        Context::Campaigns,
+        Action::CampaignStop,
+        "stop",
+        "Stop it (asks; live calls hung up)",
+    ),
+    (Context::Confirm, Action::Accept, "yes", "Yes"),
+    (Context::Confirm, Action::Cancel, "no", "No"),
     (Context::Filter, Action::Accept, "accept", "Keep the filter"),
     (Context::Filter, Action::Cancel, "cancel", "Clear and close"),
     (
@@ -401,7 +451,7 @@ impl Keymap {
             }
             let ctx = Context::from_name(ctx_name).ok_or_else(|| {
                 invalid(format!(
-                    "unknown context [{ctx_name}]; contexts are global, list, history, filter, help"
+                    "unknown context [{ctx_name}]; contexts are global, list, history, campaigns, confirm, filter, help"
                 ))
             })?;
             let actions = value
@@ -439,12 +489,14 @@ impl Keymap {
     }
 
     /// A key may do one thing per mode: normal mode is `global` + `list`,
-    /// and `history` + `list` on the History and KPI screens (where
-    /// `history` comes before `global`).
+    /// and `history` (or `campaigns`) + `list` on those screens, where the
+    /// screen's context comes before `global`.
     fn check_duplicates(&self) -> Result<(), String> {
-        let groups: [&[Context]; 4] = [
+        let groups: [&[Context]; 6] = [
             &[Context::Global, Context::List],
             &[Context::History, Context::List],
+            &[Context::Campaigns, Context::List],
+            &[Context::Confirm],
             &[Context::Filter],
             &[Context::Help],
         ];

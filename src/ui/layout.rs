@@ -128,3 +128,15 @@ pub fn popup(area: Rect, height_percent: u16, max_width: u16) -> Rect {
         .areas(v);
     popup
 }
+
+/// A popup centred in `area`, `lines` rows high (borders included), at most
+/// `max_width` columns wide.
+pub fn popup_lines(area: Rect, lines: u16, max_width: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(lines)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Max(max_width)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(v);
+    popup
+}

@@ -2,6 +2,8 @@
 //! ties them to the terminal. Nothing outside `ui` knows of the screen.
 
 pub mod app;
+pub mod appdb;
+pub mod campaigns;
 pub mod db;
 pub mod format;
 pub mod history;
@@ -71,23 +73,33 @@ pub struct ConsoleOptions {
     pub tz: Option<String>,
     /// `--as-user` (admins only).
     pub as_user: Option<String>,
+    /// `--db-url` / `SWITCHBOARD_DB_URL`: the app database.
+    pub db_url: Option<String>,
 }
 
-/// The model and the CDR worker for `config`: the user's ACL applies to the
-/// live panes and to every CDR query.
+/// The model and the workers (CDR, app database) for `config`: the user's
+/// ACL applies to the live panes and to every CDR query, and campaign
+/// rights to the Campaigns screen.
 ///
 /// Errors: a bad time zone, or a login the ACL does not know.
 fn model_and_db(
     config: &Config,
     source: Source,
     opts: &ConsoleOptions,
-) -> anyhow::Result<(Model, db::DbLink)> {
+) -> anyhow::Result<(Model, db::DbLink, appdb::AppLink)> {
     let tz = config.time_zone(opts.tz.as_deref())?;
     let login = crate::cdr::acl::login(&config.acl, opts.as_user.as_deref())?;
     let visibility = crate::cdr::acl::visibility(&config.acl, &login)?;
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.access = visibility.clone();
+    model.campaigns.may_control = crate::cdr::acl::may_control_campaigns(&config.acl, &login);
+    let app = appdb::spawn(
+        config
+            .db_url(opts.db_url.as_deref())
+            .map_err(|e| e.to_string()),
+        login.clone(),
+    );
     let link = db::spawn(db::DbSettings {
         url: config
             .cdr_url(opts.cdr_url.as_deref())
@@ -104,7 +116,7 @@ fn model_and_db(
         queue_kpi: crate::cdr::queue_log::QueueKpiSettings::default(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
     });
-    Ok((model, link))
+    Ok((model, link, app))
 }
 
 /// The console on a live AMI connection.
@@ -118,9 +130,9 @@ pub async fn run_live(
     let source = Source::Live {
         addr: settings.addr.clone(),
     };
-    let (model, db) = model_and_db(&config, source, &opts)?;
+    let (model, db, appdb) = model_and_db(&config, source, &opts)?;
     let (_handle, task) = connection::spawn(settings, tx, None);
-    let result = app::run(model, rx, db, setup).await;
+    let result = app::run(model, rx, db, appdb, setup).await;
     task.abort();
     result
 }
@@ -138,9 +150,9 @@ pub async fn run_replay(
     let clock = app::Clock::default();
     let setup = setup(&config, clock.clone())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
-    let (model, db) = model_and_db(&config, Source::Replay { file }, &opts)?;
+    let (model, db, appdb) = model_and_db(&config, Source::Replay { file }, &opts)?;
     let feeder = tokio::spawn(async move { feed(&data, speed, tx, clock).await });
-    let result = app::run(model, rx, db, setup).await;
+    let result = app::run(model, rx, db, appdb, setup).await;
     feeder.abort();
     result
 }

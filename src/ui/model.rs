@@ -1,6 +1,7 @@
 //! The console's model: everything the view draws, nothing else. Only
 //! [`super::update`] changes it.
 
+use super::campaigns::CampaignsView;
 use super::history::HistoryView;
 use super::kpi::KpiView;
 use super::query::Query;
@@ -61,6 +62,8 @@ pub enum Screen {
     History,
     /// KPIs per extension and per queue.
     Kpi,
+    /// Dialer campaigns.
+    Campaigns,
 }
 
 /// A CDR query the worker is running.
@@ -83,6 +86,22 @@ pub enum Mode {
     Normal,
     /// Keys type into the focused pane's filter.
     Filter,
+    /// Keys type a command (`:campaign start NAME`).
+    Command {
+        /// Text typed.
+        text: String,
+        /// Why the last Enter was refused.
+        error: Option<String>,
+    },
+    /// A yes/no question before changing a campaign.
+    Confirm {
+        /// The question.
+        question: String,
+        /// Campaign.
+        name: String,
+        /// Status to ask for on yes.
+        status: &'static str,
+    },
     /// Keys type the History or KPI query line.
     Query {
         /// Text typed.
@@ -149,6 +168,8 @@ pub struct Model {
     pub history: HistoryView,
     /// The KPI screen.
     pub kpi: KpiView,
+    /// The Campaigns screen.
+    pub campaigns: CampaignsView,
     /// The CDR query running, if any.
     pub running: Option<Running>,
     /// Last request id issued.
@@ -186,6 +207,7 @@ impl Model {
             tz,
             history: HistoryView::new(today.clone()),
             kpi: KpiView::new(today),
+            campaigns: CampaignsView::default(),
             running: None,
             last_id: 0,
             notice: None,

@@ -4,7 +4,9 @@
 use super::keymap::Keymap;
 use super::layout;
 use super::model::{Mode, Model, PaneId, Screen};
-use super::panes::{calls, detail, extensions, footer, header, help, history, kpi, queues, status};
+use super::panes::{
+    calls, campaigns, detail, extensions, footer, header, help, history, kpi, queues, status,
+};
 use super::table::{self, Column, Decor, TableRow};
 use super::theme::Theme;
 use ratatui::Frame;
@@ -53,6 +55,11 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
             }
         }
         Screen::Kpi => kpi::draw(f, &areas.tables, model, ctx.theme),
+        Screen::Campaigns => {
+            if let Some(area) = areas.tables.first() {
+                campaigns::draw(f, *area, model, ctx.theme);
+            }
+        }
         Screen::Live => {}
     }
     let mut queue_rows = None;
@@ -76,6 +83,9 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
     if let Some(scroll) = model.history.detail {
         detail::draw(f, f.area(), &model.history, ctx.theme, scroll);
+    }
+    if let Mode::Confirm { question, .. } = &model.mode {
+        help::question(f, f.area(), question, ctx.theme);
     }
     if let Mode::Help { scroll } = model.mode {
         help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);

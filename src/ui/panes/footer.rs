@@ -43,13 +43,36 @@ const KPI_HINTS: [(Context, Action, &str); 8] = [
     (Context::Global, Action::Quit, "quit"),
 ];
 
+const CAMPAIGN_HINTS: [(Context, Action, &str); 7] = [
+    (Context::Global, Action::Help, "help"),
+    (Context::Global, Action::ShowLive, "live"),
+    (Context::Campaigns, Action::CampaignStart, "start"),
+    (Context::Campaigns, Action::CampaignPause, "pause"),
+    (Context::Campaigns, Action::CampaignStop, "stop"),
+    (Context::Global, Action::Command, "command"),
+    (Context::Global, Action::Quit, "quit"),
+];
+
 /// Draws the footer line.
 pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &Theme) {
     let key = theme.style(Item::FooterKey);
     let text = theme.style(Item::Footer);
     let text_style = text;
     let filter = &model.table(model.focus).filter;
-    let line = if let Mode::Query { text, error } = &model.mode {
+    let line = if let Mode::Command { text, error } = &model.mode {
+        let mut spans = vec![
+            Span::styled(" :", key),
+            Span::styled(format!("{}█", clean(text)), theme.style(Item::Filter)),
+        ];
+        spans.push(match error {
+            Some(e) => Span::styled(format!("  {}", clean(e)), theme.style(Item::ConnDown)),
+            None => Span::styled(
+                "  campaign start|pause|stop NAME   Enter run · Esc close",
+                text_style,
+            ),
+        });
+        Line::from(spans)
+    } else if let Mode::Query { text, error } = &model.mode {
         let mut spans = vec![
             Span::styled(" Query: ", key),
             Span::styled(format!("{}█", clean(text)), theme.style(Item::Filter)),
@@ -77,6 +100,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
             Screen::Live => &HINTS,
             Screen::History => &CDR_HINTS,
             Screen::Kpi => &KPI_HINTS,
+            Screen::Campaigns => &CAMPAIGN_HINTS,
         };
         for &(ctx, action, label) in hints {
             if let Some(k) = keymap.keys(ctx, action).first() {

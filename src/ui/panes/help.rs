@@ -49,3 +49,19 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: u
         popup,
     );
 }
+
+/// A one-line yes/no question in a small popup.
+pub fn question(f: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+    let popup = crate::ui::layout::popup_lines(area, 3, 72);
+    f.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Item::BorderFocused))
+        .title(Span::styled(" y / n ", theme.style(Item::Title)));
+    f.render_widget(
+        Paragraph::new(crate::ui::sanitize::clean(text).into_owned())
+            .block(block)
+            .style(theme.style(Item::Text)),
+        popup,
+    );
+}

@@ -2,6 +2,7 @@
 //! the shared table engine.
 
 pub mod calls;
+pub mod campaigns;
 pub mod detail;
 pub mod extensions;
 pub mod footer;

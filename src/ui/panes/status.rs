@@ -24,6 +24,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             );
             format!(" KPIs {} · {at} ", model.kpi.query.describe())
         }
+        Screen::Campaigns => format!(" Engines: {} ", super::campaigns::engines_line(model)),
         _ => format!(
             " History {} · {} ",
             model.history.query.describe(),

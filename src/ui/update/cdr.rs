@@ -68,9 +68,13 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
     let height = table_height(model);
     let page = height.max(1) as isize;
     match action {
-        Action::Quit | Action::Help | Action::ShowLive | Action::ShowHistory | Action::ShowKpi => {
-            normal_action(model, action)
-        }
+        Action::Quit
+        | Action::Help
+        | Action::ShowLive
+        | Action::ShowHistory
+        | Action::ShowKpi
+        | Action::ShowCampaigns
+        | Action::Command => normal_action(model, action),
         Action::FocusExtensions | Action::FocusQueues | Action::FocusCalls => {
             let _ = show(model, Screen::Live);
             normal_action(model, action)

@@ -1,8 +1,10 @@
 //! `update`: the only place the model changes. Each message says whether the
 //! screen needs a redraw; side effects are not done here.
 
+mod campaigns;
 mod cdr;
 
+use super::appdb::{AppReply, AppRequest};
 use super::db::{DbReply, DbRequest};
 use super::keymap::{Action, Context, Key, Keymap};
 use super::layout;
@@ -35,6 +37,8 @@ pub enum Msg {
     Tick(i64),
     /// The CDR worker answered.
     Db(DbReply),
+    /// The app-database worker answered.
+    App(AppReply),
 }
 
 /// What the loop should do next.
@@ -47,6 +51,8 @@ pub enum Outcome {
     },
     /// Redraw, and hand this request to the CDR worker.
     Request(Box<DbRequest>),
+    /// Redraw, and hand this request to the app-database worker.
+    App(AppRequest),
     /// Leave the console.
     Quit,
 }
@@ -97,9 +103,13 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             if model.screen == Screen::Kpi && model.running.is_none() && model.kpi.due(now_ms) {
                 return issue(model, "computing KPIs", |m, id| m.kpi.request(id));
             }
+            if model.screen == Screen::Campaigns && model.campaigns.pending.is_none() {
+                return campaigns::refresh(model);
+            }
             go(true)
         }
         Msg::Db(reply) => cdr::reply(model, reply),
+        Msg::App(reply) => campaigns::reply(model, reply),
         Msg::Resize(w, h) => {
             model.size = Rect::new(0, 0, w, h);
             go(true)
@@ -121,9 +131,19 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
         }),
         Mode::Filter => filter_key(model, ev, &k, keymap),
         Mode::Query { text, .. } => cdr::query_key(model, ev, &k, keymap, text),
+        Mode::Command { text, .. } => campaigns::command_key(model, ev, &k, keymap, text),
+        Mode::Confirm { name, status, .. } => {
+            campaigns::confirm_key(model, &k, keymap, name, status)
+        }
         Mode::Normal if model.screen == Screen::Live => {
             match keymap.action(&[Context::List, Context::Global], &k) {
                 Some(action) => normal_action(model, action),
+                None => go(false),
+            }
+        }
+        Mode::Normal if model.screen == Screen::Campaigns => {
+            match keymap.action(&[Context::Campaigns, Context::List, Context::Global], &k) {
+                Some(action) => campaigns::action(model, action),
                 None => go(false),
             }
         }
@@ -238,6 +258,7 @@ fn show(model: &mut Model, screen: Screen) -> Outcome {
         Screen::Kpi if model.kpi.computed_ms.is_none() && model.running.is_none() => {
             issue(model, "computing KPIs", |m, id| m.kpi.request(id))
         }
+        Screen::Campaigns => campaigns::refresh(model),
         _ => go(true),
     }
 }
@@ -250,6 +271,13 @@ fn normal_action(model: &mut Model, action: Action) -> Outcome {
         Action::ShowLive => return show(model, Screen::Live),
         Action::ShowHistory => return show(model, Screen::History),
         Action::ShowKpi => return show(model, Screen::Kpi),
+        Action::ShowCampaigns => return show(model, Screen::Campaigns),
+        Action::Command => {
+            model.mode = Mode::Command {
+                text: String::new(),
+                error: None,
+            }
+        }
         Action::FocusNext => model.focus = model.focus.cycle(1),
         Action::FocusPrev => model.focus = model.focus.cycle(-1),
         Action::FocusExtensions => model.focus = PaneId::Extensions,
@@ -286,7 +314,10 @@ fn normal_action(model: &mut Model, action: Action) -> Outcome {
         | Action::Detail
         | Action::Export
         | Action::Refresh
-        | Action::CancelQuery => return go(false),
+        | Action::CancelQuery
+        | Action::CampaignStart
+        | Action::CampaignPause
+        | Action::CampaignStop => return go(false),
     }
     go(true)
 }

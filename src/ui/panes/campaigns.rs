@@ -1,0 +1,137 @@
+//! Campaigns pane: each campaign's status and whether the engine has
+//! acknowledged it, progress (total, pending, dialing, answered, failed,
+//! DNC, exhausted), live calls and answer rate; the engines' heartbeats on
+//! the status line.
+
+use crate::ui::appdb::CampaignStatus;
+use crate::ui::campaigns::ENGINE_STALE_MS;
+use crate::ui::model::Model;
+use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow};
+use crate::ui::theme::{Item, Theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+
+const fn col(title: &'static str, width: u16) -> Column {
+    Column {
+        title,
+        width: Constraint::Length(width),
+    }
+}
+
+/// Columns: Campaign, Status, Engine, Total, Pending, Dialing, Answered,
+/// Failed, DNC, Exhausted, Live, Answer %.
+pub const COLUMNS: [Column; 12] = [
+    Column {
+        title: "Campaign",
+        width: Constraint::Min(16),
+    },
+    col("Status", 8),
+    col("Engine", 22),
+    col("Total", 7),
+    col("Pending", 7),
+    col("Dialing", 7),
+    col("Answered", 8),
+    col("Failed", 6),
+    col("DNC", 5),
+    col("Exhaust", 7),
+    col("Live", 5),
+    col("Ans %", 5),
+];
+
+fn status_item(status: &str) -> Item {
+    match status {
+        "running" => Item::StateInCall,
+        "paused" => Item::StatePaused,
+        _ => Item::Muted,
+    }
+}
+
+/// What the engine said about the campaign's status: acknowledged, still
+/// waiting (for how long), or no engine running.
+fn ack(c: &CampaignStatus, engines_up: bool, now_ms: i64) -> (String, Item) {
+    let r = &c.row;
+    if r.acked_status == r.status {
+        let by = r.acked_by.as_deref().unwrap_or("engine");
+        (format!("✓ {} ({by})", r.acked_status), Item::HealthOk)
+    } else if !engines_up {
+        ("no engine running".into(), Item::HealthCritical)
+    } else {
+        let secs = (now_ms - r.updated_at).max(0) / 1000;
+        (format!("waiting {secs} s"), Item::RampWarn)
+    }
+}
+
+/// One row per campaign, by name.
+pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
+    let now = model.now_ms;
+    let engines_up = model.campaigns.live_engines(now).next().is_some();
+    model
+        .campaigns
+        .campaigns
+        .iter()
+        .map(|c| TableRow {
+            key: &c.row.name,
+            sort: SortKey::Fold(&c.row.name),
+            cells: Box::new(move || {
+                let p = &c.progress;
+                let (ack_text, ack_item) = ack(c, engines_up, now);
+                let n = |v: i64| TableCell::new(v.to_string(), Item::Text);
+                vec![
+                    TableCell::new(c.row.name.clone(), Item::Text),
+                    TableCell::new(c.row.status.clone(), status_item(&c.row.status)),
+                    TableCell::new(ack_text, ack_item),
+                    n(p.total),
+                    n(p.pending),
+                    n(p.dialing),
+                    n(p.answered),
+                    n(p.failed),
+                    n(p.dnc),
+                    n(p.exhausted),
+                    TableCell::new(p.live.to_string(), Item::StateInCall),
+                    TableCell::new(
+                        p.answer_rate()
+                            .map_or_else(|| "—".into(), |r| format!("{r:.0}")),
+                        Item::Text,
+                    ),
+                ]
+            }),
+        })
+        .collect()
+}
+
+/// The engines, for the status line: `lab-engine: ARI up, … (0 s ago)`.
+pub fn engines_line(model: &Model) -> String {
+    let now = model.now_ms;
+    let v = &model.campaigns;
+    if v.engines.is_empty() {
+        return "no engine has run on this database (switchboard --engine)".into();
+    }
+    v.engines
+        .iter()
+        .map(|e| {
+            let age = (now - e.heartbeat_at).max(0);
+            if age < ENGINE_STALE_MS {
+                format!("{}: {}", e.id, e.state)
+            } else {
+                format!("{}: silent for {} s", e.id, age / 1000)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Draws the table in `area`.
+pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let rows = rows(model);
+    let rights = if model.campaigns.may_control {
+        ""
+    } else {
+        " (read only)"
+    };
+    let decor = Decor {
+        title: format!("Campaigns{rights}"),
+        focused: true,
+        theme,
+    };
+    table::render(f, area, &COLUMNS, &rows, &model.campaigns.table, decor);
+}

@@ -1,0 +1,190 @@
+//! `update` for the Campaigns screen, the command line and the yes/no
+//! question: the console writes what the supervisor asks for (through the
+//! app-database worker); the engine acts and acknowledges.
+
+use super::{Outcome, edit_line, go, normal_action, show, steps};
+use crate::ui::appdb::{AppReply, AppRequest};
+use crate::ui::campaigns::parse_command;
+use crate::ui::keymap::{Action, Context, Key, Keymap};
+use crate::ui::layout;
+use crate::ui::model::{Mode, Model, Screen};
+use crate::ui::panes::campaigns as pane;
+use crate::ui::table::{self, body_height};
+use crossterm::event::KeyEvent;
+
+/// Issues an app-database request and remembers its id.
+pub(super) fn ask(model: &mut Model, make: impl FnOnce(u64) -> AppRequest) -> Outcome {
+    let id = model.next_id();
+    model.campaigns.pending = Some(id);
+    Outcome::App(make(id))
+}
+
+/// A refresh of the Campaigns screen.
+pub(super) fn refresh(model: &mut Model) -> Outcome {
+    ask(model, |id| AppRequest::Refresh { id })
+}
+
+/// Asks for `status` on `name`, if the user may.
+fn set_status(model: &mut Model, name: String, status: &'static str) -> Outcome {
+    if !model.campaigns.may_control {
+        model.notice = Some((
+            "you may not start, pause or stop campaigns; an admin sets campaigns = true for you in [acl.users]".into(),
+            true,
+        ));
+        return go(true);
+    }
+    ask(model, |id| AppRequest::SetStatus {
+        id,
+        name,
+        status: status.to_string(),
+    })
+}
+
+/// Stopping hangs calls up: it asks first.
+fn stop_or_set(model: &mut Model, name: String, status: &'static str) -> Outcome {
+    if status != "stopped" {
+        return set_status(model, name, status);
+    }
+    let live = model
+        .campaigns
+        .campaigns
+        .iter()
+        .find(|c| c.row.name == name)
+        .map_or(0, |c| c.progress.live);
+    model.mode = Mode::Confirm {
+        question: format!("Stop `{name}`? No new dials; its {live} live calls are hung up."),
+        name,
+        status,
+    };
+    go(true)
+}
+
+/// A normal-mode action on the Campaigns screen.
+pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
+    let selected = model.campaigns.selected().map(str::to_string);
+    match action {
+        Action::CampaignStart | Action::CampaignPause | Action::CampaignStop => {
+            let Some(name) = selected else {
+                return go(false);
+            };
+            let status = match action {
+                Action::CampaignStart => "running",
+                Action::CampaignPause => "paused",
+                _ => "stopped",
+            };
+            stop_or_set(model, name, status)
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => {
+            let height = layout::areas(model.size, model)
+                .tables
+                .first()
+                .copied()
+                .map(body_height)
+                .unwrap_or(1);
+            let page = height.max(1) as isize;
+            let mut st = model.campaigns.table.clone();
+            table::move_selection(&pane::rows(model), &mut st, steps(action, page), height);
+            model.campaigns.table = st;
+            go(true)
+        }
+        Action::Refresh => refresh(model),
+        _ => normal_action(model, action),
+    }
+}
+
+/// Keys while the command line is open.
+pub(super) fn command_key(
+    model: &mut Model,
+    ev: &KeyEvent,
+    k: &Key,
+    keymap: &Keymap,
+    mut text: String,
+) -> Outcome {
+    match keymap.action(&[Context::Filter], k) {
+        Some(Action::Accept) => match parse_command(&text) {
+            Ok((status, name)) => {
+                model.mode = Mode::Normal;
+                if model.screen != Screen::Campaigns {
+                    let _ = show(model, Screen::Campaigns);
+                }
+                stop_or_set(model, name, status)
+            }
+            Err(e) => {
+                model.mode = Mode::Command {
+                    text,
+                    error: Some(e),
+                };
+                go(true)
+            }
+        },
+        Some(Action::Cancel) => {
+            model.mode = Mode::Normal;
+            go(true)
+        }
+        _ if edit_line(&mut text, ev) => {
+            model.mode = Mode::Command { text, error: None };
+            go(true)
+        }
+        _ => go(false),
+    }
+}
+
+/// Keys while a yes/no question is open.
+pub(super) fn confirm_key(
+    model: &mut Model,
+    k: &Key,
+    keymap: &Keymap,
+    name: String,
+    status: &'static str,
+) -> Outcome {
+    match keymap.action(&[Context::Confirm], k) {
+        Some(Action::Accept) => {
+            model.mode = Mode::Normal;
+            set_status(model, name, status)
+        }
+        Some(Action::Cancel) => {
+            model.mode = Mode::Normal;
+            go(true)
+        }
+        _ => go(false),
+    }
+}
+
+/// A reply from the app-database worker.
+pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
+    let id = match &reply {
+        AppReply::Snapshot { id, .. }
+        | AppReply::Asked { id, .. }
+        | AppReply::Failed { id, .. } => *id,
+    };
+    if model.campaigns.pending != Some(id) {
+        return go(false);
+    }
+    model.campaigns.pending = None;
+    match reply {
+        AppReply::Snapshot {
+            campaigns, engines, ..
+        } => {
+            model.campaigns.campaigns = campaigns;
+            model.campaigns.engines = engines;
+            model.campaigns.read_ms = Some(model.now_ms);
+            go(true)
+        }
+        AppReply::Asked { name, status, .. } => {
+            model.notice = Some((
+                format!("`{name}`: {status} asked; waiting for the engine to acknowledge"),
+                false,
+            ));
+            refresh(model)
+        }
+        AppReply::Failed { message, .. } => {
+            model.notice = Some((message, true));
+            go(true)
+        }
+    }
+}
