@@ -484,3 +484,172 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         assert_eq!(p.answered, 60, "{name}: {p:?}");
     }
 }
+
+/// Feeds `outcome`'s request to the worker and its reply back to the model,
+/// until the model asks nothing more.
+async fn drive(
+    m: &mut switchboard::ui::model::Model,
+    mut outcome: switchboard::ui::update::Outcome,
+    link: &mut switchboard::ui::appdb::AppLink,
+) {
+    use switchboard::ui::update::{Msg, Outcome, update};
+    let keymap = switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
+    while let Outcome::App(req) = outcome {
+        link.requests
+            .send(req)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = tokio::time::timeout(Duration::from_secs(10), link.replies.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no reply from the app database worker"))
+            .unwrap_or_else(|| panic!("worker stopped"));
+        outcome = update(m, Msg::App(reply), &keymap);
+    }
+}
+
+fn key(m: &mut switchboard::ui::model::Model, c: char) -> switchboard::ui::update::Outcome {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let keymap = switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
+    let code = if c == '5' {
+        KeyCode::F(5)
+    } else {
+        KeyCode::Char(c)
+    };
+    switchboard::ui::update::update(
+        m,
+        switchboard::ui::update::Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        &keymap,
+    )
+}
+
+/// Ticks the console (each tick refreshes the Campaigns screen) until the
+/// screen shows `text`.
+async fn until_screen(
+    m: &mut switchboard::ui::model::Model,
+    link: &mut switchboard::ui::appdb::AppLink,
+    text: &str,
+    limit: Duration,
+) -> Duration {
+    let keymap = switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
+    let start = Instant::now();
+    loop {
+        let now = chrono::Utc::now().timestamp_millis();
+        let o =
+            switchboard::ui::update::update(m, switchboard::ui::update::Msg::Tick(now), &keymap);
+        drive(m, o, link).await;
+        let buf = switchboard::ui::view::offscreen(m, 160, 30).unwrap_or_else(|e| panic!("{e}"));
+        let screen: String = buf.content().iter().map(|c| c.symbol()).collect();
+        if screen.contains(text) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "the screen did not show `{text}` within {limit:?}:\n{screen}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let [(_, url), ..] = lab.app_dbs("console", dir.path()).await;
+    let cfg = config(&lab, dir.path(), "engine-console");
+    let file = campaign_file(
+        dir.path(),
+        "console",
+        "max_concurrent = 4\nring_timeout_s = 60\n",
+    );
+    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
+    let base = 5_556_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let rows: Vec<(String, &str)> = (0..20)
+        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
+        .collect();
+    campaign(
+        &cfg,
+        &url,
+        &[
+            "import",
+            "console",
+            leads(dir.path(), &rows).to_str().unwrap_or_default(),
+        ],
+    );
+    let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    let mut m = switchboard::ui::model::Model::new(
+        switchboard::ui::model::Source::Live { addr: "lab".into() },
+        Default::default(),
+        Default::default(),
+        chrono::Utc::now().timestamp_millis(),
+    );
+    m.campaigns.may_control = true;
+    let mut link = switchboard::ui::appdb::spawn(
+        Ok(switchboard::secret::Secret::new(url.clone())),
+        "supervisor".into(),
+    );
+    let o = key(&mut m, '5');
+    drive(&mut m, o, &mut link).await;
+    until_screen(&mut m, &mut link, "✓ stopped", Duration::from_secs(5)).await;
+    let o = key(&mut m, 'a');
+    drive(&mut m, o, &mut link).await;
+    let took = until_screen(
+        &mut m,
+        &mut link,
+        "✓ running (engine-console)",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        took < Duration::from_secs(1),
+        "start acknowledged in {took:?}"
+    );
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    until(
+        &db,
+        "console",
+        Duration::from_secs(10),
+        "4 live calls",
+        |p| p.live == 4,
+    )
+    .await;
+    until_screen(
+        &mut m,
+        &mut link,
+        "engine-console: ARI up, 1 campaigns running, 4 live calls",
+        Duration::from_secs(3),
+    )
+    .await;
+    let o = key(&mut m, 'p');
+    drive(&mut m, o, &mut link).await;
+    let took = until_screen(
+        &mut m,
+        &mut link,
+        "✓ paused (engine-console)",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        took < Duration::from_secs(1),
+        "pause acknowledged in {took:?}"
+    );
+    let o = key(&mut m, 'x');
+    drive(&mut m, o, &mut link).await;
+    let o = key(&mut m, 'y');
+    drive(&mut m, o, &mut link).await;
+    until_screen(
+        &mut m,
+        &mut link,
+        "✓ stopped (engine-console)",
+        Duration::from_secs(2),
+    )
+    .await;
+    until(
+        &db,
+        "console",
+        Duration::from_secs(3),
+        "live calls hung up",
+        |p| p.live == 0,
+    )
+    .await;
+}

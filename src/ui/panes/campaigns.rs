@@ -26,7 +26,7 @@ pub const COLUMNS: [Column; 12] = [
         width: Constraint::Min(16),
     },
     col("Status", 8),
-    col("Engine", 22),
+    col("Engine", 30),
     col("Total", 7),
     col("Pending", 7),
     col("Dialing", 7),

@@ -170,6 +170,12 @@ pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
         AppReply::Snapshot {
             campaigns, engines, ..
         } => {
+            // "Waiting for the engine" notices end when the engine caught up.
+            if campaigns.iter().all(|c| c.row.acked_status == c.row.status)
+                && model.notice.as_ref().is_some_and(|(_, error)| !error)
+            {
+                model.notice = None;
+            }
             model.campaigns.campaigns = campaigns;
             model.campaigns.engines = engines;
             model.campaigns.read_ms = Some(model.now_ms);
