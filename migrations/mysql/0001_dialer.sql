@@ -22,7 +22,7 @@ CREATE TABLE leads (
   updated_at BIGINT NOT NULL,
   UNIQUE (campaign_id, number)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-CREATE INDEX leads_due ON leads (campaign_id, state, next_attempt_at);
+CREATE INDEX leads_due ON leads (campaign_id, state, next_attempt_at, id);
 CREATE TABLE attempts (
   id VARCHAR(64) NOT NULL PRIMARY KEY,
   lead_id BIGINT NOT NULL REFERENCES leads (id),

@@ -22,7 +22,7 @@ CREATE TABLE leads (
   updated_at INTEGER NOT NULL,
   UNIQUE (campaign_id, number)
 );
-CREATE INDEX leads_due ON leads (campaign_id, state, next_attempt_at);
+CREATE INDEX leads_due ON leads (campaign_id, state, next_attempt_at, id);
 CREATE TABLE attempts (
   id TEXT PRIMARY KEY,
   lead_id INTEGER NOT NULL REFERENCES leads (id),
