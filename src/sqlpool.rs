@@ -4,9 +4,43 @@
 //! driver's own reason ("Connection refused", "Access denied") instead of a
 //! pool timeout.
 
+use sqlx::mysql::MySqlConnectOptions;
 use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Database};
+use std::str::FromStr;
 use std::time::Duration;
+
+/// The database a URL names, with its connect options.
+pub enum Backend {
+    /// `mysql://` or `mariadb://`.
+    MySql(MySqlConnectOptions),
+    /// `postgres://` or `postgresql://`.
+    Postgres(PgConnectOptions),
+    /// `sqlite:`.
+    Sqlite(SqliteConnectOptions),
+}
+
+/// Parses `url`; `Ok(None)` for a scheme switchboard does not read.
+///
+/// Errors: a URL the driver cannot parse.
+pub fn backend(url: &str) -> Result<Option<Backend>, sqlx::Error> {
+    if let Some(rest) = url.strip_prefix("mariadb://") {
+        return MySqlConnectOptions::from_str(&format!("mysql://{rest}"))
+            .map(|o| Some(Backend::MySql(o)));
+    }
+    if url.starts_with("mysql://") {
+        return MySqlConnectOptions::from_str(url).map(|o| Some(Backend::MySql(o)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return PgConnectOptions::from_str(url).map(|o| Some(Backend::Postgres(o)));
+    }
+    if url.starts_with("sqlite:") {
+        return SqliteConnectOptions::from_str(url).map(|o| Some(Backend::Sqlite(o)));
+    }
+    Ok(None)
+}
 
 /// How long a connection may take before it fails with a message (a wrong
 /// host must not leave a screen or a command waiting).

@@ -116,6 +116,29 @@ fn leads(dir: &Path, rows: &[(String, &str)]) -> PathBuf {
     dir.join("leads.csv")
 }
 
+/// A fresh MariaDB app database holding campaign `name` (the common keys
+/// plus `extra` TOML lines) with `rows` as leads, and the config of an
+/// engine called `engine-<name>`: (database URL, config file).
+async fn prepared(
+    lab: &Lab,
+    dir: &Path,
+    name: &str,
+    extra: &str,
+    rows: &[(String, &str)],
+) -> (String, PathBuf) {
+    let [(_, url), ..] = lab.app_dbs(name, dir).await;
+    let cfg = config(lab, dir, &format!("engine-{name}"));
+    let file = campaign_file(dir, name, extra);
+    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
+    let csv = leads(dir, rows);
+    campaign(
+        &cfg,
+        &url,
+        &["import", name, csv.to_str().unwrap_or_default()],
+    );
+    (url, cfg)
+}
+
 async fn state(db: &AppDb, name: &str) -> (Progress, Vec<AttemptRow>) {
     let c = db.campaign(name).await.unwrap_or_else(|e| panic!("{e}"));
     (
@@ -174,14 +197,6 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let [(_, url), ..] = lab.app_dbs("outcomes", dir.path()).await;
-    let cfg = config(&lab, dir.path(), "engine-outcomes");
-    let file = campaign_file(
-        dir.path(),
-        "outcomes",
-        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n",
-    );
-    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
     let hostile = "Smith, John\r\nEXEC(System(touch /tmp/pwned))";
     let base = 5_552_000_000u64 + u64::from(std::process::id() % 1000) * 100;
     let rows: Vec<(String, &str)> = [0, 1, 9, 6, 7, 8]
@@ -193,12 +208,14 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
             )
         })
         .collect();
-    let csv = leads(dir.path(), &rows);
-    campaign(
-        &cfg,
-        &url,
-        &["import", "outcomes", csv.to_str().unwrap_or_default()],
-    );
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "outcomes",
+        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n",
+        &rows,
+    )
+    .await;
     campaign(&cfg, &url, &["start", "outcomes"]);
     let engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
     let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
@@ -283,27 +300,18 @@ async fn pause_and_stop_act_within_a_second() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let [(_, url), ..] = lab.app_dbs("pause", dir.path()).await;
-    let cfg = config(&lab, dir.path(), "engine-pause");
-    let file = campaign_file(
-        dir.path(),
-        "pause",
-        "max_concurrent = 3\nring_timeout_s = 60\n",
-    );
-    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
     let base = 5_553_000_000u64 + u64::from(std::process::id() % 1000) * 100;
     let rows: Vec<(String, &str)> = (0..20)
         .map(|i| ((base + i * 10 + 6).to_string(), "x"))
         .collect();
-    campaign(
-        &cfg,
-        &url,
-        &[
-            "import",
-            "pause",
-            leads(dir.path(), &rows).to_str().unwrap_or_default(),
-        ],
-    );
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "pause",
+        "max_concurrent = 3\nring_timeout_s = 60\n",
+        &rows,
+    )
+    .await;
     let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
     let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
     campaign(&cfg, &url, &["start", "pause"]);
@@ -352,14 +360,6 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let [(_, url), ..] = lab.app_dbs("crash", dir.path()).await;
-    let cfg = config(&lab, dir.path(), "engine-crash");
-    let file = campaign_file(
-        dir.path(),
-        "crash",
-        "max_concurrent = 8\nring_timeout_s = 10\n",
-    );
-    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
     let base = 5_554_000_000u64 + u64::from(std::process::id() % 1000) * 100;
     // Numbers ending in 9 answer briefly, in 5 talk a few seconds.
     let rows: Vec<(String, &str)> = (0..40)
@@ -370,15 +370,14 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
             )
         })
         .collect();
-    campaign(
-        &cfg,
-        &url,
-        &[
-            "import",
-            "crash",
-            leads(dir.path(), &rows).to_str().unwrap_or_default(),
-        ],
-    );
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "crash",
+        "max_concurrent = 8\nring_timeout_s = 10\n",
+        &rows,
+    )
+    .await;
     campaign(&cfg, &url, &["start", "crash"]);
     let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
     for round in 0..4u64 {
@@ -555,27 +554,18 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let [(_, url), ..] = lab.app_dbs("console", dir.path()).await;
-    let cfg = config(&lab, dir.path(), "engine-console");
-    let file = campaign_file(
-        dir.path(),
-        "console",
-        "max_concurrent = 4\nring_timeout_s = 60\n",
-    );
-    campaign(&cfg, &url, &["apply", file.to_str().unwrap_or_default()]);
     let base = 5_556_000_000u64 + u64::from(std::process::id() % 1000) * 100;
     let rows: Vec<(String, &str)> = (0..20)
         .map(|i| ((base + i * 10 + 6).to_string(), "x"))
         .collect();
-    campaign(
-        &cfg,
-        &url,
-        &[
-            "import",
-            "console",
-            leads(dir.path(), &rows).to_str().unwrap_or_default(),
-        ],
-    );
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "console",
+        "max_concurrent = 4\nring_timeout_s = 60\n",
+        &rows,
+    )
+    .await;
     let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
     let mut m = switchboard::ui::model::Model::new(
         switchboard::ui::model::Source::Live { addr: "lab".into() },

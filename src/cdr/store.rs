@@ -5,14 +5,10 @@ use super::CdrError;
 use super::columns::{ColumnMap, Field};
 use super::filter::{CdrFilter, Cursor, Dialect, Order, Sql};
 use super::record::{CdrRecord, decode_text};
-use crate::sqlpool;
+use crate::sqlpool::{self, Backend};
 use futures_util::TryStreamExt;
 use sqlx::Row;
-use sqlx::mysql::MySqlConnectOptions;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::sqlite::SqliteConnectOptions;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 enum Pool {
     MySql(sqlx::MySqlPool),
@@ -103,26 +99,18 @@ impl CdrStore {
             url: redact(url),
             reason: e.to_string().replace(url, &redact(url)),
         };
-        let mysql = url
-            .strip_prefix("mariadb://")
-            .map(|rest| format!("mysql://{rest}"))
-            .or_else(|| url.starts_with("mysql://").then(|| url.to_string()));
-        let pool = if let Some(mysql) = mysql {
-            let opts = MySqlConnectOptions::from_str(&mysql).map_err(db)?;
-            Pool::MySql(sqlpool::open(opts, 2).await.map_err(db)?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(db)?;
-            Pool::Postgres(sqlpool::open(opts, 2).await.map_err(db)?)
-        } else if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(db)?
-                .read_only(true);
-            Pool::Sqlite(sqlpool::open(opts, 2).await.map_err(db)?)
-        } else {
-            return Err(CdrError::Config(format!(
-                "CDR URL `{}`: use mysql://, mariadb://, postgres:// or sqlite://",
-                redact(url)
-            )));
+        let pool = match sqlpool::backend(url).map_err(db)? {
+            Some(Backend::MySql(o)) => Pool::MySql(sqlpool::open(o, 2).await.map_err(db)?),
+            Some(Backend::Postgres(o)) => Pool::Postgres(sqlpool::open(o, 2).await.map_err(db)?),
+            Some(Backend::Sqlite(o)) => {
+                Pool::Sqlite(sqlpool::open(o.read_only(true), 2).await.map_err(db)?)
+            }
+            None => {
+                return Err(CdrError::Config(format!(
+                    "CDR URL `{}`: use mysql://, mariadb://, postgres:// or sqlite://",
+                    redact(url)
+                )));
+            }
         };
         let names = match &pool {
             Pool::MySql(p) => column_names!(

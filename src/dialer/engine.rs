@@ -115,6 +115,9 @@ pub struct Engine {
     live: HashMap<String, Live>,
     campaigns: HashMap<i64, CampaignRow>,
     ari_up: bool,
+    /// Attempts in flight must be reconciled before dialing again (after a
+    /// connect, or an originate Asterisk did not answer).
+    reconcile_due: bool,
     ready: bool,
     draining: bool,
     started_at: i64,
@@ -136,6 +139,7 @@ impl Engine {
             live: HashMap::new(),
             campaigns: HashMap::new(),
             ari_up: false,
+            reconcile_due: true,
             ready: false,
             draining: false,
             started_at: now_ms(),
@@ -220,19 +224,8 @@ impl Engine {
         match msg {
             AriMsg::Connected => {
                 self.ari_up = true;
-                match self.reconcile().await {
-                    Ok(()) if !self.ready => {
-                        self.ready = true;
-                        tracing::info!(engine = %self.s.id, "ARI connected, reconciled: ready");
-                        notify(&[sd_notify::NotifyState::Ready]);
-                    }
-                    Ok(()) => tracing::info!("ARI reconnected, reconciled"),
-                    Err(e) => {
-                        // Dialing waits for a reconciliation that worked.
-                        self.ari_up = false;
-                        tracing::warn!("reconciliation failed: {e}");
-                    }
-                }
+                self.reconcile_due = true;
+                self.try_reconcile().await;
             }
             AriMsg::Down { reason, retry_in } => {
                 if self.ari_up {
@@ -329,6 +322,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Reconciles if due; says READY to systemd after the first success.
+    /// Dialing waits until it worked.
+    async fn try_reconcile(&mut self) {
+        if !self.ari_up || !self.reconcile_due {
+            return;
+        }
+        match self.reconcile().await {
+            Ok(()) => {
+                self.reconcile_due = false;
+                if !self.ready {
+                    self.ready = true;
+                    tracing::info!(engine = %self.s.id, "ARI connected, reconciled: ready");
+                    notify(&[sd_notify::NotifyState::Ready]);
+                } else {
+                    tracing::info!("reconciled with Asterisk's channels");
+                }
+            }
+            Err(e) => tracing::warn!("reconciliation failed (retried every tick): {e}"),
+        }
+    }
+
     /// Follows again the attempts Asterisk still has a channel for; ends
     /// the others (answered if they were, else unknown).
     async fn reconcile(&mut self) -> Result<(), DialerError> {
@@ -375,6 +389,7 @@ impl Engine {
     /// One tick: read campaigns, acknowledge, hang up stopped campaigns'
     /// calls, dial what running campaigns may.
     async fn step(&mut self) -> Result<(), DialerError> {
+        self.try_reconcile().await;
         self.refresh().await?;
         let campaigns: Vec<CampaignRow> = self.campaigns.values().cloned().collect();
         for c in campaigns {
@@ -385,7 +400,7 @@ impl Engine {
             if c.status == "stopped" {
                 self.hang_up_campaign(c.id).await;
             }
-            if c.status != "running" || !self.ari_up || self.draining {
+            if c.status != "running" || !self.ari_up || self.reconcile_due || self.draining {
                 continue;
             }
             if !c.def.in_window(chrono::Utc::now()) {
@@ -465,9 +480,9 @@ impl Engine {
                 }
                 Err(e) => {
                     // No answer from Asterisk: it may or may not be dialing.
-                    // Reconciliation decides when ARI is back.
+                    // Reconciliation decides, before any new dial.
                     tracing::warn!(attempt = %lead.attempt_id, "originate unanswered: {e}");
-                    self.ari_up = false;
+                    self.reconcile_due = true;
                 }
             }
         }

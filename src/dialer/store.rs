@@ -15,14 +15,11 @@ use super::DialerError;
 use super::campaign::CampaignDef;
 use super::import::Parsed;
 use super::outcome::Outcome;
-use crate::sqlpool;
+use crate::sqlpool::{self, Backend};
 use serde::Serialize;
-use sqlx::mysql::MySqlConnectOptions;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::sqlite::SqliteJournalMode;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 enum Pool {
     MySql(sqlx::MySqlPool),
@@ -212,28 +209,25 @@ impl AppDb {
             url: shown.clone(),
             reason: e.to_string().replace(url, &shown),
         };
-        let mysql = url
-            .strip_prefix("mariadb://")
-            .map(|rest| format!("mysql://{rest}"))
-            .or_else(|| url.starts_with("mysql://").then(|| url.to_string()));
-        let pool = if let Some(mysql) = mysql {
-            let opts = MySqlConnectOptions::from_str(&mysql).map_err(db)?;
-            Pool::MySql(sqlpool::open(opts, 8).await.map_err(db)?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(db)?;
-            Pool::Postgres(sqlpool::open(opts, 8).await.map_err(db)?)
-        } else if url.starts_with("sqlite:") {
+        let pool = match sqlpool::backend(url).map_err(db)? {
+            Some(Backend::MySql(o)) => Pool::MySql(sqlpool::open(o, 8).await.map_err(db)?),
+            Some(Backend::Postgres(o)) => Pool::Postgres(sqlpool::open(o, 8).await.map_err(db)?),
             // One writer: WAL lets consoles read while the engine writes,
             // and a busy timeout makes a second writer wait, not fail.
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(db)?
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(std::time::Duration::from_secs(5));
-            Pool::Sqlite(sqlpool::open(opts, 1).await.map_err(db)?)
-        } else {
-            return Err(DialerError::Config(format!(
-                "app database URL `{shown}`: use sqlite://, mysql://, mariadb:// or postgres://"
-            )));
+            Some(Backend::Sqlite(o)) => Pool::Sqlite(
+                sqlpool::open(
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .busy_timeout(std::time::Duration::from_secs(5)),
+                    1,
+                )
+                .await
+                .map_err(db)?,
+            ),
+            None => {
+                return Err(DialerError::Config(format!(
+                    "app database URL `{shown}`: use sqlite://, mysql://, mariadb:// or postgres://"
+                )));
+            }
         };
         let this = AppDb { pool, url: shown };
         this.migrate().await?;

@@ -117,22 +117,10 @@ impl Areas {
     }
 }
 
-/// A popup centred in `area`: `height_percent` of its height, at most
-/// `max_width` columns wide.
-pub fn popup(area: Rect, height_percent: u16, max_width: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Percentage(height_percent)])
-        .flex(ratatui::layout::Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Max(max_width)])
-        .flex(ratatui::layout::Flex::Center)
-        .areas(v);
-    popup
-}
-
-/// A popup centred in `area`, `lines` rows high (borders included), at most
-/// `max_width` columns wide.
-pub fn popup_lines(area: Rect, lines: u16, max_width: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(lines)])
+/// A popup centred in `area`, `height` high (a percentage or a number of
+/// rows, borders included), at most `max_width` columns wide.
+pub fn popup(area: Rect, height: Constraint, max_width: u16) -> Rect {
+    let [v] = Layout::vertical([height])
         .flex(ratatui::layout::Flex::Center)
         .areas(area);
     let [popup] = Layout::horizontal([Constraint::Max(max_width)])

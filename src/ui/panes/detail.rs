@@ -9,7 +9,7 @@ use crate::ui::history::HistoryView;
 use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -78,7 +78,7 @@ fn summary(call: &Call, theme: &Theme) -> Line<'static> {
 
 /// Draws the popup over `area`, scrolled by `scroll` lines.
 pub fn draw(f: &mut Frame, area: Rect, h: &HistoryView, theme: &Theme, scroll: u16) {
-    let popup = crate::ui::layout::popup(area, 90, 100);
+    let popup = crate::ui::layout::popup(area, Constraint::Percentage(90), 100);
     f.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -3,7 +3,7 @@
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -32,7 +32,7 @@ pub fn lines<'a>(keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
 
 /// Draws the popup centred in `area`, scrolled by `scroll` lines.
 pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: u16) {
-    let popup = crate::ui::layout::popup(area, 80, 64);
+    let popup = crate::ui::layout::popup(area, Constraint::Percentage(80), 64);
     f.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -52,7 +52,7 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: u
 
 /// A one-line yes/no question in a small popup.
 pub fn question(f: &mut Frame, area: Rect, text: &str, theme: &Theme) {
-    let popup = crate::ui::layout::popup_lines(area, 3, 72);
+    let popup = crate::ui::layout::popup(area, Constraint::Length(3), 72);
     f.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -2,7 +2,7 @@
 //! question: the console writes what the supervisor asks for (through the
 //! app-database worker); the engine acts and acknowledges.
 
-use super::{Outcome, edit_line, go, normal_action, show, steps};
+use super::{Outcome, go, normal_action, steps};
 use crate::ui::appdb::{AppReply, AppRequest};
 use crate::ui::campaigns::parse_command;
 use crate::ui::keymap::{Action, Context, Key, Keymap};
@@ -10,7 +10,6 @@ use crate::ui::layout;
 use crate::ui::model::{Mode, Model, Screen};
 use crate::ui::panes::campaigns as pane;
 use crate::ui::table::{self, body_height};
-use crossterm::event::KeyEvent;
 
 /// Issues an app-database request and remembers its id.
 pub(super) fn ask(model: &mut Model, make: impl FnOnce(u64) -> AppRequest) -> Outcome {
@@ -97,41 +96,14 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
     }
 }
 
-/// Keys while the command line is open.
-pub(super) fn command_key(
-    model: &mut Model,
-    ev: &KeyEvent,
-    k: &Key,
-    keymap: &Keymap,
-    mut text: String,
-) -> Outcome {
-    match keymap.action(&[Context::Filter], k) {
-        Some(Action::Accept) => match parse_command(&text) {
-            Ok((status, name)) => {
-                model.mode = Mode::Normal;
-                if model.screen != Screen::Campaigns {
-                    let _ = show(model, Screen::Campaigns);
-                }
-                stop_or_set(model, name, status)
-            }
-            Err(e) => {
-                model.mode = Mode::Command {
-                    text,
-                    error: Some(e),
-                };
-                go(true)
-            }
-        },
-        Some(Action::Cancel) => {
-            model.mode = Mode::Normal;
-            go(true)
-        }
-        _ if edit_line(&mut text, ev) => {
-            model.mode = Mode::Command { text, error: None };
-            go(true)
-        }
-        _ => go(false),
-    }
+/// Runs a command typed after `:`.
+///
+/// Errors: what to type instead.
+pub(super) fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
+    let (status, name) = parse_command(text)?;
+    // The next tick refreshes the screen.
+    model.screen = Screen::Campaigns;
+    Ok(stop_or_set(model, name, status))
 }
 
 /// Keys while a yes/no question is open.

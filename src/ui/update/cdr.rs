@@ -1,64 +1,34 @@
 //! `update` for the History and KPI screens: their keys, the query line and
 //! the CDR worker's replies.
 
-use super::{Outcome, edit_line, go, issue, normal_action, show, steps};
+use super::{Outcome, go, issue, normal_action, show, steps};
 use crate::ui::db::{DbReply, DbRequest};
-use crate::ui::keymap::{Action, Context, Key, Keymap};
+use crate::ui::keymap::Action;
 use crate::ui::kpi::KpiTable;
 use crate::ui::layout;
 use crate::ui::model::{Mode, Model, Screen};
 use crate::ui::panes::kpi;
 use crate::ui::query::Query;
 use crate::ui::table::{self, body_height};
-use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{MouseEvent, MouseEventKind};
 
-/// Keys while the query line is open.
-pub(super) fn query_key(
-    model: &mut Model,
-    ev: &KeyEvent,
-    k: &Key,
-    keymap: &Keymap,
-    mut text: String,
-) -> Outcome {
-    match keymap.action(&[Context::Filter], k) {
-        Some(Action::Accept) => match Query::parse(&text, model.today()) {
-            Ok(q) if model.screen == Screen::Kpi && !q.is_days_only() => {
-                model.mode = Mode::Query {
-                    text,
-                    error: Some(
-                        "the KPI screen takes days only: today, yesterday, 2026-11-20 or 2026-11-01..2026-11-20"
-                            .into(),
-                    ),
-                };
-                go(true)
-            }
-            Ok(q) => {
-                model.mode = Mode::Normal;
-                if model.screen == Screen::Kpi {
-                    model.kpi.query = q;
-                    issue(model, "computing KPIs", |m, id| m.kpi.request(id))
-                } else {
-                    model.history.query = q;
-                    issue(model, "loading calls", |m, id| m.history.restart(id))
-                }
-            }
-            Err(e) => {
-                model.mode = Mode::Query {
-                    text,
-                    error: Some(e),
-                };
-                go(true)
-            }
-        },
-        Some(Action::Cancel) => {
-            model.mode = Mode::Normal;
-            go(true)
+/// Runs the query line's text on the History or KPI screen.
+///
+/// Errors: the word that is wrong, or a filter on the KPI screen (days only).
+pub(super) fn run_query(model: &mut Model, text: &str) -> Result<Outcome, String> {
+    let q = Query::parse(text, model.today())?;
+    if model.screen == Screen::Kpi {
+        if !q.is_days_only() {
+            return Err(
+                "the KPI screen takes days only: today, yesterday, 2026-11-20 or 2026-11-01..2026-11-20"
+                    .into(),
+            );
         }
-        _ if edit_line(&mut text, ev) => {
-            model.mode = Mode::Query { text, error: None };
-            go(true)
-        }
-        _ => go(false),
+        model.kpi.query = q;
+        Ok(issue(model, "computing KPIs", |m, id| m.kpi.request(id)))
+    } else {
+        model.history.query = q;
+        Ok(issue(model, "loading calls", |m, id| m.history.restart(id)))
     }
 }
 

@@ -130,8 +130,24 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
             m.mode = s.map_or(Mode::Normal, |scroll| Mode::Help { scroll })
         }),
         Mode::Filter => filter_key(model, ev, &k, keymap),
-        Mode::Query { text, .. } => cdr::query_key(model, ev, &k, keymap, text),
-        Mode::Command { text, .. } => campaigns::command_key(model, ev, &k, keymap, text),
+        Mode::Query { text, .. } => line_key(
+            model,
+            ev,
+            &k,
+            keymap,
+            text,
+            |text, error| Mode::Query { text, error },
+            cdr::run_query,
+        ),
+        Mode::Command { text, .. } => line_key(
+            model,
+            ev,
+            &k,
+            keymap,
+            text,
+            |text, error| Mode::Command { text, error },
+            campaigns::run_command,
+        ),
         Mode::Confirm { name, status, .. } => {
             campaigns::confirm_key(model, &k, keymap, name, status)
         }
@@ -192,6 +208,44 @@ fn filter_key(model: &mut Model, ev: &KeyEvent, k: &Key, keymap: &Keymap) -> Out
     st.offset = 0;
     st.selected = None;
     go(true)
+}
+
+/// How a typed line (the History/KPI query, the command line) is kept in
+/// the mode: its text and why the last Enter was refused.
+type LineMode = fn(String, Option<String>) -> Mode;
+
+/// Keys of a typed line: Enter hands the text to `accept` (which returns
+/// the outcome, or the reason to refuse it), Esc closes, other keys edit.
+fn line_key(
+    model: &mut Model,
+    ev: &KeyEvent,
+    k: &Key,
+    keymap: &Keymap,
+    mut text: String,
+    mode: LineMode,
+    accept: impl FnOnce(&mut Model, &str) -> Result<Outcome, String>,
+) -> Outcome {
+    match keymap.action(&[Context::Filter], k) {
+        Some(Action::Accept) => {
+            model.mode = Mode::Normal;
+            match accept(model, &text) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    model.mode = mode(text, Some(e));
+                    go(true)
+                }
+            }
+        }
+        Some(Action::Cancel) => {
+            model.mode = Mode::Normal;
+            go(true)
+        }
+        _ if edit_line(&mut text, ev) => {
+            model.mode = mode(text, None);
+            go(true)
+        }
+        _ => go(false),
+    }
 }
 
 /// Longest filter or query line, characters.
