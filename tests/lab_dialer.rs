@@ -6,6 +6,7 @@
 mod common;
 
 use common::Lab;
+use crossterm::event::KeyCode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -506,14 +507,9 @@ async fn drive(
     }
 }
 
-fn key(m: &mut switchboard::ui::model::Model, c: char) -> switchboard::ui::update::Outcome {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+fn key(m: &mut switchboard::ui::model::Model, code: KeyCode) -> switchboard::ui::update::Outcome {
+    use crossterm::event::{KeyEvent, KeyModifiers};
     let keymap = switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
-    let code = if c == '5' {
-        KeyCode::F(5)
-    } else {
-        KeyCode::Char(c)
-    };
     switchboard::ui::update::update(
         m,
         switchboard::ui::update::Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
@@ -578,10 +574,37 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
         Ok(switchboard::secret::Secret::new(url.clone())),
         "supervisor".into(),
     );
-    let o = key(&mut m, '5');
+    let o = key(&mut m, KeyCode::F(5));
     drive(&mut m, o, &mut link).await;
     until_screen(&mut m, &mut link, "✓ stopped", Duration::from_secs(5)).await;
-    let o = key(&mut m, 'a');
+    // Leads from the command line: a bad file imports nothing.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "number\n555-CALL\n5551234\n").unwrap_or_else(|e| panic!("{e}"));
+    let good = dir.path().join("more.csv");
+    std::fs::write(&good, format!("number\n{}\n", base + 996)).unwrap_or_else(|e| panic!("{e}"));
+    for (file, shown) in [
+        (&bad, "nothing imported; line 2: number `555-CALL`"),
+        (&good, "imported 1 leads"),
+    ] {
+        let o = key(&mut m, KeyCode::Char(':'));
+        drive(&mut m, o, &mut link).await;
+        for c in format!("campaign import console {}", file.display()).chars() {
+            key(&mut m, KeyCode::Char(c));
+        }
+        let keymap =
+            switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
+        let o = switchboard::ui::update::update(
+            &mut m,
+            switchboard::ui::update::Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Enter,
+                crossterm::event::KeyModifiers::NONE,
+            )),
+            &keymap,
+        );
+        drive(&mut m, o, &mut link).await;
+        until_screen(&mut m, &mut link, shown, Duration::from_secs(3)).await;
+    }
+    let o = key(&mut m, KeyCode::Char('a'));
     drive(&mut m, o, &mut link).await;
     let took = until_screen(
         &mut m,
@@ -610,7 +633,7 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
         Duration::from_secs(3),
     )
     .await;
-    let o = key(&mut m, 'p');
+    let o = key(&mut m, KeyCode::Char('p'));
     drive(&mut m, o, &mut link).await;
     let took = until_screen(
         &mut m,
@@ -623,9 +646,9 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
         took < Duration::from_secs(1),
         "pause acknowledged in {took:?}"
     );
-    let o = key(&mut m, 'x');
+    let o = key(&mut m, KeyCode::Char('x'));
     drive(&mut m, o, &mut link).await;
-    let o = key(&mut m, 'y');
+    let o = key(&mut m, KeyCode::Char('y'));
     drive(&mut m, o, &mut link).await;
     until_screen(
         &mut m,

@@ -61,6 +61,7 @@ impl Rest {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(REQUEST_TIMEOUT)
+            .pool_max_idle_per_host(8)
             .build()
             .map_err(|e| AriError::Unreachable {
                 base: s.base.clone(),

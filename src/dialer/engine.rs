@@ -16,6 +16,7 @@ use super::store::{AppDb, CampaignRow, Claimed};
 use crate::ari::events::{self, AriEvent, AriMsg};
 use crate::ari::rest::{Originate, Rest};
 use crate::ari::{AriError, AriSettings};
+use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -123,6 +124,13 @@ pub struct Engine {
     started_at: i64,
 }
 
+/// A heartbeat older than this means the engine with that id is gone, ms
+/// (heartbeats come every second).
+const SAME_ID_STALE_MS: i64 = 2_500;
+
+/// Originates in flight at once.
+const ORIGINATES_AT_ONCE: usize = 8;
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -154,6 +162,7 @@ impl Engine {
         mut self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), DialerError> {
+        self.exclusive().await?;
         let (tx, mut rx) = mpsc::channel(4096);
         let ws = events::spawn(self.rest.settings().clone(), tx);
         self.heartbeat("starting").await?;
@@ -200,6 +209,29 @@ impl Engine {
             .await;
         tracing::info!(left, "engine stopped");
         Ok(())
+    }
+
+    /// Refuses to run beside a live engine with the same id (they would
+    /// share a Stasis app and lose each other's calls). A crashed one stops
+    /// beating: its heartbeat goes stale within [`SAME_ID_STALE_MS`].
+    async fn exclusive(&self) -> Result<(), DialerError> {
+        for _ in 0..20 {
+            let now = now_ms();
+            let other = self
+                .db
+                .engines()
+                .await?
+                .into_iter()
+                .find(|e| e.id == self.s.id && now - e.heartbeat_at < SAME_ID_STALE_MS);
+            if other.is_none() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        Err(DialerError::Config(format!(
+            "engine id `{}` is in use by a running engine; give each engine its own [dialer] engine_id",
+            self.s.id
+        )))
     }
 
     fn status(&self) -> String {
@@ -454,16 +486,21 @@ impl Engine {
             ));
         }
         let rest = &self.rest;
-        let results = futures_util::future::join_all(calls.iter().map(|(lead, endpoint, vars)| {
-            rest.originate(Originate {
-                channel_id: &lead.attempt_id,
-                endpoint,
-                caller_id: &c.def.caller_id,
-                timeout_s: c.def.ring_timeout_s,
-                variables: vars,
-            })
-        }))
-        .await;
+        // A few originates at a time: Asterisk's HTTP server limits its
+        // sessions (http.conf sessionlimit, 100 by default).
+        let results: Vec<Result<(), AriError>> =
+            futures_util::stream::iter(calls.iter().map(|(lead, endpoint, vars)| {
+                rest.originate(Originate {
+                    channel_id: &lead.attempt_id,
+                    endpoint,
+                    caller_id: &c.def.caller_id,
+                    timeout_s: c.def.ring_timeout_s,
+                    variables: vars,
+                })
+            }))
+            .buffered(ORIGINATES_AT_ONCE)
+            .collect()
+            .await;
         for ((lead, _, _), result) in calls.iter().zip(results) {
             match result {
                 Ok(()) => {

@@ -33,6 +33,15 @@ pub enum AppRequest {
         /// `running`, `paused` or `stopped`.
         status: String,
     },
+    /// Import leads from a CSV file, all or nothing.
+    Import {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+        /// CSV file.
+        file: String,
+    },
 }
 
 /// The worker's answer.
@@ -55,6 +64,15 @@ pub enum AppReply {
         name: String,
         /// Status asked for.
         status: String,
+    },
+    /// Leads were imported.
+    Imported {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+        /// What was imported and skipped.
+        message: String,
     },
     /// The request failed; the message says what to do.
     Failed {
@@ -82,7 +100,9 @@ pub fn spawn(url: Result<Secret, String>, login: String) -> AppLink {
         let mut db: Option<AppDb> = None;
         while let Some(req) = req_rx.recv().await {
             let id = match &req {
-                AppRequest::Refresh { id } | AppRequest::SetStatus { id, .. } => *id,
+                AppRequest::Refresh { id }
+                | AppRequest::SetStatus { id, .. }
+                | AppRequest::Import { id, .. } => *id,
             };
             if db.is_none() {
                 db = match &url {
@@ -153,5 +173,61 @@ async fn serve(
             db.set_status(&name, &status, login).await?;
             AppReply::Asked { id, name, status }
         }
+        AppRequest::Import { id, name, file } => import(db, id, name, &file, login).await?,
     })
+}
+
+/// Bad lines shown on the status line; the rest are counted.
+const SHOWN_ERRORS: usize = 3;
+
+async fn import(
+    db: &AppDb,
+    id: u64,
+    name: String,
+    file: &str,
+    login: &str,
+) -> Result<AppReply, crate::dialer::DialerError> {
+    db.campaign(&name).await?;
+    let text = match tokio::fs::read(file).await {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(AppReply::Failed {
+                id,
+                message: format!("cannot read {file}: {e}"),
+            });
+        }
+    };
+    match crate::dialer::import::parse(text.as_slice()) {
+        Ok(parsed) => {
+            let r = db.import(&name, parsed, login).await?;
+            Ok(AppReply::Imported {
+                id,
+                name,
+                message: format!(
+                    "imported {} leads; skipped {} duplicates and {} on the do-not-call list",
+                    r.imported, r.duplicates, r.dnc
+                ),
+            })
+        }
+        Err(errors) => {
+            let shown: Vec<String> = errors
+                .iter()
+                .take(SHOWN_ERRORS)
+                .map(|e| e.to_string())
+                .collect();
+            let more = errors.len().saturating_sub(SHOWN_ERRORS);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            Ok(AppReply::Failed {
+                id,
+                message: format!(
+                    "{file}: nothing imported; {}{more} (`switchboard campaign import` lists every line)",
+                    shown.join("; ")
+                ),
+            })
+        }
+    }
 }

@@ -43,13 +43,36 @@ impl CampaignsView {
     }
 }
 
-/// A parsed `:campaign start|pause|stop NAME`: (status asked, name).
+/// A command typed after `:`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `:campaign start|pause|stop NAME`: the status asked for.
+    Status {
+        /// `running`, `paused` or `stopped`.
+        status: &'static str,
+        /// Campaign.
+        name: String,
+    },
+    /// `:campaign import NAME FILE.csv`.
+    Import {
+        /// Campaign.
+        name: String,
+        /// CSV file (the console's working folder for a relative path).
+        file: String,
+    },
+}
+
+/// Parses a command line.
 ///
 /// Errors: what to type instead.
-pub fn parse_command(text: &str) -> Result<(&'static str, String), String> {
+pub fn parse_command(text: &str) -> Result<Command, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let usage = "use :campaign start NAME, :campaign pause NAME or :campaign stop NAME";
+    let usage = "use :campaign start|pause|stop NAME or :campaign import NAME FILE.csv";
     match words.as_slice() {
+        ["campaign", "import", name, file] => Ok(Command::Import {
+            name: (*name).to_string(),
+            file: (*file).to_string(),
+        }),
         ["campaign", verb, name] => {
             let status = match *verb {
                 "start" | "resume" => "running",
@@ -57,7 +80,10 @@ pub fn parse_command(text: &str) -> Result<(&'static str, String), String> {
                 "stop" => "stopped",
                 _ => return Err(format!("`{verb}`: {usage}")),
             };
-            Ok((status, (*name).to_string()))
+            Ok(Command::Status {
+                status,
+                name: (*name).to_string(),
+            })
         }
         [] => Err(usage.to_string()),
         _ => Err(format!("`{}`: {usage}", text.trim())),
@@ -72,11 +98,24 @@ mod tests {
     fn commands_parse() {
         assert_eq!(
             parse_command("campaign start spring"),
-            Ok(("running", "spring".into()))
+            Ok(Command::Status {
+                status: "running",
+                name: "spring".into()
+            })
         );
         assert_eq!(
             parse_command(" campaign stop  spring "),
-            Ok(("stopped", "spring".into()))
+            Ok(Command::Status {
+                status: "stopped",
+                name: "spring".into()
+            })
+        );
+        assert_eq!(
+            parse_command("campaign import spring leads.csv"),
+            Ok(Command::Import {
+                name: "spring".into(),
+                file: "leads.csv".into()
+            })
         );
         assert!(parse_command("campaign launch spring").is_err_and(|e| e.starts_with("`launch`")));
         assert!(parse_command("dial 5551234").is_err());

@@ -4,7 +4,7 @@
 
 use super::{Outcome, go, normal_action, steps};
 use crate::ui::appdb::{AppReply, AppRequest};
-use crate::ui::campaigns::parse_command;
+use crate::ui::campaigns::{Command, parse_command};
 use crate::ui::keymap::{Action, Context, Key, Keymap};
 use crate::ui::layout;
 use crate::ui::model::{Mode, Model, Screen};
@@ -100,10 +100,18 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
 ///
 /// Errors: what to type instead.
 pub(super) fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
-    let (status, name) = parse_command(text)?;
+    let command = parse_command(text)?;
     // The next tick refreshes the screen.
     model.screen = Screen::Campaigns;
-    Ok(stop_or_set(model, name, status))
+    Ok(match command {
+        Command::Status { status, name } => stop_or_set(model, name, status),
+        Command::Import { name, file } => {
+            if !model.campaigns.may_control {
+                return Err("you may not change campaigns; an admin sets campaigns = true for you in [acl.users]".into());
+            }
+            ask(model, |id| AppRequest::Import { id, name, file })
+        }
+    })
 }
 
 /// Keys while a yes/no question is open.
@@ -132,6 +140,7 @@ pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
     let id = match &reply {
         AppReply::Snapshot { id, .. }
         | AppReply::Asked { id, .. }
+        | AppReply::Imported { id, .. }
         | AppReply::Failed { id, .. } => *id,
     };
     if model.campaigns.pending != Some(id) {
@@ -158,6 +167,10 @@ pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
                 format!("`{name}`: {status} asked; waiting for the engine to acknowledge"),
                 false,
             ));
+            refresh(model)
+        }
+        AppReply::Imported { name, message, .. } => {
+            model.notice = Some((format!("`{name}`: {message}"), false));
             refresh(model)
         }
         AppReply::Failed { message, .. } => {
