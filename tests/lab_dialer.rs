@@ -381,9 +381,11 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
     .await;
     campaign(&cfg, &url, &["start", "crash"]);
     let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    // A restarted engine waits for the killed one's heartbeat to go stale
+    // (≤ 2.5 s), then reconciles and dials: each round dials for a while.
     for round in 0..4u64 {
         let engine = Engine::start(&cfg, &url, &dir.path().join(format!("engine-{round}.log")));
-        tokio::time::sleep(Duration::from_millis(1200 + round * 400)).await;
+        tokio::time::sleep(Duration::from_millis(3200 + round * 500)).await;
         engine.kill();
     }
     let engine = Engine::start(&cfg, &url, &dir.path().join("engine-final.log"));
