@@ -22,6 +22,9 @@ pub struct CampaignsView {
     pub pending: Option<u64>,
     /// The user may start, pause and stop campaigns.
     pub may_control: bool,
+    /// The last change asked for (campaign, status), until the engine
+    /// acknowledges it.
+    pub asked: Option<(String, String)>,
 }
 
 impl CampaignsView {

@@ -24,7 +24,20 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             );
             format!(" KPIs {} · {at} ", model.kpi.query.describe())
         }
-        Screen::Campaigns => format!(" Engines: {} ", super::campaigns::engines_line(model)),
+        Screen::Campaigns => {
+            let asked = model
+                .campaigns
+                .asked
+                .as_ref()
+                .map(|(name, status)| {
+                    format!("· `{name}`: {status} asked, waiting for the engine ")
+                })
+                .unwrap_or_default();
+            format!(
+                " Engines: {} {asked}",
+                super::campaigns::engines_line(model)
+            )
+        }
         _ => format!(
             " History {} · {} ",
             model.history.query.describe(),

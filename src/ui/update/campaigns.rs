@@ -151,11 +151,13 @@ pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
         AppReply::Snapshot {
             campaigns, engines, ..
         } => {
-            // "Waiting for the engine" notices end when the engine caught up.
-            if campaigns.iter().all(|c| c.row.acked_status == c.row.status)
-                && model.notice.as_ref().is_some_and(|(_, error)| !error)
+            // A change asked for is shown until the engine acknowledges it.
+            if let Some((name, status)) = &model.campaigns.asked
+                && campaigns
+                    .iter()
+                    .any(|c| &c.row.name == name && &c.row.acked_status == status)
             {
-                model.notice = None;
+                model.campaigns.asked = None;
             }
             model.campaigns.campaigns = campaigns;
             model.campaigns.engines = engines;
@@ -163,10 +165,7 @@ pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
             go(true)
         }
         AppReply::Asked { name, status, .. } => {
-            model.notice = Some((
-                format!("`{name}`: {status} asked; waiting for the engine to acknowledge"),
-                false,
-            ));
+            model.campaigns.asked = Some((name, status));
             refresh(model)
         }
         AppReply::Imported { name, message, .. } => {
