@@ -668,3 +668,61 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = 5_557_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    // Customers that ring out (…6): calls in flight when Asterisk goes away.
+    let mut rows: Vec<(String, &str)> = (0..3)
+        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
+        .collect();
+    // Customers that answer briefly (…9): dialed after the restart.
+    rows.extend((3..8).map(|i| ((base + i * 10 + 9).to_string(), "x")));
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "restart",
+        "max_concurrent = 3\nring_timeout_s = 60\n",
+        &rows,
+    )
+    .await;
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    campaign(&cfg, &url, &["start", "restart"]);
+    until(
+        &db,
+        "restart",
+        Duration::from_secs(10),
+        "3 ringing calls",
+        |p| p.live == 3,
+    )
+    .await;
+    lab.restart_asterisk();
+    let (p, attempts) = until_done(&db, "restart", Duration::from_secs(60)).await;
+    let per = by_number(&attempts);
+    for i in 0..3 {
+        let n = (base + i * 10 + 6).to_string();
+        let outcomes: Vec<&str> = per[&n]
+            .iter()
+            .map(|a| a.outcome.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["unknown"],
+            "{n}: its channel vanished unanswered; never redialed"
+        );
+    }
+    for i in 3..8 {
+        let n = (base + i * 10 + 9).to_string();
+        assert_eq!(per[&n].len(), 1, "{n}");
+        assert_eq!(
+            per[&n][0].outcome.as_deref(),
+            Some("answered"),
+            "{n}: dialed after the restart"
+        );
+    }
+    assert_eq!((p.unknown + p.failed, p.answered), (3, 5), "{p:?}");
+}

@@ -34,6 +34,17 @@ pub enum AriEvent {
         /// Hangup cause.
         cause: i64,
     },
+    /// A channel variable was set on a channel the app follows (a queue
+    /// sets `MEMBERINTERFACE` on the caller when an agent answers, with
+    /// `setinterfacevar = yes`).
+    VarSet {
+        /// Channel id.
+        channel: String,
+        /// Variable name.
+        variable: String,
+        /// Its value.
+        value: String,
+    },
     /// Any other event type (ignored by the dialer).
     Other(String),
 }
@@ -82,6 +93,15 @@ pub fn parse(text: &str) -> Option<AriEvent> {
                 _ => AriEvent::Other("Dial".into()),
             }
         }
+        "ChannelVarset" => AriEvent::VarSet {
+            channel: channel()?,
+            variable: v.get("variable")?.as_str()?.to_string(),
+            value: v
+                .get("value")
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string(),
+        },
         "ChannelDestroyed" => AriEvent::ChannelDestroyed {
             channel: channel()?,
             cause: v.get("cause").and_then(|c| c.as_i64()).unwrap_or(0),
@@ -188,6 +208,16 @@ mod tests {
             Some(AriEvent::Dial {
                 channel: "sb-3-1".into(),
                 status: "BUSY".into()
+            })
+        );
+        assert_eq!(
+            parse(
+                r#"{"type":"ChannelVarset","variable":"MEMBERINTERFACE","value":"Local/201@agents/n","channel":{"id":"sb-4-1"}}"#
+            ),
+            Some(AriEvent::VarSet {
+                channel: "sb-4-1".into(),
+                variable: "MEMBERINTERFACE".into(),
+                value: "Local/201@agents/n".into()
             })
         );
         assert_eq!(parse("not json"), None);

@@ -274,6 +274,18 @@ impl Engine {
                     live.dial_status = Some(status);
                 }
             }
+            AriMsg::Event(AriEvent::VarSet {
+                channel,
+                variable,
+                value,
+            }) => {
+                if variable == "MEMBERINTERFACE"
+                    && self.live.contains_key(&channel)
+                    && let Err(e) = self.db.agent(&channel, &value).await
+                {
+                    tracing::warn!(channel, "recording the agent: {e}");
+                }
+            }
             AriMsg::Event(AriEvent::Other(_)) => {}
         }
     }

@@ -148,6 +148,8 @@ pub struct AttemptRow {
     pub outcome: Option<String>,
     /// Hangup cause.
     pub hangup_cause: Option<i64>,
+    /// Who took the call: a queue member's interface, or the extension.
+    pub agent: Option<String>,
 }
 
 /// What an import did.
@@ -699,6 +701,22 @@ impl AppDb {
         self.stamp("answered_at", attempt, at).await
     }
 
+    /// Records who took `attempt`: the queue member's interface, or the
+    /// destination extension (at most 64 characters).
+    ///
+    /// Errors: the database fails.
+    pub async fn agent(&self, attempt: &str, agent: &str) -> Result<(), DialerError> {
+        let agent: String = agent.chars().filter(|c| !c.is_control()).take(64).collect();
+        let sql = self.sql("UPDATE attempts SET agent = ? WHERE id = ?");
+        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(&agent)
+            .bind(attempt)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Ends `attempt` with `outcome` (and the hangup cause) and moves its
     /// lead on: answered, retried after the rule's delay, exhausted, failed
     /// or unknown. Ending an attempt twice changes nothing.
@@ -796,7 +814,7 @@ impl AppDb {
     /// Errors: the database fails.
     pub async fn attempts(&self, id: i64) -> Result<Vec<AttemptRow>, DialerError> {
         let sql = self.sql(
-            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause \
+            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause, agent \
              FROM attempts WHERE campaign_id = ? ORDER BY created_at, id",
         );
         let rows = on!(self, p => {
@@ -814,6 +832,7 @@ impl AppDb {
                         ended_at: r.try_get(7)?,
                         outcome: r.try_get(8)?,
                         hangup_cause: r.try_get(9)?,
+                        agent: r.try_get(10)?,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
