@@ -709,17 +709,24 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
             .iter()
             .map(|a| a.outcome.as_deref().unwrap_or(""))
             .collect();
-        assert_eq!(
-            outcomes,
-            ["unknown"],
-            "{n}: its channel vanished unanswered; never redialed"
+        // Unknown when the channel vanished unseen; no answer when Asterisk
+        // hung it up and said so first. Never redialed either way.
+        assert!(
+            outcomes == ["unknown"] || outcomes == ["no_answer"],
+            "{n}: {outcomes:?}"
         );
     }
     for i in 3..8 {
         let n = (base + i * 10 + 9).to_string();
-        assert_eq!(per[&n].len(), 1, "{n}");
+        // Originates Asterisk could not take while restarting (503) were
+        // never dialed and the lead came back; it was dialed once.
+        let dialed: Vec<&&AttemptRow> = per[&n]
+            .iter()
+            .filter(|a| a.originated_at.is_some())
+            .collect();
+        assert_eq!(dialed.len(), 1, "{n}: {:?}", per[&n]);
         assert_eq!(
-            per[&n][0].outcome.as_deref(),
+            dialed[0].outcome.as_deref(),
             Some("answered"),
             "{n}: dialed after the restart"
         );

@@ -128,6 +128,10 @@ pub struct Engine {
 /// (heartbeats come every second).
 const SAME_ID_STALE_MS: i64 = 2_500;
 
+/// A lead whose originate Asterisk could not take (5xx) is due again
+/// after this, ms.
+const REQUEUE_MS: i64 = 5_000;
+
 /// Originates in flight at once.
 const ORIGINATES_AT_ONCE: usize = 8;
 
@@ -520,8 +524,22 @@ impl Engine {
                         tracing::warn!(attempt = %lead.attempt_id, "recording the originate: {e}");
                     }
                 }
+                Err(e @ AriError::Status { status, .. }) if status >= 500 => {
+                    // Asterisk could not take it (starting, stopping):
+                    // nothing was dialed; the lead is tried again soon.
+                    tracing::warn!(attempt = %lead.attempt_id, "originate not taken, lead requeued: {e}");
+                    self.live.remove(&lead.attempt_id);
+                    let now = now_ms();
+                    if let Err(e) = self
+                        .db
+                        .requeue(&lead.attempt_id, now, now + REQUEUE_MS)
+                        .await
+                    {
+                        tracing::warn!(attempt = %lead.attempt_id, "requeueing: {e}");
+                    }
+                }
                 Err(e @ AriError::Status { .. }) => {
-                    // Asterisk refused it: nothing was dialed.
+                    // Asterisk refused it (a bad endpoint): nothing was dialed.
                     tracing::warn!(attempt = %lead.attempt_id, "originate refused: {e}");
                     self.live.remove(&lead.attempt_id);
                     self.finish(&lead.attempt_id, c.id, Outcome::Failed, None)

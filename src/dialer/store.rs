@@ -701,6 +701,40 @@ impl AppDb {
         self.stamp("answered_at", attempt, at).await
     }
 
+    /// Ends `attempt` as `failed` without counting against its lead: Asterisk
+    /// could not take the originate (5xx: starting, stopping, overloaded),
+    /// so nothing was dialed; the lead is due again at `retry_at` (ms).
+    ///
+    /// Errors: the database fails.
+    pub async fn requeue(&self, attempt: &str, at: i64, retry_at: i64) -> Result<(), DialerError> {
+        let end = self.sql(
+            "UPDATE attempts SET ended_at = ?, outcome = 'failed' WHERE id = ? AND ended_at IS NULL",
+        );
+        let lead = self.sql(
+            "UPDATE leads SET state = 'pending', next_attempt_at = ?, updated_at = ? \
+             WHERE id = (SELECT lead_id FROM attempts WHERE id = ?) AND state = 'dialing'",
+        );
+        on!(self, p => {
+            let mut tx = p.begin().await?;
+            let ended = sqlx::query(AssertSqlSafe(end.as_str()))
+                .bind(at)
+                .bind(attempt)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if ended == 1 {
+                sqlx::query(AssertSqlSafe(lead.as_str()))
+                    .bind(retry_at)
+                    .bind(at)
+                    .bind(attempt)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
     /// Records who took `attempt`: the queue member's interface, or the
     /// destination extension (at most 64 characters).
     ///
