@@ -593,6 +593,10 @@ impl AppDb {
     /// LOCKED` on MariaDB/PostgreSQL; SQLite has one writer), and a lead
     /// whose number joined the do-not-call list becomes `dnc` instead.
     ///
+    /// A deadlock or serialization failure between two engines claiming at
+    /// once (MariaDB and PostgreSQL may pick a victim under row locks) is
+    /// retried: nothing of the failed transaction was kept.
+    ///
     /// Errors: the database fails (nothing claimed).
     pub async fn claim(
         &self,
@@ -604,6 +608,22 @@ impl AppDb {
         if n == 0 {
             return Ok(Vec::new());
         }
+        let mut tries = 0;
+        loop {
+            match self.claim_once(id, engine, n, now).await {
+                Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => tries += 1,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    async fn claim_once(
+        &self,
+        id: i64,
+        engine: &str,
+        n: u32,
+        now: i64,
+    ) -> Result<Vec<Claimed>, sqlx::Error> {
         let select = self.sql(&format!(
             "SELECT id, number, data, attempts FROM leads WHERE campaign_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT {n}{}",
             self.skip_locked()
@@ -947,6 +967,18 @@ impl AppDb {
         })?;
         Ok(rows)
     }
+}
+
+/// How often a claim is tried again after a conflict.
+const CLAIM_TRIES: u32 = 5;
+
+/// A conflict the database asks the client to retry: SQLSTATE 40001
+/// (MariaDB deadlock, PostgreSQL serialization failure) or 40P01
+/// (PostgreSQL deadlock).
+fn is_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "40001" || c == "40P01")
 }
 
 /// A lead's state and next attempt time after an attempt ended with
