@@ -117,6 +117,20 @@ fn leads(dir: &Path, rows: &[(String, &str)]) -> PathBuf {
     dir.join("leads.csv")
 }
 
+/// The first number of a block of test numbers for this process (so runs
+/// never share numbers in Asterisk's CDRs).
+fn numbers_from(series: u64) -> u64 {
+    series + u64::from(std::process::id() % 1000) * 100
+}
+
+/// `count` leads from `base`, ten apart, each number ending in `digit`
+/// (the lab's customers act on the last digit).
+fn leads_ending(base: u64, count: u64, digit: u64) -> Vec<(String, &'static str)> {
+    (0..count)
+        .map(|i| ((base + i * 10 + digit).to_string(), "x"))
+        .collect()
+}
+
 /// A fresh MariaDB app database holding campaign `name` (the common keys
 /// plus `extra` TOML lines) with `rows` as leads, and the config of an
 /// engine called `engine-<name>`: (database URL, config file).
@@ -199,7 +213,7 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let hostile = "Smith, John\r\nEXEC(System(touch /tmp/pwned))";
-    let base = 5_552_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let base = numbers_from(5_552_000_000u64);
     let rows: Vec<(String, &str)> = [0, 1, 9, 6, 7, 8]
         .iter()
         .map(|d| {
@@ -301,10 +315,8 @@ async fn pause_and_stop_act_within_a_second() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let base = 5_553_000_000u64 + u64::from(std::process::id() % 1000) * 100;
-    let rows: Vec<(String, &str)> = (0..20)
-        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
-        .collect();
+    let base = numbers_from(5_553_000_000u64);
+    let rows = leads_ending(base, 20, 6);
     let (url, cfg) = prepared(
         &lab,
         dir.path(),
@@ -361,7 +373,7 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let base = 5_554_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let base = numbers_from(5_554_000_000u64);
     // Numbers ending in 9 answer briefly, in 5 talk a few seconds.
     let rows: Vec<(String, &str)> = (0..40)
         .map(|i| {
@@ -552,10 +564,8 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let base = 5_556_000_000u64 + u64::from(std::process::id() % 1000) * 100;
-    let rows: Vec<(String, &str)> = (0..20)
-        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
-        .collect();
+    let base = numbers_from(5_556_000_000u64);
+    let rows = leads_ending(base, 20, 6);
     let (url, cfg) = prepared(
         &lab,
         dir.path(),
@@ -674,13 +684,11 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
     let _g = LAB.lock().await;
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let base = 5_557_000_000u64 + u64::from(std::process::id() % 1000) * 100;
+    let base = numbers_from(5_557_000_000u64);
     // Customers that ring out (…6): calls in flight when Asterisk goes away.
-    let mut rows: Vec<(String, &str)> = (0..3)
-        .map(|i| ((base + i * 10 + 6).to_string(), "x"))
-        .collect();
+    let mut rows = leads_ending(base, 3, 6);
     // Customers that answer briefly (…9): dialed after the restart.
-    rows.extend((3..8).map(|i| ((base + i * 10 + 9).to_string(), "x")));
+    rows.extend(leads_ending(base + 30, 5, 9));
     let (url, cfg) = prepared(
         &lab,
         dir.path(),
