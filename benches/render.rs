@@ -19,7 +19,6 @@ fn bench(c: &mut Criterion) {
     let ctx = ViewCtx {
         theme: &theme,
         keymap: &keymap,
-        utc_offset_s: 0,
     };
     let model = synth::model(2_000, 100, 20, 400, now);
     for (w, h) in [(120u16, 40u16), (240, 70)] {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod dialer;
 pub mod logging;
 pub mod pbx;
+pub mod sanitize;
 pub mod secret;
 pub mod sqlpool;
 pub mod ui;

@@ -1,14 +1,14 @@
 //! `switchboard`: the console (default) and its one-shot commands.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use switchboard::capture::{self, Capture};
+use switchboard::capture;
 use switchboard::config::Config;
 use switchboard::logging;
 use switchboard::pbx::{self, snapshot::Snapshot};
+use switchboard::sanitize;
 use switchboard::ui;
 
 mod commands;
@@ -101,13 +101,33 @@ enum CdrCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::private_files();
+    exit_on_panic();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("switchboard: {e:#}");
+            // Errors can quote a peer (a login refusal, a database message).
+            let text = format!("{e:#}");
+            tracing::error!("{text}");
+            eprintln!("switchboard: {}", switchboard::sanitize::escape(&text));
             ExitCode::from(2)
         }
     }
+}
+
+/// A panic anywhere, a background task included, ends the process with code
+/// 101 after the terminal is restored (the console's own hook runs first) and
+/// the panic and its backtrace are logged: a console whose AMI task died must
+/// never sit on screen looking Ready and deaf to `q`.
+fn exit_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!("panic: {info}\n{backtrace}");
+        logging::flush();
+        std::process::exit(101);
+    }));
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -130,15 +150,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..
             })
         );
-    let _log_guard = if cli.engine {
+    if cli.engine {
         logging::for_engine();
-        None
     } else if console {
-        logging::to_file()
+        logging::to_file();
     } else {
         logging::to_stderr();
-        None
-    };
+    }
     let config = load_config(&cli)?;
     if cli.print_keymap {
         print!(
@@ -176,7 +194,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 done.records,
                 file.display()
             );
-            Ok(ExitCode::SUCCESS)
+            // A recording that never got past the login holds no PBX data.
+            Ok(if done.logged_in {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Some(Command::Cdr {
             command: CdrCommand::Export(args),
@@ -205,24 +228,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stats,
             dump_state,
         }) => {
-            let data = std::fs::read(&file)
-                .with_context(|| format!("cannot read capture {}", file.display()))?;
-            let cap =
-                Capture::parse(&data).with_context(|| format!("capture {}", file.display()))?;
+            let reader = capture::open(&file)?;
             if headless {
-                let (state, s) = capture::headless::run(&cap);
+                let (state, s, error) =
+                    capture::headless::run_replay(capture::Replay::from_reader(reader));
                 if stats {
-                    println!("{}", serde_json::to_string(&s)?);
+                    println!("{}", sanitize::json(&s)?);
                 }
                 if dump_state {
-                    println!("{}", serde_json::to_string_pretty(&Snapshot::of(&state))?);
+                    println!("{}", sanitize::json_pretty(&Snapshot::of(&state))?);
+                }
+                if let Some(e) = error {
+                    anyhow::bail!("capture {}: {e}", file.display());
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let speed = ui::Speed::parse(&speed)?;
             let rt = runtime()?;
-            let name = file.display().to_string();
-            rt.block_on(ui::run_replay(config, data, speed, name, opts))?;
+            rt.block_on(ui::run_replay(config, file, speed, opts))?;
             Ok(ExitCode::SUCCESS)
         }
         None => {

@@ -160,8 +160,15 @@ fn stale_marker_when_down() {
 #[test]
 fn hostile_caller_names_never_reach_the_terminal_raw() {
     let mut m = sized(model(), (120, 40));
-    if let Some(q) = m.pbx.queues.get_mut("sales")
-        && let Some(c) = q.callers.first_mut()
+    let first = m
+        .pbx
+        .queues
+        .get("sales")
+        .and_then(|q| q.callers.iter().next())
+        .map(|c| c.uniqueid.clone());
+    if let Some(uid) = first
+        && let Some(q) = m.pbx.queues.get_mut("sales")
+        && let Some(c) = q.callers.get_mut(&uid)
     {
         c.caller_name = "Evil\x1b]0;pwned\x07\x1b[2J\u{202E}name".into();
     } else {
@@ -644,4 +651,158 @@ fn a_user_without_campaign_rights_sees_but_cannot_change() {
             "{key} reached the database"
         );
     }
+}
+
+/// What a supervisor must always see, at the smallest supported terminal:
+/// the connection state, STALE, the clock, SL and how to quit; never a
+/// figure cut in the middle.
+#[test]
+fn header_and_footer_keep_what_matters_at_80x24() {
+    let clock = "07:31:49";
+    let mut live = sized(model(), (80, 24));
+    let text = screen(&live, (80, 24));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("● Ready") && lines[0].contains(clock),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("SL 88%"), "{}", lines[1]);
+    assert!(!lines[1].trim_start().starts_with('│'), "{}", lines[1]);
+    // Every figure shown is whole: "Answered N · Abandoned N (P%)" or absent.
+    assert!(
+        !lines[1].contains("Answered") || lines[1].contains("Abandoned 7 (14%)"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[23].contains("q quit"), "{}", lines[23]);
+    for screen_key in [KeyCode::F(3), KeyCode::F(4), KeyCode::F(5)] {
+        let mut m = sized(model(), (80, 24));
+        press(&mut m, screen_key);
+        let t = screen(&m, (80, 24));
+        let footer = t.lines().last().unwrap_or("");
+        assert!(footer.contains("q quit"), "{screen_key:?}: {footer}");
+    }
+    live.conn = ConnectionState::Down {
+        retry_in: Duration::from_secs(5),
+        reason: "AMI login as `switchboard` refused: Authentication failed (check manager.conf user and secret)".into(),
+    };
+    live.conn_since_ms = live.now_ms;
+    for (w, h) in SIZES {
+        let m = sized(live.clone(), (w, h));
+        let t = screen(&m, (w, h));
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(
+            lines[0].contains("✕ Down") && lines[0].contains("STALE") && lines[0].contains(clock),
+            "{w}: {}",
+            lines[0]
+        );
+        if w >= 120 {
+            assert!(
+                lines[1].contains("(check manager.conf user and secret); retry in 5s"),
+                "{w}: {}",
+                lines[1]
+            );
+        }
+    }
+}
+
+#[test]
+fn dropped_events_or_an_overdue_ping_show_stale_and_silence_shows_the_age() {
+    let mut m = sized(model(), (120, 40));
+    m.quiet_after_ms = Some(11_000);
+    m.link.last_read_ms = m.now_ms - 2_000;
+    assert!(!m.is_stale());
+    assert!(
+        !screen(&m, (120, 40))
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("STALE")
+    );
+    // The actor dropped an event: STALE at once, until the next Ready.
+    let mut health = m.link;
+    health.dropped = 3;
+    update(&mut m, Msg::Link(health), &keymap());
+    assert!(
+        screen(&m, (120, 40))
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("STALE")
+    );
+    let now_ms = m.now_ms;
+    for s in [ConnectionState::Resyncing, ConnectionState::Ready] {
+        update(
+            &mut m,
+            Msg::Ami {
+                msg: switchboard::ami::AmiMsg::State(s),
+                now_ms,
+            },
+            &keymap(),
+        );
+    }
+    assert!(!m.is_stale(), "the resync after the loss ends STALE");
+    // A half-dead link: the Ping is overdue, then nothing arrives for 25 s.
+    health.ping_overdue = true;
+    update(&mut m, Msg::Link(health), &keymap());
+    m.now_ms = m.link.last_read_ms + 25_000;
+    let top = screen(&m, (80, 24))
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        top.contains("STALE") && top.contains("no data for 0:25"),
+        "{top}"
+    );
+}
+
+#[test]
+fn the_end_of_a_replay_is_shown() {
+    let mut m = model();
+    m.source = Source::Replay {
+        file: "day.cap".into(),
+    };
+    update(&mut m, Msg::SourceEnded, &keymap());
+    let top = screen(&m, (80, 24))
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert!(top.contains("End of recording"), "{top}");
+}
+
+#[test]
+fn queue_names_in_titles_are_sanitized_and_sort_markers_survive_narrow_columns() {
+    let mut m = sized(model(), (80, 24));
+    if let Some(mut q) = m.pbx.queues.remove("sales") {
+        q.name = "sa\u{202E}les\u{200B}".into();
+        m.pbx.queues.insert(q.name.clone(), q);
+    }
+    let t = screen(&m, (120, 40));
+    assert!(!t.contains('\u{202E}') && !t.contains('\u{200B}'), "{t}");
+    assert!(t.contains("sa�les�: callers"), "{t}");
+    // The Calls pane sorted by its narrow Legs column (after Time) keeps
+    // the marker.
+    m.focus = switchboard::ui::model::PaneId::Calls;
+    press(&mut m, KeyCode::Char('s'));
+    let t = screen(&m, (80, 24));
+    assert!(t.contains("▼Leg") || t.contains("▲Leg"), "{t}");
+}
+
+#[test]
+fn calls_sorted_by_from_are_in_caller_order() {
+    let mut m = sized(model(), (120, 40));
+    m.focus = switchboard::ui::model::PaneId::Calls;
+    m.table_mut(switchboard::ui::model::PaneId::Calls).sort = 0;
+    m.table_mut(switchboard::ui::model::PaneId::Calls).reverse = false;
+    let rows = switchboard::ui::view::rows(&m, switchboard::ui::model::PaneId::Calls);
+    let froms: Vec<String> = rows
+        .iter()
+        .map(|r| (r.cells)()[0].text.to_lowercase())
+        .collect();
+    let mut sorted = froms.clone();
+    sorted.sort();
+    assert_eq!(froms, sorted);
 }

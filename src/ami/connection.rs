@@ -22,11 +22,29 @@ use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 
 /// Longest wait for `FullyBooted` after login before the snapshot runs anyway.
 pub const BOOT_WAIT: Duration = Duration::from_secs(3);
+
+/// A `Ping` unanswered this long is overdue: the data on screen may be stale
+/// (the link is declared dead only after `ping_timeout`).
+pub const PING_OVERDUE: Duration = Duration::from_secs(1);
+
+/// How fresh the link's data is, published on a watch channel beside the
+/// event queue, so the app learns of a loss even while that queue is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkHealth {
+    /// Events dropped since the actor started because the app's queue was
+    /// full (each loss is followed by a resync). Never decreases.
+    pub dropped: u64,
+    /// A `Ping` has gone unanswered for longer than [`PING_OVERDUE`].
+    pub ping_overdue: bool,
+    /// When bytes last arrived from Asterisk, ms since epoch (UTC), to the
+    /// nearest second; 0 before the first.
+    pub last_read_ms: i64,
+}
 
 /// How to reach and log in to one Asterisk.
 #[derive(Clone, Debug)]
@@ -139,6 +157,7 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct Handle {
     tx: mpsc::Sender<Command>,
+    health: watch::Receiver<LinkHealth>,
 }
 
 impl std::fmt::Debug for Command {
@@ -150,6 +169,11 @@ impl std::fmt::Debug for Command {
 }
 
 impl Handle {
+    /// The link's freshness, updated as it changes.
+    pub fn health(&self) -> watch::Receiver<LinkHealth> {
+        self.health.clone()
+    }
+
     /// Sends `action` and waits for its response (and list items). Never
     /// retried: a lost response is [`RequestError::ConnectionLost`].
     pub async fn request(&self, action: Action) -> Result<Reply, RequestError> {
@@ -171,6 +195,7 @@ pub fn spawn(
     tap: Option<mpsc::UnboundedSender<Chunk>>,
 ) -> (Handle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(64);
+    let (health_tx, health) = watch::channel(LinkHealth::default());
     let actor = Actor {
         ids: ActionIds::new(),
         settings,
@@ -178,8 +203,10 @@ pub fn spawn(
         tap,
         commands: rx,
         lost_events: false,
+        health: health_tx,
+        framing_warnings: crate::logging::RateLimit::new(Duration::from_secs(10)),
     };
-    (Handle { tx }, tokio::spawn(actor.run()))
+    (Handle { tx, health }, tokio::spawn(actor.run()))
 }
 
 /// Generates ActionIDs unique to this process: `OriginateResponse` and other
@@ -218,6 +245,8 @@ struct Actor {
     tap: Option<mpsc::UnboundedSender<Chunk>>,
     commands: mpsc::Receiver<Command>,
     lost_events: bool,
+    health: watch::Sender<LinkHealth>,
+    framing_warnings: crate::logging::RateLimit,
 }
 
 /// Why a session ended.
@@ -244,8 +273,9 @@ struct Session {
     /// Asterisk said `FullyBooted` (sent right after login when it is up).
     booted: bool,
     ready_once: bool,
-    /// The outstanding Ping's ActionID and answer deadline.
-    ping: Option<(String, Instant)>,
+    /// The outstanding Ping's ActionID, when it is overdue, and its answer
+    /// deadline.
+    ping: Option<(String, Instant, Instant)>,
     /// When to send the next Ping (set when the previous one is answered).
     next_ping: Instant,
 }
@@ -355,6 +385,12 @@ impl Actor {
             ping: None,
             next_ping: Instant::now() + self.settings.ping_interval,
         };
+        let mut buf = vec![0u8; 16 * 1024];
+        let until = Instant::now() + deadline;
+        // The secret goes out only to a peer that introduced itself as an
+        // Asterisk manager interface: never to an SSH or HTTP server on a
+        // mistyped port.
+        self.banner(&mut reader, &mut s, &mut buf, until).await?;
         let login = Action::login(&self.settings.username, self.settings.secret.expose())
             .map_err(|e| format!("AMI login: {e}"))?;
         let id = self.ids.next();
@@ -362,8 +398,6 @@ impl Actor {
             .write_all(&login.encode(&id))
             .await
             .map_err(|e| format!("write to {addr}: {e}"))?;
-        let mut buf = vec![0u8; 16 * 1024];
-        let until = Instant::now() + deadline;
         loop {
             let n = tokio::select! {
                 r = reader.read(&mut buf) => r.map_err(|e| format!("read from {addr}: {e}"))?,
@@ -388,9 +422,53 @@ impl Actor {
                     _ => Err(format!(
                         "AMI login as `{}` refused: {} (check manager.conf user and secret)",
                         self.settings.username,
-                        m.str("Message")
+                        crate::sanitize::escape(m.str("Message"))
                     )),
                 };
+            }
+        }
+    }
+
+    /// Reads up to the banner line (`Asterisk Call Manager/x.y.z`). Errors
+    /// name what answered instead (its first line, escaped) and the address.
+    async fn banner(
+        &mut self,
+        reader: &mut tokio::net::tcp::OwnedReadHalf,
+        s: &mut Session,
+        buf: &mut [u8],
+        until: Instant,
+    ) -> Result<(), String> {
+        let addr = self.settings.addr.clone();
+        let mut seen = Vec::new();
+        loop {
+            let n = tokio::select! {
+                r = reader.read(buf) => r.map_err(|e| format!("read from {addr}: {e}"))?,
+                _ = sleep_until(until) => return Err(format!(
+                    "{addr} sent no AMI banner within {:?}: is this Asterisk's manager port (manager.conf `port`)?",
+                    self.settings.connect_timeout
+                )),
+            };
+            if n == 0 {
+                return Err(format!(
+                    "{addr} closed the connection before its banner: is this Asterisk's manager port, and is this host allowed (manager.conf `permit`)?"
+                ));
+            }
+            self.tap_chunk(&buf[..n]);
+            if seen.len() < 256 {
+                seen.extend_from_slice(&buf[..n.min(256)]);
+            }
+            s.decoder.feed(&buf[..n]);
+            match s.decoder.next_frame() {
+                Some(Ok(Frame::Banner(_))) => return Ok(()),
+                None if !seen.contains(&b'\n') => continue,
+                _ => {
+                    let first = String::from_utf8_lossy(&seen);
+                    let first = first.lines().next().unwrap_or("").trim();
+                    return Err(format!(
+                        "{addr} is not an Asterisk manager interface (it said `{}`); check ami.host and ami.port",
+                        crate::sanitize::escape(first)
+                    ));
+                }
             }
         }
     }
@@ -404,11 +482,35 @@ impl Actor {
         }
     }
 
-    /// Forwards without waiting; remembers a loss for a later resync.
+    /// Forwards without waiting; remembers a loss for a later resync and
+    /// publishes it at once on the health channel.
     fn forward(&mut self, msg: AmiMsg) {
         if self.events.try_send(msg).is_err() {
             self.lost_events = true;
+            self.health
+                .send_modify(|h| h.dropped = h.dropped.saturating_add(1));
         }
+    }
+
+    /// Notes that bytes arrived (published at most once a second).
+    fn note_read(&self) {
+        let now = now_ms();
+        self.health.send_if_modified(|h| {
+            if now - h.last_read_ms >= 1000 {
+                h.last_read_ms = now;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    fn set_ping_overdue(&self, overdue: bool) {
+        self.health.send_if_modified(|h| {
+            let changed = h.ping_overdue != overdue;
+            h.ping_overdue = overdue;
+            changed
+        });
     }
 
     async fn start_resync(&mut self, s: &mut Session) -> Result<(), String> {
@@ -469,13 +571,19 @@ impl Actor {
                 tracing::warn!("app queue overflowed; resyncing");
                 self.start_resync(s).await?;
             }
-            let ping_deadline = s.ping.as_ref().map(|(_, d)| *d);
+            let ping_deadline = s.ping.as_ref().map(|(_, _, d)| *d);
+            let ping_overdue = s
+                .ping
+                .as_ref()
+                .map(|(_, o, _)| *o)
+                .filter(|_| !self.health.borrow().ping_overdue);
             tokio::select! {
                 r = reader.read(&mut buf) => {
                     let n = r.map_err(|e| format!("read: {e}"))?;
                     if n == 0 {
                         return Err("Asterisk closed the AMI connection".into());
                     }
+                    self.note_read();
                     self.tap_chunk(&buf[..n]);
                     s.decoder.feed(&buf[..n]);
                     self.drain(s);
@@ -496,7 +604,11 @@ impl Actor {
                     let id = self.ids.next();
                     let ping = Action::new("Ping").map_err(|e| e.to_string())?;
                     s.writer.write_all(&ping.encode(&id)).await.map_err(|e| format!("write: {e}"))?;
-                    s.ping = Some((id, Instant::now() + self.settings.ping_timeout));
+                    let now = Instant::now();
+                    s.ping = Some((id, now + PING_OVERDUE, now + self.settings.ping_timeout));
+                }
+                _ = sleep_until(ping_overdue.unwrap_or_else(Instant::now)), if ping_overdue.is_some() => {
+                    self.set_ping_overdue(true);
                 }
                 _ = sleep_until(boot_deadline), if snapshot_due && !s.booted => {
                     tracing::info!("no FullyBooted within {BOOT_WAIT:?} (manager user without read=system?); snapshot now");
@@ -516,7 +628,11 @@ impl Actor {
             match frame {
                 Ok(Frame::Message(m)) => self.dispatch(s, m, at_ms),
                 Ok(Frame::Banner(_)) => {}
-                Err(e) => tracing::warn!(error = %e, "AMI framing error"),
+                Err(e) => {
+                    if let Some(held) = self.framing_warnings.allow(std::time::Instant::now()) {
+                        tracing::warn!(error = %e, held_back = held, "AMI framing error");
+                    }
+                }
             }
         }
     }
@@ -535,13 +651,14 @@ impl Actor {
                 let list = m
                     .get("EventList")
                     .is_some_and(|v| v.eq_ignore_ascii_case("start"));
-                if s.ping.as_ref().is_some_and(|(p, _)| *p == id) {
+                if s.ping.as_ref().is_some_and(|(p, _, _)| *p == id) {
                     s.ping = None;
+                    self.set_ping_overdue(false);
                     s.next_ping = Instant::now() + self.settings.ping_interval;
                 } else if s.resync_pending.contains(&id) {
                     if error || !list {
                         if error {
-                            tracing::info!(message = m.str("Message"), "resync action refused");
+                            tracing::info!(message = %crate::sanitize::escape(m.str("Message")), "resync action refused");
                         }
                         s.resync_pending.remove(&id);
                         self.check_ready(s);

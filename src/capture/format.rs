@@ -14,7 +14,8 @@
 use std::io::{self, Write};
 use thiserror::Error;
 
-const MAGIC: &str = "switchboard-ami-capture 1";
+/// First line of a capture file.
+pub(crate) const MAGIC: &str = "switchboard-ami-capture 1";
 
 /// A capture that cannot be read, with the byte offset where it went wrong.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `switchboard replay --headless`: a capture through the codec and the
 //! reducer as fast as one core goes.
 
-use super::{Capture, Replay};
+use super::{Capture, CaptureError, Replay};
 use crate::ami::AmiMsg;
 use crate::pbx::State;
 use serde::Serialize;
@@ -22,10 +22,17 @@ pub struct Stats {
 
 /// Replays `capture` into a fresh [`State`] and measures it.
 pub fn run(capture: &Capture<'_>) -> (State, Stats) {
+    let (state, stats, _) = run_replay(Replay::new(capture));
+    (state, stats)
+}
+
+/// Runs `replay` to its end into a fresh [`State`] and measures it; also
+/// returns why the capture ended early, if it did.
+pub fn run_replay(mut replay: Replay<'_>) -> (State, Stats, Option<CaptureError>) {
     let mut state = State::new();
     let mut events = 0u64;
     let started = Instant::now();
-    for (_, msg) in Replay::new(capture) {
+    for (_, msg) in replay.by_ref() {
         if matches!(msg, AmiMsg::Event(_)) {
             events += 1;
         }
@@ -34,7 +41,7 @@ pub fn run(capture: &Capture<'_>) -> (State, Stats) {
     let seconds = started.elapsed().as_secs_f64();
     let stats = Stats {
         events,
-        bytes: capture.bytes(),
+        bytes: replay.bytes,
         seconds,
         events_per_second: if seconds > 0.0 {
             events as f64 / seconds
@@ -42,5 +49,5 @@ pub fn run(capture: &Capture<'_>) -> (State, Stats) {
             0.0
         },
     };
-    (state, stats)
+    (state, stats, replay.error)
 }

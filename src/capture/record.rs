@@ -16,11 +16,15 @@ pub struct Recorded {
     pub records: u64,
     /// AMI bytes written.
     pub bytes: u64,
+    /// The login succeeded at least once (the capture holds PBX data).
+    pub logged_in: bool,
 }
 
 /// Connects with `settings` (its resync actions included, so the capture
 /// starts with a full snapshot) and records every byte Asterisk sends for
-/// `duration` into `path`. Reconnects are recorded as they happen.
+/// `duration` into `path`. Reconnects are recorded as they happen; each
+/// failure is logged once (warning, on stderr) and `logged_in` says whether
+/// any login succeeded.
 ///
 /// Errors: the file cannot be created or written (the message names it).
 pub async fn record(
@@ -39,6 +43,7 @@ pub async fn record(
     let mut done = Recorded {
         records: 0,
         bytes: 0,
+        logged_in: false,
     };
     loop {
         tokio::select! {
@@ -53,9 +58,10 @@ pub async fn record(
             },
             msg = events_rx.recv() => match msg {
                 Some(AmiMsg::State(ConnectionState::Down { reason, retry_in })) => {
-                    tracing::warn!(%reason, ?retry_in, "recording: AMI down");
-                    eprintln!("record: AMI down ({reason}); retrying in {retry_in:.1?}");
+                    // Logged once, to stderr through the sanitizing logger.
+                    tracing::warn!(%reason, ?retry_in, "record: AMI down; retrying");
                 }
+                Some(AmiMsg::State(ConnectionState::Resyncing)) => done.logged_in = true,
                 Some(_) => {}
                 None => break,
             },

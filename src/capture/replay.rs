@@ -3,46 +3,83 @@
 //! `Ready` once every snapshot list has completed. The console and the
 //! headless replay consume exactly what they consume live.
 
-use super::format::Capture;
+use super::format::{Capture, CaptureError};
+use super::reader::{CHUNK, Reader};
 use crate::ami::{AmiMsg, ConnectionState, Decoder, Frame, MessageKind, ReceivedEvent};
 use std::collections::{HashSet, VecDeque};
 
+/// Chunks of a capture: `(offset_ms, bytes)`, or the error that ended it.
+type Chunks<'a> = Box<dyn Iterator<Item = Result<(i64, Vec<u8>), CaptureError>> + Send + 'a>;
+
 /// Iterator over `(offset_ms, AmiMsg)` of a capture; `offset_ms` is ms since
 /// the capture start. Framing errors are counted and skipped.
-pub struct Replay<'c, 'a> {
-    capture: &'c Capture<'a>,
-    next_record: usize,
+///
+/// Memory is bounded whatever the input: bytes are fed to the decoder at
+/// most [`CHUNK`] at a time, and the next chunk is read only when every
+/// message of the previous one has been handed out.
+pub struct Replay<'a> {
+    chunks: Chunks<'a>,
+    start_ms: i64,
+    last_offset_ms: i64,
     decoder: Decoder,
     out: VecDeque<(i64, AmiMsg)>,
     lists: HashSet<String>,
     ready_sent: bool,
     /// Framing errors met so far.
     pub framing_errors: u64,
+    /// AMI bytes decoded so far.
+    pub bytes: usize,
+    /// Why the capture ended early (a record cut short), if it did.
+    pub error: Option<CaptureError>,
 }
 
-impl<'c, 'a> Replay<'c, 'a> {
-    /// A replay positioned before the first record.
-    pub fn new(capture: &'c Capture<'a>) -> Self {
+impl<'a> Replay<'a> {
+    /// A replay of a capture held in memory.
+    pub fn new(capture: &'a Capture<'_>) -> Self {
+        let chunks = capture.records.iter().flat_map(|r| {
+            r.bytes
+                .chunks(CHUNK)
+                .map(move |b| Ok((r.offset_ms, b.to_vec())))
+        });
+        Self::from_chunks(Box::new(chunks), capture.start_ms)
+    }
+
+    /// A replay streamed from `reader` (a file), in bounded memory.
+    pub fn from_reader<R: std::io::BufRead + Send + 'a>(reader: Reader<R>) -> Self {
+        let start_ms = reader.start_ms;
+        Self::from_chunks(Box::new(reader), start_ms)
+    }
+
+    fn from_chunks(chunks: Chunks<'a>, start_ms: i64) -> Self {
         let mut out = VecDeque::new();
         out.push_back((0, AmiMsg::State(ConnectionState::Resyncing)));
         Replay {
-            capture,
-            next_record: 0,
+            chunks,
+            start_ms,
+            last_offset_ms: 0,
             decoder: Decoder::new(),
             out,
             lists: HashSet::new(),
             ready_sent: false,
             framing_errors: 0,
+            bytes: 0,
+            error: None,
         }
     }
 
-    fn decode_next_record(&mut self) -> bool {
-        let Some(rec) = self.capture.records.get(self.next_record) else {
-            return false;
+    fn decode_next_chunk(&mut self) -> bool {
+        let (offset_ms, bytes) = match self.chunks.next() {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                self.error = Some(e);
+                return false;
+            }
+            None => return false,
         };
-        self.next_record += 1;
-        self.decoder.feed(rec.bytes);
-        let at_ms = self.capture.start_ms + rec.offset_ms;
+        self.last_offset_ms = offset_ms;
+        self.bytes += bytes.len();
+        self.decoder.feed(&bytes);
+        let at_ms = self.start_ms + offset_ms;
         while let Some(frame) = self.decoder.next_frame() {
             let m = match frame {
                 Ok(Frame::Message(m)) => m,
@@ -61,13 +98,13 @@ impl<'c, 'a> Replay<'c, 'a> {
                 MessageKind::Event(_) => {
                     let done = is("complete") && self.lists.remove(m.action_id().unwrap_or(""));
                     self.out.push_back((
-                        rec.offset_ms,
+                        offset_ms,
                         AmiMsg::Event(ReceivedEvent { at_ms, message: m }),
                     ));
                     if done && self.lists.is_empty() && !self.ready_sent {
                         self.ready_sent = true;
                         self.out
-                            .push_back((rec.offset_ms, AmiMsg::State(ConnectionState::Ready)));
+                            .push_back((offset_ms, AmiMsg::State(ConnectionState::Ready)));
                     }
                 }
                 _ => {}
@@ -77,7 +114,7 @@ impl<'c, 'a> Replay<'c, 'a> {
     }
 }
 
-impl Iterator for Replay<'_, '_> {
+impl Iterator for Replay<'_> {
     type Item = (i64, AmiMsg);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -85,14 +122,11 @@ impl Iterator for Replay<'_, '_> {
             if let Some(item) = self.out.pop_front() {
                 return Some(item);
             }
-            if !self.decode_next_record() {
+            if !self.decode_next_chunk() {
                 if !self.ready_sent {
                     // A capture without snapshot lists: live from the start.
                     self.ready_sent = true;
-                    return Some((
-                        self.capture.duration_ms(),
-                        AmiMsg::State(ConnectionState::Ready),
-                    ));
+                    return Some((self.last_offset_ms, AmiMsg::State(ConnectionState::Ready)));
                 }
                 return None;
             }

@@ -148,7 +148,7 @@ pub struct CdrConfig {
     /// CDR table name.
     pub table: String,
     /// The PBX's time zone (IANA name): Asterisk writes CDR times in it.
-    /// Default: `TZ`, else /etc/timezone, else UTC.
+    /// Default: `TZ`, else the system zone, else UTC.
     pub time_zone: Option<String>,
     /// Column overrides, CDR field → column (`start = "calldate"`).
     pub columns: BTreeMap<String, String>,
@@ -384,10 +384,29 @@ impl Config {
                 "must be a non-empty single line",
             ));
         }
-        if self.ami.ping_interval_s == 0 || self.ami.ping_timeout_s == 0 {
+        // Seconds and milliseconds that become Durations and deadlines:
+        // outside these ranges a value is a typo, and a huge one would
+        // overflow an Instant.
+        let ranges: [(&str, u64, u64, u64); 6] = [
+            ("ami.connect_timeout_s", self.ami.connect_timeout_s, 1, 300),
+            ("ami.ping_interval_s", self.ami.ping_interval_s, 1, 3_600),
+            ("ami.ping_timeout_s", self.ami.ping_timeout_s, 1, 300),
+            ("ami.backoff_min_ms", self.ami.backoff_min_ms, 50, 60_000),
+            ("ami.backoff_max_s", self.ami.backoff_max_s, 1, 3_600),
+            ("dialer.drain_s", u64::from(self.dialer.drain_s), 0, 86_400),
+        ];
+        for (key, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                return Err(ConfigError::new(
+                    key,
+                    format!("{value} is out of range {lo}-{hi}"),
+                ));
+            }
+        }
+        if self.ami.backoff_min_ms > self.ami.backoff_max_s.saturating_mul(1000) {
             return Err(ConfigError::new(
-                "ami.ping_interval_s",
-                "ping interval and timeout must be at least 1 s",
+                "ami.backoff_min_ms",
+                "must not exceed ami.backoff_max_s",
             ));
         }
         if !(1..=60).contains(&self.ui.fps) {
@@ -468,7 +487,9 @@ impl Config {
     }
 
     /// The PBX time zone: `cli` (`--tz` / `SWITCHBOARD_TZ`), else
-    /// `cdr.time_zone`, else `TZ`, else /etc/timezone, else UTC.
+    /// `cdr.time_zone`, else `TZ`, else the system's zone (`/etc/localtime`
+    /// as systemd and RHEL-family systems set it, or `/etc/timezone`), else
+    /// UTC.
     ///
     /// Errors: a name that is not an IANA zone.
     pub fn time_zone(&self, cli: Option<&str>) -> Result<chrono_tz::Tz, ConfigError> {
@@ -478,8 +499,11 @@ impl Config {
             (None, None) => {
                 let sys = std::env::var("TZ")
                     .ok()
-                    .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
                     .map(|z| z.trim().trim_start_matches(':').to_string())
+                    .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
+                    .or_else(|| iana_time_zone::get_timezone().ok())
+                    .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
+                    .map(|z| z.trim().to_string())
                     .filter(|z| z.parse::<chrono_tz::Tz>().is_ok());
                 (sys.unwrap_or_else(|| "UTC".into()), "TZ")
             }
@@ -549,11 +573,11 @@ impl Config {
             addr: format!("{}:{}", self.ami.host, self.ami.port),
             username: self.ami.username.clone(),
             secret,
-            connect_timeout: Duration::from_secs(self.ami.connect_timeout_s.max(1)),
+            connect_timeout: Duration::from_secs(self.ami.connect_timeout_s),
             ping_interval: Duration::from_secs(self.ami.ping_interval_s),
             ping_timeout: Duration::from_secs(self.ami.ping_timeout_s),
-            backoff_min: Duration::from_millis(self.ami.backoff_min_ms.max(50)),
-            backoff_max: Duration::from_secs(self.ami.backoff_max_s.max(1)),
+            backoff_min: Duration::from_millis(self.ami.backoff_min_ms),
+            backoff_max: Duration::from_secs(self.ami.backoff_max_s),
             resync,
         })
     }
@@ -582,6 +606,14 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("hots") && e.starts_with("t.toml")),
             "{unknown:?}"
+        );
+        let ping = Config::parse("[ami]\nping_timeout_s = 18446744073709551615\n", "t.toml")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            ping.as_deref()
+                .is_some_and(|e| e.contains("ami.ping_timeout_s") && e.contains("out of range")),
+            "{ping:?}"
         );
         let fps = Config::parse("[ui]\nfps = 0\n", "t.toml")
             .err()

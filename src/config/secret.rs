@@ -28,10 +28,11 @@ pub struct SecretSource<'a> {
 }
 
 /// Resolves a secret, in order: the file (must not be readable by group or
-/// others), `$CREDENTIALS_DIRECTORY/<credential>`, the variable. Trailing
-/// newlines are stripped. `Ok(None)` when none is set.
+/// others), `$CREDENTIALS_DIRECTORY/<credential>`, the variable. One trailing
+/// line end is stripped. `Ok(None)` when none is set.
 ///
-/// Errors: a file that cannot be read or is readable by others.
+/// Errors: a file that cannot be read or is readable by others; a secret
+/// with a line break, NUL, or leading or trailing blanks inside.
 pub fn find(src: SecretSource<'_>) -> Result<Option<Secret>, ConfigError> {
     if let Some(path) = src.file {
         return read_private(path, src.file_key).map(Some);
@@ -43,10 +44,37 @@ pub fn find(src: SecretSource<'_>) -> Result<Option<Secret>, ConfigError> {
                 .map(Some);
         }
     }
-    Ok(match std::env::var(src.env) {
-        Ok(v) if !v.is_empty() => Some(Secret::new(v.trim_end_matches(['\r', '\n']))),
-        _ => None,
-    })
+    match std::env::var(src.env) {
+        Ok(v) if !v.is_empty() => checked(&v, src.env, &format!("${}", src.env)).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A secret as read, less one trailing line end. Refused, naming `key` and
+/// `origin`: an embedded CR, LF or NUL (it would end the AMI `Secret:` line
+/// and start another header), and leading or trailing spaces or tabs (almost
+/// always a copy-paste slip, and Asterisk compares secrets exactly).
+fn checked(raw: &str, key: &str, origin: &str) -> Result<Secret, ConfigError> {
+    let value = raw
+        .strip_suffix("\r\n")
+        .or_else(|| raw.strip_suffix('\n'))
+        .unwrap_or(raw);
+    if value.is_empty() {
+        return Err(ConfigError::new(key, format!("{origin} is empty")));
+    }
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(ConfigError::new(
+            key,
+            format!("{origin} holds a line break or NUL inside the secret; keep it on one line"),
+        ));
+    }
+    if value.trim_matches([' ', '\t']) != value {
+        return Err(ConfigError::new(
+            key,
+            format!("{origin} starts or ends with spaces or tabs; remove them"),
+        ));
+    }
+    Ok(Secret::new(value))
 }
 
 /// Like [`find`], and a missing secret is an error that says where to put it.
@@ -103,20 +131,26 @@ pub fn read_private(path: &Path, key: &str) -> Result<Secret, ConfigError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(key, format!("cannot read {}: {e}", path.display())))?;
-    let value = text.trim_end_matches(['\r', '\n']);
-    if value.is_empty() {
-        return Err(ConfigError::new(
-            key,
-            format!("{} is empty", path.display()),
-        ));
-    }
-    Ok(Secret::new(value))
+    checked(&text, key, &path.display().to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn secrets_with_inner_line_breaks_or_blanks_are_refused() {
+        for bad in ["a\nb", "a\rb\n", "a\0b", " abc", "abc \n", "abc\t", "\n"] {
+            assert!(checked(bad, "ami.secret_file", "f").is_err(), "{bad:?}");
+        }
+        for (good, want) in [("abc\n", "abc"), ("abc\r\n", "abc"), ("a b", "a b")] {
+            assert_eq!(
+                checked(good, "k", "f").map(|s| s.expose().to_string()),
+                Ok(want.to_string())
+            );
+        }
+    }
 
     #[test]
     fn file_must_be_private() -> std::io::Result<()> {

@@ -2,6 +2,7 @@
 //! queues with members and callers, live queue figures. Pure data: no I/O, no
 //! SQL, no screen.
 
+pub mod callers;
 pub mod channel;
 pub mod device;
 pub mod extension;
@@ -10,6 +11,7 @@ pub mod resync;
 pub mod snapshot;
 pub mod state;
 
+pub use callers::Callers;
 pub use channel::{Bridge, Call, Channel, calls};
 pub use device::DeviceState;
 pub use extension::{Extension, ExtensionState};

@@ -1,5 +1,6 @@
 //! Queues, their members and waiting callers, and the live queue figures.
 
+use super::callers::Callers;
 use super::device::DeviceState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,7 +53,9 @@ impl QueueMember {
         } else {
             queue_wrapup_s
         };
-        !self.in_call && self.last_call > 0 && now_ms / 1000 - self.last_call < i64::from(w)
+        !self.in_call
+            && self.last_call > 0
+            && (now_ms / 1000).saturating_sub(self.last_call) < i64::from(w)
     }
 
     /// Logged in and reachable: counts as staffing.
@@ -90,7 +93,8 @@ pub enum Activity {
     Paused,
 }
 
-/// A caller waiting in a queue.
+/// A caller waiting in a queue. Its 1-based position (`Position`) is its
+/// rank in [`Callers`], not a stored field.
 ///
 /// Source: `QueueEntry` (snapshot), `QueueCallerJoin`, removed on
 /// `QueueCallerLeave` / `QueueCallerAbandon`.
@@ -100,8 +104,6 @@ pub struct QueueCaller {
     pub uniqueid: String,
     /// Caller channel name.
     pub channel: String,
-    /// 1-based position in the queue (`Position`).
-    pub position: u32,
     /// `CallerIDNum`.
     pub caller_num: String,
     /// `CallerIDName` (unescaped).
@@ -116,7 +118,7 @@ pub struct QueueCaller {
 impl QueueCaller {
     /// Seconds waited at `now_ms`.
     pub fn wait_s(&self, now_ms: i64) -> i64 {
-        ((now_ms - self.joined_ms) / 1000).max(0)
+        (now_ms.saturating_sub(self.joined_ms) / 1000).max(0)
     }
 }
 
@@ -150,8 +152,8 @@ pub struct Queue {
     pub talktime_s: u32,
     /// Members by interface.
     pub members: BTreeMap<String, QueueMember>,
-    /// Waiting callers, by position.
-    pub callers: Vec<QueueCaller>,
+    /// Waiting callers, in queue order.
+    pub callers: Callers,
     #[serde(skip)]
     pub(crate) seen: u64,
 }
@@ -224,18 +226,10 @@ impl Queue {
         }
     }
 
-    /// Re-numbers callers 1..n in their current order.
-    pub(crate) fn renumber(&mut self) {
-        self.callers.sort_by_key(|c| c.position);
-        for (i, c) in self.callers.iter_mut().enumerate() {
-            c.position = i as u32 + 1;
-        }
-    }
-
     /// Service level in percent (`None` with no finished call yet).
     pub fn service_level(&self) -> Option<f64> {
-        let total = self.completed + self.abandoned;
-        (total > 0).then(|| f64::from(self.completed_in_sl) * 100.0 / f64::from(total))
+        let total = u64::from(self.completed) + u64::from(self.abandoned);
+        (total > 0).then(|| f64::from(self.completed_in_sl) * 100.0 / total as f64)
     }
 
     /// Figures at `now_ms` (ms since epoch, UTC).
@@ -299,6 +293,7 @@ mod tests {
 
     fn caller(joined_ms: i64) -> QueueCaller {
         QueueCaller {
+            uniqueid: "c".into(),
             joined_ms,
             ..QueueCaller::default()
         }
@@ -315,7 +310,7 @@ mod tests {
             .insert("c".into(), member(DeviceState::NotInUse, true, false));
         q.members
             .insert("d".into(), member(DeviceState::Unavailable, false, false));
-        q.callers.push(caller(0));
+        q.callers.join(caller(0), 0);
         let f = q.figures(12_000, &HealthThresholds::default());
         assert_eq!((f.staffed, f.available, f.busy, f.paused), (3, 1, 1, 1));
         assert_eq!((f.waiting, f.longest_wait_s), (1, 12));
@@ -330,7 +325,7 @@ mod tests {
             .insert("a".into(), member(DeviceState::NotInUse, true, false));
         q.members
             .insert("off".into(), member(DeviceState::Unavailable, false, false));
-        q.callers.push(caller(0));
+        q.callers.join(caller(0), 0);
         // Only an unreachable member is unpaused: nobody can answer.
         assert_eq!(q.figures(1_000, &t).health, Health::Critical);
         q.members

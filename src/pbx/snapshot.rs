@@ -98,9 +98,9 @@ impl Snapshot {
                         .collect(),
                     callers: q
                         .callers
-                        .iter()
-                        .map(|c| CallerView {
-                            position: c.position,
+                        .positioned()
+                        .map(|(position, c)| CallerView {
+                            position,
                             channel: c.channel.clone(),
                             caller_num: c.caller_num.clone(),
                             caller_name: c.caller_name.clone(),

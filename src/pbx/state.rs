@@ -32,6 +32,9 @@ pub struct State {
     pub extensions: BTreeMap<String, Extension>,
     /// Events applied since creation.
     pub events_applied: u64,
+    /// Which queue each waiting caller (by `Uniqueid`) is in, so a `Hangup`
+    /// finds its caller without visiting every queue.
+    caller_queue: FxHashMap<String, String>,
     generation: u64,
     resyncing: bool,
     tombstones: FxHashSet<String>,
@@ -118,9 +121,22 @@ fn num<T: std::str::FromStr + Default>(v: &str) -> T {
     v.trim().parse().unwrap_or_default()
 }
 
-/// `HH:MM:SS` (CoreShowChannel `Duration`) in seconds.
+/// A counter from AMI (`Completed`, `CallsTaken`...): a value past `u32::MAX`
+/// saturates there instead of reading as 0; garbage reads as 0.
+fn count(v: &str) -> u32 {
+    let v = v.trim();
+    match v.parse::<u32>() {
+        Ok(n) => n,
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => u32::MAX,
+        Err(_) => 0,
+    }
+}
+
+/// `HH:MM:SS` (CoreShowChannel `Duration`) in seconds, saturating.
 fn hms(v: &str) -> i64 {
-    v.split(':').fold(0, |acc, p| acc * 60 + num::<i64>(p))
+    v.split(':').fold(0i64, |acc, p| {
+        acc.saturating_mul(60).saturating_add(num::<i64>(p))
+    })
 }
 
 impl State {
@@ -201,7 +217,7 @@ impl State {
             None if origin == Origin::Update => return false,
             None => {
                 let created_ms = if snapshot {
-                    at_ms - b.duration.map(hms).unwrap_or(0) * 1000
+                    at_ms.saturating_sub(b.duration.map(hms).unwrap_or(0).saturating_mul(1000))
                 } else {
                     at_ms
                 };
@@ -239,11 +255,10 @@ impl State {
             self.tombstones.insert(uid.to_string());
         }
         // A caller whose QueueCallerLeave we missed must not wait forever.
-        for q in self.queues.values_mut() {
-            if let Some(i) = q.callers.iter().position(|c| c.uniqueid == uid) {
-                q.callers.remove(i);
-                q.renumber();
-            }
+        if let Some(queue) = self.caller_queue.remove(uid)
+            && let Some(q) = self.queues.get_mut(&queue)
+        {
+            q.callers.remove(uid);
         }
         self.channels.remove(uid).is_some()
     }
@@ -321,19 +336,21 @@ impl State {
         for (k, v) in m.headers() {
             match k {
                 "Strategy" => set(&mut q.strategy, Some(v)),
-                "Max" => q.max = num(v),
-                "ServiceLevel" => q.service_level_s = num(v),
+                "Max" => q.max = count(v),
+                "ServiceLevel" => q.service_level_s = count(v),
                 "Weight" => q.weight = num(v),
-                "Completed" => q.completed = num(v),
-                "Abandoned" => q.abandoned = num(v),
-                "Holdtime" => q.holdtime_s = num(v),
-                "TalkTime" => q.talktime_s = num(v),
+                "Completed" => q.completed = count(v),
+                "Abandoned" => q.abandoned = count(v),
+                "Holdtime" => q.holdtime_s = count(v),
+                "TalkTime" => q.talktime_s = count(v),
                 _ => {}
             }
         }
         // ServicelevelPerf2 = completed in SL / (completed + abandoned) × 100.
         let perf2: f64 = num(m.str("ServicelevelPerf2"));
-        q.completed_in_sl = (perf2 * f64::from(q.completed + q.abandoned) / 100.0).round() as u32;
+        let finished = f64::from(q.completed) + f64::from(q.abandoned);
+        // `as` saturates a float (NaN reads 0): absurd counters never wrap.
+        q.completed_in_sl = (perf2.clamp(0.0, 100.0) * finished / 100.0).round() as u32;
         true
     }
 
@@ -364,7 +381,7 @@ impl State {
                 "StateInterface" => set(&mut mem.state_interface, Some(v)),
                 "Membership" => set(&mut mem.membership, Some(v)),
                 "Penalty" => mem.penalty = num(v),
-                "CallsTaken" => mem.calls_taken = num(v),
+                "CallsTaken" => mem.calls_taken = count(v),
                 "LastCall" => mem.last_call = num(v),
                 "LastPause" => mem.last_pause = num(v),
                 "LoginTime" => mem.login_time = num(v),
@@ -372,7 +389,7 @@ impl State {
                 "Status" => mem.status = DeviceState::from_code(v),
                 "Paused" => mem.paused = v == "1",
                 "PausedReason" => set(&mut mem.paused_reason, Some(v)),
-                "Wrapuptime" => mem.wrapup_time_s = num(v),
+                "Wrapuptime" => mem.wrapup_time_s = count(v),
                 _ => {}
             }
         }
@@ -428,45 +445,36 @@ impl State {
         if queue.is_empty() || (snapshot && self.tombstones.contains(uid)) {
             return false;
         }
-        let position: u32 = num(m.str("Position"));
-        let joined_ms = if snapshot {
-            at_ms - num::<i64>(m.str("Wait")) * 1000
-        } else {
-            at_ms
-        };
+        let position = count(m.str("Position"));
         let generation = self.generation;
+        // A caller moved to another queue leaves the first one.
+        if let Some(old) = self.caller_queue.get(uid)
+            && old != queue
+            && let Some(q) = self.queues.get_mut(old)
+        {
+            q.callers.remove(uid);
+        }
         let q = self.queue(queue);
-        let index = match q.callers.iter().position(|c| c.uniqueid == uid) {
-            Some(i) => i,
-            None => {
-                // A live joiner goes to its position and those at or behind it
-                // move back. A snapshot entry's position is exact as it is:
-                // the others may be stale (events lost before a resync) and
-                // are put in order when the snapshot completes.
-                if !snapshot {
-                    for c in q.callers.iter_mut().filter(|c| c.position >= position) {
-                        c.position += 1;
-                    }
-                }
-                q.callers.push(QueueCaller {
-                    uniqueid: uid.to_string(),
-                    joined_ms,
-                    ..QueueCaller::default()
-                });
-                q.callers.len() - 1
-            }
-        };
-        let caller = &mut q.callers[index];
-        caller.position = position;
+        let mut caller = q.callers.remove(uid).unwrap_or_else(|| QueueCaller {
+            uniqueid: uid.to_string(),
+            joined_ms: at_ms,
+            ..QueueCaller::default()
+        });
         caller.seen = generation;
         set(&mut caller.channel, b.channel);
         set(&mut caller.caller_num, known(b.caller_num));
         set(&mut caller.caller_name, known(b.caller_name));
         if snapshot {
-            caller.joined_ms = joined_ms;
+            // A snapshot entry's position is exact as it is: the others may
+            // be stale (events lost before a resync) and are pruned when the
+            // snapshot completes.
+            caller.joined_ms = at_ms.saturating_sub(num::<i64>(m.str("Wait")).saturating_mul(1000));
+            q.callers.place(caller, position);
         } else {
-            q.renumber();
+            // A live joiner goes to its position; those at or behind it move back.
+            q.callers.join(caller, position);
         }
+        self.caller_queue.insert(uid.to_string(), queue.to_string());
         true
     }
 
@@ -479,11 +487,10 @@ impl State {
             return false;
         };
         if abandoned {
-            q.abandoned += 1;
+            q.abandoned = q.abandoned.saturating_add(1);
         }
-        if let Some(i) = q.callers.iter().position(|c| c.uniqueid == uid) {
-            q.callers.remove(i);
-            q.renumber();
+        if q.callers.remove(uid).is_some() {
+            self.caller_queue.remove(uid);
         }
         true
     }
@@ -492,9 +499,9 @@ impl State {
         let Some(q) = self.queues.get_mut(m.str("Queue")) else {
             return false;
         };
-        q.completed += 1;
-        if num::<u32>(m.str("HoldTime")) <= q.service_level_s {
-            q.completed_in_sl += 1;
+        q.completed = q.completed.saturating_add(1);
+        if count(m.str("HoldTime")) <= q.service_level_s {
+            q.completed_in_sl = q.completed_in_sl.saturating_add(1);
         }
         true
     }
@@ -581,8 +588,13 @@ impl State {
         for q in self.queues.values_mut() {
             q.members.retain(|_, m| m.seen >= g);
             q.callers.retain(|c| c.seen >= g);
-            q.renumber();
         }
+        let queues = &self.queues;
+        self.caller_queue.retain(|uid, queue| {
+            queues
+                .get(queue)
+                .is_some_and(|q| q.callers.get(uid).is_some())
+        });
         true
     }
 
@@ -732,15 +744,21 @@ mod tests {
         let q = &s.queues["sales"];
         let order: Vec<(&str, u32)> = q
             .callers
-            .iter()
-            .map(|c| (c.uniqueid.as_str(), c.position))
+            .positioned()
+            .map(|(p, c)| (c.uniqueid.as_str(), p))
             .collect();
         assert_eq!(order, [("b", 1), ("c", 2)]);
         assert_eq!(q.abandoned, 1);
         // A caller whose Leave was missed goes with its channel's Hangup.
         s.apply(&ev("Hangup", &[("Uniqueid", "b")]), 6);
-        assert_eq!(s.queues["sales"].callers.len(), 1);
-        assert_eq!(s.queues["sales"].callers[0].position, 1);
+        let q = &s.queues["sales"];
+        assert_eq!(
+            q.callers
+                .positioned()
+                .map(|(p, c)| (p, c.uniqueid.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "c")]
+        );
     }
 
     #[test]
@@ -858,12 +876,13 @@ mod tests {
         let q = &s.queues["sales"];
         let order: Vec<(&str, u32)> = q
             .callers
-            .iter()
-            .map(|c| (c.uniqueid.as_str(), c.position))
+            .positioned()
+            .map(|(p, c)| (c.uniqueid.as_str(), p))
             .collect();
         assert_eq!(order, [("x", 1), ("c", 2), ("y", 3)]);
         assert_eq!(
-            q.callers[0].joined_ms, 7_000,
+            q.callers.get("x").map(|c| c.joined_ms),
+            Some(7_000),
             "joined = receive time - Wait"
         );
     }

@@ -12,7 +12,7 @@ use super::theme::Theme;
 use super::update::{Msg, Outcome, update};
 use super::view::{self, ViewCtx};
 use crate::ami::AmiMsg;
-use crate::ami::connection::now_ms;
+use crate::ami::connection::{LinkHealth, now_ms};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
@@ -22,11 +22,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
-/// Most AMI messages applied between two looks at the keyboard.
-const DRAIN_BATCH: usize = 20_000;
+/// Longest time spent applying queued AMI messages before the loop looks at
+/// the keyboard, the clock and the screen again: an event storm never
+/// starves a key press for longer than this plus one frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(20);
 
 /// The console's "now": the wall clock live, the capture's clock in a replay
 /// (so durations computed from Asterisk's own timestamps, like a member's
@@ -59,8 +61,8 @@ pub struct Setup {
     pub theme: Theme,
     /// Frame rate cap.
     pub fps: u32,
-    /// Local time offset for the clock, seconds.
-    pub utc_offset_s: i32,
+    /// The live link's freshness (none for a replay).
+    pub health: Option<watch::Receiver<LinkHealth>>,
 }
 
 /// Runs the console until quit or a signal; restores the terminal always.
@@ -96,8 +98,8 @@ async fn event_loop(
     let ctx = ViewCtx {
         theme: &setup.theme,
         keymap: &setup.keymap,
-        utc_offset_s: setup.utc_offset_s,
     };
+    let mut health = setup.health.clone();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -127,8 +129,9 @@ async fn event_loop(
             msg = ami.recv(), if ami_open => match msg {
                 Some(msg) => {
                     let now = setup.clock.now();
+                    let until = Instant::now() + DRAIN_BUDGET;
                     dirty |= apply(&mut model, msg, now, &setup.keymap);
-                    for _ in 0..DRAIN_BATCH {
+                    while Instant::now() < until {
                         match ami.try_recv() {
                             Ok(msg) => dirty |= apply(&mut model, msg, now, &setup.keymap),
                             Err(_) => break,
@@ -138,6 +141,18 @@ async fn event_loop(
                 }
                 None => {
                     ami_open = false;
+                    Msg::SourceEnded
+                }
+            },
+            changed = async {
+                match health.as_mut() {
+                    Some(h) => h.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => match changed {
+                Ok(()) => Msg::Link(health.as_mut().map(|h| *h.borrow_and_update()).unwrap_or_default()),
+                Err(_) => {
+                    health = None;
                     continue;
                 }
             },

@@ -5,6 +5,7 @@ pub mod app;
 pub mod appdb;
 pub mod campaigns;
 pub mod db;
+pub mod fit;
 pub mod format;
 pub mod history;
 pub mod keymap;
@@ -13,7 +14,6 @@ pub mod layout;
 pub mod model;
 pub mod panes;
 pub mod query;
-pub mod sanitize;
 pub mod table;
 pub mod terminal;
 pub mod theme;
@@ -22,7 +22,7 @@ pub mod view;
 
 use crate::ami::connection::{self, now_ms};
 use crate::ami::{AmiMsg, Settings};
-use crate::capture::{Capture, Replay};
+use crate::capture::Replay;
 use crate::config::Config;
 use model::{Model, Source};
 use std::time::Duration;
@@ -48,19 +48,25 @@ impl Speed {
             return Ok(Speed::Max);
         }
         match s.parse::<f64>() {
-            Ok(f) if f > 0.0 && f.is_finite() => Ok(Speed::Factor(f)),
-            _ => anyhow::bail!("--speed `{s}`: use a positive number (1 = real time) or `max`"),
+            Ok(f) if (0.01..=10_000.0).contains(&f) => Ok(Speed::Factor(f)),
+            _ => anyhow::bail!(
+                "--speed `{s}`: use a number from 0.01 to 10000 (1 = real time) or `max`"
+            ),
         }
     }
 }
 
-fn setup(config: &Config, clock: app::Clock) -> anyhow::Result<app::Setup> {
+fn setup(
+    config: &Config,
+    clock: app::Clock,
+    health: Option<tokio::sync::watch::Receiver<connection::LinkHealth>>,
+) -> anyhow::Result<app::Setup> {
     Ok(app::Setup {
         clock,
         keymap: keymap::Keymap::load(&config.ui.keymap)?,
         theme: theme::Theme::load(&config.ui.theme)?,
         fps: config.ui.fps,
-        utc_offset_s: chrono::Local::now().offset().local_minus_utc(),
+        health,
     })
 }
 
@@ -125,13 +131,17 @@ pub async fn run_live(
     settings: Settings,
     opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
-    let setup = setup(&config, app::Clock::default())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
     let source = Source::Live {
         addr: settings.addr.clone(),
     };
-    let (model, db, appdb) = model_and_db(&config, source, &opts)?;
-    let (_handle, task) = connection::spawn(settings, tx, None);
+    let (mut model, db, appdb) = model_and_db(&config, source, &opts)?;
+    model.quiet_after_ms = Some(
+        i64::try_from((settings.ping_interval + connection::PING_OVERDUE).as_millis())
+            .unwrap_or(i64::MAX),
+    );
+    let (handle, task) = connection::spawn(settings, tx, None);
+    let setup = setup(&config, app::Clock::default(), Some(handle.health()))?;
     let result = app::run(model, rx, db, appdb, setup).await;
     task.abort();
     result
@@ -141,28 +151,30 @@ pub async fn run_live(
 /// the capture's, so every duration reads as it did live.
 pub async fn run_replay(
     config: Config,
-    data: Vec<u8>,
+    file: std::path::PathBuf,
     speed: Speed,
-    file: String,
     opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
-    Capture::parse(&data)?;
+    let reader = crate::capture::open(&file)?;
     let clock = app::Clock::default();
-    let setup = setup(&config, clock.clone())?;
+    let setup = setup(&config, clock.clone(), None)?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
-    let (model, db, appdb) = model_and_db(&config, Source::Replay { file }, &opts)?;
-    let feeder = tokio::spawn(async move { feed(&data, speed, tx, clock).await });
+    let source = Source::Replay {
+        file: file.display().to_string(),
+    };
+    let (model, db, appdb) = model_and_db(&config, source, &opts)?;
+    let feeder =
+        tokio::spawn(async move { feed(Replay::from_reader(reader), speed, tx, clock).await });
     let result = app::run(model, rx, db, appdb, setup).await;
     feeder.abort();
     result
 }
 
-async fn feed(data: &[u8], speed: Speed, tx: mpsc::Sender<AmiMsg>, clock: app::Clock) {
-    let Ok(capture) = Capture::parse(data) else {
-        return;
-    };
+/// Sends the replay's messages at `speed`; the channel closes at the end,
+/// which the console shows as the end of the recording.
+async fn feed(replay: Replay<'_>, speed: Speed, tx: mpsc::Sender<AmiMsg>, clock: app::Clock) {
     let start = tokio::time::Instant::now();
-    for (offset_ms, msg) in Replay::new(&capture) {
+    for (offset_ms, msg) in replay {
         if let Speed::Factor(f) = speed {
             let due = start + Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
             tokio::time::sleep_until(due).await;

@@ -7,6 +7,7 @@ use super::kpi::KpiView;
 use super::query::Query;
 use super::table::TableState;
 use crate::ami::ConnectionState;
+use crate::ami::connection::LinkHealth;
 use crate::cdr::filter::Visibility;
 use crate::cdr::kpi::extension_of;
 use crate::config::TimeInState;
@@ -140,6 +141,17 @@ pub struct Model {
     pub conn: ConnectionState,
     /// When `conn` was entered, ms since epoch (UTC).
     pub conn_since_ms: i64,
+    /// The link's freshness as its actor last published it.
+    pub link: LinkHealth,
+    /// `link.dropped` when the connection last reported Ready: more drops
+    /// since then mean events are missing from the screen until the resync.
+    pub dropped_at_ready: u64,
+    /// A live link answers a Ping at least this often (ping interval plus
+    /// [`crate::ami::connection::PING_OVERDUE`]), ms; longer silence makes
+    /// the header show the data's age. `None` for a replay.
+    pub quiet_after_ms: Option<i64>,
+    /// The event source has ended (a replay reached the end of its file).
+    pub source_ended: bool,
     /// Data source.
     pub source: Source,
     /// "Now" for every duration on screen, ms since epoch (UTC); set by ticks.
@@ -193,13 +205,26 @@ impl Model {
             pbx: State::new(),
             conn: ConnectionState::Connecting { attempt: 1 },
             conn_since_ms: now_ms,
+            link: LinkHealth::default(),
+            dropped_at_ready: 0,
+            quiet_after_ms: None,
+            source_ended: false,
             source,
             now_ms,
             focus: PaneId::Queues,
             mode: Mode::Normal,
             zoom: false,
             size: Rect::new(0, 0, 120, 40),
-            tables: Default::default(),
+            tables: [
+                TableState::default(),
+                TableState::default(),
+                // Calls: the longest-running first.
+                TableState {
+                    sort: 3,
+                    reverse: true,
+                    ..TableState::default()
+                },
+            ],
             time_in_state,
             health,
             screen: Screen::Live,
@@ -280,9 +305,23 @@ impl Model {
         })
     }
 
-    /// Data on screen may be out of date (not Ready).
+    /// Data on screen may be out of date: not Ready, events dropped since
+    /// the last Ready (a resync follows), or a Ping overdue (a half-dead link).
     pub fn is_stale(&self) -> bool {
         self.conn != ConnectionState::Ready
+            || self.link.ping_overdue
+            || self.link.dropped > self.dropped_at_ready
+    }
+
+    /// Seconds since anything arrived from Asterisk, when that is longer than
+    /// a healthy link is ever silent (`quiet_after_ms`); `None` otherwise.
+    pub fn data_age_s(&self) -> Option<i64> {
+        let quiet = self.quiet_after_ms?;
+        if self.link.last_read_ms <= 0 || self.source_ended {
+            return None;
+        }
+        let age = self.now_ms.saturating_sub(self.link.last_read_ms);
+        (age > quiet).then_some(age / 1000)
     }
 }
 

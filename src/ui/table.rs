@@ -3,8 +3,8 @@
 //! renderer that builds widgets only for the visible window (a 5,000-row pane
 //! costs the same to draw as a 20-row one, apart from sorting).
 
-use super::sanitize::clean;
 use super::theme::{Item, Theme};
+use crate::sanitize::clean;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use ratatui::Frame;
@@ -222,19 +222,24 @@ pub fn render(
         .borders(Borders::ALL)
         .border_style(border)
         .title(Line::from(vec![
-            Span::styled(format!(" {} ", decor.title), theme.style(Item::Title)),
+            Span::styled(
+                format!(" {} ", clean(&decor.title)),
+                theme.style(Item::Title),
+            ),
             Span::styled(count, theme.style(Item::Muted)),
         ]));
     let height = body_height(area);
     let selected = selected_index(rows, state);
     let offset = state.offset.min(rows.len().saturating_sub(height.max(1)));
+    // The marker goes before the title: a title that fills its column is
+    // cut at its end, and the marker must survive that.
     let header = Row::new(columns.iter().enumerate().map(|(i, c)| {
         let mark = match (i == state.sort, state.reverse) {
             (true, false) => "▲",
             (true, true) => "▼",
             _ => "",
         };
-        Cell::from(format!("{}{mark}", c.title))
+        Cell::from(format!("{mark}{}", c.title))
     }))
     .style(theme.style(Item::TableHeader));
     let visible = rows

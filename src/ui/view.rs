@@ -17,8 +17,6 @@ pub struct ViewCtx<'a> {
     pub theme: &'a Theme,
     /// For the footer hints and help.
     pub keymap: &'a Keymap,
-    /// Offset of the PBX's local time from UTC, seconds, for the clock.
-    pub utc_offset_s: i32,
 }
 
 /// Columns of `pane`.
@@ -44,7 +42,7 @@ pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow<'_>> {
 /// Draws one frame.
 pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     let areas = layout::areas(f.area(), model);
-    header::draw(f, areas.header, model, ctx.theme, ctx.utc_offset_s);
+    header::draw(f, areas.header, model, ctx.theme);
     if let Some(area) = areas.status {
         status::draw(f, area, model, ctx.theme);
     }
@@ -93,8 +91,8 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
 }
 
 /// Draws `model` once into an off-screen buffer of `width`×`height`, with the
-/// built-in `dark` theme (true colour), the `default` keymap and the clock in
-/// UTC: what snapshot tests and the memory benchmark look at.
+/// built-in `dark` theme (true colour) and the `default` keymap (the clock
+/// reads in the model's time zone): what snapshot tests and the memory benchmark look at.
 ///
 /// Errors: a built-in theme or keymap that does not load (a build defect).
 pub fn offscreen(
@@ -107,7 +105,6 @@ pub fn offscreen(
     let ctx = ViewCtx {
         theme: &theme,
         keymap: &keymap,
-        utc_offset_s: 0,
     };
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))?;
     term.draw(|f| draw(f, model, &ctx))?;

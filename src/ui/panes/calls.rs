@@ -73,15 +73,18 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
         .map(|call| {
             let queued = Rc::clone(&queued);
             let status = call.status(|u| queued.contains(u));
-            let secs = (now - call.started_ms()) / 1000;
+            let secs = now.saturating_sub(call.started_ms()) / 1000;
             let from = caller(&call);
             let key = match sort {
+                0 => SortKey::Owned(
+                    from.map(|c| party(&c.caller_name, &c.caller_num))
+                        .unwrap_or_default(),
+                ),
                 1 => SortKey::Owned(to_text(from)),
                 2 => SortKey::Owned(status.to_string()),
                 3 => SortKey::Num(secs),
                 4 => SortKey::Num(call.channels.len() as i64),
-                5 => SortKey::Fold(call.peer().map(|c| c.name.as_str()).unwrap_or("")),
-                _ => SortKey::Num(call.started_ms()),
+                _ => SortKey::Fold(call.peer().map(|c| c.name.as_str()).unwrap_or("")),
             };
             TableRow {
                 key: call.linkedid,

@@ -4,9 +4,9 @@
 use crate::cdr::columns::Field;
 use crate::cdr::history::Call;
 use crate::cdr::record::CdrRecord;
+use crate::sanitize::clean;
 use crate::ui::format::duration;
 use crate::ui::history::HistoryView;
-use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

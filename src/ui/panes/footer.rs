@@ -1,8 +1,9 @@
 //! Footer: key hints generated from the keymap, or the filter being typed.
 
+use crate::sanitize::clean;
+use crate::ui::fit::{ALWAYS, Part, fit};
 use crate::ui::keymap::{Action, Context, Keymap};
 use crate::ui::model::{Mode, Model, Screen};
-use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -95,26 +96,38 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
             Span::styled("  Enter keep · Esc clear", text),
         ])
     } else {
-        let mut spans = Vec::new();
         let hints: &[(Context, Action, &str)] = match model.screen {
             Screen::Live => &HINTS,
             Screen::History => &CDR_HINTS,
             Screen::Kpi => &KPI_HINTS,
             Screen::Campaigns => &CAMPAIGN_HINTS,
         };
-        for &(ctx, action, label) in hints {
+        // Quit and help survive any width; the rest go right to left.
+        let mut parts = Vec::new();
+        let n = hints.len();
+        for (i, &(ctx, action, label)) in hints.iter().enumerate() {
+            let priority = match action {
+                Action::Quit => ALWAYS,
+                Action::Help => ALWAYS - 1,
+                _ => u8::try_from(n - i).unwrap_or(0),
+            };
             if let Some(k) = keymap.keys(ctx, action).first() {
-                spans.push(Span::styled(format!(" {}", k.label()), key));
-                spans.push(Span::styled(format!(" {label} "), text));
+                parts.push(Part::group(
+                    priority,
+                    vec![
+                        Span::styled(format!(" {}", k.label()), key),
+                        Span::styled(format!(" {label} "), text),
+                    ],
+                ));
             }
         }
         if model.screen == Screen::Live && !filter.is_empty() {
-            spans.push(Span::styled(
-                format!(" /{} ", clean(filter)),
-                theme.style(Item::Filter),
+            parts.push(Part::new(
+                ALWAYS - 2,
+                Span::styled(format!(" /{} ", clean(filter)), theme.style(Item::Filter)),
             ));
         }
-        Line::from(spans)
+        fit(parts, area.width)
     };
     f.render_widget(Paragraph::new(line).style(text), area);
 }

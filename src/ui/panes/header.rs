@@ -5,9 +5,10 @@ use crate::ami::ConnectionState;
 use crate::cdr::filter::Visibility;
 use crate::pbx::queue::Activity;
 use crate::pbx::{ExtensionState, Health};
+use crate::sanitize::clean;
+use crate::ui::fit::{ALWAYS, Part, fit, fit_joined};
 use crate::ui::format::duration;
 use crate::ui::model::{Model, Source};
-use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,11 +31,11 @@ pub struct Headline {
     /// See `available`.
     pub paused: usize,
     /// Completed queue calls, all queues.
-    pub completed: u32,
+    pub completed: u64,
     /// Abandoned queue calls, all queues.
-    pub abandoned: u32,
+    pub abandoned: u64,
     /// Calls completed within each queue's service level, all queues.
-    pub completed_in_sl: u32,
+    pub completed_in_sl: u64,
     /// Extensions not Offline / all extensions.
     pub online: usize,
     /// All extensions.
@@ -75,9 +76,9 @@ impl Headline {
             let f = q.figures(model.now_ms, &model.health);
             h.waiting += f.waiting;
             h.longest_wait_s = h.longest_wait_s.max(f.longest_wait_s);
-            h.completed += q.completed;
-            h.abandoned += q.abandoned;
-            h.completed_in_sl += q.completed_in_sl;
+            h.completed += u64::from(q.completed);
+            h.abandoned += u64::from(q.abandoned);
+            h.completed_in_sl += u64::from(q.completed_in_sl);
             h.worst = h.worst.max(Some(f.health));
             for m in q.members.values() {
                 let Some(a) = m.activity() else { continue };
@@ -108,75 +109,148 @@ impl Headline {
     /// Service level over all queues, % (answered within SL / (answered + abandoned)).
     pub fn service_level(&self) -> Option<f64> {
         let total = self.completed + self.abandoned;
-        (total > 0).then(|| f64::from(self.completed_in_sl) * 100.0 / f64::from(total))
+        (total > 0).then(|| self.completed_in_sl as f64 * 100.0 / total as f64)
     }
 
     /// Abandon rate, % (abandoned / (answered + abandoned)).
     pub fn abandon_rate(&self) -> Option<f64> {
         let total = self.completed + self.abandoned;
-        (total > 0).then(|| f64::from(self.abandoned) * 100.0 / f64::from(total))
+        (total > 0).then(|| self.abandoned as f64 * 100.0 / total as f64)
     }
 }
 
-fn clock(ms: i64, utc_offset_s: i32) -> String {
-    let secs = (ms / 1000 + i64::from(utc_offset_s)).rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+/// `HH:MM:SS` of `ms` in the PBX's time zone (DST followed as it changes).
+fn clock(ms: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .format("%H:%M:%S")
+        .to_string()
 }
 
-/// Draws the two header lines.
-pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme, utc_offset_s: i32) {
+/// Line 1: connection state, STALE and the data's age, the clock always
+/// survive; the source and the title go first when the line is narrow.
+fn status_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
     let source = match &model.source {
         Source::Live { addr } => addr.clone(),
         Source::Replay { file } => format!("replay {file}"),
     };
-    let (conn_text, conn_item) = match &model.conn {
-        ConnectionState::Ready => ("● Ready".to_string(), Item::ConnReady),
-        ConnectionState::Resyncing => ("◐ Resyncing".to_string(), Item::ConnResyncing),
-        ConnectionState::Connecting { attempt } => (
-            format!("◌ Connecting (attempt {attempt})"),
-            Item::ConnResyncing,
-        ),
-        ConnectionState::Down { retry_in, reason } => {
-            let left = retry_in.as_millis() as i64 - (model.now_ms - model.conn_since_ms);
-            (
-                format!("✕ Down: {reason}; retry in {}s", (left.max(0) + 999) / 1000),
-                Item::ConnDown,
-            )
+    let (conn_text, conn_item) = match (&model.conn, &model.source) {
+        (_, Source::Replay { .. }) if model.source_ended => {
+            ("■ End of recording".to_string(), Item::ConnResyncing)
         }
+        (_, Source::Live { .. }) if model.source_ended => {
+            ("✕ AMI link stopped".to_string(), Item::ConnDown)
+        }
+        (ConnectionState::Ready, _) => ("● Ready".to_string(), Item::ConnReady),
+        (ConnectionState::Resyncing, _) => ("◐ Resyncing".to_string(), Item::ConnResyncing),
+        (ConnectionState::Connecting { attempt }, _) => {
+            (format!("◌ Connecting ({attempt})"), Item::ConnResyncing)
+        }
+        (ConnectionState::Down { .. }, _) => ("✕ Down".to_string(), Item::ConnDown),
     };
-    let mut line1 = vec![
-        Span::styled(" switchboard ", theme.style(Item::Title)),
-        Span::styled(format!(" {} ", clean(&conn_text)), theme.style(conn_item)),
-        Span::styled(format!(" {} ", clean(&source)), theme.style(Item::Muted)),
+    let mut parts = vec![
+        Part::new(1, Span::styled(" switchboard ", theme.style(Item::Title))),
+        Part::new(
+            ALWAYS,
+            Span::styled(format!(" {conn_text} "), theme.style(conn_item)),
+        ),
     ];
     if model.is_stale() {
-        line1.push(Span::styled(" STALE ", theme.style(Item::Stale)));
+        parts.push(Part::new(
+            ALWAYS,
+            Span::styled(" STALE ", theme.style(Item::Stale)),
+        ));
     }
-    line1.push(Span::styled(
-        format!("  {}", clock(model.now_ms, utc_offset_s)),
-        theme.style(Item::Header),
+    if let Some(age) = model.data_age_s() {
+        parts.push(Part::new(
+            9,
+            Span::styled(
+                format!(" no data for {} ", duration(age)),
+                theme.style(Item::Stale),
+            ),
+        ));
+    }
+    parts.push(Part::new(
+        8,
+        Span::styled(
+            format!(" {} ", clock(model.now_ms, model.tz)),
+            theme.style(Item::Header),
+        ),
     ));
+    parts.push(Part::new(
+        2,
+        Span::styled(format!(" {} ", clean(&source)), theme.style(Item::Muted)),
+    ));
+    fit(parts, width)
+}
+
+/// Line 2: the headline figures, SL and waiting callers last to go; while
+/// the link is down, why and when it retries come first.
+fn figures_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
+    let style = theme.style(Item::Header);
     let h = Headline::of(model);
     let pct = |v: Option<f64>| v.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "-".into());
-    let line2 = format!(
-        " Calls {} │ Waiting {}, longest {} │ Avail {} · Busy {} · Paused {} │ Answered {} · Abandoned {} ({}) │ SL {} │ Phones {}/{}",
-        h.calls,
-        h.waiting,
-        duration(h.longest_wait_s),
-        h.available,
-        h.busy,
-        h.paused,
-        h.completed,
-        h.abandoned,
-        pct(h.abandon_rate()),
-        pct(h.service_level()),
-        h.online,
-        h.extensions,
-    );
+    let mut parts = Vec::new();
+    if let ConnectionState::Down { retry_in, reason } = &model.conn
+        && !model.source_ended
+    {
+        let left = i64::try_from(retry_in.as_millis())
+            .unwrap_or(i64::MAX)
+            .saturating_sub(model.now_ms.saturating_sub(model.conn_since_ms));
+        parts.push(Part::new(
+            ALWAYS,
+            Span::styled(
+                format!(
+                    " {}; retry in {}s ",
+                    clean(reason),
+                    (left.max(0).saturating_add(999)) / 1000
+                ),
+                theme.style(Item::ConnDown),
+            ),
+        ));
+    }
+    let figures = [
+        (4, format!(" Calls {} ", h.calls)),
+        (
+            8,
+            format!(
+                " Waiting {}, longest {} ",
+                h.waiting,
+                duration(h.longest_wait_s)
+            ),
+        ),
+        (
+            5,
+            format!(
+                " Avail {} · Busy {} · Paused {} ",
+                h.available, h.busy, h.paused
+            ),
+        ),
+        (
+            6,
+            format!(
+                " Answered {} · Abandoned {} ({}) ",
+                h.completed,
+                h.abandoned,
+                pct(h.abandon_rate())
+            ),
+        ),
+        (9, format!(" SL {} ", pct(h.service_level()))),
+        (3, format!(" Phones {}/{} ", h.online, h.extensions)),
+    ];
+    for (priority, text) in figures {
+        parts.push(Part::new(priority, Span::styled(text, style)));
+    }
+    fit_joined(parts, Some(Span::styled("│", style)), width)
+}
+
+/// Draws the two header lines.
+pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let header = theme.style(Item::Header);
     let text = vec![
-        Line::from(line1).style(header),
-        Line::from(Span::styled(line2, header)).style(header),
+        status_line(model, theme, area.width).style(header),
+        figures_line(model, theme, area.width).style(header),
     ];
     f.render_widget(Paragraph::new(text).style(header), area);
 }

@@ -59,7 +59,7 @@ pub fn question(f: &mut Frame, area: Rect, text: &str, theme: &Theme) {
         .border_style(theme.style(Item::BorderFocused))
         .title(Span::styled(" y / n ", theme.style(Item::Title)));
     f.render_widget(
-        Paragraph::new(crate::ui::sanitize::clean(text).into_owned())
+        Paragraph::new(crate::sanitize::clean(text).into_owned())
             .block(block)
             .style(theme.style(Item::Text)),
         popup,

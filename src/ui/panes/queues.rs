@@ -216,14 +216,14 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
     let waiting_ramp = model.time_in_state.waiting;
     let callers: Vec<TableRow<'_>> = q
         .callers
-        .iter()
-        .map(|c| TableRow {
+        .positioned()
+        .map(|(position, c)| TableRow {
             key: &c.uniqueid,
-            sort: SortKey::Num(i64::from(c.position)),
+            sort: SortKey::Num(i64::from(position)),
             cells: Box::new(move || {
                 let wait = c.wait_s(now);
                 vec![
-                    TableCell::new(c.position.to_string(), Item::Text),
+                    TableCell::new(position.to_string(), Item::Text),
                     TableCell::new(c.caller_name.clone(), Item::Text),
                     TableCell::new(c.caller_num.clone(), Item::Muted),
                     TableCell::new(duration(wait), ramp_item(wait, Some(waiting_ramp))),

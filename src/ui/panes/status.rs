@@ -1,8 +1,8 @@
 //! The status line of the History and KPI screens: what is shown (the
 //! query), and the running query with its elapsed time, or the last notice.
 
+use crate::sanitize::clean;
 use crate::ui::model::{Model, Screen};
-use crate::ui::sanitize::clean;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;

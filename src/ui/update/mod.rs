@@ -12,6 +12,7 @@ use super::model::{Mode, Model, PaneId, Running, Screen};
 use super::table::{self, body_height};
 use super::view;
 use crate::ami::AmiMsg;
+use crate::ami::connection::LinkHealth;
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -27,6 +28,11 @@ pub enum Msg {
         /// Receive time, ms since epoch (UTC).
         now_ms: i64,
     },
+    /// The AMI link's freshness changed.
+    Link(LinkHealth),
+    /// The event source ended: a replay reached its end, or the AMI actor
+    /// stopped.
+    SourceEnded,
     /// A key press.
     Key(KeyEvent),
     /// A mouse event.
@@ -88,6 +94,9 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             {
                 model.conn = s.clone();
                 model.conn_since_ms = now_ms;
+                if model.conn == crate::ami::ConnectionState::Ready {
+                    model.dropped_at_ready = model.link.dropped;
+                }
                 model.pbx.handle(&msg);
                 return go(true);
             }
@@ -106,6 +115,15 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             if model.screen == Screen::Campaigns && model.campaigns.pending.is_none() {
                 return campaigns::refresh(model);
             }
+            go(true)
+        }
+        Msg::Link(health) => {
+            let was_stale = model.is_stale();
+            model.link = health;
+            go(was_stale != model.is_stale())
+        }
+        Msg::SourceEnded => {
+            model.source_ended = true;
             go(true)
         }
         Msg::Db(reply) => cdr::reply(model, reply),
