@@ -228,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stats,
             dump_state,
         }) => {
+            let speed = ui::Speed::parse(&speed)?;
             let reader = capture::open(&file)?;
             if headless {
                 let (state, s, error) =
@@ -243,7 +244,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            let speed = ui::Speed::parse(&speed)?;
             let rt = runtime()?;
             rt.block_on(ui::run_replay(config, file, speed, opts))?;
             Ok(ExitCode::SUCCESS)

@@ -354,3 +354,104 @@ fn campaigns_from_the_shell_on_the_embedded_database() {
         stderr(&o)
     );
 }
+
+#[test]
+fn kpi_csv_cells_are_formula_neutralised() {
+    let h = home();
+    let log = h.path().join("queue_log");
+    write(
+        &log,
+        "1795253073|c1|=HYPERLINK(\"x\")|NONE|ENTERQUEUE||5550100|1\n\
+         1795253075|c1|=HYPERLINK(\"x\")|Desk 301|CONNECT|2|c2|0\n\
+         1795253080|c1|=HYPERLINK(\"x\")|Desk 301|COMPLETECALLER|2|5|1\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &[
+            "kpi",
+            "--by",
+            "queue",
+            "--queue-log",
+            log.to_str().unwrap_or(""),
+            "--from",
+            "2026-11-21",
+            "--tz",
+            "UTC",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("'=HYPERLINK"), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with('=')), "{out}");
+}
+
+#[test]
+fn secrets_with_line_breaks_or_blanks_and_absurd_values_are_refused() {
+    let h = home();
+    for (text, what) in [("abc\ndef\n", "line break"), ("abc  \n", "spaces")] {
+        let secret = h.path().join("secret");
+        write(&secret, text, 0o600);
+        let cfg = h.path().join("config.toml");
+        write(
+            &cfg,
+            &format!("[ami]\nsecret_file = \"{}\"\n", secret.display()),
+            0o644,
+        );
+        let o = run(
+            h.path(),
+            &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+        );
+        let e = stderr(&o);
+        assert!(!o.status.success() && e.contains(what), "{text:?}: {e}");
+        assert!(!e.contains("abc"), "the secret was printed: {e}");
+    }
+    let cfg = h.path().join("config.toml");
+    write(
+        &cfg,
+        "[ami]\nping_timeout_s = 18446744073709551615\n",
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+    );
+    assert!(stderr(&o).contains("ami.ping_timeout_s"), "{}", stderr(&o));
+    let o = run(
+        h.path(),
+        &["replay", FIXTURE, "--speed", "1e-300", "--headless"],
+    );
+    assert!(!o.status.success() && stderr(&o).contains("--speed"));
+}
+
+#[test]
+fn dump_state_never_prints_raw_controls_or_bidi_and_means_the_same() {
+    let h = home();
+    let cap = h.path().join("hostile.cap");
+    let name = "Evil\u{9b}2J\u{202E}gnp.exe\u{200B}";
+    write(
+        &cap,
+        &format!(
+            "Event: QueueCallerJoin\r\nQueue: sa\u{202E}les\r\nUniqueid: 1.1\r\nChannel: Local/1@x\r\nPosition: 1\r\nCallerIDName: {name}\r\n\r\n"
+        ),
+        0o644,
+    );
+    let o = run(
+        h.path(),
+        &[
+            "replay",
+            cap.to_str().unwrap_or(""),
+            "--headless",
+            "--dump-state",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for bad in ['\u{9b}', '\u{202E}', '\u{200B}', '\x1b'] {
+        assert!(!text.contains(bad), "U+{:04X} printed raw", bad as u32);
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["queues"][0]["callers"][0]["caller_name"], name);
+}

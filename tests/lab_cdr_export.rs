@@ -293,3 +293,44 @@ fn day_windows_are_pbx_local_days_in_any_zone() {
     let utc = run(&["--from", "2026-11-20", "--tz", "UTC"]);
     assert_eq!(utc[0]["start_utc"], "2026-11-20T23:59:59Z");
 }
+
+/// A CDR server that stops answering mid-query must not hang a command: the
+/// export and the KPI command fail within their deadline, naming the server.
+#[test]
+fn a_frozen_cdr_server_fails_the_command_with_a_message_naming_it() {
+    let Some(lab) = Lab::get() else { return };
+    let _one = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let url = lab.cdr_urls()[0].1.clone();
+    let upstream = format!("127.0.0.1:{}", lab.var("LAB_DB_PORT"));
+    // The export's and the KPI's queries name the table; the column lookup
+    // at connect does not (it binds the name).
+    let port = common::freezing_proxy(upstream.clone(), b"`cdr`");
+    let frozen = url.replace(&upstream, &format!("127.0.0.1:{port}"));
+    let config = "[cdr]\nquery_timeout_s = 3\n";
+    for command in [["cdr", "export"], ["kpi", "--by"]] {
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cfg = home.path().join("config.toml");
+        std::fs::write(&cfg, config).unwrap_or_else(|e| panic!("{e}"));
+        let start = Instant::now();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        cmd.arg("--config").arg(&cfg).args(command);
+        if command[0] == "kpi" {
+            cmd.arg("extension");
+        }
+        let o = cmd
+            .args(["--tz", "UTC", "--cdr-url", &frozen])
+            .env("XDG_CONFIG_HOME", home.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let took = start.elapsed();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{command:?} succeeded: {err}");
+        assert!(
+            err.contains(&format!("127.0.0.1:{port}")) && err.contains("sent nothing for 3 s"),
+            "{command:?}: {err}"
+        );
+        let pw = std::fs::read_to_string(lab.var("LAB_DB_PASSWORD_FILE")).unwrap_or_default();
+        assert!(!err.contains(pw.trim()), "the password leaked: {err}");
+        assert!(took < Duration::from_secs(30), "{command:?} took {took:?}");
+    }
+}

@@ -24,6 +24,7 @@ fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -
         queue_log: format!("{}/var/log/asterisk/queue_log", lab.var("LAB_ROOT")).into(),
         queue_kpi: QueueKpiSettings::default(),
         export_dir: dir.to_path_buf(),
+        deadline: std::time::Duration::from_secs(30),
     })
 }
 

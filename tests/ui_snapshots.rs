@@ -355,6 +355,31 @@ fn a_slow_query_shows_progress_and_esc_cancels_it() {
 }
 
 #[test]
+fn a_running_export_is_never_cut_short_by_another_request() {
+    let mut m = history((120, 40));
+    let DbRequest::Export { .. } = request(&mut m, KeyCode::Char('e')) else {
+        panic!("e exports");
+    };
+    for key in ['r', 's', 'S'] {
+        let out = update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
+            &keymap(),
+        );
+        assert!(
+            matches!(out, Outcome::Continue { .. }),
+            "{key}: {out:?} would replace the export"
+        );
+    }
+    let text = screen(&m, (120, 40));
+    assert!(
+        text.contains("exporting… 0 s") && text.contains("exporting first"),
+        "{text}"
+    );
+    assert_eq!(request(&mut m, KeyCode::Esc), DbRequest::Cancel);
+}
+
+#[test]
 fn scrolling_near_the_end_loads_the_next_page() {
     let mut m = history((120, 40));
     let mut legs = cdr_rows();
@@ -628,6 +653,31 @@ fn the_command_line_starts_campaigns_and_names_bad_commands() {
         press(&mut m, KeyCode::Enter);
         m
     });
+    // After a refusal the next `:` starts empty, and a command that goes
+    // through clears the error.
+    let mut m = campaigns_screen((120, 40), true);
+    for c in ":campaign launch x".chars() {
+        press(&mut m, KeyCode::Char(c));
+    }
+    press(&mut m, KeyCode::Enter);
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|(t, err)| *err && t.contains("launch"))
+    );
+    press(&mut m, KeyCode::Char(':'));
+    assert_eq!(
+        m.mode,
+        switchboard::ui::model::Mode::Command {
+            text: String::new(),
+            error: None
+        }
+    );
+    for c in "campaign pause winter-promo".chars() {
+        press(&mut m, KeyCode::Char(c));
+    }
+    press(&mut m, KeyCode::Enter);
+    assert_eq!(m.notice, None, "a good command clears the old error");
 }
 
 #[test]

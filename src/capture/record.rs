@@ -57,10 +57,7 @@ pub async fn record(
                 None => break,
             },
             msg = events_rx.recv() => match msg {
-                Some(AmiMsg::State(ConnectionState::Down { reason, retry_in })) => {
-                    // Logged once, to stderr through the sanitizing logger.
-                    tracing::warn!(%reason, ?retry_in, "record: AMI down; retrying");
-                }
+                // The connection logs each failure once (stderr, sanitized).
                 Some(AmiMsg::State(ConnectionState::Resyncing)) => done.logged_in = true,
                 Some(_) => {}
                 None => break,

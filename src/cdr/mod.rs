@@ -41,6 +41,16 @@ pub enum CdrError {
     /// A query failed.
     #[error("CDR query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// The server sent nothing for `secs` seconds (frozen, or overloaded).
+    #[error(
+        "the CDR database {server} sent nothing for {secs} s; is it frozen or overloaded? ([cdr] query_timeout_s sets the wait)"
+    )]
+    Timeout {
+        /// The URL, password hidden.
+        server: String,
+        /// The deadline, seconds.
+        secs: u64,
+    },
     /// Writing the output failed (disk full).
     #[error("cannot write the export: {0}")]
     Output(String),

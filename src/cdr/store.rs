@@ -21,7 +21,14 @@ pub struct CdrStore {
     pool: Pool,
     table: String,
     columns: ColumnMap,
+    /// The URL, password hidden, for messages.
+    server: String,
+    /// Longest wait for a query's next row (the first one included).
+    deadline: std::time::Duration,
 }
+
+/// Default of [`CdrStore::with_deadline`] (`[cdr] query_timeout_s`).
+pub const QUERY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The slice of a window one query reads (see [`CdrStore::for_each`]).
 const SLICE: chrono::Duration = chrono::Duration::days(1);
@@ -48,7 +55,7 @@ pub fn redact(url: &str) -> String {
 /// Runs `$sql` on `$pool` and feeds each row, decoded into a [`CdrRecord`],
 /// to `$sink`; evaluates to the number of rows. One body for every backend.
 macro_rules! each_row {
-    ($pool:expr, $sql:expr, $fields:expr, $sink:expr) => {{
+    ($self:expr, $pool:expr, $sql:expr, $fields:expr, $sink:expr) => {{
         // The text holds only quoted identifiers (from the table's own column
         // list or config) and placeholders; every user value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe($sql.text.as_str()));
@@ -57,7 +64,12 @@ macro_rules! each_row {
         }
         let mut rows = q.fetch($pool);
         let mut n = 0u64;
-        while let Some(row) = rows.try_next().await? {
+        // A frozen server never answers: each row (the first one included)
+        // must come within the store's deadline.
+        while let Some(row) = tokio::time::timeout($self.deadline, rows.try_next())
+            .await
+            .map_err(|_| $self.timed_out())??
+        {
             let mut rec = CdrRecord::default();
             for (i, field) in $fields.iter().enumerate() {
                 let raw: Option<&[u8]> = row.try_get(i)?;
@@ -112,7 +124,9 @@ impl CdrStore {
                 )));
             }
         };
-        let names = match &pool {
+        let deadline = QUERY_DEADLINE;
+        let names = tokio::time::timeout(deadline, async {
+            Ok::<_, sqlx::Error>(match &pool {
             Pool::MySql(p) => column_names!(
                 p,
                 "SELECT CAST(COLUMN_NAME AS BINARY) FROM information_schema.COLUMNS \
@@ -130,7 +144,13 @@ impl CdrStore {
                 "SELECT CAST(name AS BLOB) FROM pragma_table_info(?)",
                 table
             ),
-        };
+            })
+        })
+        .await
+        .map_err(|_| CdrError::Timeout {
+            server: redact(url),
+            secs: deadline.as_secs(),
+        })??;
         if names.is_empty() {
             return Err(CdrError::Config(format!(
                 "no CDR table `{table}` in {}; set cdr.table",
@@ -142,7 +162,23 @@ impl CdrStore {
             pool,
             table: table.to_string(),
             columns,
+            server: redact(url),
+            deadline,
         })
+    }
+
+    /// The same store, waiting at most `deadline` for each row of a query
+    /// (the first one included) before failing with [`CdrError::Timeout`].
+    pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    fn timed_out(&self) -> CdrError {
+        CdrError::Timeout {
+            server: self.server.clone(),
+            secs: self.deadline.as_secs(),
+        }
     }
 
     /// The column mapping found at connect.
@@ -249,9 +285,9 @@ impl CdrStore {
             .filter(|f| self.columns.get(*f).is_some())
             .collect();
         Ok(match &self.pool {
-            Pool::MySql(p) => each_row!(p, sql, fields, sink),
-            Pool::Postgres(p) => each_row!(p, sql, fields, sink),
-            Pool::Sqlite(p) => each_row!(p, sql, fields, sink),
+            Pool::MySql(p) => each_row!(self, p, sql, fields, sink),
+            Pool::Postgres(p) => each_row!(self, p, sql, fields, sink),
+            Pool::Sqlite(p) => each_row!(self, p, sql, fields, sink),
         })
     }
 }

@@ -161,7 +161,8 @@ pub(crate) async fn connect(
         &config.cdr.table,
         &config.cdr.columns,
     )
-    .await?)
+    .await?
+    .with_deadline(std::time::Duration::from_secs(config.cdr.query_timeout_s)))
 }
 
 /// Runs `cdr export`; `None` when the reader closed the output early.
@@ -221,9 +222,23 @@ pub(crate) fn print_rows<T: serde::Serialize>(
             std::io::Write::flush(&mut out)?;
         }
         ExportFormat::Csv => {
+            // Through JSON values so every cell passes the same formula
+            // neutraliser as `cdr export` (a queue or agent name is PBX text).
             let mut w = csv::Writer::from_writer(out);
-            for r in rows {
-                w.serialize(r)?;
+            for (i, r) in rows.iter().enumerate() {
+                let serde_json::Value::Object(fields) = serde_json::to_value(r)? else {
+                    anyhow::bail!("a KPI row is not a record");
+                };
+                if i == 0 {
+                    w.write_record(fields.keys())?;
+                }
+                w.write_record(fields.values().map(|v| match v {
+                    serde_json::Value::String(s) => {
+                        switchboard::cdr::export::neutralise(s).into_owned()
+                    }
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                }))?;
             }
             w.flush()?;
         }

@@ -154,6 +154,11 @@ pub struct CdrConfig {
     pub columns: BTreeMap<String, String>,
     /// Asterisk's queue_log file, for queue KPIs.
     pub queue_log: Option<PathBuf>,
+    /// Commands (`cdr export`, `kpi`): longest wait for a query's next row,
+    /// seconds, before failing with a message naming the server.
+    pub query_timeout_s: u64,
+    /// The console's History and KPI screens: the same wait, seconds.
+    pub screen_query_timeout_s: u64,
 }
 
 impl Default for CdrConfig {
@@ -165,6 +170,8 @@ impl Default for CdrConfig {
             time_zone: None,
             columns: BTreeMap::new(),
             queue_log: None,
+            query_timeout_s: 30,
+            screen_query_timeout_s: 10,
         }
     }
 }
@@ -387,7 +394,14 @@ impl Config {
         // Seconds and milliseconds that become Durations and deadlines:
         // outside these ranges a value is a typo, and a huge one would
         // overflow an Instant.
-        let ranges: [(&str, u64, u64, u64); 6] = [
+        let ranges: [(&str, u64, u64, u64); 8] = [
+            ("cdr.query_timeout_s", self.cdr.query_timeout_s, 1, 3_600),
+            (
+                "cdr.screen_query_timeout_s",
+                self.cdr.screen_query_timeout_s,
+                1,
+                600,
+            ),
             ("ami.connect_timeout_s", self.ami.connect_timeout_s, 1, 300),
             ("ami.ping_interval_s", self.ami.ping_interval_s, 1, 3_600),
             ("ami.ping_timeout_s", self.ami.ping_timeout_s, 1, 300),

@@ -40,6 +40,8 @@ pub struct DbSettings {
     pub queue_kpi: QueueKpiSettings,
     /// Folder export files are written to.
     pub export_dir: PathBuf,
+    /// Longest wait for a query's next row (`[cdr] screen_query_timeout_s`).
+    pub deadline: std::time::Duration,
 }
 
 /// A query for the worker; `id` comes back in the reply.
@@ -207,7 +209,10 @@ async fn run(
                 Err(e) => Err(e),
             };
             let reply = reply.unwrap_or_else(|e| {
-                if matches!(e, CdrError::Query(_) | CdrError::Connect { .. }) {
+                if matches!(
+                    e,
+                    CdrError::Query(_) | CdrError::Connect { .. } | CdrError::Timeout { .. }
+                ) {
                     // Reconnect on the next request.
                     if let Ok(mut s) = store.try_lock() {
                         *s = None;
@@ -249,7 +254,11 @@ async fn connected(
         .url
         .as_ref()
         .map_err(|e| CdrError::Config(e.clone()))?;
-    let db = Arc::new(CdrStore::connect(url.expose(), &settings.table, &settings.columns).await?);
+    let db = Arc::new(
+        CdrStore::connect(url.expose(), &settings.table, &settings.columns)
+            .await?
+            .with_deadline(settings.deadline),
+    );
     *slot = Some(db.clone());
     Ok(db)
 }

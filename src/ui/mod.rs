@@ -121,6 +121,7 @@ fn model_and_db(
             .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
         queue_kpi: crate::cdr::queue_log::QueueKpiSettings::default(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        deadline: Duration::from_secs(config.cdr.screen_query_timeout_s),
     });
     Ok((model, link, app))
 }

@@ -282,3 +282,61 @@ impl Lab {
         }
     }
 }
+
+/// A TCP proxy to `upstream` that forwards both ways until the client sends
+/// bytes containing `trigger`; from then on it forwards nothing more from the
+/// server (a server frozen mid-query, as SIGSTOP would leave it, without
+/// freezing the database other tests share). Returns the local port.
+/// Its threads end with the test process.
+pub fn freezing_proxy(upstream: String, trigger: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let frozen = Arc::new(AtomicBool::new(false));
+            let (mut c_in, mut s_out) = match (client.try_clone(), server.try_clone()) {
+                (Ok(c), Ok(s)) => (c, s),
+                _ => continue,
+            };
+            let (mut s_in, mut c_out) = (server, client);
+            let f = frozen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = c_in.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
+                        f.store(true, Ordering::SeqCst);
+                    }
+                    if s_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = s_in.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if frozen.load(Ordering::SeqCst) {
+                        // Hold the connection open and answer nothing.
+                        std::thread::park();
+                    }
+                    if c_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}

@@ -55,7 +55,8 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             format!(" {}… {secs:.0} s{rows} · Esc cancels ", r.what),
             theme.style(Item::ConnResyncing),
         ));
-    } else if let Some((text, error)) = &model.notice {
+    }
+    if let Some((text, error)) = &model.notice {
         let item = if *error {
             Item::ConnDown
         } else {

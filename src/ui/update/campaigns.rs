@@ -99,10 +99,24 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
 /// Runs a command typed after `:`.
 ///
 /// Errors: what to type instead.
+/// Runs a `:` command. The line closes either way, so the next `:` starts
+/// empty; a refusal shows as an error notice on the Campaigns screen, and a
+/// command that goes through clears the last notice.
 pub(super) fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
-    let command = parse_command(text)?;
     // The next tick refreshes the screen.
     model.screen = Screen::Campaigns;
+    Ok(match command(model, text) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            model.notice = Some((format!(":{} — {e}", text.trim()), true));
+            go(true)
+        }
+    })
+}
+
+fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
+    let command = parse_command(text)?;
+    model.notice = None;
     Ok(match command {
         Command::Status { status, name } => stop_or_set(model, name, status),
         Command::Import { name, file } => {

@@ -68,11 +68,24 @@ const fn go(dirty: bool) -> Outcome {
 }
 
 /// Marks `req` as the running query and returns it to the loop.
+///
+/// A running export is never replaced (the worker runs one request at a
+/// time, and a new one would cut the file short): the new request is refused
+/// with a notice until the export ends or `Esc` cancels it.
 fn issue(
     model: &mut Model,
     what: &'static str,
     make: impl FnOnce(&mut Model, u64) -> DbRequest,
 ) -> Outcome {
+    if let Some(r) = &model.running
+        && r.what.starts_with("exporting")
+    {
+        model.notice = Some((
+            format!("{} first: wait for it, or Esc to cancel it", r.what),
+            true,
+        ));
+        return go(true);
+    }
     let id = model.next_id();
     let req = make(model, id);
     model.running = Some(Running {
