@@ -99,15 +99,33 @@ enum CdrCommand {
     Export(ExportArgs),
 }
 
+/// Which config file this run reads, and whether it exists: errors and
+/// `check-config` say where switchboard looked.
+fn config_origin(cli: &Cli) -> String {
+    match cli
+        .config
+        .clone()
+        .or_else(switchboard::config::paths::config_file)
+    {
+        Some(p) if p.exists() => format!("config file {}", p.display()),
+        Some(p) => format!("no config file at {} (defaults used)", p.display()),
+        None => "no config folder (defaults used)".into(),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::private_files();
     exit_on_panic();
+    let origin = config_origin(&cli);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             // Errors can quote a peer (a login refusal, a database message).
-            let text = format!("{e:#}");
+            let mut text = format!("{e:#}");
+            if origin.starts_with("no config") {
+                text.push_str(&format!(" [{origin}]"));
+            }
             tracing::error!("{text}");
             eprintln!("switchboard: {}", switchboard::sanitize::escape(&text));
             ExitCode::from(2)
@@ -179,7 +197,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return engine(&config, cli.db_url.as_deref());
     }
     match cli.command {
-        Some(Command::CheckConfig) => check_config(&config),
+        Some(Command::CheckConfig) => {
+            println!("{}", sanitize::escape(&config_origin(&cli)));
+            check_config(&config)
+        }
         Some(Command::Record { seconds, file }) => {
             let settings = config.ami_settings(pbx::resync::actions()?)?;
             let rt = runtime()?;
@@ -303,7 +324,7 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         "no CDR database (history commands need --cdr-url)"
     };
-    println!(
+    let line = format!(
         "config OK: AMI {}@{}:{}, theme {}, keymap {}, PBX time zone {tz}, {cdr}, {} ACL user(s)",
         config.ami.username,
         config.ami.host,
@@ -312,5 +333,6 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
         config.ui.keymap,
         config.acl.users.len()
     );
+    println!("{}", sanitize::escape(&line));
     Ok(ExitCode::SUCCESS)
 }

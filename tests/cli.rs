@@ -86,6 +86,13 @@ fn check_config_refuses_a_secret_file_others_can_read() {
 
 #[test]
 fn check_config_without_any_secret_says_where_to_put_one() {
+    let fresh = home();
+    let o = run(fresh.path(), &["check-config"]);
+    assert!(
+        stderr(&o).contains("no config file at") && stderr(&o).contains("config.toml"),
+        "a fresh account's error says where switchboard looked: {}",
+        stderr(&o)
+    );
     let h = home();
     let o = run(h.path(), &["check-config"]);
     let e = stderr(&o);

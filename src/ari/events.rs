@@ -136,6 +136,27 @@ pub fn spawn(s: AriSettings, tx: mpsc::Sender<AriMsg>) -> tokio::task::JoinHandl
     })
 }
 
+/// A failed event-socket connect in words an operator can act on.
+fn explain(e: &tokio_tungstenite::tungstenite::Error, s: &AriSettings) -> String {
+    use tokio_tungstenite::tungstenite::Error;
+    match e {
+        Error::Http(r) if r.status().as_u16() == 401 => format!(
+            "{} refused ARI user `{}` (401): check the user in ari.conf and the password (ari.secret_file)",
+            s.base, s.username
+        ),
+        Error::Http(r) => format!(
+            "{} answered HTTP {} to the event socket: is ARI enabled (ari.conf `enabled = yes`, http.conf)?",
+            s.base,
+            r.status()
+        ),
+        Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "{}: connection refused: is Asterisk's HTTP server there (http.conf `bindport`, [ari] port)?",
+            s.base
+        ),
+        other => format!("{}: {other}", s.base),
+    }
+}
+
 /// One connection: `Ok` when the receiver is gone, else whether it had
 /// been up and why it ended.
 async fn session(s: &AriSettings, tx: &mpsc::Sender<AriMsg>) -> Result<(), (bool, String)> {
@@ -158,7 +179,7 @@ async fn session(s: &AriSettings, tx: &mpsc::Sender<AriMsg>) -> Result<(), (bool
     let (mut ws, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(req))
         .await
         .map_err(|_| down(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
-        .map_err(|e| down(e.to_string()))?;
+        .map_err(|e| down(explain(&e, s)))?;
     if tx.send(AriMsg::Connected).await.is_err() {
         return Ok(());
     }

@@ -116,6 +116,7 @@ pub struct Engine {
     live: HashMap<String, Live>,
     campaigns: HashMap<i64, CampaignRow>,
     ari_up: bool,
+    ari_warnings: crate::logging::RateLimit,
     /// Attempts in flight must be reconciled before dialing again (after a
     /// connect, or an originate Asterisk did not answer).
     reconcile_due: bool,
@@ -151,6 +152,7 @@ impl Engine {
             live: HashMap::new(),
             campaigns: HashMap::new(),
             ari_up: false,
+            ari_warnings: crate::logging::RateLimit::new(Duration::from_secs(30)),
             reconcile_due: true,
             ready: false,
             draining: false,
@@ -264,8 +266,15 @@ impl Engine {
                 self.try_reconcile().await;
             }
             AriMsg::Down { reason, retry_in } => {
-                if self.ari_up {
-                    tracing::warn!("ARI down: {reason}; retrying in {retry_in:?}");
+                // Every failure is worth saying (a wrong password or port at
+                // start included), but a PBX down for an hour must not fill
+                // the journal: once, then at most every 30 s with a count.
+                if let Some(held) = self.ari_warnings.allow(std::time::Instant::now()) {
+                    tracing::warn!(
+                        held_back = held,
+                        "ARI down: {}; retrying in {retry_in:?}",
+                        crate::sanitize::escape(&reason)
+                    );
                 }
                 self.ari_up = false;
             }

@@ -102,7 +102,7 @@ impl Progress {
 /// A lead claimed for one attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claimed {
-    /// The attempt id, also the ARI channel id: `sb-<lead>-<attempt number>`.
+    /// The attempt id, also the ARI channel id (see [`attempt_id`]).
     pub attempt_id: String,
     /// The lead.
     pub lead_id: i64,
@@ -611,7 +611,14 @@ impl AppDb {
         let mut tries = 0;
         loop {
             match self.claim_once(id, engine, n, now).await {
-                Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => tries += 1,
+                Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => {
+                    tries += 1;
+                    // Randomized and growing, so two engines that collided
+                    // do not collide again in lockstep.
+                    let cap_ms = (5u64 << tries.min(6)).min(200);
+                    let wait = rand::random_range(1..=cap_ms);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                }
                 other => return Ok(other?),
             }
         }
@@ -671,7 +678,7 @@ impl AppDb {
                 if marked != 1 {
                     continue;
                 }
-                let attempt_id = format!("sb-{lead_id}-{}", attempts + 1);
+                let attempt_id = attempt_id(lead_id, attempts + 1);
                 sqlx::query(AssertSqlSafe(attempt.as_str()))
                     .bind(&attempt_id)
                     .bind(lead_id)
@@ -970,7 +977,9 @@ impl AppDb {
 }
 
 /// How often a claim is tried again after a conflict.
-const CLAIM_TRIES: u32 = 5;
+/// Claims retried after a conflict before the error reaches the caller; with
+/// the backoff above, about 3 s of trying.
+const CLAIM_TRIES: u32 = 20;
 
 /// A conflict the database asks the client to retry: SQLSTATE 40001
 /// (MariaDB deadlock, PostgreSQL serialization failure) or 40P01
@@ -995,6 +1004,16 @@ fn next_state(def: &CampaignDef, outcome: Outcome, made: i64, at: i64) -> (&'sta
             None => ("failed", 0),
         },
     }
+}
+
+/// The id of attempt `n` of lead `lead`, also its ARI channel id (and so
+/// Asterisk's `Uniqueid` and CDR `uniqueid` of the customer's leg):
+/// `sb-<lead>-<n>-<64 random bits, hex>`. Lead ids repeat across app
+/// databases (a new one, or two sites on one PBX), and Asterisk's CDRs would
+/// then merge unrelated calls under one id: the random part keeps ids unique
+/// across databases and engines (a clash needs about 2^32 attempts).
+pub fn attempt_id(lead: i64, n: i64) -> String {
+    format!("sb-{lead}-{n}-{:016x}", rand::random::<u64>())
 }
 
 #[cfg(test)]
