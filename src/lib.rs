@@ -9,8 +9,10 @@
 
 pub mod ami;
 pub mod ari;
+pub mod backoff;
 pub mod capture;
 pub mod cdr;
+pub mod clock;
 pub mod config;
 pub mod dialer;
 pub mod logging;

@@ -52,21 +52,26 @@ fn check_config_names_the_wrong_key() {
     assert!(e.contains("c.toml") && e.contains("prot"), "{e}");
 }
 
-#[test]
-fn check_config_refuses_a_secret_file_others_can_read() {
-    let h = home();
-    let secret = h.path().join("secret");
-    write(&secret, "s3cret\n", 0o644);
-    let cfg = h.path().join("c.toml");
+/// `check-config` with an AMI secret file holding `text` with `mode`.
+fn check_config_with_secret(home: &Path, text: &str, mode: u32) -> Output {
+    let secret = home.join("secret");
+    write(&secret, text, mode);
+    let cfg = home.join("c.toml");
     write(
         &cfg,
         &format!("[ami]\nsecret_file = \"{}\"\n", secret.display()),
         0o644,
     );
-    let o = run(
-        h.path(),
+    run(
+        home,
         &["--config", cfg.to_str().unwrap_or(""), "check-config"],
-    );
+    )
+}
+
+#[test]
+fn check_config_refuses_a_secret_file_others_can_read() {
+    let h = home();
+    let o = check_config_with_secret(h.path(), "s3cret\n", 0o644);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -74,12 +79,7 @@ fn check_config_refuses_a_secret_file_others_can_read() {
         "{e}"
     );
     assert!(!e.contains("s3cret"), "the secret was printed: {e}");
-    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let o = run(
-        h.path(),
-        &["--config", cfg.to_str().unwrap_or(""), "check-config"],
-    );
+    let o = check_config_with_secret(h.path(), "s3cret\n", 0o600);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("s3cret"));
 }
@@ -399,18 +399,7 @@ fn kpi_csv_cells_are_formula_neutralised() {
 fn secrets_with_line_breaks_or_blanks_and_absurd_values_are_refused() {
     let h = home();
     for (text, what) in [("abc\ndef\n", "line break"), ("abc  \n", "spaces")] {
-        let secret = h.path().join("secret");
-        write(&secret, text, 0o600);
-        let cfg = h.path().join("config.toml");
-        write(
-            &cfg,
-            &format!("[ami]\nsecret_file = \"{}\"\n", secret.display()),
-            0o644,
-        );
-        let o = run(
-            h.path(),
-            &["--config", cfg.to_str().unwrap_or(""), "check-config"],
-        );
+        let o = check_config_with_secret(h.path(), text, 0o600);
         let e = stderr(&o);
         assert!(!o.status.success() && e.contains(what), "{text:?}: {e}");
         assert!(!e.contains("abc"), "the secret was printed: {e}");

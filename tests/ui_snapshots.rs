@@ -385,7 +385,7 @@ fn scrolling_near_the_end_loads_the_next_page() {
     let mut legs = cdr_rows();
     legs.truncate(10);
     // A full first page of 10 legs: more may follow.
-    m.history = switchboard::ui::history::HistoryView::new(m.history.query.clone());
+    m.history = switchboard::ui::screens::history::HistoryView::new(m.history.query.clone());
     let DbRequest::Page { id, order, .. } = request(&mut m, KeyCode::Char('r')) else {
         panic!("r runs the query again");
     };
@@ -847,7 +847,7 @@ fn calls_sorted_by_from_are_in_caller_order() {
     m.focus = switchboard::ui::model::PaneId::Calls;
     m.table_mut(switchboard::ui::model::PaneId::Calls).sort = 0;
     m.table_mut(switchboard::ui::model::PaneId::Calls).reverse = false;
-    let rows = switchboard::ui::view::rows(&m, switchboard::ui::model::PaneId::Calls);
+    let rows = switchboard::ui::screens::live::rows(&m, switchboard::ui::model::PaneId::Calls);
     let froms: Vec<String> = rows
         .iter()
         .map(|r| (r.cells)()[0].text.to_lowercase())

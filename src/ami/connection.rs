@@ -17,7 +17,7 @@ use super::codec::{Decoder, Frame};
 use super::message::{Message, MessageKind};
 use crate::secret::Secret;
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -230,13 +230,7 @@ impl ActionIds {
     }
 }
 
-/// Milliseconds since the Unix epoch, UTC.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now_ms;
 
 struct Actor {
     ids: ActionIds,
@@ -283,7 +277,8 @@ struct Session {
 impl Actor {
     async fn run(mut self) {
         let mut attempt = 0u32;
-        let mut backoff = self.settings.backoff_min;
+        let mut backoff =
+            crate::backoff::Backoff::new(self.settings.backoff_min, self.settings.backoff_max);
         loop {
             attempt += 1;
             if !self.state(ConnectionState::Connecting { attempt }).await {
@@ -294,10 +289,9 @@ impl Actor {
                 End::Lost { reason, was_ready } => {
                     if was_ready {
                         attempt = 0;
-                        backoff = self.settings.backoff_min;
+                        backoff.reset();
                     }
-                    let retry_in = jitter(backoff);
-                    backoff = (backoff * 2).min(self.settings.backoff_max);
+                    let retry_in = backoff.next_delay();
                     tracing::warn!(%reason, ?retry_in, "AMI connection down");
                     if !self
                         .state(ConnectionState::Down {
@@ -705,12 +699,6 @@ impl Actor {
     }
 }
 
-/// `d` ± 20 %, so a fleet of consoles does not reconnect in lockstep.
-fn jitter(d: Duration) -> Duration {
-    let f = 0.8 + rand::random::<f64>() * 0.4;
-    d.mul_f64(f)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,16 +710,5 @@ mod tests {
         let b = ids.next();
         assert_ne!(a, b);
         assert!(a.starts_with("sb-") && b.starts_with(&ids.prefix));
-    }
-
-    #[test]
-    fn jitter_stays_within_twenty_percent() {
-        for _ in 0..100 {
-            let j = jitter(Duration::from_secs(10));
-            assert!(
-                j >= Duration::from_secs(8) && j <= Duration::from_secs(12),
-                "{j:?}"
-            );
-        }
     }
 }

@@ -117,21 +117,20 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Starts the actor; it ends when `tx` is closed.
 pub fn spawn(s: AriSettings, tx: mpsc::Sender<AriMsg>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut backoff = BACKOFF_MIN;
+        let mut backoff = crate::backoff::Backoff::new(BACKOFF_MIN, BACKOFF_MAX);
         loop {
             let (was_up, reason) = match session(&s, &tx).await {
                 Ok(()) => return,
                 Err(e) => e,
             };
             if was_up {
-                backoff = BACKOFF_MIN;
+                backoff.reset();
             }
-            let retry_in = backoff;
+            let retry_in = backoff.next_delay();
             if tx.send(AriMsg::Down { reason, retry_in }).await.is_err() {
                 return;
             }
             tokio::time::sleep(retry_in).await;
-            backoff = (backoff * 2).min(BACKOFF_MAX);
         }
     })
 }

@@ -1,8 +1,9 @@
 //! `switchboard record`: a live AMI session written to a capture file.
 
 use super::CaptureWriter;
-use crate::ami::connection::{self, Chunk, now_ms};
+use crate::ami::connection::{self, Chunk};
 use crate::ami::{AmiMsg, ConnectionState, Settings};
+use crate::clock::now_ms;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;

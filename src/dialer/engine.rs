@@ -136,9 +136,7 @@ const REQUEUE_MS: i64 = 5_000;
 /// Originates in flight at once.
 const ORIGINATES_AT_ONCE: usize = 8;
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use crate::clock::now_ms;
 
 impl Engine {
     /// An engine on `db`, dialing through `ari`.

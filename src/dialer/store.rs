@@ -194,9 +194,7 @@ pub fn default_url() -> Result<String, DialerError> {
     ))
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use crate::clock::now_ms;
 
 impl AppDb {
     /// Opens the app database at `url` (`sqlite://PATH?mode=rwc`,

@@ -8,10 +8,38 @@
 //! walk to its position (`O(position)`); only when two neighbours' keys leave
 //! no gap between them are keys respaced, which is amortised over many joins.
 
-use super::queue::QueueCaller;
 use rustc_hash::FxHashMap;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
+
+/// A caller waiting in a queue. Its 1-based position (`Position`) is its
+/// rank in [`Callers`], not a stored field.
+///
+/// Source: `QueueEntry` (snapshot), `QueueCallerJoin`, removed on
+/// `QueueCallerLeave` / `QueueCallerAbandon`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueueCaller {
+    /// Caller channel's `Uniqueid`.
+    pub uniqueid: String,
+    /// Caller channel name.
+    pub channel: String,
+    /// `CallerIDNum`.
+    pub caller_num: String,
+    /// `CallerIDName` (unescaped).
+    pub caller_name: String,
+    /// When the caller joined, ms since the Unix epoch (UTC): the event's
+    /// receive time, or receive time minus `Wait` for a snapshot entry.
+    pub joined_ms: i64,
+    #[serde(skip)]
+    pub(crate) seen: u64,
+}
+
+impl QueueCaller {
+    /// Seconds waited at `now_ms`.
+    pub fn wait_s(&self, now_ms: i64) -> i64 {
+        (now_ms.saturating_sub(self.joined_ms) / 1000).max(0)
+    }
+}
 
 /// Space left between neighbours' order keys.
 const GAP: i64 = 1 << 20;

@@ -12,8 +12,9 @@ pub mod snapshot;
 pub mod state;
 
 pub use callers::Callers;
+pub use callers::QueueCaller;
 pub use channel::{Bridge, Call, Channel, calls};
 pub use device::DeviceState;
 pub use extension::{Extension, ExtensionState};
-pub use queue::{Health, HealthThresholds, Queue, QueueCaller, QueueFigures, QueueMember};
+pub use queue::{Health, HealthThresholds, Queue, QueueFigures, QueueMember};
 pub use state::State;

@@ -1,6 +1,7 @@
 //! Queues, their members and waiting callers, and the live queue figures.
 
 use super::callers::Callers;
+
 use super::device::DeviceState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -91,35 +92,6 @@ pub enum Activity {
     Busy,
     /// Paused.
     Paused,
-}
-
-/// A caller waiting in a queue. Its 1-based position (`Position`) is its
-/// rank in [`Callers`], not a stored field.
-///
-/// Source: `QueueEntry` (snapshot), `QueueCallerJoin`, removed on
-/// `QueueCallerLeave` / `QueueCallerAbandon`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct QueueCaller {
-    /// Caller channel's `Uniqueid`.
-    pub uniqueid: String,
-    /// Caller channel name.
-    pub channel: String,
-    /// `CallerIDNum`.
-    pub caller_num: String,
-    /// `CallerIDName` (unescaped).
-    pub caller_name: String,
-    /// When the caller joined, ms since the Unix epoch (UTC): the event's
-    /// receive time, or receive time minus `Wait` for a snapshot entry.
-    pub joined_ms: i64,
-    #[serde(skip)]
-    pub(crate) seen: u64,
-}
-
-impl QueueCaller {
-    /// Seconds waited at `now_ms`.
-    pub fn wait_s(&self, now_ms: i64) -> i64 {
-        (now_ms.saturating_sub(self.joined_ms) / 1000).max(0)
-    }
 }
 
 /// A queue with its parameters, members, callers and counters.
@@ -281,6 +253,7 @@ fn health(f: &QueueFigures, t: &HealthThresholds) -> Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pbx::QueueCaller;
 
     fn member(status: DeviceState, paused: bool, in_call: bool) -> QueueMember {
         QueueMember {

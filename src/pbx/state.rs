@@ -8,10 +8,11 @@
 //! channel or caller that ends during the resync is remembered (tombstone) so
 //! a snapshot item that raced with its end does not bring it back.
 
+use super::callers::QueueCaller;
 use super::channel::{Bridge, Channel};
 use super::device::DeviceState;
 use super::extension::Extension;
-use super::queue::{Queue, QueueCaller, QueueMember};
+use super::queue::{Queue, QueueMember};
 use crate::ami::{AmiMsg, ConnectionState, Message};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;

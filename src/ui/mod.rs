@@ -2,27 +2,28 @@
 //! ties them to the terminal. Nothing outside `ui` knows of the screen.
 
 pub mod app;
-pub mod appdb;
-pub mod campaigns;
-pub mod db;
+pub mod chrome;
 pub mod fit;
 pub mod format;
-pub mod history;
 pub mod keymap;
-pub mod kpi;
 pub mod layout;
 pub mod model;
-pub mod panes;
+pub mod nav;
 pub mod query;
+pub mod screens;
 pub mod table;
 pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod workers;
 
-use crate::ami::connection::{self, now_ms};
+pub use workers::{appdb, db};
+
+use crate::ami::connection;
 use crate::ami::{AmiMsg, Settings};
 use crate::capture::Replay;
+use crate::clock::now_ms;
 use crate::config::Config;
 use model::{Model, Source};
 use std::time::Duration;

@@ -1,10 +1,10 @@
 //! The console's model: everything the view draws, nothing else. Only
 //! [`super::update`] changes it.
 
-use super::campaigns::CampaignsView;
-use super::history::HistoryView;
-use super::kpi::KpiView;
 use super::query::Query;
+use super::screens::campaigns::CampaignsView;
+use super::screens::history::HistoryView;
+use super::screens::kpi::KpiView;
 use super::table::TableState;
 use crate::ami::ConnectionState;
 use crate::ami::connection::LinkHealth;

@@ -105,20 +105,7 @@ pub struct Column {
     pub width: Constraint,
 }
 
-/// Sort, filter and selection of one pane (lives in the model).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TableState {
-    /// Key of the selected row.
-    pub selected: Option<String>,
-    /// First visible row.
-    pub offset: usize,
-    /// Sort column.
-    pub sort: usize,
-    /// Descending.
-    pub reverse: bool,
-    /// Fuzzy filter text (empty = all rows).
-    pub filter: String,
-}
+pub use super::nav::TableState;
 
 /// Keeps rows matching `filter` (fuzzy, smart case, over all cells) and
 /// sorts them by their sort key and the state's direction; ties keep the key
@@ -150,36 +137,13 @@ pub fn prepare<'a>(mut rows: Vec<TableRow<'a>>, state: &TableState) -> Vec<Table
 
 /// Index of the selected row in `rows`, defaulting to the first.
 pub fn selected_index(rows: &[TableRow<'_>], state: &TableState) -> usize {
-    state
-        .selected
-        .as_ref()
-        .and_then(|k| rows.iter().position(|r| r.key == k))
-        .unwrap_or(0)
+    super::nav::selected_index(rows.iter().map(|r| r.key), state)
 }
 
-/// Moves the selection by `delta` rows (clamped) and keeps it visible in a
-/// window of `height` rows.
-pub fn move_selection(rows: &[TableRow<'_>], state: &mut TableState, delta: isize, height: usize) {
-    if rows.is_empty() {
-        state.selected = None;
-        state.offset = 0;
-        return;
-    }
-    let current = selected_index(rows, state) as isize;
-    let next = (current + delta).clamp(0, rows.len() as isize - 1) as usize;
-    state.selected = Some(rows[next].key.to_string());
-    scroll_into_view(state, next, height, rows.len());
-}
-
-/// Adjusts `offset` so row `index` is visible in `height` rows.
-pub fn scroll_into_view(state: &mut TableState, index: usize, height: usize, len: usize) {
-    let height = height.max(1);
-    if index < state.offset {
-        state.offset = index;
-    } else if index >= state.offset + height {
-        state.offset = index + 1 - height;
-    }
-    state.offset = state.offset.min(len.saturating_sub(height));
+/// The keys of `rows`, in display order (for [`super::nav`]), owned so the
+/// rows' borrow of the model ends before the selection changes.
+pub fn keys(rows: &[TableRow<'_>]) -> Vec<String> {
+    rows.iter().map(|r| r.key.to_string()).collect()
 }
 
 /// Rows visible in a table drawn in `area` with borders and a header line.
@@ -305,9 +269,9 @@ mod tests {
         st.filter.clear();
         st.reverse = true;
         let rev = prepare(rows(), &st);
-        move_selection(&rev, &mut st, 1, 10);
+        crate::ui::nav::move_selection(&keys(&rev), &mut st, 1, 10);
         assert_eq!(st.selected.as_deref(), Some("c"));
-        move_selection(&rev, &mut st, 10, 10);
+        crate::ui::nav::move_selection(&keys(&rev), &mut st, 10, 10);
         assert_eq!(st.selected.as_deref(), Some("b"));
     }
 
@@ -317,14 +281,5 @@ mod tests {
         keys.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(keys, ["2", "002", "10", "sales", "Support"]);
         assert_eq!(fold_cmp("Émile", "émile"), Ordering::Equal);
-    }
-
-    #[test]
-    fn scrolling_keeps_selection_visible() {
-        let mut st = TableState::default();
-        scroll_into_view(&mut st, 15, 10, 100);
-        assert_eq!(st.offset, 6);
-        scroll_into_view(&mut st, 3, 10, 100);
-        assert_eq!(st.offset, 3);
     }
 }

@@ -1,13 +1,11 @@
 //! The view: a pure function of the model, the theme and the keymap. Same
 //! model, same frame.
 
+use super::chrome::{footer, header, help, status};
 use super::keymap::Keymap;
 use super::layout;
-use super::model::{Mode, Model, PaneId, Screen};
-use super::panes::{
-    calls, campaigns, detail, extensions, footer, header, help, history, kpi, queues, status,
-};
-use super::table::{self, Column, Decor, TableRow};
+use super::model::{Mode, Model, Screen};
+use super::screens::{campaigns, history, kpi, live};
 use super::theme::Theme;
 use ratatui::Frame;
 
@@ -17,26 +15,6 @@ pub struct ViewCtx<'a> {
     pub theme: &'a Theme,
     /// For the footer hints and help.
     pub keymap: &'a Keymap,
-}
-
-/// Columns of `pane`.
-pub fn columns(pane: PaneId) -> &'static [Column] {
-    match pane {
-        PaneId::Queues => &queues::COLUMNS,
-        PaneId::Extensions => &extensions::COLUMNS,
-        PaneId::Calls => &calls::COLUMNS,
-    }
-}
-
-/// The rows of `pane`, filtered and sorted as its table state says.
-pub fn rows(model: &Model, pane: PaneId) -> Vec<TableRow<'_>> {
-    let sort = model.table(pane).sort;
-    let raw = match pane {
-        PaneId::Queues => queues::rows(model, sort),
-        PaneId::Extensions => extensions::rows(model, sort),
-        PaneId::Calls => calls::rows(model, sort),
-    };
-    table::prepare(raw, model.table(pane))
 }
 
 /// Draws one frame.
@@ -49,38 +27,20 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     match model.screen {
         Screen::History => {
             if let Some(area) = areas.tables.first() {
-                history::draw(f, *area, model, ctx.theme);
+                history::view::draw(f, *area, model, ctx.theme);
             }
         }
-        Screen::Kpi => kpi::draw(f, &areas.tables, model, ctx.theme),
+        Screen::Kpi => kpi::view::draw(f, &areas.tables, model, ctx.theme),
         Screen::Campaigns => {
             if let Some(area) = areas.tables.first() {
-                campaigns::draw(f, *area, model, ctx.theme);
+                campaigns::view::draw(f, *area, model, ctx.theme);
             }
         }
-        Screen::Live => {}
-    }
-    let mut queue_rows = None;
-    for (pane, area) in &areas.panes {
-        let rows = rows(model, *pane);
-        let decor = Decor {
-            title: pane.title().to_string(),
-            focused: model.focus == *pane,
-            theme: ctx.theme,
-        };
-        table::render(f, *area, columns(*pane), &rows, model.table(*pane), decor);
-        if *pane == PaneId::Queues {
-            queue_rows = Some(rows);
-        }
-    }
-    if let Some(area) = areas.queue_detail {
-        let rows = queue_rows.unwrap_or_else(|| rows(model, PaneId::Queues));
-        let q = queues::selected_queue(model, &rows);
-        queues::draw_detail(f, area, model, q, ctx.theme);
+        Screen::Live => live::view::draw(f, &areas, model, ctx.theme),
     }
     footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
     if let Some(scroll) = model.history.detail {
-        detail::draw(f, f.area(), &model.history, ctx.theme, scroll);
+        history::detail::draw(f, f.area(), &model.history, ctx.theme, scroll);
     }
     if let Mode::Confirm { question, .. } = &model.mode {
         help::question(f, f.area(), question, ctx.theme);

@@ -10,50 +10,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-const HINTS: [(Context, Action, &str); 8] = [
-    (Context::Global, Action::Help, "help"),
-    (Context::Global, Action::ShowHistory, "history"),
-    (Context::Global, Action::FocusNext, "pane"),
-    (Context::Global, Action::Filter, "filter"),
-    (Context::List, Action::SortNext, "sort"),
-    (Context::List, Action::SortReverse, "reverse"),
-    (Context::Global, Action::Zoom, "zoom"),
-    (Context::Global, Action::Quit, "quit"),
-];
-
-const CDR_HINTS: [(Context, Action, &str); 9] = [
-    (Context::Global, Action::Help, "help"),
-    (Context::Global, Action::ShowLive, "live"),
-    (Context::Global, Action::Filter, "query"),
-    (Context::History, Action::Expand, "legs"),
-    (Context::History, Action::Detail, "detail"),
-    (Context::List, Action::SortNext, "order"),
-    (Context::History, Action::Export, "export"),
-    (Context::History, Action::Refresh, "refresh"),
-    (Context::Global, Action::Quit, "quit"),
-];
-
-const KPI_HINTS: [(Context, Action, &str); 8] = [
-    (Context::Global, Action::Help, "help"),
-    (Context::Global, Action::ShowLive, "live"),
-    (Context::Global, Action::Filter, "days"),
-    (Context::Global, Action::FocusNext, "table"),
-    (Context::List, Action::SortNext, "sort"),
-    (Context::History, Action::Export, "export"),
-    (Context::History, Action::Refresh, "refresh"),
-    (Context::Global, Action::Quit, "quit"),
-];
-
-const CAMPAIGN_HINTS: [(Context, Action, &str); 7] = [
-    (Context::Global, Action::Help, "help"),
-    (Context::Global, Action::ShowLive, "live"),
-    (Context::Campaigns, Action::CampaignStart, "start"),
-    (Context::Campaigns, Action::CampaignPause, "pause"),
-    (Context::Campaigns, Action::CampaignStop, "stop"),
-    (Context::Global, Action::Command, "command"),
-    (Context::Global, Action::Quit, "quit"),
-];
-
 /// Draws the footer line.
 pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &Theme) {
     let key = theme.style(Item::FooterKey);
@@ -96,11 +52,12 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
             Span::styled("  Enter keep · Esc clear", text),
         ])
     } else {
+        use crate::ui::screens::{campaigns, history, kpi, live};
         let hints: &[(Context, Action, &str)] = match model.screen {
-            Screen::Live => &HINTS,
-            Screen::History => &CDR_HINTS,
-            Screen::Kpi => &KPI_HINTS,
-            Screen::Campaigns => &CAMPAIGN_HINTS,
+            Screen::Live => &live::HINTS,
+            Screen::History => &history::HINTS,
+            Screen::Kpi => &kpi::HINTS,
+            Screen::Campaigns => &campaigns::HINTS,
         };
         // Quit and help survive any width; the rest go right to left.
         let mut parts = Vec::new();

@@ -3,13 +3,12 @@
 //! DNC, exhausted), live calls and answer rate; the engines' heartbeats on
 //! the status line.
 
-use crate::ui::appdb::CampaignStatus;
-use crate::ui::campaigns::ENGINE_STALE_MS;
+use super::state::ENGINE_STALE_MS;
 use crate::ui::model::Model;
-use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow};
-use crate::ui::theme::{Item, Theme};
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use crate::ui::table::{Column, SortKey, TableCell, TableRow};
+use crate::ui::theme::Item;
+use crate::ui::workers::appdb::CampaignStatus;
+use ratatui::layout::Constraint;
 
 const fn col(title: &'static str, width: u16) -> Column {
     Column {
@@ -118,20 +117,4 @@ pub fn engines_line(model: &Model) -> String {
         })
         .collect::<Vec<_>>()
         .join(" · ")
-}
-
-/// Draws the table in `area`.
-pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let rows = rows(model);
-    let rights = if model.campaigns.may_control {
-        ""
-    } else {
-        " (read only)"
-    };
-    let decor = Decor {
-        title: format!("Campaigns{rights}"),
-        focused: true,
-        theme,
-    };
-    table::render(f, area, &COLUMNS, &rows, &model.campaigns.table, decor);
 }

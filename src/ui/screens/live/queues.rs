@@ -4,10 +4,9 @@
 use crate::pbx::{DeviceState, Health, Queue, QueueMember};
 use crate::ui::format::{duration, ramp_item};
 use crate::ui::model::{Model, PaneId};
-use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow, TableState};
-use crate::ui::theme::{Item, Theme};
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use crate::ui::table::{self, Column, SortKey, TableCell, TableRow};
+use crate::ui::theme::Item;
+use ratatui::layout::Constraint;
 
 /// Columns of the queue list.
 pub const COLUMNS: [Column; 10] = [
@@ -53,7 +52,8 @@ pub const COLUMNS: [Column; 10] = [
     },
 ];
 
-const CALLER_COLUMNS: [Column; 4] = [
+/// Columns of the selected queue's callers.
+pub(super) const CALLER_COLUMNS: [Column; 4] = [
     Column {
         title: "Pos",
         width: Constraint::Length(3),
@@ -72,7 +72,8 @@ const CALLER_COLUMNS: [Column; 4] = [
     },
 ];
 
-const MEMBER_COLUMNS: [Column; 6] = [
+/// Columns of the selected queue's members.
+pub(super) const MEMBER_COLUMNS: [Column; 6] = [
     Column {
         title: "Member",
         width: Constraint::Length(14),
@@ -197,84 +198,8 @@ pub fn selected_queue<'a>(model: &'a Model, rows: &[TableRow<'_>]) -> Option<&'a
         .and_then(|r| model.pbx.queues.get(r.key))
 }
 
-/// Draws the selected queue's callers (top) and members (bottom) in `area`.
-pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queue>, theme: &Theme) {
-    let Some(q) = queue else {
-        let empty = TableState::default();
-        let decor = Decor {
-            title: "No queue".into(),
-            focused: false,
-            theme,
-        };
-        table::render(f, area, &MEMBER_COLUMNS, &[], &empty, decor);
-        return;
-    };
-    let callers_height = (q.callers.len() as u16 + 3).max(4).min(area.height / 2);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(callers_height), Constraint::Min(3)]).areas(area);
-    let now = model.now_ms;
-    let waiting_ramp = model.time_in_state.waiting;
-    let callers: Vec<TableRow<'_>> = q
-        .callers
-        .positioned()
-        .map(|(position, c)| TableRow {
-            key: &c.uniqueid,
-            sort: SortKey::Num(i64::from(position)),
-            cells: Box::new(move || {
-                let wait = c.wait_s(now);
-                vec![
-                    TableCell::new(position.to_string(), Item::Text),
-                    TableCell::new(c.caller_name.clone(), Item::Text),
-                    TableCell::new(c.caller_num.clone(), Item::Muted),
-                    TableCell::new(duration(wait), ramp_item(wait, Some(waiting_ramp))),
-                ]
-            }),
-        })
-        .collect();
-    let st = TableState::default();
-    let title = format!("{}: callers", q.name);
-    table::render(
-        f,
-        top,
-        &CALLER_COLUMNS,
-        &callers,
-        &st,
-        Decor {
-            title,
-            focused: false,
-            theme,
-        },
-    );
-    let members: Vec<TableRow<'_>> = q
-        .members
-        .values()
-        .map(|m| TableRow {
-            key: &m.interface,
-            sort: SortKey::Fold(if m.name.is_empty() {
-                &m.interface
-            } else {
-                &m.name
-            }),
-            cells: Box::new(move || member_cells(m, now)),
-        })
-        .collect();
-    let members = table::prepare(members, &st);
-    let title = format!("{}: members", q.name);
-    table::render(
-        f,
-        bottom,
-        &MEMBER_COLUMNS,
-        &members,
-        &st,
-        Decor {
-            title,
-            focused: false,
-            theme,
-        },
-    );
-}
-
-fn member_cells(m: &QueueMember, now_ms: i64) -> Vec<TableCell> {
+/// The cells of a member row.
+pub(super) fn member_cells(m: &QueueMember, now_ms: i64) -> Vec<TableCell> {
     let (state, item) = member_state(m, now_ms);
     let last = if m.last_call > 0 {
         duration(now_ms / 1000 - m.last_call)

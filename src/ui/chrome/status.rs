@@ -35,7 +35,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 .unwrap_or_default();
             format!(
                 " Engines: {} {asked}",
-                super::campaigns::engines_line(model)
+                crate::ui::screens::campaigns::rows::engines_line(model)
             )
         }
         _ => format!(

@@ -2,11 +2,11 @@
 //! definition: `cdr::kpi` and `cdr::queue_log`, the same code as
 //! `switchboard kpi`), and when to compute them again.
 
-use super::db::DbRequest;
-use super::query::Query;
-use super::table::TableState;
 use crate::cdr::kpi::ExtensionKpi;
 use crate::cdr::queue_log::QueueKpi;
+use crate::ui::query::Query;
+use crate::ui::table::TableState;
+use crate::ui::workers::db::DbRequest;
 
 /// After a call ends, wait this long before recomputing (Asterisk writes the
 /// CDR at hangup; queue_log lines come with it), ms.

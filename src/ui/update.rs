@@ -1,22 +1,15 @@
 //! `update`: the only place the model changes. Each message says whether the
 //! screen needs a redraw; side effects are not done here.
 
-mod campaigns;
-mod cdr;
-
-use super::appdb::{AppReply, AppRequest};
-use super::db::{DbReply, DbRequest};
 use super::keymap::{Action, Context, Key, Keymap};
-use super::layout;
-use super::model::{Mode, Model, PaneId, Running, Screen};
-use super::table::{self, body_height};
-use super::view;
+use super::model::{Mode, Model, Running, Screen};
+use super::screens::{campaigns, history, kpi, live};
+use super::workers::appdb::{AppReply, AppRequest};
+use super::workers::db::{DbReply, DbRequest};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
-use ratatui::layout::{Position, Rect};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 
 /// Everything the console reacts to.
 #[derive(Debug)]
@@ -63,7 +56,11 @@ pub enum Outcome {
     Quit,
 }
 
-const fn go(dirty: bool) -> Outcome {
+/// A screen's handler of normal-mode actions.
+type ScreenAction = fn(&mut Model, Action) -> Outcome;
+
+/// Keep going, redrawing when `dirty`.
+pub const fn go(dirty: bool) -> Outcome {
     Outcome::Continue { dirty }
 }
 
@@ -72,7 +69,7 @@ const fn go(dirty: bool) -> Outcome {
 /// A running export is never replaced (the worker runs one request at a
 /// time, and a new one would cut the file short): the new request is refused
 /// with a notice until the export ends or `Esc` cancels it.
-fn issue(
+pub fn issue(
     model: &mut Model,
     what: &'static str,
     make: impl FnOnce(&mut Model, u64) -> DbRequest,
@@ -126,7 +123,7 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
                 return issue(model, "computing KPIs", |m, id| m.kpi.request(id));
             }
             if model.screen == Screen::Campaigns && model.campaigns.pending.is_none() {
-                return campaigns::refresh(model);
+                return campaigns::update::refresh(model);
             }
             go(true)
         }
@@ -139,8 +136,8 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             model.source_ended = true;
             go(true)
         }
-        Msg::Db(reply) => cdr::reply(model, reply),
-        Msg::App(reply) => campaigns::reply(model, reply),
+        Msg::Db(reply) => cdr_reply(model, reply),
+        Msg::App(reply) => campaigns::update::reply(model, reply),
         Msg::Resize(w, h) => {
             model.size = Rect::new(0, 0, w, h);
             go(true)
@@ -168,7 +165,10 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
             keymap,
             text,
             |text, error| Mode::Query { text, error },
-            cdr::run_query,
+            |m, t| match m.screen {
+                Screen::Kpi => kpi::update::run_query(m, t),
+                _ => history::update::run_query(m, t),
+            },
         ),
         Mode::Command { text, .. } => line_key(
             model,
@@ -177,26 +177,29 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
             keymap,
             text,
             |text, error| Mode::Command { text, error },
-            campaigns::run_command,
+            campaigns::update::run_command,
         ),
         Mode::Confirm { name, status, .. } => {
-            campaigns::confirm_key(model, &k, keymap, name, status)
-        }
-        Mode::Normal if model.screen == Screen::Live => {
-            match keymap.action(&[Context::List, Context::Global], &k) {
-                Some(action) => normal_action(model, action),
-                None => go(false),
-            }
-        }
-        Mode::Normal if model.screen == Screen::Campaigns => {
-            match keymap.action(&[Context::Campaigns, Context::List, Context::Global], &k) {
-                Some(action) => campaigns::action(model, action),
-                None => go(false),
-            }
+            campaigns::update::confirm_key(model, &k, keymap, name, status)
         }
         Mode::Normal => {
-            match keymap.action(&[Context::History, Context::List, Context::Global], &k) {
-                Some(action) => cdr::action(model, action),
+            let (contexts, act): (&[Context], ScreenAction) = match model.screen {
+                Screen::Live => (&[Context::List, Context::Global], live::update::action),
+                Screen::Campaigns => (
+                    &[Context::Campaigns, Context::List, Context::Global],
+                    campaigns::update::action,
+                ),
+                Screen::History => (
+                    &[Context::History, Context::List, Context::Global],
+                    history::update::action,
+                ),
+                Screen::Kpi => (
+                    &[Context::History, Context::List, Context::Global],
+                    kpi::update::action,
+                ),
+            };
+            match keymap.action(contexts, &k) {
+                Some(action) => act(model, action),
                 None => go(false),
             }
         }
@@ -303,37 +306,8 @@ fn edit_line(line: &mut String, ev: &KeyEvent) -> bool {
     true
 }
 
-/// Rows a movement action moves by, with `page` rows to a page (0 for
-/// other actions).
-fn steps(action: Action, page: isize) -> isize {
-    match action {
-        Action::Up => -1,
-        Action::Down => 1,
-        Action::PageUp => -page,
-        Action::PageDown => page,
-        Action::Top => isize::MIN / 2,
-        Action::Bottom => isize::MAX / 2,
-        _ => 0,
-    }
-}
-
-fn focused_height(model: &Model) -> usize {
-    layout::areas(model.size, model)
-        .pane(model.focus)
-        .map(body_height)
-        .unwrap_or(1)
-}
-
-fn move_by(model: &mut Model, delta: isize) {
-    let pane = model.focus;
-    let height = focused_height(model);
-    let mut st = model.table(pane).clone();
-    table::move_selection(&view::rows(model, pane), &mut st, delta, height);
-    *model.table_mut(pane) = st;
-}
-
 /// Switches screens; a screen shown for the first time runs its query.
-fn show(model: &mut Model, screen: Screen) -> Outcome {
+pub fn show(model: &mut Model, screen: Screen) -> Outcome {
     model.screen = screen;
     model.zoom = false;
     match screen {
@@ -343,103 +317,86 @@ fn show(model: &mut Model, screen: Screen) -> Outcome {
         Screen::Kpi if model.kpi.computed_ms.is_none() && model.running.is_none() => {
             issue(model, "computing KPIs", |m, id| m.kpi.request(id))
         }
-        Screen::Campaigns => campaigns::refresh(model),
+        Screen::Campaigns => campaigns::update::refresh(model),
         _ => go(true),
     }
 }
 
-fn normal_action(model: &mut Model, action: Action) -> Outcome {
-    let page = focused_height(model).max(1) as isize;
+/// The actions every screen shares: quit, help, switching screens, the
+/// command line. `None` for an action that is the screen's own.
+pub fn global_action(model: &mut Model, action: Action) -> Option<Outcome> {
     match action {
-        Action::Quit => return Outcome::Quit,
+        Action::Quit => return Some(Outcome::Quit),
         Action::Help => model.mode = Mode::Help { scroll: 0 },
-        Action::ShowLive => return show(model, Screen::Live),
-        Action::ShowHistory => return show(model, Screen::History),
-        Action::ShowKpi => return show(model, Screen::Kpi),
-        Action::ShowCampaigns => return show(model, Screen::Campaigns),
+        Action::ShowLive => return Some(show(model, Screen::Live)),
+        Action::ShowHistory => return Some(show(model, Screen::History)),
+        Action::ShowKpi => return Some(show(model, Screen::Kpi)),
+        Action::ShowCampaigns => return Some(show(model, Screen::Campaigns)),
         Action::Command => {
             model.mode = Mode::Command {
                 text: String::new(),
                 error: None,
             }
         }
-        Action::FocusNext => model.focus = model.focus.cycle(1),
-        Action::FocusPrev => model.focus = model.focus.cycle(-1),
-        Action::FocusExtensions => model.focus = PaneId::Extensions,
-        Action::FocusQueues => model.focus = PaneId::Queues,
-        Action::FocusCalls => model.focus = PaneId::Calls,
-        Action::Filter => model.mode = Mode::Filter,
-        Action::ClearFilter => {
-            let st = model.table_mut(model.focus);
-            if st.filter.is_empty() {
-                return go(false);
-            }
-            st.filter.clear();
-        }
-        Action::Zoom => model.zoom = !model.zoom,
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom => move_by(model, steps(action, page)),
-        Action::SortNext => {
-            let n = view::columns(model.focus).len();
-            let st = model.table_mut(model.focus);
-            st.sort = (st.sort + 1) % n;
-        }
-        Action::SortReverse => {
-            let st = model.table_mut(model.focus);
-            st.reverse = !st.reverse;
-        }
-        Action::Accept
-        | Action::Cancel
-        | Action::Close
-        | Action::Expand
-        | Action::Detail
-        | Action::Export
-        | Action::Refresh
-        | Action::CancelQuery
-        | Action::CampaignStart
-        | Action::CampaignPause
-        | Action::CampaignStop => return go(false),
+        _ => return None,
     }
-    go(true)
+    Some(go(true))
 }
 
+/// The mouse: the Live screen's panes take clicks and the wheel; on the
+/// other screens the wheel moves the selection.
 fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
-    if model.screen != Screen::Live {
-        return cdr::mouse(model, ev);
+    let delta = match ev.kind {
+        MouseEventKind::ScrollUp => -1,
+        MouseEventKind::ScrollDown => 1,
+        _ => 0,
+    };
+    match model.screen {
+        Screen::Live => live::update::mouse(model, ev),
+        _ if delta == 0 => go(false),
+        Screen::History => history::update::move_by(model, delta),
+        Screen::Kpi => kpi::update::move_by(model, delta),
+        Screen::Campaigns => campaigns::update::move_by(model, delta),
     }
-    let areas = layout::areas(model.size, model);
-    let at = Position::new(ev.column, ev.row);
-    let Some((pane, rect)) = areas.panes.iter().find(|(_, r)| r.contains(at)).copied() else {
+}
+
+/// A reply from the CDR worker; replies to a request since replaced are
+/// dropped.
+fn cdr_reply(model: &mut Model, reply: DbReply) -> Outcome {
+    let id = match &reply {
+        DbReply::Page { id, .. }
+        | DbReply::Legs { id, .. }
+        | DbReply::Kpi { id, .. }
+        | DbReply::Progress { id, .. }
+        | DbReply::Exported { id, .. }
+        | DbReply::Failed { id, .. } => *id,
+    };
+    let Some(running) = model.running.as_mut().filter(|r| r.id == id) else {
         return go(false);
     };
-    match ev.kind {
-        MouseEventKind::ScrollUp => {
-            model.focus = pane;
-            move_by(model, -1);
+    if let DbReply::Progress { rows, .. } = reply {
+        running.rows = Some(rows);
+        return go(true);
+    }
+    model.running = None;
+    match reply {
+        DbReply::Page {
+            legs, rows, order, ..
+        } => model.history.add_page(legs, order, rows),
+        DbReply::Legs { call, legs, .. } => model.history.add_legs(&call, legs),
+        DbReply::Kpi {
+            extensions, queues, ..
+        } => {
+            model.kpi.extensions = extensions;
+            model.kpi.queues = queues;
+            model.kpi.computed_ms = Some(model.now_ms);
+            model.kpi.call_ended_ms = None;
         }
-        MouseEventKind::ScrollDown => {
-            model.focus = pane;
-            move_by(model, 1);
+        DbReply::Exported { rows, path, .. } => {
+            model.notice = Some((format!("exported {rows} rows to {}", path.display()), false));
         }
-        MouseEventKind::Down(MouseButton::Left) => {
-            model.focus = pane;
-            // Row 0 is the border, row 1 the column header.
-            let Some(line) = ev.row.checked_sub(rect.y + 2) else {
-                return go(true);
-            };
-            let index = model.table(pane).offset + usize::from(line);
-            let key = view::rows(model, pane)
-                .get(index)
-                .map(|r| r.key.to_string());
-            if key.is_some() {
-                model.table_mut(pane).selected = key;
-            }
-        }
-        _ => return go(false),
+        DbReply::Failed { message, .. } => model.notice = Some((message, true)),
+        DbReply::Progress { .. } => {}
     }
     go(true)
 }

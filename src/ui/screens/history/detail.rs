@@ -1,12 +1,12 @@
 //! Detail popup of the History screen: every column of the selected leg (or
 //! of each leg of the selected call), and the recording file.
 
+use super::state::HistoryView;
 use crate::cdr::columns::Field;
 use crate::cdr::history::Call;
 use crate::cdr::record::CdrRecord;
 use crate::sanitize::clean;
 use crate::ui::format::duration;
-use crate::ui::history::HistoryView;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

@@ -2,15 +2,14 @@
 //! figures `switchboard kpi` prints, computed by the same code. Formulas in
 //! docs/kpi.md.
 
+use super::state::KpiTable;
 use crate::cdr::kpi::ExtensionKpi;
 use crate::cdr::queue_log::QueueKpi;
 use crate::ui::format::duration;
-use crate::ui::kpi::KpiTable;
 use crate::ui::model::Model;
-use crate::ui::table::{self, Column, Decor, SortKey, TableCell, TableRow};
-use crate::ui::theme::{Item, Theme};
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use crate::ui::table::{self, Column, SortKey, TableCell, TableRow};
+use crate::ui::theme::Item;
+use ratatui::layout::Constraint;
 
 const fn col(title: &'static str, width: u16) -> Column {
     Column {
@@ -162,30 +161,5 @@ pub fn rows(model: &Model, table: KpiTable) -> Vec<TableRow<'_>> {
                 .collect(),
             &k.queue_table,
         ),
-    }
-}
-
-/// Draws both tables: extensions in `areas[0]`, queues in `areas[1]`.
-pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
-    let k = &model.kpi;
-    for (table, area) in [KpiTable::Extensions, KpiTable::Queues]
-        .into_iter()
-        .zip(areas.iter().copied())
-    {
-        let title = match (table, &k.queues) {
-            (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
-            (KpiTable::Queues, Ok(_)) => "KPIs per queue (queue_log)".to_string(),
-            (KpiTable::Queues, Err(e)) => format!("KPIs per queue: {e}"),
-        };
-        let state = match table {
-            KpiTable::Extensions => &k.ext_table,
-            KpiTable::Queues => &k.queue_table,
-        };
-        let decor = Decor {
-            title,
-            focused: k.focus == table,
-            theme,
-        };
-        table::render(f, area, columns(table), &rows(model, table), state, decor);
     }
 }

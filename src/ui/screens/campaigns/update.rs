@@ -2,24 +2,24 @@
 //! question: the console writes what the supervisor asks for (through the
 //! app-database worker); the engine acts and acknowledges.
 
-use super::{Outcome, go, normal_action, steps};
-use crate::ui::appdb::{AppReply, AppRequest};
-use crate::ui::campaigns::{Command, parse_command};
+use super::rows;
+use super::state::{Command, parse_command};
 use crate::ui::keymap::{Action, Context, Key, Keymap};
-use crate::ui::layout;
 use crate::ui::model::{Mode, Model, Screen};
-use crate::ui::panes::campaigns as pane;
-use crate::ui::table::{self, body_height};
+use crate::ui::nav;
+use crate::ui::table;
+use crate::ui::update::{Outcome, global_action, go};
+use crate::ui::workers::appdb::{AppReply, AppRequest};
 
 /// Issues an app-database request and remembers its id.
-pub(super) fn ask(model: &mut Model, make: impl FnOnce(u64) -> AppRequest) -> Outcome {
+pub fn ask(model: &mut Model, make: impl FnOnce(u64) -> AppRequest) -> Outcome {
     let id = model.next_id();
     model.campaigns.pending = Some(id);
     Outcome::App(make(id))
 }
 
 /// A refresh of the Campaigns screen.
-pub(super) fn refresh(model: &mut Model) -> Outcome {
+pub fn refresh(model: &mut Model) -> Outcome {
     ask(model, |id| AppRequest::Refresh { id })
 }
 
@@ -59,7 +59,7 @@ fn stop_or_set(model: &mut Model, name: String, status: &'static str) -> Outcome
 }
 
 /// A normal-mode action on the Campaigns screen.
-pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
+pub fn action(model: &mut Model, action: Action) -> Outcome {
     let selected = model.campaigns.selected().map(str::to_string);
     match action {
         Action::CampaignStart | Action::CampaignPause | Action::CampaignStop => {
@@ -73,27 +73,30 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
             };
             stop_or_set(model, name, status)
         }
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom => {
-            let height = layout::areas(model.size, model)
-                .tables
-                .first()
-                .copied()
-                .map(body_height)
-                .unwrap_or(1);
-            let page = height.max(1) as isize;
-            let mut st = model.campaigns.table.clone();
-            table::move_selection(&pane::rows(model), &mut st, steps(action, page), height);
-            model.campaigns.table = st;
-            go(true)
+        _ if nav::is_movement(action) => {
+            let page = table_height(model).max(1) as isize;
+            move_by(model, nav::steps(action, page))
         }
         Action::Refresh => refresh(model),
-        _ => normal_action(model, action),
+        _ => global_action(model, action).unwrap_or(go(false)),
     }
+}
+
+fn table_height(model: &Model) -> usize {
+    crate::ui::layout::areas(model.size, model)
+        .tables
+        .first()
+        .copied()
+        .map(table::body_height)
+        .unwrap_or(1)
+}
+
+/// Moves the selection by `delta` rows.
+pub fn move_by(model: &mut Model, delta: isize) -> Outcome {
+    let height = table_height(model);
+    let keys = table::keys(&rows::rows(model));
+    nav::move_selection(&keys, &mut model.campaigns.table, delta, height);
+    go(true)
 }
 
 /// Runs a command typed after `:`.
@@ -102,7 +105,7 @@ pub(super) fn action(model: &mut Model, action: Action) -> Outcome {
 /// Runs a `:` command. The line closes either way, so the next `:` starts
 /// empty; a refusal shows as an error notice on the Campaigns screen, and a
 /// command that goes through clears the last notice.
-pub(super) fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
+pub fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
     // The next tick refreshes the screen.
     model.screen = Screen::Campaigns;
     Ok(match command(model, text) {
@@ -129,7 +132,7 @@ fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
 }
 
 /// Keys while a yes/no question is open.
-pub(super) fn confirm_key(
+pub fn confirm_key(
     model: &mut Model,
     k: &Key,
     keymap: &Keymap,
@@ -150,7 +153,7 @@ pub(super) fn confirm_key(
 }
 
 /// A reply from the app-database worker.
-pub(super) fn reply(model: &mut Model, reply: AppReply) -> Outcome {
+pub fn reply(model: &mut Model, reply: AppReply) -> Outcome {
     let id = match &reply {
         AppReply::Snapshot { id, .. }
         | AppReply::Asked { id, .. }

@@ -3,12 +3,12 @@
 //! and the lines the table draws. Pure state: the requests it makes are
 //! returned to `update`, which hands them to the CDR worker.
 
-use super::db::DbRequest;
-use super::query::Query;
-use super::table::TableState;
 use crate::cdr::filter::{Order, SortKey, Visibility};
 use crate::cdr::history::CallList;
 use crate::cdr::record::CdrRecord;
+use crate::ui::query::Query;
+use crate::ui::table::TableState;
+use crate::ui::workers::db::DbRequest;
 use std::collections::HashSet;
 
 /// Legs fetched per page.

@@ -1,0 +1,88 @@
+//! `update` for the KPI screen: its keys and its days line.
+
+use super::state::KpiTable;
+use crate::ui::keymap::Action;
+use crate::ui::model::Model;
+use crate::ui::nav;
+use crate::ui::query::Query;
+use crate::ui::screens::history::update::shared_action;
+use crate::ui::update::{Outcome, go, issue};
+use crate::ui::workers::db::DbRequest;
+
+/// Runs the days line's text.
+///
+/// Errors: the word that is wrong, or a filter (the KPI screen takes days
+/// only).
+pub fn run_query(model: &mut Model, text: &str) -> Result<Outcome, String> {
+    let q = Query::parse(text, model.today())?;
+    if !q.is_days_only() {
+        return Err(
+            "the KPI screen takes days only: today, yesterday, 2026-11-20 or 2026-11-01..2026-11-20"
+                .into(),
+        );
+    }
+    model.kpi.query = q;
+    Ok(issue(model, "computing KPIs", |m, id| m.kpi.request(id)))
+}
+
+/// A normal-mode action on the KPI screen.
+pub fn action(model: &mut Model, action: Action) -> Outcome {
+    if let Some(outcome) = shared_action(model, action) {
+        return outcome;
+    }
+    if nav::is_movement(action) {
+        let page = table_height(model).max(1) as isize;
+        return move_by(model, nav::steps(action, page));
+    }
+    match action {
+        Action::SortNext => {
+            let n = super::rows::columns(model.kpi.focus).len();
+            let st = model.kpi.table_mut();
+            st.sort = (st.sort + 1) % n;
+            go(true)
+        }
+        Action::SortReverse => {
+            let st = model.kpi.table_mut();
+            st.reverse = !st.reverse;
+            go(true)
+        }
+        Action::FocusNext | Action::FocusPrev => {
+            model.kpi.focus = match model.kpi.focus {
+                KpiTable::Extensions => KpiTable::Queues,
+                KpiTable::Queues => KpiTable::Extensions,
+            };
+            go(true)
+        }
+        Action::Export => issue(model, "exporting KPIs", |m, id| DbRequest::ExportKpi {
+            id,
+            day: m.kpi.query.from,
+            extensions: m.kpi.extensions.clone(),
+            queues: m.kpi.queues.clone().unwrap_or_default(),
+        }),
+        Action::Refresh => issue(model, "computing KPIs", |m, id| m.kpi.request(id)),
+        _ => go(false),
+    }
+}
+
+fn table_height(model: &Model) -> usize {
+    let areas = crate::ui::layout::areas(model.size, model);
+    let i = match model.kpi.focus {
+        KpiTable::Queues => 1,
+        KpiTable::Extensions => 0,
+    };
+    areas
+        .tables
+        .get(i)
+        .copied()
+        .map(crate::ui::table::body_height)
+        .unwrap_or(1)
+}
+
+/// Moves the selection in the focused table.
+pub fn move_by(model: &mut Model, delta: isize) -> Outcome {
+    let height = table_height(model);
+    let focus = model.kpi.focus;
+    let keys = crate::ui::table::keys(&super::rows::rows(model, focus));
+    nav::move_selection(&keys, model.kpi.table_mut(), delta, height);
+    go(true)
+}

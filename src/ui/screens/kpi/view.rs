@@ -1,0 +1,34 @@
+//! Draws the KPI screen: the two tables of [`super::rows`].
+
+use super::rows::{columns, rows};
+use super::state::KpiTable;
+use crate::ui::model::Model;
+use crate::ui::table::{self, Decor};
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+/// Draws both tables: extensions in `areas[0]`, queues in `areas[1]`.
+pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
+    let k = &model.kpi;
+    for (table, area) in [KpiTable::Extensions, KpiTable::Queues]
+        .into_iter()
+        .zip(areas.iter().copied())
+    {
+        let title = match (table, &k.queues) {
+            (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
+            (KpiTable::Queues, Ok(_)) => "KPIs per queue (queue_log)".to_string(),
+            (KpiTable::Queues, Err(e)) => format!("KPIs per queue: {e}"),
+        };
+        let state = match table {
+            KpiTable::Extensions => &k.ext_table,
+            KpiTable::Queues => &k.queue_table,
+        };
+        let decor = Decor {
+            title,
+            focused: k.focus == table,
+            theme,
+        };
+        table::render(f, area, columns(table), &rows(model, table), state, decor);
+    }
+}
