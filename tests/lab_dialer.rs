@@ -366,6 +366,77 @@ async fn pause_and_stop_act_within_a_second() {
     assert!(asked.elapsed() < Duration::from_secs(2));
     let c = db.campaign("pause").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.acked_status, "stopped");
+    // The stop hung up ringing calls: those leads are due again (outcome
+    // `stopped`), not "no answer".
+    until(
+        &db,
+        "pause",
+        Duration::from_secs(5),
+        "stopped leads due again",
+        |p| p.dialing == 0,
+    )
+    .await;
+    let (p, a) = state(&db, "pause").await;
+    assert_eq!((p.pending, p.failed, p.exhausted), (20, 0, 0), "{p:?}");
+    assert!(
+        a.iter().all(|a| a.outcome.as_deref() == Some("stopped")),
+        "{a:?}"
+    );
+}
+
+/// An engine killed between claiming leads and sending their originates
+/// dialed nobody: the next engine finds the attempts without a channel and
+/// without the sending stamp, requeues them, and dials each lead once.
+#[tokio::test]
+async fn leads_claimed_by_a_dead_engine_but_never_sent_are_dialed_once() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_556_000_000u64);
+    let rows = leads_ending(base, 10, 5);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "unsent",
+        "max_concurrent = 10
+",
+        &rows,
+    )
+    .await;
+    campaign(&cfg, &url, &["start", "unsent"]);
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let id = db
+        .campaign("unsent")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id;
+    let claimed = db
+        .claim(
+            id,
+            "engine-that-died",
+            10,
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claimed.len(), 10);
+    let engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    let (p, attempts) = until_done(&db, "unsent", Duration::from_secs(60)).await;
+    assert!(engine.stop(Duration::from_secs(10)).is_some());
+    assert_eq!((p.answered, p.unknown), (10, 0), "{p:?}");
+    let not_dialed = attempts
+        .iter()
+        .filter(|a| a.outcome.as_deref() == Some("not_dialed"))
+        .count();
+    assert_eq!(not_dialed, 10, "{attempts:?}");
+    let dials: Vec<AttemptRow> = attempts
+        .iter()
+        .filter(|a| a.outcome.as_deref() != Some("not_dialed"))
+        .cloned()
+        .collect();
+    for (number, tries) in by_number(&dials) {
+        assert_eq!(tries.len(), 1, "{number} dialed {} times", tries.len());
+    }
 }
 
 #[tokio::test]
@@ -403,7 +474,14 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
     let engine = Engine::start(&cfg, &url, &dir.path().join("engine-final.log"));
     let (p, attempts) = until_done(&db, "crash", Duration::from_secs(90)).await;
     assert!(engine.stop(Duration::from_secs(10)).is_some());
-    let per = by_number(&attempts);
+    // An attempt claimed but never sent (the engine killed in between) is
+    // requeued as not_dialed: it is no dial.
+    let dials: Vec<AttemptRow> = attempts
+        .iter()
+        .filter(|a| a.outcome.as_deref() != Some("not_dialed"))
+        .cloned()
+        .collect();
+    let per = by_number(&dials);
     for (number, tries) in &per {
         assert_eq!(tries.len(), 1, "{number} dialed {} times", tries.len());
     }

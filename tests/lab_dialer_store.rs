@@ -6,7 +6,7 @@
 mod common;
 
 use common::Lab;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use switchboard::dialer::campaign::CampaignDef;
 use switchboard::dialer::import::parse;
 use switchboard::dialer::outcome::Outcome;
@@ -237,5 +237,97 @@ async fn retries_wait_their_delay_and_answered_leads_are_done() {
             1,
             "{name}"
         );
+    }
+}
+
+/// The engine's promise in the store, on every backend: an answer recorded
+/// for an attempt wins over any later outcome and its lead is never due
+/// again; a supervisor's stop and a refused originate give their attempt
+/// back and leave the lead due.
+#[tokio::test]
+async fn answers_are_final_and_stops_and_refusals_give_the_attempt_back() {
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, url) in lab.app_dbs("verdicts", dir.path()).await {
+        let (db, id) = campaign_with_leads(&url, 3).await;
+        let def = db.campaign("t").await.unwrap_or_else(|e| panic!("{e}")).def;
+        let t0 = chrono::Utc::now().timestamp_millis();
+        let c = db
+            .claim(id, "e", 3, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.len(), 3, "{name}");
+        let ids: Vec<&str> = c.iter().map(|a| a.attempt_id.as_str()).collect();
+        db.sending(&ids, t0).await.unwrap_or_else(|e| panic!("{e}"));
+        // Answered, then Asterisk froze and the engine's half said busy.
+        db.answered(&c[0].attempt_id, t0 + 1_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.finish(&c[0].attempt_id, Outcome::Busy, Some(17), &def, t0 + 9_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.finish(
+            &c[1].attempt_id,
+            Outcome::Stopped,
+            Some(16),
+            &def,
+            t0 + 2_000,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        db.requeue(&c[2].attempt_id, t0 + 2_000, t0 + 7_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let outcomes: HashMap<String, Option<String>> = db
+            .attempts(id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|a| (a.id, a.outcome))
+            .collect();
+        assert_eq!(
+            outcomes[&c[0].attempt_id].as_deref(),
+            Some("answered"),
+            "{name}"
+        );
+        assert_eq!(
+            outcomes[&c[1].attempt_id].as_deref(),
+            Some("stopped"),
+            "{name}"
+        );
+        assert_eq!(
+            outcomes[&c[2].attempt_id].as_deref(),
+            Some("not_dialed"),
+            "{name}"
+        );
+        // The stopped lead is due now, the refused one 5 s later, and both
+        // are on their first counted attempt again; the answered one never.
+        let again = db
+            .claim(id, "e", 10, t0 + 7_000)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut leads: Vec<i64> = again.iter().map(|a| a.lead_id).collect();
+        leads.sort();
+        let mut want = vec![c[1].lead_id, c[2].lead_id];
+        want.sort();
+        assert_eq!(leads, want, "{name}");
+        assert!(
+            again
+                .iter()
+                .all(|a| attempt_number(&a.attempt_id) == Some("1")),
+            "{name}: {again:?}"
+        );
+        // A late report on the answered attempt changes nothing.
+        db.finish(
+            &c[0].attempt_id,
+            Outcome::NoAnswer,
+            Some(19),
+            &def,
+            t0 + 99_000,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let p = db.progress(id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.answered, 1, "{name}: {p:?}");
     }
 }

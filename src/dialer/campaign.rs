@@ -259,7 +259,7 @@ impl CampaignDef {
             Outcome::NoAnswer => self.retry.no_answer,
             Outcome::Congestion => self.retry.congestion,
             Outcome::Failed => self.retry.failed,
-            Outcome::Answered | Outcome::Unknown => None,
+            Outcome::Answered | Outcome::Unknown | Outcome::Stopped | Outcome::NotDialed => None,
         }
     }
 

@@ -13,6 +13,7 @@ use super::DialerError;
 use super::campaign::CampaignDef;
 use super::outcome::Outcome;
 use super::store::{AppDb, CampaignRow, Claimed};
+use super::verdict;
 use crate::ari::events::{self, AriEvent, AriMsg};
 use crate::ari::rest::{Originate, Rest};
 use crate::ari::{AriError, AriSettings};
@@ -114,6 +115,8 @@ pub struct Engine {
     rest: Rest,
     s: EngineSettings,
     live: HashMap<String, Live>,
+    /// Calls hung up because a supervisor stopped their campaign.
+    stopping: HashSet<String>,
     campaigns: HashMap<i64, CampaignRow>,
     ari_up: bool,
     ari_warnings: crate::logging::RateLimit,
@@ -148,6 +151,7 @@ impl Engine {
             rest: Rest::new(ari)?,
             s,
             live: HashMap::new(),
+            stopping: HashSet::new(),
             campaigns: HashMap::new(),
             ari_up: false,
             ari_warnings: crate::logging::RateLimit::new(Duration::from_secs(30)),
@@ -334,7 +338,14 @@ impl Engine {
         let Some(live) = self.live.remove(channel) else {
             return;
         };
-        let outcome = Outcome::from_end(live.dial_status.as_deref(), cause, live.answered);
+        let outcome = verdict::ended(verdict::Ended {
+            // The store adds what the database recorded (verdict::settle).
+            recorded_answer: false,
+            entered_stasis: live.answered,
+            dial_status: live.dial_status.as_deref(),
+            cause,
+            stopped_by_supervisor: self.stopping.remove(channel),
+        });
         self.finish(channel, live.campaign_id, outcome, Some(cause))
             .await;
     }
@@ -427,11 +438,10 @@ impl Engine {
                     },
                 );
             } else {
-                let outcome = if a.answered {
-                    Outcome::Answered
-                } else {
-                    Outcome::Unknown
-                };
+                let outcome = verdict::vanished(verdict::Vanished {
+                    recorded_answer: a.answered,
+                    maybe_sent: a.maybe_sent,
+                });
                 tracing::info!(attempt = %a.attempt_id, engine = %a.engine_id, outcome = outcome.as_str(), "reconciled: no channel");
                 self.finish(&a.attempt_id, a.campaign_id, outcome, None)
                     .await;
@@ -483,6 +493,7 @@ impl Engine {
             .map(|(k, _)| k.clone())
             .collect();
         for ch in ids {
+            self.stopping.insert(ch.clone());
             if let Err(e) = self.rest.hangup(&ch).await
                 && !e.is_not_found()
             {
@@ -507,6 +518,17 @@ impl Engine {
                 c.def.dial_string(&lead.number),
                 lead_variables(lead, &c.name),
             ));
+        }
+        // Stamped before anything is sent: an attempt without the stamp was
+        // never dialed, and reconciliation requeues it.
+        let ids: Vec<&str> = claimed.iter().map(|l| l.attempt_id.as_str()).collect();
+        if let Err(e) = self.db.sending(&ids, now_ms()).await {
+            tracing::warn!("not dialing {} claimed leads: {e}", ids.len());
+            for id in &ids {
+                self.live.remove(*id);
+            }
+            self.reconcile_due = true;
+            return;
         }
         let rest = &self.rest;
         // A few originates at a time: Asterisk's HTTP server limits its
@@ -546,7 +568,8 @@ impl Engine {
                     }
                 }
                 Err(e @ AriError::Status { .. }) => {
-                    // Asterisk refused it (a bad endpoint): nothing was dialed.
+                    // Asterisk refused it (a bad endpoint): nothing was dialed,
+                    // and dialing it again would be refused again.
                     tracing::warn!(attempt = %lead.attempt_id, "originate refused: {e}");
                     self.live.remove(&lead.attempt_id);
                     self.finish(&lead.attempt_id, c.id, Outcome::Failed, None)

@@ -14,6 +14,7 @@ pub mod import;
 pub mod number;
 pub mod outcome;
 pub mod store;
+pub mod verdict;
 
 use thiserror::Error;
 

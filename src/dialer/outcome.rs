@@ -23,6 +23,13 @@ pub enum Outcome {
     /// The attempt's fate is not known (the engine stopped while it was in
     /// flight and Asterisk no longer has the channel). Never retried.
     Unknown,
+    /// Hung up by a supervisor's stop before an answer: the lead is due
+    /// again when the campaign runs, and the attempt does not count.
+    Stopped,
+    /// Nothing was dialed (the engine stopped before sending the originate,
+    /// or Asterisk refused it with a 5xx): the lead is due again, and the
+    /// attempt does not count.
+    NotDialed,
 }
 
 impl Outcome {
@@ -64,6 +71,8 @@ impl Outcome {
             Outcome::Congestion => "congestion",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Stopped => "stopped",
+            Outcome::NotDialed => "not_dialed",
         }
     }
 
@@ -76,6 +85,8 @@ impl Outcome {
             Outcome::Congestion,
             Outcome::Failed,
             Outcome::Unknown,
+            Outcome::Stopped,
+            Outcome::NotDialed,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)

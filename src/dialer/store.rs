@@ -15,6 +15,7 @@ use super::DialerError;
 use super::campaign::CampaignDef;
 use super::import::Parsed;
 use super::outcome::Outcome;
+use super::verdict;
 use crate::sqlpool::{self, Backend};
 use serde::Serialize;
 use sqlx::sqlite::SqliteJournalMode;
@@ -123,6 +124,9 @@ pub struct InFlight {
     pub engine_id: String,
     /// Answered already.
     pub answered: bool,
+    /// Its originate may have left (`sending_at` or `originated_at` set):
+    /// without either, nothing was ever dialed under its id.
+    pub maybe_sent: bool,
 }
 
 /// One attempt, as recorded.
@@ -712,6 +716,29 @@ impl AppDb {
         Ok(())
     }
 
+    /// The originates of `attempts` are about to be sent (ms since epoch):
+    /// committed before the first byte goes to Asterisk, so an attempt
+    /// without this stamp was never dialed and can be requeued.
+    ///
+    /// Errors: the database fails (then nothing may be sent).
+    pub async fn sending(&self, attempts: &[&str], at: i64) -> Result<(), DialerError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["?"; attempts.len()].join(", ");
+        let sql = self.sql(&format!(
+            "UPDATE attempts SET sending_at = ? WHERE id IN ({marks})"
+        ));
+        on!(self, p => {
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(at);
+            for a in attempts {
+                q = q.bind(*a);
+            }
+            q.execute(p).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// The originate for `attempt` was accepted by Asterisk at `at`.
     ///
     /// Errors: the database fails.
@@ -724,40 +751,6 @@ impl AppDb {
     /// Errors: the database fails.
     pub async fn answered(&self, attempt: &str, at: i64) -> Result<(), DialerError> {
         self.stamp("answered_at", attempt, at).await
-    }
-
-    /// Ends `attempt` as `failed` without counting against its lead: Asterisk
-    /// could not take the originate (5xx: starting, stopping, overloaded),
-    /// so nothing was dialed; the lead is due again at `retry_at` (ms).
-    ///
-    /// Errors: the database fails.
-    pub async fn requeue(&self, attempt: &str, at: i64, retry_at: i64) -> Result<(), DialerError> {
-        let end = self.sql(
-            "UPDATE attempts SET ended_at = ?, outcome = 'failed' WHERE id = ? AND ended_at IS NULL",
-        );
-        let lead = self.sql(
-            "UPDATE leads SET state = 'pending', next_attempt_at = ?, updated_at = ? \
-             WHERE id = (SELECT lead_id FROM attempts WHERE id = ?) AND state = 'dialing'",
-        );
-        on!(self, p => {
-            let mut tx = p.begin().await?;
-            let ended = sqlx::query(AssertSqlSafe(end.as_str()))
-                .bind(at)
-                .bind(attempt)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if ended == 1 {
-                sqlx::query(AssertSqlSafe(lead.as_str()))
-                    .bind(retry_at)
-                    .bind(at)
-                    .bind(attempt)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
-        })?;
-        Ok(())
     }
 
     /// Records who took `attempt`: the queue member's interface, or the
@@ -777,8 +770,11 @@ impl AppDb {
     }
 
     /// Ends `attempt` with `outcome` (and the hangup cause) and moves its
-    /// lead on: answered, retried after the rule's delay, exhausted, failed
-    /// or unknown. Ending an attempt twice changes nothing.
+    /// lead on: answered, retried after the rule's delay, exhausted, failed,
+    /// unknown, or due again (`stopped`, `not_dialed`: those give their
+    /// attempt back). Ending an attempt twice changes nothing, an answer
+    /// recorded for it wins over `outcome` ([`verdict::settle`]), and a lead
+    /// already answered is never made due again.
     ///
     /// Errors: the database fails.
     pub async fn finish(
@@ -789,16 +785,53 @@ impl AppDb {
         def: &CampaignDef,
         at: i64,
     ) -> Result<(), DialerError> {
+        self.end_attempt(attempt, outcome, cause, Some(def), at, None)
+            .await
+    }
+
+    /// The originate for `attempt` was not taken (Asterisk answered 5xx),
+    /// so nothing was dialed: the attempt ends `not_dialed`, gives its count
+    /// back, and the lead is due again at `retry_at` (ms).
+    ///
+    /// Errors: the database fails.
+    pub async fn requeue(&self, attempt: &str, at: i64, retry_at: i64) -> Result<(), DialerError> {
+        self.end_attempt(attempt, Outcome::NotDialed, None, None, at, Some(retry_at))
+            .await
+    }
+
+    async fn end_attempt(
+        &self,
+        attempt: &str,
+        proposed: Outcome,
+        cause: Option<i64>,
+        def: Option<&CampaignDef>,
+        at: i64,
+        due_at: Option<i64>,
+    ) -> Result<(), DialerError> {
+        let info = self.sql(
+            "SELECT a.lead_id, a.answered_at, l.attempts, l.state FROM attempts a \
+             JOIN leads l ON l.id = a.lead_id WHERE a.id = ?",
+        );
         let end = self.sql(
             "UPDATE attempts SET ended_at = ?, outcome = ?, hangup_cause = ? WHERE id = ? AND ended_at IS NULL",
         );
-        let lead = self.sql("SELECT lead_id FROM attempts WHERE id = ?");
-        let tries = self.sql("SELECT attempts FROM leads WHERE id = ?");
         let set = self.sql(
-            "UPDATE leads SET state = ?, next_attempt_at = ?, last_outcome = ?, updated_at = ? WHERE id = ?",
+            "UPDATE leads SET state = ?, next_attempt_at = ?, last_outcome = ?, attempts = ?, updated_at = ? WHERE id = ?",
         );
         on!(self, p => {
             let mut tx = p.begin().await?;
+            let Some(row) = sqlx::query(AssertSqlSafe(info.as_str()))
+                .bind(attempt)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                return Ok(());
+            };
+            let lead_id: i64 = row.try_get(0)?;
+            let recorded_answer = row.try_get::<Option<i64>, _>(1)?.is_some();
+            let made: i64 = row.try_get(2)?;
+            let lead_state: String = row.try_get(3)?;
+            let outcome = verdict::settle(proposed, recorded_answer);
             let ended = sqlx::query(AssertSqlSafe(end.as_str()))
                 .bind(at)
                 .bind(outcome.as_str())
@@ -807,22 +840,24 @@ impl AppDb {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if ended == 1 {
-                let lead_id: i64 = sqlx::query(AssertSqlSafe(lead.as_str()))
-                    .bind(attempt)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                let made: i64 = sqlx::query(AssertSqlSafe(tries.as_str()))
-                    .bind(lead_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                let (state, next) = next_state(def, outcome, made, at);
+            if ended == 1 && lead_state != "answered" {
+                let made = if verdict::counts_as_dial(outcome) {
+                    made
+                } else {
+                    (made - 1).max(0)
+                };
+                let (state, next) = match (def, due_at) {
+                    (_, Some(due)) if !verdict::counts_as_dial(outcome) => ("pending", due),
+                    (Some(def), _) => next_state(def, outcome, made, at),
+                    // Only a requeue comes without its definition, and it
+                    // has its due time; anything else is never redialed.
+                    (None, _) => ("unknown", 0),
+                };
                 sqlx::query(AssertSqlSafe(set.as_str()))
                     .bind(state)
                     .bind(next)
                     .bind(outcome.as_str())
+                    .bind(made)
                     .bind(at)
                     .bind(lead_id)
                     .execute(&mut *tx)
@@ -844,7 +879,7 @@ impl AppDb {
         stale_before: i64,
     ) -> Result<Vec<InFlight>, DialerError> {
         let sql = self.sql(
-            "SELECT a.id, a.campaign_id, a.engine_id, a.answered_at FROM attempts a \
+            "SELECT a.id, a.campaign_id, a.engine_id, a.answered_at, a.sending_at, a.originated_at FROM attempts a \
              LEFT JOIN engines e ON e.id = a.engine_id \
              WHERE a.ended_at IS NULL AND (a.engine_id = ? OR e.heartbeat_at IS NULL OR e.heartbeat_at < ?)",
         );
@@ -861,6 +896,8 @@ impl AppDb {
                         campaign_id: r.try_get(1)?,
                         engine_id: r.try_get(2)?,
                         answered: r.try_get::<Option<i64>, _>(3)?.is_some(),
+                        maybe_sent: r.try_get::<Option<i64>, _>(4)?.is_some()
+                            || r.try_get::<Option<i64>, _>(5)?.is_some(),
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -994,6 +1031,7 @@ fn next_state(def: &CampaignDef, outcome: Outcome, made: i64, at: i64) -> (&'sta
     match outcome {
         Outcome::Answered => ("answered", 0),
         Outcome::Unknown => ("unknown", 0),
+        Outcome::Stopped | Outcome::NotDialed => ("pending", at),
         _ => match def.retry_rule(outcome) {
             Some(r) if made < i64::from(r.max_attempts) => {
                 ("pending", at + i64::from(r.delay_s) * 1000)

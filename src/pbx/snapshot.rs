@@ -79,10 +79,11 @@ impl Snapshot {
     pub fn of(state: &State) -> Self {
         let mut channels: Vec<String> = state.channels.values().map(|c| c.name.clone()).collect();
         channels.sort();
+        let mut queues: Vec<&super::Queue> = state.queues.values().collect();
+        queues.sort_by(|a, b| a.name.cmp(&b.name));
         Snapshot {
-            queues: state
-                .queues
-                .values()
+            queues: queues
+                .into_iter()
                 .map(|q| QueueView {
                     name: q.name.clone(),
                     members: q

@@ -27,8 +27,9 @@ pub struct State {
     pub channels: FxHashMap<String, Channel>,
     /// Live bridges by `BridgeUniqueid`.
     pub bridges: FxHashMap<String, Bridge>,
-    /// Queues by name.
-    pub queues: BTreeMap<String, Queue>,
+    /// Queues by name (hashed: a call centre with thousands of queues must
+    /// not pay a tree walk per queue event; sort where order shows).
+    pub queues: FxHashMap<String, Queue>,
     /// Extensions by device (`PJSIP/301`).
     pub extensions: BTreeMap<String, Extension>,
     /// Events applied since creation.
@@ -517,15 +518,20 @@ impl State {
         e
     }
 
-    /// The pause reason of the first queue member on `device` that is paused.
-    /// Scans every member: called only when pause data changes or an
-    /// extension appears, never per device-state event.
+    /// The pause reason of the member on `device` that is paused, in the
+    /// first queue by name. Scans every member: called only when pause data
+    /// changes or an extension appears, never per device-state event.
     fn pause_of(&self, device: &str) -> Option<String> {
         self.queues
             .values()
-            .flat_map(|q| q.members.values())
-            .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
-            .map(|m| m.paused_reason.clone())
+            .filter_map(|q| {
+                q.members
+                    .values()
+                    .find(|m| m.paused && m.state_interface.eq_ignore_ascii_case(device))
+                    .map(|m| (&q.name, &m.paused_reason))
+            })
+            .min()
+            .map(|(_, reason)| reason.clone())
     }
 
     fn set_device_state(&mut self, device: &str, state: DeviceState, at_ms: i64) {
