@@ -42,9 +42,14 @@ fn the_demo_stops_traffic_and_engine_however_the_console_ends() {
     let engine = format!("{bin} --config {config} --engine");
     let traffic = "lab traffic --seconds 86400";
     for ending in ["q", "ctrl-c", "terminal closed"] {
-        // `script` gives the demo a terminal, as a supervisor's SSH session.
+        // `script` gives the demo a terminal, as a supervisor's SSH session
+        // (120x40: a pty made by `script` from a pipe has no size).
         let mut demo = Command::new("script")
-            .args(["-qfec", "scripts/demo", "/dev/null"])
+            .args([
+                "-qfec",
+                "stty rows 40 cols 120; exec scripts/demo",
+                "/dev/null",
+            ])
             .env("SWITCHBOARD_DEMO_BIN", bin)
             .env("TERM", "xterm-256color")
             .stdin(Stdio::piped())
@@ -52,6 +57,7 @@ fn the_demo_stops_traffic_and_engine_however_the_console_ends() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("script: {e}"));
+        let guard = Hangup(demo.id());
         let screen = Arc::new(Mutex::new(Vec::new()));
         let mut out = demo.stdout.take().unwrap_or_else(|| panic!("no stdout"));
         let seen = screen.clone();
@@ -81,10 +87,10 @@ fn the_demo_stops_traffic_and_engine_however_the_console_ends() {
         match ending {
             "q" => stdin.write_all(b"q").unwrap_or_else(|e| panic!("{e}")),
             "ctrl-c" => stdin.write_all(b"\x03").unwrap_or_else(|e| panic!("{e}")),
+            // The terminal goes away (an SSH session dropped): the pty
+            // closes under the demo.
             _ => {
-                let _ = Command::new("kill")
-                    .args(["-HUP", &demo.id().to_string()])
-                    .status();
+                let _ = demo.kill();
             }
         }
         let _ = stdin.flush();
@@ -99,5 +105,18 @@ fn the_demo_stops_traffic_and_engine_however_the_console_ends() {
             || pids(&engine).is_empty() && pids(traffic).is_empty(),
         );
         drop(stdin);
+        drop(guard);
+    }
+}
+
+/// Closes the demo's terminal when dropped (a failed assertion included),
+/// so a failing run leaves nothing dialing behind it.
+struct Hangup(u32);
+
+impl Drop for Hangup {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
     }
 }
