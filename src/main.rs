@@ -288,9 +288,17 @@ fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
     ari.app = format!("{}-{}", ari.app, settings.id);
     let rt = runtime()?;
     rt.block_on(async {
-        let db = commands::campaign::open(config, db_url).await?;
-        tracing::info!(engine = %settings.id, db = %db.url(), ari = %ari.base, "engine starting");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let url = config.db_url(db_url)?;
+        let waited = tokio::select! {
+            db = open_app_db_patiently(url.expose()) => Some(db),
+            _ = term.recv() => None,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        let Some(db) = waited else {
+            return anyhow::Ok(());
+        };
+        tracing::info!(engine = %settings.id, db = %db.url(), ari = %ari.base, "engine starting");
         let shutdown = async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -301,6 +309,41 @@ fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the app database, waiting for it as long as it takes: at boot the
+/// database may come up after the engine. Each failure is logged (escaped,
+/// rate-limited) and shown in systemd's status, and systemd's start timeout
+/// is extended while the engine waits.
+async fn open_app_db_patiently(url: &str) -> switchboard::dialer::store::AppDb {
+    use switchboard::dialer::store::AppDb;
+    let mut backoff =
+        switchboard::backoff::Backoff::new(Duration::from_secs(1), Duration::from_secs(15));
+    let mut said = logging::RateLimit::new(Duration::from_secs(30));
+    loop {
+        match AppDb::open(url).await {
+            Ok(db) => return db,
+            Err(e) => {
+                let why = sanitize::escape(&e.to_string()).into_owned();
+                if let Some(held) = said.allow(std::time::Instant::now()) {
+                    tracing::warn!(
+                        held_back = held,
+                        "app database not reachable, waiting: {why}"
+                    );
+                }
+                let status = format!("waiting for the app database: {why}");
+                let wait = backoff.next_delay();
+                let _ = sd_notify::notify(&[
+                    sd_notify::NotifyState::Status(&status),
+                    sd_notify::NotifyState::ExtendTimeoutUsec(
+                        u32::try_from((wait + Duration::from_secs(10)).as_micros())
+                            .unwrap_or(u32::MAX),
+                    ),
+                ]);
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -54,22 +54,49 @@ fn the_unit_file_verifies() {
         "StateDirectory=switchboard",
         "LoadCredential=ari-secret:",
         "User=switchboard",
+        "StartLimitIntervalSec=0",
+        "Restart=always",
     ] {
         assert!(UNIT.contains(key), "the unit lacks {key}");
     }
+    // The hardening systemd measures: exposure at most 2.0 ("OK" or better).
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=20"])
+        .arg(&unit)
+        .output()
+        .unwrap_or_else(|e| panic!("systemd-analyze security: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let exposure: f64 = text
+        .lines()
+        .find_map(|l| l.split("exposure level for ").nth(1))
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in {text}"));
+    assert!(exposure <= 2.0, "exposure {exposure} > 2.0:\n{text}");
 }
 
 /// Starts the engine as the unit does, with ARI at `ari_port`; returns the
 /// process and the notify socket it talks to.
 fn start_as_the_unit(lab: &Lab, dir: &Path, ari_port: &str) -> (std::process::Child, UnixDatagram) {
+    let db = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    start_with_db(lab, dir, ari_port, &db)
+}
+
+/// As [`start_as_the_unit`], with the app database at `db`.
+fn start_with_db(
+    lab: &Lab,
+    dir: &Path,
+    ari_port: &str,
+    db: &str,
+) -> (std::process::Child, UnixDatagram) {
     // Secrets only as credentials: the config names no secret file.
     let creds = dir.join("creds");
     std::fs::create_dir(&creds).unwrap_or_else(|e| panic!("{e}"));
     let ari =
         std::fs::read_to_string(lab.var("LAB_ARI_SECRET_FILE")).unwrap_or_else(|e| panic!("{e}"));
     private_file(&creds.join("ari-secret"), &ari);
-    let db = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
-    private_file(&creds.join("db-url"), &db);
+    private_file(&creds.join("db-url"), db);
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -127,7 +154,62 @@ fn ready_waits_for_ari() {
         seen.iter().any(|l| l == "WATCHDOG=1"),
         "the loop runs: {seen:?}"
     );
-    assert!(seen.iter().any(|l| l.contains("ARI down")), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l.starts_with("STATUS=")
+            && l.contains("ARI down (")
+            && l.contains("connection refused")),
+        "the status says why ARI is down: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.starts_with("EXTEND_TIMEOUT_USEC=")),
+        "waiting for ARI extends the start timeout: {seen:?}"
+    );
+}
+
+/// At boot the database may come up after the engine: the engine waits
+/// for it (saying so, with the start timeout extended) instead of exiting,
+/// and is READY soon after it appears.
+#[test]
+fn a_database_that_comes_up_late_is_waited_for() {
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let [(_, url), ..] = rt.block_on(lab.app_dbs("late_db", dir.path()));
+    // A port where nothing listens yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let real = format!("127.0.0.1:{}", lab.var("LAB_DB_PORT"));
+    let late = url.replace(&real, &format!("127.0.0.1:{port}"));
+    let (mut child, socket) = start_with_db(&lab, dir.path(), lab.var("LAB_ARI_PORT"), &late);
+    let mut seen = Vec::new();
+    read_for(&socket, Duration::from_secs(4), &mut seen);
+    assert!(
+        matches!(child.try_wait(), Ok(None)),
+        "the engine exited while its database was away: {seen:?}"
+    );
+    assert!(!seen.iter().any(|l| l == "READY=1"), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("STATUS=waiting for the app database")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.starts_with("EXTEND_TIMEOUT_USEC=")),
+        "{seen:?}"
+    );
+    common::forward_on(port, real);
+    let start = Instant::now();
+    while !seen.iter().any(|l| l == "READY=1") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "not READY within 30 s of the database coming up: {seen:?}"
+        );
+        read_for(&socket, Duration::from_millis(500), &mut seen);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]

@@ -119,6 +119,9 @@ pub struct Engine {
     stopping: HashSet<String>,
     campaigns: HashMap<i64, CampaignRow>,
     ari_up: bool,
+    /// Why ARI is down, for the heartbeat (`campaign status`, the
+    /// Campaigns screen) and systemd's status.
+    ari_down_reason: Option<String>,
     ari_warnings: crate::logging::RateLimit,
     /// Attempts in flight must be reconciled before dialing again (after a
     /// connect, or an originate Asterisk did not answer).
@@ -154,6 +157,7 @@ impl Engine {
             stopping: HashSet::new(),
             campaigns: HashMap::new(),
             ari_up: false,
+            ari_down_reason: None,
             ari_warnings: crate::logging::RateLimit::new(Duration::from_secs(30)),
             reconcile_due: true,
             ready: false,
@@ -202,6 +206,11 @@ impl Engine {
                         tracing::warn!("heartbeat: {e}");
                     }
                     notify(&[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(&state)]);
+                    if !self.ready {
+                        // Waiting for ARI is part of starting: systemd's start
+                        // timeout must not end it (ignored once READY).
+                        notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(5_000_000)]);
+                    }
                 }
             }
             if let Some(until) = drain_until
@@ -248,7 +257,11 @@ impl Engine {
             .values()
             .filter(|c| c.status == "running")
             .count();
-        let ari = if self.ari_up { "ARI up" } else { "ARI down" };
+        let ari = match (&self.ari_up, &self.ari_down_reason) {
+            (true, _) => "ARI up".to_string(),
+            (false, Some(why)) => format!("ARI down ({why})"),
+            (false, None) => "ARI connecting".to_string(),
+        };
         let mode = if self.draining { "draining, " } else { "" };
         format!(
             "{mode}{ari}, {running} campaigns running, {} live calls",
@@ -264,6 +277,7 @@ impl Engine {
         match msg {
             AriMsg::Connected => {
                 self.ari_up = true;
+                self.ari_down_reason = None;
                 self.reconcile_due = true;
                 self.try_reconcile().await;
             }
@@ -279,6 +293,8 @@ impl Engine {
                     );
                 }
                 self.ari_up = false;
+                self.ari_down_reason =
+                    Some(crate::sanitize::escape(&reason).chars().take(160).collect());
             }
             AriMsg::Event(AriEvent::StasisStart { channel }) => self.answered(&channel).await,
             AriMsg::Event(AriEvent::ChannelDestroyed { channel, cause }) => {

@@ -289,12 +289,26 @@ impl Lab {
 /// freezing the database other tests share). Returns the local port.
 /// Its threads end with the test process.
 pub fn freezing_proxy(upstream: String, trigger: &'static [u8]) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    proxy(listener, upstream, Some(trigger));
+    port
+}
+
+/// A plain TCP forwarder from 127.0.0.1:`port` to `upstream` (a server
+/// that "comes up" on a port where nothing listened). Its threads end with
+/// the test process.
+pub fn forward_on(port: u16, upstream: String) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("port {port}: {e}"));
+    proxy(listener, upstream, None);
+}
+
+fn proxy(listener: std::net::TcpListener, upstream: String, trigger: Option<&'static [u8]>) {
     use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpStream;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
             let Ok(server) = TcpStream::connect(&upstream) else {
@@ -313,7 +327,9 @@ pub fn freezing_proxy(upstream: String, trigger: &'static [u8]) -> u16 {
                     if n == 0 {
                         break;
                     }
-                    if buf[..n].windows(trigger.len()).any(|w| w == trigger) {
+                    if let Some(t) = trigger
+                        && buf[..n].windows(t.len()).any(|w| w == t)
+                    {
                         f.store(true, Ordering::SeqCst);
                     }
                     if s_out.write_all(&buf[..n]).is_err() {
@@ -338,5 +354,4 @@ pub fn freezing_proxy(upstream: String, trigger: &'static [u8]) -> u16 {
             });
         }
     });
-    port
 }
