@@ -126,7 +126,6 @@ fn main() -> ExitCode {
             if origin.starts_with("no config") {
                 text.push_str(&format!(" [{origin}]"));
             }
-            tracing::error!("{text}");
             eprintln!("switchboard: {}", switchboard::sanitize::escape(&text));
             ExitCode::from(2)
         }

@@ -577,6 +577,57 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
     }
 }
 
+/// `max_concurrent` holds across engines: two engines dialing one campaign
+/// never have more calls in flight together than its cap (sampled every
+/// 100 ms), and they do fill it.
+#[tokio::test]
+async fn two_engines_never_pass_the_campaigns_cap_together() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_557_000_000u64);
+    // Numbers ending in 6 ring until the 5 s ring timeout: each holds a
+    // slot for 5 s, so the cap is what limits the dialing.
+    let rows = leads_ending(base, 150, 6);
+    let (url, cfg_a) = prepared(
+        &lab,
+        dir.path(),
+        "cap",
+        "max_concurrent = 30\nring_timeout_s = 5\n",
+        &rows,
+    )
+    .await;
+    let cfg_b = config(&lab, dir.path(), "engine-cap-b");
+    let a = Engine::start(&cfg_a, &url, &dir.path().join("a.log"));
+    let b = Engine::start(&cfg_b, &url, &dir.path().join("b.log"));
+    campaign(&cfg_a, &url, &["start", "cap"]);
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let start = Instant::now();
+    let mut most = 0;
+    loop {
+        let (p, _) = state(&db, "cap").await;
+        assert!(p.live <= 30, "{} calls in flight with a cap of 30", p.live);
+        most = most.max(p.live);
+        if p.pending == 0 && p.dialing == 0 && p.live == 0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "not done: {p:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, attempts) = state(&db, "cap").await;
+    let _ = (
+        a.stop(Duration::from_secs(10)),
+        b.stop(Duration::from_secs(10)),
+    );
+    assert_eq!(most, 30, "the two engines never filled the cap together");
+    let engines: BTreeSet<&str> = attempts.iter().map(|a| a.engine_id.as_str()).collect();
+    assert_eq!(engines.len(), 2, "both engines dialed ({engines:?})");
+    assert!(
+        by_number(&attempts).values().all(|v| v.len() == 1),
+        "a lead was dialed twice"
+    );
+}
+
 /// Feeds `outcome`'s request to the worker and its reply back to the model,
 /// until the model asks nothing more.
 async fn drive(

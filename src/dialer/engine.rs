@@ -487,14 +487,17 @@ impl Engine {
             if !c.def.in_window(chrono::Utc::now()) {
                 continue;
             }
-            let live = self.db.live(c.id).await?;
-            let room = i64::from(c.def.max_concurrent) - live;
-            if room <= 0 {
-                continue;
-            }
+            // The cap holds across engines: the claim counts what is in
+            // flight and claims in one transaction.
             let claimed = self
                 .db
-                .claim(c.id, &self.s.id, room.min(50) as u32, now_ms())
+                .claim_within(
+                    c.id,
+                    &self.s.id,
+                    c.def.max_concurrent.min(50),
+                    now_ms(),
+                    Some(c.def.max_concurrent),
+                )
                 .await?;
             self.dial(&c, claimed).await;
         }

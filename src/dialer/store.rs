@@ -271,6 +271,14 @@ impl AppDb {
     }
 
     /// Whether this backend locks rows with `FOR UPDATE SKIP LOCKED`.
+    /// Row lock for a read in a transaction (SQLite has one writer).
+    fn for_update(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "",
+            _ => " FOR UPDATE",
+        }
+    }
+
     fn skip_locked(&self) -> &'static str {
         match self.pool {
             Pool::Sqlite(_) => "",
@@ -607,12 +615,30 @@ impl AppDb {
         n: u32,
         now: i64,
     ) -> Result<Vec<Claimed>, DialerError> {
+        self.claim_within(id, engine, n, now, None).await
+    }
+
+    /// Like [`AppDb::claim`], and never more than `max_concurrent` attempts
+    /// of the campaign in flight, counted over every engine: the count and
+    /// the claim are one transaction, serialized per campaign by a lock on
+    /// its row (SQLite has one writer), so two engines cannot both see the
+    /// same room.
+    ///
+    /// Errors: as [`AppDb::claim`].
+    pub async fn claim_within(
+        &self,
+        id: i64,
+        engine: &str,
+        n: u32,
+        now: i64,
+        max_concurrent: Option<u32>,
+    ) -> Result<Vec<Claimed>, DialerError> {
         if n == 0 {
             return Ok(Vec::new());
         }
         let mut tries = 0;
         loop {
-            match self.claim_once(id, engine, n, now).await {
+            match self.claim_once(id, engine, n, now, max_concurrent).await {
                 Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => {
                     tries += 1;
                     // Randomized and growing, so two engines that collided
@@ -632,11 +658,20 @@ impl AppDb {
         engine: &str,
         n: u32,
         now: i64,
+        max_concurrent: Option<u32>,
     ) -> Result<Vec<Claimed>, sqlx::Error> {
-        let select = self.sql(&format!(
-            "SELECT id, number, data, attempts FROM leads WHERE campaign_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT {n}{}",
-            self.skip_locked()
+        let lock = self.sql(&format!(
+            "SELECT id FROM campaigns WHERE id = ?{}",
+            self.for_update()
         ));
+        let live =
+            self.sql("SELECT COUNT(*) FROM attempts WHERE campaign_id = ? AND ended_at IS NULL");
+        let select_with = |limit: i64| {
+            self.sql(&format!(
+                "SELECT id, number, data, attempts FROM leads WHERE campaign_id = ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT {limit}{}",
+                self.skip_locked()
+            ))
+        };
         let in_dnc = self.sql("SELECT COUNT(*) FROM dnc WHERE number = ?");
         let to_dnc = self.sql("UPDATE leads SET state = 'dnc', updated_at = ? WHERE id = ?");
         let mark = self.sql(
@@ -647,6 +682,24 @@ impl AppDb {
         );
         let claimed = on!(self, p => {
             let mut tx = p.begin().await?;
+            let mut limit = i64::from(n);
+            if let Some(cap) = max_concurrent {
+                sqlx::query(AssertSqlSafe(lock.as_str()))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let in_flight: i64 = sqlx::query(AssertSqlSafe(live.as_str()))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                limit = limit.min(i64::from(cap) - in_flight);
+                if limit <= 0 {
+                    tx.commit().await?;
+                    return Ok(Vec::new());
+                }
+            }
+            let select = select_with(limit);
             let rows = sqlx::query(AssertSqlSafe(select.as_str()))
                 .bind(id)
                 .bind(now)
@@ -934,20 +987,6 @@ impl AppDb {
                 .collect::<Result<Vec<_>, _>>()
         })?;
         Ok(rows)
-    }
-
-    /// Attempts in flight of campaign `id`, all engines.
-    ///
-    /// Errors: the database fails.
-    pub async fn live(&self, id: i64) -> Result<i64, DialerError> {
-        let sql =
-            self.sql("SELECT COUNT(*) FROM attempts WHERE campaign_id = ? AND ended_at IS NULL");
-        let n = on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
-            .bind(id)
-            .fetch_one(p)
-            .await
-            .and_then(|r| r.try_get::<i64, _>(0)))?;
-        Ok(n)
     }
 
     /// Records that `engine` is alive and what it is doing.
