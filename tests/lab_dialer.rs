@@ -199,6 +199,39 @@ async fn until<F: Fn(&Progress) -> bool>(
     }
 }
 
+/// Asserts from Asterisk's own CDRs (the regulator's ground truth) that no
+/// number of `per` reached the customers' context twice in the last minutes.
+async fn asterisk_dialed_each_once<T>(lab: &Lab, per: &BTreeMap<String, T>) {
+    lab.quiesce();
+    let cdr =
+        switchboard::cdr::store::CdrStore::connect(&lab.cdr_urls()[0].1, "cdr", &BTreeMap::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now().naive_utc();
+    let f = switchboard::cdr::filter::CdrFilter::window(
+        now - chrono::Duration::minutes(10),
+        now + chrono::Duration::minutes(1),
+        switchboard::cdr::filter::Visibility::All,
+    );
+    let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    cdr.for_each(&f, &switchboard::cdr::columns::Field::ALL, |r| {
+        if r.dcontext == "customers" && per.contains_key(&r.dst) {
+            calls.entry(r.dst.clone()).or_default().insert(r.linkedid);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (number, ids) in calls {
+        assert_eq!(
+            ids.len(),
+            1,
+            "Asterisk saw {number} called {} times",
+            ids.len()
+        );
+    }
+}
+
 fn by_number(attempts: &[AttemptRow]) -> BTreeMap<String, Vec<&AttemptRow>> {
     let mut m: BTreeMap<String, Vec<&AttemptRow>> = BTreeMap::new();
     for a in attempts {
@@ -494,34 +527,7 @@ async fn killed_and_restarted_engines_never_dial_a_lead_twice() {
     assert!(p.answered > 0, "{p:?}");
     // Asterisk's own records agree: no number reached the customers'
     // context twice.
-    lab.quiesce();
-    let cdr =
-        switchboard::cdr::store::CdrStore::connect(&lab.cdr_urls()[0].1, "cdr", &BTreeMap::new())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-    let now = chrono::Utc::now().naive_utc();
-    let f = switchboard::cdr::filter::CdrFilter::window(
-        now - chrono::Duration::minutes(10),
-        now + chrono::Duration::minutes(1),
-        switchboard::cdr::filter::Visibility::All,
-    );
-    let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    cdr.for_each(&f, &switchboard::cdr::columns::Field::ALL, |r| {
-        if r.dcontext == "customers" && per.contains_key(&r.dst) {
-            calls.entry(r.dst.clone()).or_default().insert(r.linkedid);
-        }
-        Ok(())
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    for (number, ids) in calls {
-        assert_eq!(
-            ids.len(),
-            1,
-            "Asterisk saw {number} called {} times",
-            ids.len()
-        );
-    }
+    asterisk_dialed_each_once(&lab, &per).await;
 }
 
 #[tokio::test]
@@ -575,6 +581,74 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         );
         assert_eq!(p.answered, 60, "{name}: {p:?}");
     }
+}
+
+/// Split brain: an engine frozen past its lease while another engine with
+/// the same id takes over never dials again after it resumes (it exits with
+/// an error at its next heartbeat or claim), and no lead is dialed twice,
+/// as Asterisk's own CDRs count.
+#[tokio::test]
+async fn a_frozen_engine_that_lost_its_lease_never_dials_again() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_558_000_000u64);
+    let rows = leads_ending(base, 60, 9);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "split",
+        "max_concurrent = 6\nring_timeout_s = 10\n",
+        &rows,
+    )
+    .await;
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut first = Engine::start(&cfg, &url, &dir.path().join("first.log"));
+    campaign(&cfg, &url, &["start", "split"]);
+    until(&db, "split", Duration::from_secs(15), "dialing", |p| {
+        p.live >= 3
+    })
+    .await;
+    first.signal("STOP");
+    // Past the 5 s lease: the same id may start again.
+    tokio::time::sleep(Duration::from_millis(6_500)).await;
+    let second = Engine::start(&cfg, &url, &dir.path().join("second.log"));
+    until(
+        &db,
+        "split",
+        Duration::from_secs(20),
+        "the second engine dialing",
+        |p| p.answered >= 10,
+    )
+    .await;
+    let before = state(&db, "split").await.1.len();
+    first.signal("CONT");
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(Some(st)) = first.0.try_wait() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the resumed engine did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!status.success(), "a fenced engine must exit with an error");
+    let (p, attempts) = until_done(&db, "split", Duration::from_secs(90)).await;
+    assert!(second.stop(Duration::from_secs(10)).is_some());
+    assert!(attempts.len() >= before);
+    let dials: Vec<AttemptRow> = attempts
+        .iter()
+        .filter(|a| a.outcome.as_deref() != Some("not_dialed"))
+        .cloned()
+        .collect();
+    let per = by_number(&dials);
+    assert_eq!(per.len(), 60, "{p:?}");
+    for (number, tries) in &per {
+        assert_eq!(tries.len(), 1, "{number} dialed {} times", tries.len());
+    }
+    asterisk_dialed_each_once(&lab, &per).await;
 }
 
 /// `max_concurrent` holds across engines: two engines dialing one campaign

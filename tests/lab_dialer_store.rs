@@ -258,7 +258,15 @@ async fn answers_are_final_and_stops_and_refusals_give_the_attempt_back() {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.len(), 3, "{name}");
         let ids: Vec<&str> = c.iter().map(|a| a.attempt_id.as_str()).collect();
-        db.sending(&ids, t0).await.unwrap_or_else(|e| panic!("{e}"));
+        let lease = switchboard::dialer::store::Lease::new("e");
+        assert!(
+            db.take_lease(&lease, t0, t0, 60_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
+        db.sending(&ids, &lease, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         // Answered, then Asterisk froze and the engine's half said busy.
         db.answered(&c[0].attempt_id, t0 + 1_000)
             .await
@@ -329,5 +337,76 @@ async fn answers_are_final_and_stops_and_refusals_give_the_attempt_back() {
         .unwrap_or_else(|e| panic!("{e}"));
         let p = db.progress(id).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.answered, 1, "{name}: {p:?}");
+    }
+}
+
+/// One engine per id, on every backend: a lease taken is refused to a
+/// second taker until it expires; once taken over, the first holder can
+/// neither renew it, nor claim, nor stamp an originate as sent.
+#[tokio::test]
+async fn a_lease_fences_an_engine_that_lost_it() {
+    use switchboard::dialer::DialerError;
+    use switchboard::dialer::store::Lease;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, url) in lab.app_dbs("lease", dir.path()).await {
+        let (db, id) = campaign_with_leads(&url, 4).await;
+        let t0 = chrono::Utc::now().timestamp_millis();
+        let (a, b) = (Lease::new("same-id"), Lease::new("same-id"));
+        assert!(
+            db.take_lease(&a, t0, t0, 5_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            "{name}"
+        );
+        assert!(
+            !db.take_lease(&b, t0, t0 + 1_000, 5_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            "{name}: two holders"
+        );
+        assert!(
+            db.renew_lease(&a, t0 + 2_000, 5_000, "ok")
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            "{name}"
+        );
+        let mine = db
+            .claim_within(id, "same-id", 2, t0 + 2_000, Some(10), Some(&a))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mine.len(), 2, "{name}");
+        // A froze past its lease (renewed until t0 + 7 s); B takes over.
+        assert!(
+            db.take_lease(&b, t0, t0 + 8_000, 5_000)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            "{name}"
+        );
+        assert!(
+            !db.renew_lease(&a, t0 + 9_000, 5_000, "resumed")
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            "{name}: a lost lease renewed"
+        );
+        let ids: Vec<&str> = mine.iter().map(|c| c.attempt_id.as_str()).collect();
+        assert!(
+            matches!(
+                db.sending(&ids, &a, t0 + 9_000).await,
+                Err(DialerError::LeaseLost(_))
+            ),
+            "{name}: a fenced engine stamped an originate"
+        );
+        assert!(
+            matches!(
+                db.claim_within(id, "same-id", 2, t0 + 9_000, Some(10), Some(&a))
+                    .await,
+                Err(DialerError::LeaseLost(_))
+            ),
+            "{name}: a fenced engine claimed"
+        );
+        db.sending(&ids, &b, t0 + 9_000)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: the holder is fenced: {e}"));
     }
 }

@@ -12,7 +12,7 @@
 use super::DialerError;
 use super::campaign::CampaignDef;
 use super::outcome::Outcome;
-use super::store::{AppDb, CampaignRow, Claimed};
+use super::store::{AppDb, CampaignRow, Claimed, Lease};
 use super::verdict;
 use crate::ari::events::{self, AriEvent, AriMsg};
 use crate::ari::rest::{Originate, Rest};
@@ -114,6 +114,8 @@ pub struct Engine {
     db: AppDb,
     rest: Rest,
     s: EngineSettings,
+    /// This engine's lease on its id (fencing: see [`AppDb::sending`]).
+    lease: Lease,
     live: HashMap<String, Live>,
     /// Calls hung up because a supervisor stopped their campaign.
     stopping: HashSet<String>,
@@ -128,16 +130,26 @@ pub struct Engine {
     reconcile_due: bool,
     ready: bool,
     draining: bool,
+    /// Another engine with this id took the lease: stop at once.
+    lease_lost: bool,
+    /// When attempts in flight were last reconciled with Asterisk.
+    reconciled_at: Option<tokio::time::Instant>,
     started_at: i64,
 }
 
-/// A heartbeat older than this means the engine with that id is gone, ms
-/// (heartbeats come every second).
-const SAME_ID_STALE_MS: i64 = 2_500;
+/// How long a lease lasts without renewal, ms. It is renewed every second
+/// with the heartbeat; an engine frozen (or cut from its database) longer
+/// than this loses it, and a restarted engine with the same id waits at
+/// most this long for it.
+const LEASE_MS: i64 = 5_000;
 
 /// A lead whose originate Asterisk could not take (5xx) is due again
 /// after this, ms.
 const REQUEUE_MS: i64 = 5_000;
+
+/// How often attempts in flight are reconciled with Asterisk besides after
+/// every connect and every lost originate.
+const RECONCILE_EVERY: Duration = Duration::from_secs(15);
 
 /// Originates in flight at once.
 const ORIGINATES_AT_ONCE: usize = 8;
@@ -152,6 +164,7 @@ impl Engine {
         Ok(Engine {
             db,
             rest: Rest::new(ari)?,
+            lease: Lease::new(&s.id),
             s,
             live: HashMap::new(),
             stopping: HashSet::new(),
@@ -162,6 +175,8 @@ impl Engine {
             reconcile_due: true,
             ready: false,
             draining: false,
+            lease_lost: false,
+            reconciled_at: None,
             started_at: now_ms(),
         })
     }
@@ -202,8 +217,10 @@ impl Engine {
                 }
                 _ = beat.tick() => {
                     let state = self.status();
-                    if let Err(e) = self.heartbeat(&state).await {
-                        tracing::warn!("heartbeat: {e}");
+                    match self.heartbeat(&state).await {
+                        Err(DialerError::LeaseLost(_)) => self.lease_lost = true,
+                        Err(e) => tracing::warn!("heartbeat: {e}"),
+                        Ok(()) => {}
                     }
                     notify(&[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(&state)]);
                     if !self.ready {
@@ -212,6 +229,16 @@ impl Engine {
                         notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(5_000_000)]);
                     }
                 }
+            }
+            if self.lease_lost {
+                // Fenced: another engine with this id runs now and follows
+                // the calls in flight; this one dials nothing more, touches
+                // nothing, and exits with an error (systemd restarts it, and
+                // it waits for the lease).
+                ws.abort();
+                let e = DialerError::LeaseLost(self.s.id.clone());
+                tracing::error!("{e}");
+                return Err(e);
             }
             if let Some(until) = drain_until
                 && (self.live.is_empty() || tokio::time::Instant::now() >= until)
@@ -228,27 +255,28 @@ impl Engine {
         Ok(())
     }
 
-    /// Refuses to run beside a live engine with the same id (they would
-    /// share a Stasis app and lose each other's calls). A crashed one stops
-    /// beating: its heartbeat goes stale within [`SAME_ID_STALE_MS`].
+    /// Takes the lease of this engine id: refuses to run beside a live
+    /// engine with the same id (they would share a Stasis app and lose each
+    /// other's calls). A crashed one stops renewing: its lease expires
+    /// within [`LEASE_MS`], so a restart waits at most that long.
     async fn exclusive(&self) -> Result<(), DialerError> {
-        for _ in 0..20 {
-            let now = now_ms();
-            let other = self
+        let deadline = now_ms() + LEASE_MS + 2_000;
+        loop {
+            if self
                 .db
-                .engines()
+                .take_lease(&self.lease, self.started_at, now_ms(), LEASE_MS)
                 .await?
-                .into_iter()
-                .find(|e| e.id == self.s.id && now - e.heartbeat_at < SAME_ID_STALE_MS);
-            if other.is_none() {
+            {
                 return Ok(());
+            }
+            if now_ms() > deadline {
+                return Err(DialerError::Config(format!(
+                    "engine id `{}` is in use by a running engine; give each engine its own [dialer] engine_id",
+                    self.s.id
+                )));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        Err(DialerError::Config(format!(
-            "engine id `{}` is in use by a running engine; give each engine its own [dialer] engine_id",
-            self.s.id
-        )))
     }
 
     fn status(&self) -> String {
@@ -269,8 +297,18 @@ impl Engine {
         )
     }
 
+    /// Renews the lease with the heartbeat. Errors with
+    /// [`DialerError::LeaseLost`] when another engine holds it now.
     async fn heartbeat(&self, state: &str) -> Result<(), DialerError> {
-        self.db.heartbeat(&self.s.id, self.started_at, state).await
+        if self
+            .db
+            .renew_lease(&self.lease, now_ms(), LEASE_MS, state)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(DialerError::LeaseLost(self.s.id.clone()))
+        }
     }
 
     async fn on_ari(&mut self, msg: AriMsg) {
@@ -407,18 +445,27 @@ impl Engine {
     /// Reconciles if due; says READY to systemd after the first success.
     /// Dialing waits until it worked.
     async fn try_reconcile(&mut self) {
+        // Also now and then: an attempt left claimed but unsent by an engine
+        // fenced off its lease is requeued without waiting for a restart.
+        if self
+            .reconciled_at
+            .is_some_and(|t| t.elapsed() >= RECONCILE_EVERY)
+        {
+            self.reconcile_due = true;
+        }
         if !self.ari_up || !self.reconcile_due {
             return;
         }
         match self.reconcile().await {
             Ok(()) => {
                 self.reconcile_due = false;
+                self.reconciled_at = Some(tokio::time::Instant::now());
                 if !self.ready {
                     self.ready = true;
                     tracing::info!(engine = %self.s.id, "ARI connected, reconciled: ready");
                     notify(&[sd_notify::NotifyState::Ready]);
                 } else {
-                    tracing::info!("reconciled with Asterisk's channels");
+                    tracing::debug!("reconciled with Asterisk's channels");
                 }
             }
             Err(e) => tracing::warn!("reconciliation failed (retried every tick): {e}"),
@@ -497,8 +544,16 @@ impl Engine {
                     c.def.max_concurrent.min(50),
                     now_ms(),
                     Some(c.def.max_concurrent),
+                    Some(&self.lease),
                 )
-                .await?;
+                .await;
+            let claimed = match claimed {
+                Err(DialerError::LeaseLost(_)) => {
+                    self.lease_lost = true;
+                    return Ok(());
+                }
+                other => other?,
+            };
             self.dial(&c, claimed).await;
         }
         Ok(())
@@ -541,8 +596,11 @@ impl Engine {
         // Stamped before anything is sent: an attempt without the stamp was
         // never dialed, and reconciliation requeues it.
         let ids: Vec<&str> = claimed.iter().map(|l| l.attempt_id.as_str()).collect();
-        if let Err(e) = self.db.sending(&ids, now_ms()).await {
+        if let Err(e) = self.db.sending(&ids, &self.lease, now_ms()).await {
             tracing::warn!("not dialing {} claimed leads: {e}", ids.len());
+            if matches!(e, DialerError::LeaseLost(_)) {
+                self.lease_lost = true;
+            }
             for id in &ids {
                 self.live.remove(*id);
             }

@@ -24,6 +24,11 @@ pub enum DialerError {
     /// Wrong input or configuration; the message names it.
     #[error("{0}")]
     Config(String),
+    /// Another engine with this id holds the lease: this one must stop.
+    #[error(
+        "engine `{0}` lost its lease to another engine with the same id (this one froze or lost its database for longer than the lease); it stops dialing and exits"
+    )]
+    LeaseLost(String),
     /// The app database refused the connection.
     #[error("cannot connect to the app database {url}: {reason}")]
     Connect {

@@ -129,6 +129,30 @@ pub struct InFlight {
     pub maybe_sent: bool,
 }
 
+/// An engine id's lease: whoever holds `token` is the one engine with id
+/// `engine` allowed to dial.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// Engine id.
+    pub engine: String,
+    /// This process's token (random).
+    pub token: String,
+}
+
+impl Lease {
+    /// A fresh token for `engine`.
+    pub fn new(engine: &str) -> Self {
+        Lease {
+            engine: engine.to_string(),
+            token: format!(
+                "{:016x}{:016x}",
+                rand::random::<u64>(),
+                rand::random::<u64>()
+            ),
+        }
+    }
+}
+
 /// One attempt, as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AttemptRow {
@@ -615,16 +639,17 @@ impl AppDb {
         n: u32,
         now: i64,
     ) -> Result<Vec<Claimed>, DialerError> {
-        self.claim_within(id, engine, n, now, None).await
+        self.claim_within(id, engine, n, now, None, None).await
     }
 
     /// Like [`AppDb::claim`], and never more than `max_concurrent` attempts
     /// of the campaign in flight, counted over every engine: the count and
     /// the claim are one transaction, serialized per campaign by a lock on
     /// its row (SQLite has one writer), so two engines cannot both see the
-    /// same room.
+    /// same room. With `lease`, nothing is claimed unless it is held.
     ///
-    /// Errors: as [`AppDb::claim`].
+    /// Errors: as [`AppDb::claim`]; [`DialerError::LeaseLost`] when `lease`
+    /// is not held.
     pub async fn claim_within(
         &self,
         id: i64,
@@ -632,13 +657,21 @@ impl AppDb {
         n: u32,
         now: i64,
         max_concurrent: Option<u32>,
+        lease: Option<&Lease>,
     ) -> Result<Vec<Claimed>, DialerError> {
         if n == 0 {
             return Ok(Vec::new());
         }
         let mut tries = 0;
         loop {
-            match self.claim_once(id, engine, n, now, max_concurrent).await {
+            match self
+                .claim_once(id, engine, n, now, max_concurrent, lease)
+                .await
+            {
+                Ok(None) => {
+                    return Err(DialerError::LeaseLost(engine.to_string()));
+                }
+                Ok(Some(claimed)) => return Ok(claimed),
                 Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => {
                     tries += 1;
                     // Randomized and growing, so two engines that collided
@@ -647,7 +680,7 @@ impl AppDb {
                     let wait = rand::random_range(1..=cap_ms);
                     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 }
-                other => return Ok(other?),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -659,7 +692,11 @@ impl AppDb {
         n: u32,
         now: i64,
         max_concurrent: Option<u32>,
-    ) -> Result<Vec<Claimed>, sqlx::Error> {
+        lease: Option<&Lease>,
+    ) -> Result<Option<Vec<Claimed>>, sqlx::Error> {
+        let held = self.sql(
+            "SELECT COUNT(*) FROM engines WHERE id = ? AND lease_token = ? AND lease_until >= ?",
+        );
         let lock = self.sql(&format!(
             "SELECT id FROM campaigns WHERE id = ?{}",
             self.for_update()
@@ -682,6 +719,19 @@ impl AppDb {
         );
         let claimed = on!(self, p => {
             let mut tx = p.begin().await?;
+            if let Some(lease) = lease {
+                let ok: i64 = sqlx::query(AssertSqlSafe(held.as_str()))
+                    .bind(&lease.engine)
+                    .bind(&lease.token)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if ok == 0 {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+            }
             let mut limit = i64::from(n);
             if let Some(cap) = max_concurrent {
                 sqlx::query(AssertSqlSafe(lock.as_str()))
@@ -696,7 +746,7 @@ impl AppDb {
                 limit = limit.min(i64::from(cap) - in_flight);
                 if limit <= 0 {
                     tx.commit().await?;
-                    return Ok(Vec::new());
+                    return Ok(Some(Vec::new()));
                 }
             }
             let select = select_with(limit);
@@ -753,7 +803,7 @@ impl AppDb {
             tx.commit().await?;
             Ok::<_, sqlx::Error>(out)
         })?;
-        Ok(claimed)
+        Ok(Some(claimed))
     }
 
     async fn stamp(&self, column: &str, attempt: &str, at: i64) -> Result<(), DialerError> {
@@ -773,22 +823,40 @@ impl AppDb {
     /// committed before the first byte goes to Asterisk, so an attempt
     /// without this stamp was never dialed and can be requeued.
     ///
-    /// Errors: the database fails (then nothing may be sent).
-    pub async fn sending(&self, attempts: &[&str], at: i64) -> Result<(), DialerError> {
+    /// Errors: the database fails, or `lease` is no longer held
+    /// ([`DialerError::LeaseLost`]): then nothing may be sent.
+    pub async fn sending(
+        &self,
+        attempts: &[&str],
+        lease: &Lease,
+        at: i64,
+    ) -> Result<(), DialerError> {
         if attempts.is_empty() {
             return Ok(());
         }
         let marks = vec!["?"; attempts.len()].join(", ");
+        // Fenced: only while `lease` is held. An engine that froze past its
+        // lease and resumed must not send what another engine may already
+        // have requeued.
         let sql = self.sql(&format!(
-            "UPDATE attempts SET sending_at = ? WHERE id IN ({marks})"
+            "UPDATE attempts SET sending_at = ? WHERE id IN ({marks}) \
+             AND EXISTS (SELECT 1 FROM engines WHERE id = ? AND lease_token = ? AND lease_until >= ?)"
         ));
-        on!(self, p => {
+        let n = on!(self, p => {
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(at);
             for a in attempts {
                 q = q.bind(*a);
             }
-            q.execute(p).await.map(|_| ())
+            q.bind(&lease.engine)
+                .bind(&lease.token)
+                .bind(at)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
         })?;
+        if n as usize != attempts.len() {
+            return Err(DialerError::LeaseLost(lease.engine.clone()));
+        }
         Ok(())
     }
 
@@ -989,42 +1057,91 @@ impl AppDb {
         Ok(rows)
     }
 
-    /// Records that `engine` is alive and what it is doing.
+    /// Takes the lease of engine id `lease.engine` for `ttl_ms` from `now`
+    /// (ms since epoch), if nobody holds it or its holder let it expire.
+    /// `Ok(false)`: a live engine with that id holds it.
     ///
     /// Errors: the database fails.
-    pub async fn heartbeat(
+    pub async fn take_lease(
         &self,
-        engine: &str,
+        lease: &Lease,
         started_at: i64,
-        state: &str,
-    ) -> Result<(), DialerError> {
-        let now = now_ms();
-        let update =
-            self.sql("UPDATE engines SET heartbeat_at = ?, state = ?, started_at = ? WHERE id = ?");
-        let insert = self
-            .sql("INSERT INTO engines (id, started_at, heartbeat_at, state) VALUES (?, ?, ?, ?)");
-        let state: String = state.chars().take(250).collect();
-        on!(self, p => {
-            let n = sqlx::query(AssertSqlSafe(update.as_str()))
-                .bind(now)
-                .bind(&state)
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, DialerError> {
+        let take = self.sql(
+            "UPDATE engines SET lease_token = ?, lease_until = ?, started_at = ?, heartbeat_at = ?, state = 'starting' \
+             WHERE id = ? AND (lease_token IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_token = ?)",
+        );
+        let exists = self.sql("SELECT COUNT(*) FROM engines WHERE id = ?");
+        let insert = self.sql(
+            "INSERT INTO engines (id, started_at, heartbeat_at, state, lease_token, lease_until) VALUES (?, ?, ?, 'starting', ?, ?)",
+        );
+        let taken = on!(self, p => async {
+            let n = sqlx::query(AssertSqlSafe(take.as_str()))
+                .bind(&lease.token)
+                .bind(now + ttl_ms)
                 .bind(started_at)
-                .bind(engine)
+                .bind(now)
+                .bind(&lease.engine)
+                .bind(now)
+                .bind(&lease.token)
                 .execute(p)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                sqlx::query(AssertSqlSafe(insert.as_str()))
-                    .bind(engine)
-                    .bind(started_at)
-                    .bind(now)
-                    .bind(&state)
-                    .execute(p)
-                    .await?;
+            if n == 1 {
+                return Ok::<_, sqlx::Error>(true);
             }
-            Ok::<_, sqlx::Error>(())
-        })?;
-        Ok(())
+            let rows: i64 = sqlx::query(AssertSqlSafe(exists.as_str()))
+                .bind(&lease.engine)
+                .fetch_one(p)
+                .await?
+                .try_get(0)?;
+            if rows > 0 {
+                return Ok(false);
+            }
+            // A first start of this id; two racing starts: one insert wins.
+            Ok(sqlx::query(AssertSqlSafe(insert.as_str()))
+                .bind(&lease.engine)
+                .bind(started_at)
+                .bind(now)
+                .bind(&lease.token)
+                .bind(now + ttl_ms)
+                .execute(p)
+                .await
+                .is_ok())
+        }
+        .await)?;
+        Ok(taken)
+    }
+
+    /// Renews `lease` until `now + ttl_ms` and records the engine's
+    /// heartbeat and `state`. `Ok(false)`: the lease was lost (another
+    /// engine with this id took it after it expired): the caller must stop
+    /// dialing at once.
+    ///
+    /// Errors: the database fails (the lease is then not renewed).
+    pub async fn renew_lease(
+        &self,
+        lease: &Lease,
+        now: i64,
+        ttl_ms: i64,
+        state: &str,
+    ) -> Result<bool, DialerError> {
+        let sql = self.sql(
+            "UPDATE engines SET lease_until = ?, heartbeat_at = ?, state = ? WHERE id = ? AND lease_token = ?",
+        );
+        let state: String = state.chars().take(250).collect();
+        let n = on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(now + ttl_ms)
+            .bind(now)
+            .bind(&state)
+            .bind(&lease.engine)
+            .bind(&lease.token)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// Every engine that ever ran, newest heartbeat first.

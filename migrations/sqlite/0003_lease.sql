@@ -1,0 +1,4 @@
+-- One engine per id: the holder of the lease (a token, valid until
+-- lease_until, ms) is the only engine with that id that may dial.
+ALTER TABLE engines ADD COLUMN lease_token TEXT;
+ALTER TABLE engines ADD COLUMN lease_until INTEGER;
