@@ -1,7 +1,7 @@
 //! The engine (`switchboard --engine`, the real binary) dialing the lab's
 //! customers through ARI. The customers' context picks the outcome from the
-//! number's last digit: 0-5 answer, 6 rings out, 7 busy, 8 congestion,
-//! 9 answers briefly.
+//! number's last digit: 0-3 and 5 answer, 4 rings 1-3 s then answers,
+//! 6 rings out, 7 busy, 8 congestion, 9 answers briefly.
 
 mod common;
 
@@ -580,6 +580,80 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
             "{name}: both engines dialed ({engines:?})"
         );
         assert_eq!(p.answered, 60, "{name}: {p:?}");
+    }
+}
+
+/// Asterisk frozen (SIGSTOP) for 10 s mid-campaign, with customers who ring
+/// a moment before answering and a retry rule for "no answer": no customer
+/// who answered is dialed again (counted in Asterisk's own CDRs), no lead is
+/// lost and no attempt stays in flight.
+#[tokio::test]
+async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_559_000_000u64);
+    let rows = leads_ending(base, 40, 4);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "freeze",
+        "max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = { delay_s = 5, max_attempts = 3 }\n",
+        &rows,
+    )
+    .await;
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    campaign(&cfg, &url, &["start", "freeze"]);
+    until(
+        &db,
+        "freeze",
+        Duration::from_secs(20),
+        "calls ringing and answered",
+        |p| p.live >= 5 && p.answered >= 2,
+    )
+    .await;
+    lab.signal_asterisk("STOP");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    lab.signal_asterisk("CONT");
+    let (p, attempts) = until_done(&db, "freeze", Duration::from_secs(120)).await;
+    assert!(engine.stop(Duration::from_secs(10)).is_some());
+    assert!(
+        attempts.iter().all(|a| a.ended_at.is_some()),
+        "an attempt stayed in flight"
+    );
+    assert_eq!(by_number(&attempts).len(), 40, "a lead was lost: {p:?}");
+    // Asterisk's view: a number whose customer leg was ANSWERED must have
+    // been dialed once.
+    lab.quiesce();
+    let cdr =
+        switchboard::cdr::store::CdrStore::connect(&lab.cdr_urls()[0].1, "cdr", &BTreeMap::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now().naive_utc();
+    let f = switchboard::cdr::filter::CdrFilter::window(
+        now - chrono::Duration::minutes(10),
+        now + chrono::Duration::minutes(1),
+        switchboard::cdr::filter::Visibility::All,
+    );
+    let numbers = by_number(&attempts);
+    let mut calls: BTreeMap<String, (BTreeSet<String>, bool)> = BTreeMap::new();
+    cdr.for_each(&f, &switchboard::cdr::columns::Field::ALL, |r| {
+        if r.dcontext == "customers" && numbers.contains_key(&r.dst) {
+            let e = calls.entry(r.dst.clone()).or_default();
+            e.0.insert(r.linkedid);
+            e.1 |= r.disposition == "ANSWERED";
+        }
+        Ok(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for (number, (ids, answered)) in calls {
+        assert!(
+            !answered || ids.len() == 1,
+            "{number} answered and was dialed {} times",
+            ids.len()
+        );
     }
 }
 

@@ -27,6 +27,14 @@ pub enum AriEvent {
         /// Dial status.
         status: String,
     },
+    /// A channel's state changed (`ChannelStateChange`): `Up` means
+    /// answered, even if its `StasisStart` is lost or late.
+    StateChange {
+        /// Channel id.
+        channel: String,
+        /// `Down`, `Ringing`, `Up`…
+        state: String,
+    },
     /// A channel is gone; `cause` is its Q.850 hangup cause.
     ChannelDestroyed {
         /// Channel id.
@@ -98,6 +106,15 @@ pub fn parse(text: &str) -> Option<AriEvent> {
             variable: v.get("variable")?.as_str()?.to_string(),
             value: v
                 .get("value")
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string(),
+        },
+        "ChannelStateChange" => AriEvent::StateChange {
+            channel: channel()?,
+            state: v
+                .get("channel")
+                .and_then(|c| c.get("state"))
                 .and_then(|x| x.as_str())
                 .unwrap_or("")
                 .to_string(),
@@ -211,6 +228,13 @@ mod tests {
             Some(AriEvent::ChannelDestroyed {
                 channel: "sb-1-1".into(),
                 cause: 17
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"ChannelStateChange","channel":{"id":"sb-5-1","state":"Up"}}"#),
+            Some(AriEvent::StateChange {
+                channel: "sb-5-1".into(),
+                state: "Up".into()
             })
         );
         assert_eq!(

@@ -71,4 +71,12 @@ impl AriError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, AriError::Status { status: 404, .. })
     }
+
+    /// The HTTP status Asterisk answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AriError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }

@@ -19,6 +19,18 @@ pub struct ChannelSummary {
     pub name: String,
     /// `Down`, `Ringing`, `Up`…
     pub state: String,
+    /// Where it is in the dialplan (`app_name` `Stasis` while it waits in
+    /// an ARI application).
+    #[serde(default)]
+    pub dialplan: ChannelDialplan,
+}
+
+/// A channel's dialplan location, as `GET /channels` gives it.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct ChannelDialplan {
+    /// The application running (`Stasis`, `Queue`, `Wait`…).
+    #[serde(default)]
+    pub app_name: String,
 }
 
 /// What to originate.

@@ -339,8 +339,16 @@ impl Engine {
                 self.destroyed(&channel, cause).await
             }
             AriMsg::Event(AriEvent::Dial { channel, status }) => {
+                if status == "ANSWER" {
+                    self.seen_answered(&channel).await;
+                }
                 if let Some(live) = self.live.get_mut(&channel) {
                     live.dial_status = Some(status);
+                }
+            }
+            AriMsg::Event(AriEvent::StateChange { channel, state }) => {
+                if state == "Up" {
+                    self.seen_answered(&channel).await;
                 }
             }
             AriMsg::Event(AriEvent::VarSet {
@@ -359,13 +367,31 @@ impl Engine {
         }
     }
 
+    /// The customer answered `channel` (it went Up, or its dial status was
+    /// ANSWER): recorded at once, so the answer is final even if the
+    /// channel's `StasisStart` is lost (Asterisk frozen, the socket cut).
+    async fn seen_answered(&mut self, channel: &str) {
+        let Some(live) = self.live.get_mut(channel) else {
+            return;
+        };
+        if live.answered {
+            return;
+        }
+        live.answered = true;
+        if let Err(e) = self.db.answered(channel, now_ms()).await {
+            tracing::warn!(channel, "recording the answer: {e}");
+        }
+    }
+
+    /// The channel entered the Stasis app: answered; send it on.
     async fn answered(&mut self, channel: &str) {
         let Some(live) = self.live.get_mut(channel) else {
             return;
         };
+        let first = !live.answered;
         live.answered = true;
         let campaign = live.campaign_id;
-        if let Err(e) = self.db.answered(channel, now_ms()).await {
+        if first && let Err(e) = self.db.answered(channel, now_ms()).await {
             tracing::warn!(channel, "recording the answer: {e}");
         }
         let Some(def) = self.campaigns.get(&campaign).map(|c| c.def.clone()) else {
@@ -476,22 +502,36 @@ impl Engine {
     /// the others (answered if they were, else unknown).
     async fn reconcile(&mut self) -> Result<(), DialerError> {
         self.refresh().await?;
-        let channels: HashSet<String> = self
+        let listed = self
             .rest
             .channels()
             .await
-            .map_err(|e| DialerError::Config(e.to_string()))?
+            .map_err(|e| DialerError::Config(e.to_string()))?;
+        let channels: HashSet<String> = listed.iter().map(|c| c.id.clone()).collect();
+        // Answered calls left waiting in the app (the engine died before
+        // sending them on): sent on below, if the customer is still there.
+        let waiting: HashSet<String> = listed
             .into_iter()
+            .filter(|c| c.state == "Up" && c.dialplan.app_name == "Stasis")
             .map(|c| c.id)
             .collect();
         let stale = now_ms() - self.s.stale_after.as_millis() as i64;
         let in_flight = self.db.in_flight(&self.s.id, stale).await?;
         let mut kept = HashMap::new();
         for a in in_flight {
-            if channels.contains(&a.attempt_id) {
-                if let Err(e) = self.rest.subscribe(&a.attempt_id).await {
-                    tracing::warn!(attempt = %a.attempt_id, "subscribing: {e}");
-                }
+            // A channel listed but gone before its subscription (it ended
+            // meanwhile) is treated as gone: kept, it would wait for a
+            // ChannelDestroyed that will never come.
+            let followed = channels.contains(&a.attempt_id)
+                && match self.rest.subscribe(&a.attempt_id).await {
+                    Ok(()) => true,
+                    Err(e) if e.is_not_found() || e.status() == Some(422) => false,
+                    Err(e) => {
+                        tracing::warn!(attempt = %a.attempt_id, "subscribing: {e}");
+                        true
+                    }
+                };
+            if followed {
                 kept.insert(
                     a.attempt_id,
                     Live {
@@ -511,6 +551,16 @@ impl Engine {
             }
         }
         self.live = kept;
+        let stranded: Vec<String> = self
+            .live
+            .keys()
+            .filter(|id| waiting.contains(*id))
+            .cloned()
+            .collect();
+        for id in stranded {
+            tracing::info!(attempt = %id, "an answered call waits in the app: sending it on");
+            self.answered(&id).await;
+        }
         Ok(())
     }
 

@@ -646,7 +646,8 @@ impl AppDb {
     /// of the campaign in flight, counted over every engine: the count and
     /// the claim are one transaction, serialized per campaign by a lock on
     /// its row (SQLite has one writer), so two engines cannot both see the
-    /// same room. With `lease`, nothing is claimed unless it is held.
+    /// same room. With `lease`, nothing is claimed once another engine took
+    /// it over (its token no longer in the row).
     ///
     /// Errors: as [`AppDb::claim`]; [`DialerError::LeaseLost`] when `lease`
     /// is not held.
@@ -694,9 +695,7 @@ impl AppDb {
         max_concurrent: Option<u32>,
         lease: Option<&Lease>,
     ) -> Result<Option<Vec<Claimed>>, sqlx::Error> {
-        let held = self.sql(
-            "SELECT COUNT(*) FROM engines WHERE id = ? AND lease_token = ? AND lease_until >= ?",
-        );
+        let held = self.sql("SELECT COUNT(*) FROM engines WHERE id = ? AND lease_token = ?");
         let lock = self.sql(&format!(
             "SELECT id FROM campaigns WHERE id = ?{}",
             self.for_update()
@@ -723,7 +722,6 @@ impl AppDb {
                 let ok: i64 = sqlx::query(AssertSqlSafe(held.as_str()))
                     .bind(&lease.engine)
                     .bind(&lease.token)
-                    .bind(now)
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get(0)?;
@@ -835,12 +833,13 @@ impl AppDb {
             return Ok(());
         }
         let marks = vec!["?"; attempts.len()].join(", ");
-        // Fenced: only while `lease` is held. An engine that froze past its
-        // lease and resumed must not send what another engine may already
-        // have requeued.
+        // Fenced by the token: only while no other engine took the lease.
+        // An engine that froze past its lease and resumed after another
+        // took over must not send what that one may have requeued; one that
+        // froze and resumed with nobody taking over is still the only one.
         let sql = self.sql(&format!(
             "UPDATE attempts SET sending_at = ? WHERE id IN ({marks}) \
-             AND EXISTS (SELECT 1 FROM engines WHERE id = ? AND lease_token = ? AND lease_until >= ?)"
+             AND EXISTS (SELECT 1 FROM engines WHERE id = ? AND lease_token = ?)"
         ));
         let n = on!(self, p => {
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(at);
@@ -849,7 +848,6 @@ impl AppDb {
             }
             q.bind(&lease.engine)
                 .bind(&lease.token)
-                .bind(at)
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected())
