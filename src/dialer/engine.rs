@@ -193,8 +193,9 @@ impl Engine {
         let (tx, mut rx) = mpsc::channel(4096);
         let ws = events::spawn(self.rest.settings().clone(), tx);
         self.heartbeat("starting").await?;
-        let mut tick = tokio::time::interval(self.s.tick);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Each tick ±20 %: engines sharing a campaign drift apart instead of
+        // one always claiming just before the other when calls end together.
+        let mut next_tick = tokio::time::Instant::now();
         let mut beat = tokio::time::interval(Duration::from_secs(1));
         tokio::pin!(shutdown);
         let mut drain_until: Option<tokio::time::Instant> = None;
@@ -210,7 +211,9 @@ impl Engine {
                     Some(m) => self.on_ari(m).await,
                     None => break,
                 },
-                _ = tick.tick() => {
+                _ = tokio::time::sleep_until(next_tick) => {
+                    next_tick = tokio::time::Instant::now()
+                        + self.s.tick.mul_f64(0.8 + rand::random::<f64>() * 0.4);
                     if let Err(e) = self.step().await {
                         tracing::warn!("engine step: {e}");
                     }
@@ -383,7 +386,10 @@ impl Engine {
         }
     }
 
-    /// The channel entered the Stasis app: answered; send it on.
+    /// The channel entered the Stasis app: answered; send it on first (a
+    /// customer must reach an agent even while the database is slow or
+    /// away), then record the answer. Should the engine die between the two,
+    /// reconciliation sees the channel Up and records the answer then.
     async fn answered(&mut self, channel: &str) {
         let Some(live) = self.live.get_mut(channel) else {
             return;
@@ -391,26 +397,26 @@ impl Engine {
         let first = !live.answered;
         live.answered = true;
         let campaign = live.campaign_id;
+        match self.campaigns.get(&campaign).map(|c| c.def.clone()) {
+            Some(def) => match def.target(&self.s.extension_context, &self.s.queue_context) {
+                Ok(target) => {
+                    if let Err(e) = self
+                        .rest
+                        .continue_to(channel, &target.context, &target.exten)
+                        .await
+                    {
+                        tracing::warn!(channel, "sending the call on: {e}");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(channel, "destination: {e}");
+                    let _ = self.rest.hangup(channel).await;
+                }
+            },
+            None => tracing::warn!(channel, campaign, "answered call of an unknown campaign"),
+        }
         if first && let Err(e) = self.db.answered(channel, now_ms()).await {
             tracing::warn!(channel, "recording the answer: {e}");
-        }
-        let Some(def) = self.campaigns.get(&campaign).map(|c| c.def.clone()) else {
-            return;
-        };
-        let target = match def.target(&self.s.extension_context, &self.s.queue_context) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(channel, "destination: {e}");
-                let _ = self.rest.hangup(channel).await;
-                return;
-            }
-        };
-        if let Err(e) = self
-            .rest
-            .continue_to(channel, &target.context, &target.exten)
-            .await
-        {
-            tracing::warn!(channel, "sending the call on: {e}");
         }
     }
 
@@ -508,6 +514,12 @@ impl Engine {
             .await
             .map_err(|e| DialerError::Config(e.to_string()))?;
         let channels: HashSet<String> = listed.iter().map(|c| c.id.clone()).collect();
+        // A channel Up was answered, whatever the database could record.
+        let up: HashSet<String> = listed
+            .iter()
+            .filter(|c| c.state == "Up")
+            .map(|c| c.id.clone())
+            .collect();
         // Answered calls left waiting in the app (the engine died before
         // sending them on): sent on below, if the customer is still there.
         let waiting: HashSet<String> = listed
@@ -532,11 +544,18 @@ impl Engine {
                     }
                 };
             if followed {
+                let answered = a.answered || up.contains(&a.attempt_id);
+                if answered
+                    && !a.answered
+                    && let Err(e) = self.db.answered(&a.attempt_id, now_ms()).await
+                {
+                    tracing::warn!(attempt = %a.attempt_id, "recording the answer: {e}");
+                }
                 kept.insert(
                     a.attempt_id,
                     Live {
                         campaign_id: a.campaign_id,
-                        answered: a.answered,
+                        answered,
                         dial_status: None,
                     },
                 );

@@ -718,6 +718,15 @@ impl AppDb {
         );
         let claimed = on!(self, p => {
             let mut tx = p.begin().await?;
+            // The campaign's row lock comes first: on MariaDB (repeatable
+            // read) the first plain read fixes the transaction's snapshot,
+            // and it must be taken after the other engine's claim committed.
+            if max_concurrent.is_some() {
+                sqlx::query(AssertSqlSafe(lock.as_str()))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
             if let Some(lease) = lease {
                 let ok: i64 = sqlx::query(AssertSqlSafe(held.as_str()))
                     .bind(&lease.engine)
@@ -732,10 +741,6 @@ impl AppDb {
             }
             let mut limit = i64::from(n);
             if let Some(cap) = max_concurrent {
-                sqlx::query(AssertSqlSafe(lock.as_str()))
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
                 let in_flight: i64 = sqlx::query(AssertSqlSafe(live.as_str()))
                     .bind(id)
                     .fetch_one(&mut *tx)
