@@ -856,3 +856,27 @@ fn calls_sorted_by_from_are_in_caller_order() {
     sorted.sort();
     assert_eq!(froms, sorted);
 }
+
+#[test]
+fn history_newest_first_reads_in_order_and_counts_once() {
+    let m = history((120, 40));
+    let text = screen(&m, (120, 40));
+    let times: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .filter(|l| l.starts_with("20"))
+        .map(|l| &l[..16])
+        .collect();
+    assert!(times.len() > 3, "{text}");
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest first, as shown:\n{text}");
+    let title = text
+        .lines()
+        .find(|l| l.contains("History:"))
+        .unwrap_or_default();
+    assert!(
+        title.contains("calls") && !title.contains("legs  "),
+        "the count is said once: {title}"
+    );
+}

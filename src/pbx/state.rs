@@ -927,6 +927,51 @@ mod tests {
     }
 
     #[test]
+    fn counters_saturate_instead_of_wrapping() {
+        let mut s = State::new();
+        s.apply(
+            &ev(
+                "QueueParams",
+                &[
+                    ("Queue", "sales"),
+                    ("Completed", "4294967295"),
+                    ("Abandoned", "99999999999999"),
+                    ("ServicelevelPerf2", "1e308"),
+                ],
+            ),
+            0,
+        );
+        s.apply(
+            &ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "1")]),
+            1,
+        );
+        s.apply(
+            &ev(
+                "QueueCallerAbandon",
+                &[("Queue", "sales"), ("Uniqueid", "x")],
+            ),
+            2,
+        );
+        let q = &s.queues["sales"];
+        assert_eq!((q.completed, q.abandoned), (u32::MAX, u32::MAX));
+        assert!(q.service_level().is_some_and(|v| v.is_finite()));
+        // A snapshot channel with an absurd duration starts at the epoch's
+        // floor, not at a wrapped time.
+        s.apply(
+            &ev(
+                "CoreShowChannel",
+                &[
+                    ("Channel", "PJSIP/1-1"),
+                    ("Uniqueid", "1.1"),
+                    ("Duration", "99999999999:00:00"),
+                ],
+            ),
+            5_000,
+        );
+        assert!(s.channels["1.1"].created_ms <= 5_000);
+    }
+
+    #[test]
     fn unknown_and_non_event_messages_change_nothing() {
         let mut s = State::new();
         let mut r = Message::default();

@@ -157,6 +157,8 @@ pub struct Decor<'a> {
     pub title: String,
     /// Focused (border style, selection shown).
     pub focused: bool,
+    /// Show the row count after the title (off where the title counts).
+    pub count: bool,
     /// The theme.
     pub theme: &'a Theme,
 }
@@ -177,7 +179,9 @@ pub fn render(
     } else {
         theme.style(Item::Border)
     };
-    let count = if state.filter.is_empty() {
+    let count = if !decor.count {
+        String::new()
+    } else if state.filter.is_empty() {
         format!(" {} ", rows.len())
     } else {
         format!(" {} match /{} ", rows.len(), clean(&state.filter))

@@ -254,3 +254,18 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     ];
     f.render_widget(Paragraph::new(text).style(header), area);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::clock;
+
+    #[test]
+    fn the_clock_reads_the_pbx_zone_and_follows_dst() {
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap_or(chrono_tz::Tz::UTC);
+        // 2026-03-08 06:59:59 UTC is 01:59:59 EST; one second later, 03:00 EDT.
+        let before = 1_772_953_199_000;
+        assert_eq!(clock(before, ny), "01:59:59");
+        assert_eq!(clock(before + 1_000, ny), "03:00:00");
+        assert_eq!(clock(before, chrono_tz::Tz::UTC), "06:59:59");
+    }
+}

@@ -17,6 +17,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     };
     let decor = Decor {
         title: format!("Campaigns{rights}"),
+        count: true,
         focused: true,
         theme,
     };

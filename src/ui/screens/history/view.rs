@@ -73,9 +73,19 @@ fn caller(call: &Call) -> String {
     }
 }
 
-fn call_cells(call: &Call) -> Vec<TableCell> {
+/// The time a call line shows: the start of the leg that placed the call in
+/// the list's order (its latest leg newest-first, its earliest otherwise),
+/// so the times read in the order the lines are in.
+fn placed_at(call: &Call, order: crate::cdr::filter::Order) -> Option<chrono::NaiveDateTime> {
+    match (order.key, order.descending) {
+        (Order::Start, true) => call.legs.iter().filter_map(|l| l.start).max(),
+        _ => call.start(),
+    }
+}
+
+fn call_cells(call: &Call, order: crate::cdr::filter::Order) -> Vec<TableCell> {
     vec![
-        TableCell::new(time(call.start()), Item::Text),
+        TableCell::new(time(placed_at(call, order)), Item::Text),
         TableCell::new(caller(call), Item::Text),
         TableCell::new(call.dialed(), Item::Text),
         TableCell::new(call.answered_by().unwrap_or(""), Item::Text),
@@ -106,6 +116,7 @@ fn leg_cells(leg: &CdrRecord) -> Vec<TableCell> {
 /// The table's rows: one per line of the History view.
 pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
     let calls = &model.history.list.calls;
+    let order = model.history.order;
     model
         .history
         .lines
@@ -113,7 +124,7 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
         .filter_map(|line| {
             let call = calls.get(line.call)?;
             let cells: Box<dyn Fn() -> Vec<TableCell>> = match line.leg {
-                None => Box::new(move || call_cells(call)),
+                None => Box::new(move || call_cells(call, order)),
                 Some(j) => {
                     let leg = call.legs.get(j)?;
                     Box::new(move || leg_cells(leg))
@@ -150,6 +161,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             h.list.legs
         ),
         focused: true,
+        count: false,
         theme,
     };
     table::render(f, area, &COLUMNS, &rows, &state, decor);

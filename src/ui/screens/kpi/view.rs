@@ -26,6 +26,7 @@ pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
         };
         let decor = Decor {
             title,
+            count: true,
             focused: k.focus == table,
             theme,
         };

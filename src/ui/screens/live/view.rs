@@ -19,6 +19,7 @@ pub fn draw(f: &mut Frame, areas: &Areas, model: &Model, theme: &Theme) {
         let rows = rows(model, *pane);
         let decor = Decor {
             title: pane.title().to_string(),
+            count: true,
             focused: model.focus == *pane,
             theme,
         };
@@ -40,6 +41,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         let empty = TableState::default();
         let decor = Decor {
             title: "No queue".into(),
+            count: true,
             focused: false,
             theme,
         };
@@ -78,6 +80,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         &st,
         Decor {
             title,
+            count: true,
             focused: false,
             theme,
         },
@@ -105,6 +108,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         &st,
         Decor {
             title,
+            count: true,
             focused: false,
             theme,
         },
