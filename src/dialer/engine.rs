@@ -67,6 +67,9 @@ struct Live {
     answered: bool,
     /// The originate's final dial status, when one came.
     dial_status: Option<String>,
+    /// Asterisk stopped answering the engine while this call was in flight
+    /// (see [`verdict::Ended::in_doubt`]).
+    in_doubt: bool,
 }
 
 /// Tells systemd (when it started us with `Type=notify`) what we do.
@@ -420,6 +423,14 @@ impl Engine {
         }
     }
 
+    /// Asterisk stopped answering (a request timed out, the socket
+    /// dropped): no unanswered end of a call now in flight can be trusted.
+    fn doubt_calls_in_flight(&mut self) {
+        for live in self.live.values_mut() {
+            live.in_doubt = true;
+        }
+    }
+
     async fn destroyed(&mut self, channel: &str, cause: i64) {
         let Some(live) = self.live.remove(channel) else {
             return;
@@ -431,6 +442,7 @@ impl Engine {
             dial_status: live.dial_status.as_deref(),
             cause,
             stopped_by_supervisor: self.stopping.remove(channel),
+            in_doubt: live.in_doubt,
         });
         self.finish(channel, live.campaign_id, outcome, Some(cause))
             .await;
@@ -534,6 +546,8 @@ impl Engine {
             // A channel listed but gone before its subscription (it ended
             // meanwhile) is treated as gone: kept, it would wait for a
             // ChannelDestroyed that will never come.
+            // A call followed again after a gap (a restart, a reconnect) may
+            // have lost events meanwhile: its end is in doubt.
             let followed = channels.contains(&a.attempt_id)
                 && match self.rest.subscribe(&a.attempt_id).await {
                     Ok(()) => true,
@@ -557,6 +571,7 @@ impl Engine {
                         campaign_id: a.campaign_id,
                         answered,
                         dial_status: None,
+                        in_doubt: true,
                     },
                 );
             } else {
@@ -654,6 +669,7 @@ impl Engine {
                     campaign_id: c.id,
                     answered: false,
                     dial_status: None,
+                    in_doubt: false,
                 },
             );
             calls.push((
@@ -726,6 +742,7 @@ impl Engine {
                     // Reconciliation decides, before any new dial.
                     tracing::warn!(attempt = %lead.attempt_id, "originate unanswered: {e}");
                     self.reconcile_due = true;
+                    self.doubt_calls_in_flight();
                 }
             }
         }

@@ -13,7 +13,9 @@
 //!   lead is dialed again when the campaign runs again, and that attempt is
 //!   not counted against the retry rules;
 //! - an attempt whose channel is gone and whose fate nobody recorded is
-//!   `unknown`, final: when in doubt, never dial twice.
+//!   `unknown`, final: when in doubt, never dial twice; so is an unanswered
+//!   end of a call that was in flight while Asterisk stopped answering the
+//!   engine (its "no answer" may hide a customer who picked up).
 
 use super::outcome::Outcome;
 
@@ -30,6 +32,11 @@ pub struct Ended<'a> {
     pub cause: i64,
     /// The engine hung it up because a supervisor stopped the campaign.
     pub stopped_by_supervisor: bool,
+    /// Asterisk did not answer the engine while this call was in flight (a
+    /// request timed out, the event socket dropped): what its end reports
+    /// may hide an answer the engine never heard of (a customer picking up
+    /// as a frozen Asterisk's ring timer fires).
+    pub in_doubt: bool,
 }
 
 /// The outcome of an attempt whose channel ended.
@@ -39,6 +46,10 @@ pub fn ended(e: Ended<'_>) -> Outcome {
     }
     if e.stopped_by_supervisor {
         return Outcome::Stopped;
+    }
+    if e.in_doubt {
+        // When in doubt, never dial twice: unknown is final.
+        return Outcome::Unknown;
     }
     Outcome::from_end(e.dial_status, e.cause, false)
 }
@@ -126,6 +137,23 @@ mod tests {
         };
         assert_eq!(ended(e), Outcome::Stopped);
         assert!(!counts_as_dial(Outcome::Stopped));
+    }
+
+    #[test]
+    fn an_unanswered_end_after_asterisk_stopped_answering_is_unknown() {
+        let e = Ended {
+            dial_status: Some("NOANSWER"),
+            cause: 19,
+            in_doubt: true,
+            ..Ended::default()
+        };
+        assert_eq!(ended(e), Outcome::Unknown);
+        let answered = Ended {
+            entered_stasis: true,
+            in_doubt: true,
+            ..Ended::default()
+        };
+        assert_eq!(ended(answered), Outcome::Answered);
     }
 
     #[test]
