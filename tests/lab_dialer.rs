@@ -614,6 +614,7 @@ async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
     )
     .await;
     lab.signal_asterisk("STOP");
+    // The fault itself: Asterisk frozen for 10 s.
     tokio::time::sleep(Duration::from_secs(10)).await;
     lab.signal_asterisk("CONT");
     let (p, attempts) = until_done(&db, "freeze", Duration::from_secs(120)).await;

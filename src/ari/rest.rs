@@ -104,13 +104,16 @@ impl Rest {
         if status.is_success() {
             return Ok(resp);
         }
-        let body: String = resp
+        // Asterisk's answer is peer text (a 503 is a multi-line HTML page):
+        // one escaped line, at most 300 characters, wherever it is shown.
+        let text: String = resp
             .text()
             .await
             .unwrap_or_default()
             .chars()
             .take(300)
             .collect();
+        let body = crate::sanitize::escape(&text).into_owned();
         Err(AriError::Status {
             what: what.to_string(),
             status: status.as_u16(),

@@ -150,6 +150,13 @@ const LEASE_MS: i64 = 5_000;
 /// after this, ms.
 const REQUEUE_MS: i64 = 5_000;
 
+/// An error as the log shows it: ARI bodies and database messages are peer
+/// text, and the journal gets the engine's lines without the sanitizing
+/// writer the file and stderr loggers use.
+fn said(e: &impl std::fmt::Display) -> String {
+    crate::sanitize::escape(&e.to_string()).into_owned()
+}
+
 /// How often attempts in flight are reconciled with Asterisk besides after
 /// every connect and every lost originate.
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
@@ -218,14 +225,14 @@ impl Engine {
                     next_tick = tokio::time::Instant::now()
                         + self.s.tick.mul_f64(0.8 + rand::random::<f64>() * 0.4);
                     if let Err(e) = self.step().await {
-                        tracing::warn!("engine step: {e}");
+                        tracing::warn!("engine step: {}", said(&e));
                     }
                 }
                 _ = beat.tick() => {
                     let state = self.status();
                     match self.heartbeat(&state).await {
                         Err(DialerError::LeaseLost(_)) => self.lease_lost = true,
-                        Err(e) => tracing::warn!("heartbeat: {e}"),
+                        Err(e) => tracing::warn!("heartbeat: {}", said(&e)),
                         Ok(()) => {}
                     }
                     notify(&[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(&state)]);
@@ -243,7 +250,7 @@ impl Engine {
                 // it waits for the lease).
                 ws.abort();
                 let e = DialerError::LeaseLost(self.s.id.clone());
-                tracing::error!("{e}");
+                tracing::error!("{}", said(&e));
                 return Err(e);
             }
             if let Some(until) = drain_until
@@ -366,7 +373,7 @@ impl Engine {
                     && self.live.contains_key(&channel)
                     && let Err(e) = self.db.agent(&channel, &value).await
                 {
-                    tracing::warn!(channel, "recording the agent: {e}");
+                    tracing::warn!(channel, "recording the agent: {}", said(&e));
                 }
             }
             AriMsg::Event(AriEvent::Other(_)) => {}
@@ -385,7 +392,7 @@ impl Engine {
         }
         live.answered = true;
         if let Err(e) = self.db.answered(channel, now_ms()).await {
-            tracing::warn!(channel, "recording the answer: {e}");
+            tracing::warn!(channel, "recording the answer: {}", said(&e));
         }
     }
 
@@ -408,18 +415,18 @@ impl Engine {
                         .continue_to(channel, &target.context, &target.exten)
                         .await
                     {
-                        tracing::warn!(channel, "sending the call on: {e}");
+                        tracing::warn!(channel, "sending the call on: {}", said(&e));
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(channel, "destination: {e}");
+                    tracing::warn!(channel, "destination: {}", said(&e));
                     let _ = self.rest.hangup(channel).await;
                 }
             },
             None => tracing::warn!(channel, campaign, "answered call of an unknown campaign"),
         }
         if first && let Err(e) = self.db.answered(channel, now_ms()).await {
-            tracing::warn!(channel, "recording the answer: {e}");
+            tracing::warn!(channel, "recording the answer: {}", said(&e));
         }
     }
 
@@ -464,7 +471,7 @@ impl Engine {
             .finish(attempt, outcome, cause, &def, now_ms())
             .await
         {
-            tracing::warn!(attempt, "recording the outcome: {e}");
+            tracing::warn!(attempt, "recording the outcome: {}", said(&e));
         }
     }
 
@@ -512,7 +519,7 @@ impl Engine {
                     tracing::debug!("reconciled with Asterisk's channels");
                 }
             }
-            Err(e) => tracing::warn!("reconciliation failed (retried every tick): {e}"),
+            Err(e) => tracing::warn!("reconciliation failed (retried every tick): {}", said(&e)),
         }
     }
 
@@ -553,7 +560,7 @@ impl Engine {
                     Ok(()) => true,
                     Err(e) if e.is_not_found() || e.status() == Some(422) => false,
                     Err(e) => {
-                        tracing::warn!(attempt = %a.attempt_id, "subscribing: {e}");
+                        tracing::warn!(attempt = %a.attempt_id, "subscribing: {}", said(&e));
                         true
                     }
                 };
@@ -563,7 +570,7 @@ impl Engine {
                     && !a.answered
                     && let Err(e) = self.db.answered(&a.attempt_id, now_ms()).await
                 {
-                    tracing::warn!(attempt = %a.attempt_id, "recording the answer: {e}");
+                    tracing::warn!(attempt = %a.attempt_id, "recording the answer: {}", said(&e));
                 }
                 kept.insert(
                     a.attempt_id,
@@ -655,7 +662,7 @@ impl Engine {
             if let Err(e) = self.rest.hangup(&ch).await
                 && !e.is_not_found()
             {
-                tracing::warn!(channel = %ch, "hanging up: {e}");
+                tracing::warn!(channel = %ch, "hanging up: {}", said(&e));
             }
         }
     }
@@ -682,7 +689,7 @@ impl Engine {
         // never dialed, and reconciliation requeues it.
         let ids: Vec<&str> = claimed.iter().map(|l| l.attempt_id.as_str()).collect();
         if let Err(e) = self.db.sending(&ids, &self.lease, now_ms()).await {
-            tracing::warn!("not dialing {} claimed leads: {e}", ids.len());
+            tracing::warn!("not dialing {} claimed leads: {}", ids.len(), said(&e));
             if matches!(e, DialerError::LeaseLost(_)) {
                 self.lease_lost = true;
             }
@@ -712,13 +719,13 @@ impl Engine {
             match result {
                 Ok(()) => {
                     if let Err(e) = self.db.originated(&lead.attempt_id, now_ms()).await {
-                        tracing::warn!(attempt = %lead.attempt_id, "recording the originate: {e}");
+                        tracing::warn!(attempt = %lead.attempt_id, "recording the originate: {}", said(&e));
                     }
                 }
                 Err(e @ AriError::Status { status, .. }) if status >= 500 => {
                     // Asterisk could not take it (starting, stopping):
                     // nothing was dialed; the lead is tried again soon.
-                    tracing::warn!(attempt = %lead.attempt_id, "originate not taken, lead requeued: {e}");
+                    tracing::warn!(attempt = %lead.attempt_id, "originate not taken, lead requeued: {}", said(&e));
                     self.live.remove(&lead.attempt_id);
                     let now = now_ms();
                     if let Err(e) = self
@@ -726,13 +733,13 @@ impl Engine {
                         .requeue(&lead.attempt_id, now, now + REQUEUE_MS)
                         .await
                     {
-                        tracing::warn!(attempt = %lead.attempt_id, "requeueing: {e}");
+                        tracing::warn!(attempt = %lead.attempt_id, "requeueing: {}", said(&e));
                     }
                 }
                 Err(e @ AriError::Status { .. }) => {
                     // Asterisk refused it (a bad endpoint): nothing was dialed,
                     // and dialing it again would be refused again.
-                    tracing::warn!(attempt = %lead.attempt_id, "originate refused: {e}");
+                    tracing::warn!(attempt = %lead.attempt_id, "originate refused: {}", said(&e));
                     self.live.remove(&lead.attempt_id);
                     self.finish(&lead.attempt_id, c.id, Outcome::Failed, None)
                         .await;
@@ -740,7 +747,7 @@ impl Engine {
                 Err(e) => {
                     // No answer from Asterisk: it may or may not be dialing.
                     // Reconciliation decides, before any new dial.
-                    tracing::warn!(attempt = %lead.attempt_id, "originate unanswered: {e}");
+                    tracing::warn!(attempt = %lead.attempt_id, "originate unanswered: {}", said(&e));
                     self.reconcile_due = true;
                     self.doubt_calls_in_flight();
                 }

@@ -17,11 +17,21 @@ pub fn run_query(model: &mut Model, text: &str) -> Result<Outcome, String> {
 }
 
 /// The actions the History and KPI screens share: leaving for another
-/// screen, opening the query line, cancelling the running query. `None`
-/// for an action that is the screen's own.
-pub fn shared_action(model: &mut Model, action: Action) -> Option<Outcome> {
+/// screen, opening the query line, cancelling the running query, and moving
+/// the selection (`page` rows to a page, by the screen's own `move_by`).
+/// `None` for an action that is the screen's own.
+pub fn shared_action(
+    model: &mut Model,
+    action: Action,
+    page: usize,
+    move_by: fn(&mut Model, isize) -> Outcome,
+) -> Option<Outcome> {
     if let Some(outcome) = global_action(model, action) {
         return Some(outcome);
+    }
+    if nav::is_movement(action) {
+        let page = isize::try_from(page.max(1)).unwrap_or(isize::MAX);
+        return Some(move_by(model, nav::steps(action, page)));
     }
     Some(match action {
         Action::FocusExtensions | Action::FocusQueues | Action::FocusCalls => {
@@ -50,12 +60,8 @@ pub fn shared_action(model: &mut Model, action: Action) -> Option<Outcome> {
 
 /// A normal-mode action on the History screen.
 pub fn action(model: &mut Model, action: Action) -> Outcome {
-    if let Some(outcome) = shared_action(model, action) {
+    if let Some(outcome) = shared_action(model, action, table_height(model), move_by) {
         return outcome;
-    }
-    if nav::is_movement(action) {
-        let page = table_height(model).max(1) as isize;
-        return move_by(model, nav::steps(action, page));
     }
     match action {
         Action::SortNext | Action::SortReverse => {

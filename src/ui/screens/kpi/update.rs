@@ -27,12 +27,8 @@ pub fn run_query(model: &mut Model, text: &str) -> Result<Outcome, String> {
 
 /// A normal-mode action on the KPI screen.
 pub fn action(model: &mut Model, action: Action) -> Outcome {
-    if let Some(outcome) = shared_action(model, action) {
+    if let Some(outcome) = shared_action(model, action, table_height(model), move_by) {
         return outcome;
-    }
-    if nav::is_movement(action) {
-        let page = table_height(model).max(1) as isize;
-        return move_by(model, nav::steps(action, page));
     }
     match action {
         Action::SortNext => {
