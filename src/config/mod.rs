@@ -122,6 +122,11 @@ pub struct DialerConfig {
     pub extension_context: String,
     /// On SIGTERM, wait at most this long for live calls, seconds.
     pub drain_s: u32,
+    /// Where the engine keeps its spool of database writes not yet landed
+    /// (`engine-<id>.spool`, mode 0600), replayed at its next start.
+    /// Default: the state folder (`~/.local/state/switchboard`; under the
+    /// shipped unit, inside its `StateDirectory`).
+    pub spool_dir: Option<PathBuf>,
 }
 
 impl Default for DialerConfig {
@@ -133,6 +138,7 @@ impl Default for DialerConfig {
             queue_context: "switchboard-queue".into(),
             extension_context: "from-internal".into(),
             drain_s: 120,
+            spool_dir: None,
         }
     }
 }

@@ -6,7 +6,9 @@
 //! - [`import`]: leads from CSV, all or nothing;
 //! - [`outcome`]: an attempt's outcome from the hangup cause;
 //! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL);
-//! - [`engine`]: the dialing loop (`switchboard --engine`).
+//! - [`verdict`]: an attempt's outcome from everything known (pure rules);
+//! - [`engine`]: the dialing loop (`switchboard --engine`), its jobs and
+//!   its writer.
 
 pub mod campaign;
 pub mod engine;
@@ -37,9 +39,13 @@ pub enum DialerError {
         /// The driver's message, password hidden.
         reason: String,
     },
-    /// A query or migration failed.
+    /// A query or migration failed, or the database did not answer in
+    /// time.
     #[error("app database: {0}")]
     Db(String),
+    /// Asterisk's REST interface failed or did not answer in time.
+    #[error("Asterisk (ARI): {0}")]
+    Pbx(String),
 }
 
 impl From<sqlx::Error> for DialerError {

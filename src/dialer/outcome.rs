@@ -4,10 +4,10 @@
 //! `ChannelDestroyed`). The dial status comes first because a Local channel
 //! ends with cause 0 whatever its other half saw.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An attempt's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The customer answered (the channel entered the dialer's Stasis app).

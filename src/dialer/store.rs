@@ -22,6 +22,7 @@ use sqlx::sqlite::SqliteJournalMode;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
 
+#[derive(Clone)]
 enum Pool {
     MySql(sqlx::MySqlPool),
     Postgres(sqlx::PgPool),
@@ -40,7 +41,9 @@ macro_rules! on {
     };
 }
 
-/// The app database.
+/// The app database. Cloning shares the pool (the engine's jobs and its
+/// writer each hold one).
+#[derive(Clone)]
 pub struct AppDb {
     pool: Pool,
     url: String,

@@ -153,6 +153,21 @@ impl Lab {
         assert!(st.success(), "scripts/lab restart-asterisk failed");
     }
 
+    /// Stops the lab's PostgreSQL (fast shutdown: every client cut at once)
+    /// or starts it again (blocking until it takes connections).
+    pub fn postgres(&self, up: bool) {
+        let cmd = if up {
+            "start-postgres"
+        } else {
+            "stop-postgres"
+        };
+        let st = Command::new(repo().join("scripts/lab"))
+            .arg(cmd)
+            .status()
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        assert!(st.success(), "scripts/lab {cmd} failed");
+    }
+
     /// Sends `signal` (`STOP`, `CONT`) to the lab's Asterisk, by its PID.
     pub fn signal_asterisk(&self, signal: &str) {
         let pid_file = Path::new(self.var("LAB_DIR")).join("pids/asterisk");
@@ -163,6 +178,38 @@ impl Lab {
             .status()
             .unwrap_or_else(|e| panic!("kill: {e}"));
         assert!(st.success(), "kill -{signal} {pid}");
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) to the lab's PostgreSQL: the
+    /// postmaster (by its `postmaster.pid`) and every backend it forked, so
+    /// `STOP` freezes the whole server with its connections open.
+    pub fn signal_postgres(&self, signal: &str) {
+        let pid_file = Path::new(self.var("LAB_DIR")).join("pg/postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
+        let pid = text.lines().next().unwrap_or_default().trim().to_string();
+        let _ = Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", &pid])
+            .status();
+        // Its parent too on CONT: `runuser`, which stopped itself when its
+        // child stopped (job control) and would never reap it otherwise.
+        let parent = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|st| {
+                let after = st.rsplit_once(')')?.1.to_string();
+                after.split_whitespace().nth(1).map(str::to_string)
+            });
+        let mut pids = vec![pid];
+        if signal == "CONT" {
+            pids.extend(parent);
+        }
+        for pid in pids {
+            let st = Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap_or_else(|e| panic!("kill: {e}"));
+            assert!(st.success(), "kill -{signal} {pid}");
+        }
     }
 
     /// Kills the AMI sessions from the server side (the socket Asterisk holds).

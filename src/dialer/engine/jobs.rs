@@ -1,0 +1,268 @@
+//! The engine's slow work, each piece a job off the loop: it runs in a task
+//! of its own within a deadline, touches no engine state, and reports back
+//! as a [`Done`] that the loop applies. Only the loop changes the engine's
+//! state, and it never waits on the database or on Asterisk's HTTP server:
+//! ARI events (answers above all) are handled while either is slow or away.
+//!
+//! The loop runs one of [`step`], [`send`] and [`snapshot`] at a time (the
+//! work slot), so a reconciliation never sees a claim half done or an
+//! originate on its way; [`beat`] has a slot of its own.
+
+use crate::ari::AriError;
+use crate::ari::rest::{Originate, Rest};
+use crate::clock::now_ms;
+use crate::dialer::DialerError;
+use crate::dialer::store::{AppDb, CampaignRow, Claimed, InFlight, Lease};
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+/// How long a step (read campaigns, acknowledge, claim) or a
+/// reconciliation may take before it counts as failed.
+pub const JOB_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a heartbeat may take: well within the lease.
+pub const BEAT_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Originates in flight at once: Asterisk's HTTP server limits its sessions
+/// (http.conf `sessionlimit`, 100 by default).
+const ORIGINATES_AT_ONCE: usize = 8;
+
+/// A finished job, for the loop.
+#[derive(Debug)]
+pub enum Done {
+    /// The lease was renewed (or not).
+    Beat(Result<(), DialerError>),
+    /// Campaigns read and leads claimed.
+    Stepped(Stepped),
+    /// Originates sent.
+    Sent(Sent),
+    /// What reconciliation needs, read from the database and Asterisk.
+    Snapshot(Result<Snapshot, DialerError>),
+    /// An answered call was sent on to its destination (or not).
+    SentOn {
+        /// The channel.
+        channel: String,
+        /// What Asterisk said.
+        result: Result<(), AriError>,
+    },
+    /// A hangup asked for by a supervisor's stop was done (or not).
+    HungUp {
+        /// The channel.
+        channel: String,
+    },
+}
+
+/// A step's result.
+#[derive(Debug, Default)]
+pub struct Stepped {
+    /// Every campaign, as read (empty when the read failed).
+    pub campaigns: Vec<CampaignRow>,
+    /// Leads claimed, per campaign id: claimed before any error below,
+    /// so the loop dials or gives back each of them.
+    pub claimed: Vec<(i64, Vec<Claimed>)>,
+    /// What went wrong, if anything.
+    pub error: Option<DialerError>,
+}
+
+/// Reads campaigns, acknowledges status changes, and (when `may_dial`)
+/// claims due leads of running campaigns within their windows and caps.
+pub async fn step(db: AppDb, lease: Lease, may_dial: bool) -> Stepped {
+    let mut out = Stepped::default();
+    let run = async {
+        out.campaigns = db.campaigns().await?;
+        for c in &out.campaigns {
+            if c.acked_status != c.status {
+                db.ack(c.id, &c.status, &lease.engine).await?;
+                tracing::info!(campaign = %crate::sanitize::escape(&c.name), status = %c.status, "acknowledged");
+            }
+            if c.status != "running" || !may_dial || !c.def.in_window(chrono::Utc::now()) {
+                continue;
+            }
+            // The cap holds across engines: the claim counts what is in
+            // flight and claims in one transaction.
+            let batch = db
+                .claim_within(
+                    c.id,
+                    &lease.engine,
+                    c.def.max_concurrent.min(50),
+                    now_ms(),
+                    Some(c.def.max_concurrent),
+                    Some(&lease),
+                )
+                .await?;
+            if !batch.is_empty() {
+                out.claimed.push((c.id, batch));
+            }
+        }
+        Ok::<_, DialerError>(())
+    };
+    match tokio::time::timeout(JOB_DEADLINE, run).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => out.error = Some(e),
+        Err(_) => out.error = Some(db_silent(JOB_DEADLINE)),
+    }
+    out
+}
+
+/// The database did not answer within `d`.
+pub fn db_silent(d: Duration) -> DialerError {
+    DialerError::Db(format!("no answer within {} s", d.as_secs()))
+}
+
+/// Renews the lease and records the heartbeat with `state`.
+pub async fn beat(db: AppDb, lease: Lease, ttl_ms: i64, state: String) -> Result<(), DialerError> {
+    let renew = db.renew_lease(&lease, now_ms(), ttl_ms, &state);
+    match tokio::time::timeout(BEAT_DEADLINE, renew).await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(DialerError::LeaseLost(lease.engine)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(db_silent(BEAT_DEADLINE)),
+    }
+}
+
+/// One originate to send, owned by the job.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Attempt id (= channel id).
+    pub attempt_id: String,
+    /// Its campaign.
+    pub campaign_id: i64,
+    /// Dial string.
+    pub endpoint: String,
+    /// Caller ID.
+    pub caller_id: String,
+    /// Ring time, seconds.
+    pub ring_timeout_s: u32,
+    /// Channel variables ([`super::vars::lead_variables`]).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// What became of a batch of originates.
+#[derive(Debug)]
+pub struct Sent {
+    /// The calls, as handed to the job.
+    pub calls: Vec<Call>,
+    /// One result per call sent, in order: the first `results.len()` calls
+    /// were sent, the others were not.
+    pub results: Vec<Result<(), AriError>>,
+    /// Why the calls after `results` were not sent: their `sending` stamp
+    /// failed (the database, or the lease lost).
+    pub unsent: Option<DialerError>,
+}
+
+/// Originates the calls a few at a time, each group stamped `sending`
+/// just before it goes (fenced by the lease: an engine that lost it sends
+/// nothing). A kill can only leave the group on its way stamped and
+/// unanswered: every call not yet stamped is known never sent.
+pub async fn send(db: AppDb, rest: Rest, lease: Lease, calls: Vec<Call>) -> Sent {
+    let mut results = Vec::with_capacity(calls.len());
+    let mut unsent = None;
+    for group in calls.chunks(ORIGINATES_AT_ONCE) {
+        let ids: Vec<&str> = group.iter().map(|c| c.attempt_id.as_str()).collect();
+        let stamped = tokio::time::timeout(
+            super::writer::WRITE_DEADLINE,
+            db.sending(&ids, &lease, now_ms()),
+        )
+        .await
+        .unwrap_or_else(|_| Err(db_silent(super::writer::WRITE_DEADLINE)));
+        if let Err(e) = stamped {
+            unsent = Some(e);
+            break;
+        }
+        let originates = group.iter().map(|c| {
+            rest.originate(Originate {
+                channel_id: &c.attempt_id,
+                endpoint: &c.endpoint,
+                caller_id: &c.caller_id,
+                timeout_s: c.ring_timeout_s,
+                variables: &c.variables,
+            })
+        });
+        results.extend(futures_util::future::join_all(originates).await);
+    }
+    Sent {
+        calls,
+        results,
+        unsent,
+    }
+}
+
+/// What reconciliation decides on: the database's attempts in flight and
+/// Asterisk's channels, read in that order (an attempt claimed after the
+/// read is not in it; a channel created after the listing belongs to an
+/// attempt the engine already follows).
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Every campaign (definitions for the attempts adopted).
+    pub campaigns: Vec<CampaignRow>,
+    /// Attempts not ended, of this engine and of dead ones.
+    pub in_flight: Vec<InFlight>,
+    /// Attempts whose channel Asterisk has and the app now follows.
+    pub followed: HashSet<String>,
+    /// Channels Up (answered, whatever the database could record).
+    pub up: HashSet<String>,
+    /// Channels Up and still in the Stasis app: answered calls not yet sent
+    /// on.
+    pub waiting: HashSet<String>,
+}
+
+/// Reads a [`Snapshot`]: attempts not ended of `engine` and of engines
+/// whose heartbeat is older than `stale_before` (ms since epoch), then
+/// Asterisk's channels, subscribing the app to each attempt's channel.
+pub async fn snapshot(
+    db: AppDb,
+    rest: Rest,
+    engine: String,
+    stale_before: i64,
+) -> Result<Snapshot, DialerError> {
+    let run = async {
+        let campaigns = db.campaigns().await?;
+        let in_flight = db.in_flight(&engine, stale_before).await?;
+        let listed = rest
+            .channels()
+            .await
+            .map_err(|e| DialerError::Pbx(e.to_string()))?;
+        let mut snap = Snapshot {
+            campaigns,
+            ..Snapshot::default()
+        };
+        let channels: HashSet<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+        for a in &in_flight {
+            if !channels.contains(a.attempt_id.as_str()) {
+                continue;
+            }
+            // A channel listed but gone before its subscription ended
+            // meanwhile: it counts as gone (kept, it would wait for a
+            // ChannelDestroyed that never comes).
+            let followed = match rest.subscribe(&a.attempt_id).await {
+                Ok(()) => true,
+                Err(e) if e.is_not_found() || e.status() == Some(422) => false,
+                Err(e) => {
+                    tracing::warn!(attempt = %a.attempt_id, "subscribing: {}", crate::sanitize::escape(&e.to_string()));
+                    true
+                }
+            };
+            if followed {
+                snap.followed.insert(a.attempt_id.clone());
+            }
+        }
+        for c in listed {
+            if c.state == "Up" {
+                if c.dialplan.app_name == "Stasis" {
+                    snap.waiting.insert(c.id.clone());
+                }
+                snap.up.insert(c.id);
+            }
+        }
+        snap.in_flight = in_flight;
+        Ok(snap)
+    };
+    tokio::time::timeout(JOB_DEADLINE, run)
+        .await
+        .unwrap_or_else(|_| {
+            Err(DialerError::Pbx(format!(
+                "reconciliation took over {} s",
+                JOB_DEADLINE.as_secs()
+            )))
+        })
+}
