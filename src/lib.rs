@@ -20,4 +20,5 @@ pub mod pbx;
 pub mod sanitize;
 pub mod secret;
 pub mod sqlpool;
+pub mod staffing;
 pub mod ui;

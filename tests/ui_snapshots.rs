@@ -95,6 +95,17 @@ fn overview_all_panes() {
 fn queues_zoomed_with_callers_and_members() {
     check("queues_zoomed", |s| {
         let mut m = sized(model(), s);
+        // Twenty minutes of load on sales: a call every 20 s, 90 s of talk
+        // each (4.5 erlangs), for the staffing advice in the members' title.
+        let now = m.now_ms;
+        if let Some(q) = m.pbx.queues.get_mut("sales") {
+            q.recent = switchboard::pbx::RecentLoad::watched_from(now - 20 * 60_000);
+            for i in 0..60 {
+                let at = now - 20 * 60_000 + i * 20_000;
+                q.recent.arrival(at);
+                q.recent.completion(at + 1_000, 90);
+            }
+        }
         press(&mut m, KeyCode::Char('z'));
         m
     });

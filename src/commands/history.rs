@@ -68,6 +68,14 @@ pub(crate) struct KpiArgs {
     /// Abandons shorter than this are left out of the service level, seconds.
     #[arg(long, default_value_t = 5)]
     short_abandon_seconds: u32,
+    /// Staffing advice (Erlang C, `--by queue`): the goal, percent of calls
+    /// answered within --sl-seconds.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=99))]
+    sl_goal_percent: u8,
+    /// Staffing advice from the arrivals and talk times of this many
+    /// minutes before the range's end (or now, if sooner).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    staffing_window_minutes: u32,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,6 +279,9 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
             let settings = QueueKpiSettings {
                 service_level_s: a.sl_seconds,
                 short_abandon_s: a.short_abandon_seconds,
+                staffing_window_s: a.staffing_window_minutes * 60,
+                staffing_until: Some(chrono::Utc::now().timestamp()),
+                sl_goal_percent: a.sl_goal_percent,
             };
             let (rows, skipped) = queue_kpis(
                 std::io::BufReader::new(file),

@@ -17,6 +17,8 @@
 //!
 //! [health]                      # queue health thresholds
 //! wait_warn_s = 30
+//! staffing_goal_percent = 80    # Erlang C advice: % within the queue's SL
+//! staffing_window_s = 1800      # ... from the load of this many seconds
 //! ```
 
 pub mod paths;
@@ -400,7 +402,7 @@ impl Config {
         // Seconds and milliseconds that become Durations and deadlines:
         // outside these ranges a value is a typo, and a huge one would
         // overflow an Instant.
-        let ranges: [(&str, u64, u64, u64); 8] = [
+        let ranges: [(&str, u64, u64, u64); 9] = [
             ("cdr.query_timeout_s", self.cdr.query_timeout_s, 1, 3_600),
             (
                 "cdr.screen_query_timeout_s",
@@ -414,6 +416,12 @@ impl Config {
             ("ami.backoff_min_ms", self.ami.backoff_min_ms, 50, 60_000),
             ("ami.backoff_max_s", self.ami.backoff_max_s, 1, 3_600),
             ("dialer.drain_s", u64::from(self.dialer.drain_s), 0, 86_400),
+            (
+                "health.staffing_window_s",
+                u64::from(self.health.staffing_window_s),
+                60,
+                3_600,
+            ),
         ];
         for (key, value, lo, hi) in ranges {
             if !(lo..=hi).contains(&value) {
@@ -478,6 +486,12 @@ impl Config {
             return Err(ConfigError::new(
                 "health.wait_warn_s",
                 "must not exceed health.wait_crit_s",
+            ));
+        }
+        if !(1.0..=99.0).contains(&self.health.staffing_goal_percent) {
+            return Err(ConfigError::new(
+                "health.staffing_goal_percent",
+                "must be between 1 and 99 (percent of calls answered within the queue's service level)",
             ));
         }
         Ok(())

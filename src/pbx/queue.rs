@@ -4,7 +4,7 @@ use super::callers::Callers;
 
 use super::device::DeviceState;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// A queue member (agent), keyed by `interface` within its queue.
 ///
@@ -126,8 +126,95 @@ pub struct Queue {
     pub members: BTreeMap<String, QueueMember>,
     /// Waiting callers, in queue order.
     pub callers: Callers,
+    /// Arrivals and completed calls of the last hour, for staffing advice.
+    #[serde(skip)]
+    pub recent: RecentLoad,
     #[serde(skip)]
     pub(crate) seen: u64,
+}
+
+/// How long [`RecentLoad`] keeps arrivals and completions, ms (the longest
+/// staffing window `[health] staffing_window_s` allows).
+pub const RECENT_MS: i64 = 3_600_000;
+
+/// A queue's recent load, as this console saw it: arrivals
+/// (`QueueCallerJoin`) and the talk times of completed calls
+/// (`AgentComplete` `TalkTime`), kept for [`RECENT_MS`]. Each event costs
+/// O(1) amortised; a figure reads only the window's entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecentLoad {
+    /// When the console began to watch the queue, ms since epoch (UTC).
+    since_ms: Option<i64>,
+    /// Arrival times, ms, oldest first.
+    arrivals: VecDeque<i64>,
+    /// Completion times (ms) and talk times (s), oldest first.
+    completions: VecDeque<(i64, u32)>,
+}
+
+impl RecentLoad {
+    /// An empty load, watched from `since_ms` (ms since epoch, UTC).
+    pub fn watched_from(since_ms: i64) -> Self {
+        RecentLoad {
+            since_ms: Some(since_ms),
+            ..RecentLoad::default()
+        }
+    }
+
+    /// The console watches the queue from `at_ms` on (the first event or
+    /// snapshot of it): rates are counted from then.
+    pub fn watch_from(&mut self, at_ms: i64) {
+        self.since_ms.get_or_insert(at_ms);
+    }
+
+    /// A caller joined at `at_ms`.
+    pub fn arrival(&mut self, at_ms: i64) {
+        self.watch_from(at_ms);
+        self.arrivals.push_back(at_ms);
+        self.prune(at_ms);
+    }
+
+    /// A call was completed at `at_ms` after `talk_s` seconds of talk.
+    pub fn completion(&mut self, at_ms: i64, talk_s: u32) {
+        self.watch_from(at_ms);
+        self.completions.push_back((at_ms, talk_s));
+        self.prune(at_ms);
+    }
+
+    fn prune(&mut self, now_ms: i64) {
+        let oldest = now_ms - RECENT_MS;
+        while self.arrivals.front().is_some_and(|&t| t < oldest) {
+            self.arrivals.pop_front();
+        }
+        while self.completions.front().is_some_and(|&(t, _)| t < oldest) {
+            self.completions.pop_front();
+        }
+    }
+
+    /// The load over the `window_ms` before `now_ms` (or since the console
+    /// began to watch, if later): `None` before a minute of watching, or
+    /// without a completed call to take a handle time from.
+    pub fn load(&self, now_ms: i64, window_ms: i64) -> Option<crate::staffing::Load> {
+        let start = (now_ms - window_ms.min(RECENT_MS)).max(self.since_ms?);
+        let span_ms = now_ms - start;
+        if span_ms < 60_000 {
+            return None;
+        }
+        let arrivals = self.arrivals.len() - self.arrivals.partition_point(|&t| t < start);
+        let first = self.completions.partition_point(|&(t, _)| t < start);
+        let done = self.completions.len() - first;
+        if done == 0 {
+            return None;
+        }
+        let talk: u64 = self
+            .completions
+            .range(first..)
+            .map(|&(_, s)| u64::from(s))
+            .sum();
+        Some(crate::staffing::Load {
+            rate: arrivals as f64 * 1000.0 / span_ms as f64,
+            aht_s: talk as f64 / done as f64,
+        })
+    }
 }
 
 /// Thresholds for a queue's health, from config (`[health]`).
@@ -142,6 +229,12 @@ pub struct HealthThresholds {
     pub sl_warn_percent: f64,
     /// Waiting callers per available member from which a queue is Warn.
     pub callers_per_available_warn: f64,
+    /// Staffing advice: the service level (%) to staff for, within the
+    /// queue's own `ServiceLevel` seconds.
+    pub staffing_goal_percent: f64,
+    /// Staffing advice from the arrivals and talk times of this many
+    /// seconds (60 to 3600).
+    pub staffing_window_s: u32,
 }
 
 impl Default for HealthThresholds {
@@ -151,6 +244,8 @@ impl Default for HealthThresholds {
             wait_crit_s: 90,
             sl_warn_percent: 80.0,
             callers_per_available_warn: 2.0,
+            staffing_goal_percent: 80.0,
+            staffing_window_s: 1800,
         }
     }
 }
@@ -187,6 +282,14 @@ pub struct QueueFigures {
     pub service_level: Option<f64>,
     /// Health from the thresholds.
     pub health: Health,
+    /// Agents Erlang C says the recent load needs for the staffing goal
+    /// within the queue's service level ([`RecentLoad::load`]); `None`
+    /// without enough data.
+    pub agents_needed: Option<u32>,
+    /// The service level (%) Erlang C forecasts for the recent load with
+    /// the agents on duty now (staffed, not paused): 0 when they cannot
+    /// carry it; `None` without enough data.
+    pub forecast_sl: Option<f64>,
 }
 
 impl Queue {
@@ -220,6 +323,8 @@ impl Queue {
             paused: 0,
             service_level: self.service_level(),
             health: Health::Ok,
+            agents_needed: None,
+            forecast_sl: None,
         };
         for a in self.members.values().filter_map(QueueMember::activity) {
             f.staffed += 1;
@@ -230,6 +335,15 @@ impl Queue {
             }
         }
         f.health = health(&f, t);
+        if let Some(load) = self
+            .recent
+            .load(now_ms, i64::from(t.staffing_window_s) * 1000)
+        {
+            let target = f64::from(self.service_level_s);
+            f.agents_needed = load.agents_needed(target, t.staffing_goal_percent / 100.0);
+            let on_duty = u32::try_from(f.staffed - f.paused).unwrap_or(u32::MAX);
+            f.forecast_sl = Some(load.service_level(on_duty, target).unwrap_or(0.0) * 100.0);
+        }
         f
     }
 }

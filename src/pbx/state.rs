@@ -175,7 +175,7 @@ impl State {
             "BridgeCreate" | "BridgeListItem" => self.upsert_bridge(m),
             "BridgeDestroy" => self.bridges.remove(m.str("BridgeUniqueid")).is_some(),
             "BridgeEnter" | "BridgeLeave" => self.bridge_member(m, at_ms, name == "BridgeEnter"),
-            "QueueParams" => self.queue_params(m),
+            "QueueParams" => self.queue_params(m, at_ms),
             "QueueMember"
             | "QueueMemberStatus"
             | "QueueMemberAdded"
@@ -187,7 +187,7 @@ impl State {
             "QueueCallerLeave" | "QueueCallerAbandon" => {
                 self.remove_caller(m, name == "QueueCallerAbandon")
             }
-            "AgentComplete" => self.agent_complete(m),
+            "AgentComplete" => self.agent_complete(m, at_ms),
             "DeviceStateChange" => self.device_state(m, at_ms),
             "ExtensionStatus" => self.extension_status(m, at_ms),
             "EndpointList" => self.endpoint(m, at_ms),
@@ -329,12 +329,13 @@ impl State {
         q
     }
 
-    fn queue_params(&mut self, m: &Message) -> bool {
+    fn queue_params(&mut self, m: &Message, at_ms: i64) -> bool {
         let name = m.str("Queue");
         if name.is_empty() {
             return false;
         }
         let q = self.queue(name);
+        q.recent.watch_from(at_ms);
         for (k, v) in m.headers() {
             match k {
                 "Strategy" => set(&mut q.strategy, Some(v)),
@@ -457,7 +458,13 @@ impl State {
             q.callers.remove(uid);
         }
         let q = self.queue(queue);
-        let mut caller = q.callers.remove(uid).unwrap_or_else(|| QueueCaller {
+        let known_caller = q.callers.remove(uid);
+        if known_caller.is_none() && !snapshot {
+            // A new arrival (a caller already waiting at a snapshot arrived
+            // before the console watched).
+            q.recent.arrival(at_ms);
+        }
+        let mut caller = known_caller.unwrap_or_else(|| QueueCaller {
             uniqueid: uid.to_string(),
             joined_ms: at_ms,
             ..QueueCaller::default()
@@ -497,10 +504,11 @@ impl State {
         true
     }
 
-    fn agent_complete(&mut self, m: &Message) -> bool {
+    fn agent_complete(&mut self, m: &Message, at_ms: i64) -> bool {
         let Some(q) = self.queues.get_mut(m.str("Queue")) else {
             return false;
         };
+        q.recent.completion(at_ms, count(m.str("TalkTime")));
         q.completed = q.completed.saturating_add(1);
         if count(m.str("HoldTime")) <= q.service_level_s {
             q.completed_in_sl = q.completed_in_sl.saturating_add(1);
@@ -848,6 +856,72 @@ mod tests {
         let q = &s.queues["sales"];
         assert_eq!((q.completed, q.completed_in_sl, q.abandoned), (10, 7, 2));
         assert_eq!(q.service_level().map(|v| v.round()), Some(58.0));
+    }
+
+    #[test]
+    fn staffing_advice_follows_the_recent_load() {
+        let mut s = State::new();
+        let min = 60_000;
+        s.apply(
+            &ev("QueueParams", &[("Queue", "sales"), ("ServiceLevel", "20")]),
+            0,
+        );
+        // Callers already waiting at the snapshot arrived before the console
+        // watched: not arrivals.
+        s.apply(
+            &ev(
+                "QueueEntry",
+                &[("Queue", "sales"), ("Uniqueid", "old"), ("Position", "1")],
+            ),
+            0,
+        );
+        // Two joins a minute for 30 minutes, each talked 60 s: 2 erlangs.
+        for i in 0..60 {
+            let uid = format!("c{i}");
+            let at = i * min / 2;
+            s.apply(
+                &ev(
+                    "QueueCallerJoin",
+                    &[("Queue", "sales"), ("Uniqueid", &uid), ("Position", "1")],
+                ),
+                at,
+            );
+            // Seen again (a second join event for the same caller): once.
+            s.apply(
+                &ev(
+                    "QueueCallerJoin",
+                    &[("Queue", "sales"), ("Uniqueid", &uid), ("Position", "1")],
+                ),
+                at + 1,
+            );
+            s.apply(
+                &ev(
+                    "AgentComplete",
+                    &[("Queue", "sales"), ("HoldTime", "3"), ("TalkTime", "60")],
+                ),
+                at + 1000,
+            );
+        }
+        let now = 30 * min;
+        let load = s.queues["sales"].recent.load(now, 30 * min);
+        let load = load.unwrap_or_else(|| panic!("no load"));
+        assert!((load.rate * 60.0 - 2.0).abs() < 1e-9, "{load:?}");
+        assert_eq!(load.aht_s, 60.0);
+        let t = crate::pbx::HealthThresholds::default();
+        let f = s.queues["sales"].figures(now, &t);
+        // 2 erlangs, 80 % within 20 s, AHT 60 s: Erlang C asks for 4.
+        assert_eq!(f.agents_needed, Some(4));
+        // Nobody on duty: the forecast is 0 %.
+        assert_eq!(f.forecast_sl, Some(0.0));
+        // Less than a minute watched: no advice.
+        let mut fresh = State::new();
+        fresh.apply(&ev("QueueParams", &[("Queue", "q")]), 0);
+        assert_eq!(fresh.queues["q"].figures(30_000, &t).agents_needed, None);
+        // An hour later nothing is left of the window: no advice.
+        assert_eq!(
+            s.queues["sales"].figures(now + 60 * min, &t).agents_needed,
+            None
+        );
     }
 
     #[test]

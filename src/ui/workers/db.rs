@@ -326,7 +326,11 @@ async fn queue_figures(
     let path = settings.queue_log.clone();
     let (from, to) = (epoch(settings.tz, from), epoch(settings.tz, to));
     let queues = settings.visibility.queues().map(<[String]>::to_vec);
-    let kpi = settings.queue_kpi;
+    // Staffing advice from the half hour before now (or the range's end).
+    let kpi = crate::cdr::queue_log::QueueKpiSettings {
+        staffing_until: Some(chrono::Utc::now().timestamp()),
+        ..settings.queue_kpi
+    };
     let result = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&path).map_err(|e| {
             format!(

@@ -31,16 +31,18 @@ pub const EXTENSION_COLUMNS: [Column; 8] = [
 ];
 
 /// Queue table: Queue, Offered, Answered, Abandoned (short), SL, ASA, Avg
-/// wait, Longest wait.
-pub const QUEUE_COLUMNS: [Column; 8] = [
+/// wait, Longest wait, agents needed (Erlang C staffing advice from the
+/// last 30 minutes, docs/kpi.md).
+pub const QUEUE_COLUMNS: [Column; 9] = [
     col("Queue", 16),
     col("Offered", 7),
     col("Answered", 8),
-    col("Abandoned", 12),
-    col("SL", 6),
-    col("ASA", 6),
+    col("Abandoned", 10),
+    col("SL", 5),
+    col("ASA", 5),
     col("Avg wait", 8),
-    col("Longest", 8),
+    col("Longest", 7),
+    col("Need", 4),
 ];
 
 /// Columns of `table`.
@@ -106,6 +108,7 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
         5 => SortKey::Num(q.asa_s.map_or(-1, |v| v as i64)),
         6 => SortKey::Num(q.avg_wait_s.map_or(-1, |v| v as i64)),
         7 => SortKey::Num(q.longest_wait_s.map_or(-1, |v| v as i64)),
+        8 => SortKey::Num(q.staffing.agents_needed.map_or(-1, i64::from)),
         _ => SortKey::Natural(&q.queue),
     };
     TableRow {
@@ -134,6 +137,12 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
                 TableCell::new(
                     q.longest_wait_s
                         .map_or_else(|| "—".into(), |v| duration(v as i64)),
+                    Item::Text,
+                ),
+                TableCell::new(
+                    q.staffing
+                        .agents_needed
+                        .map_or_else(|| "—".into(), |n| n.to_string()),
                     Item::Text,
                 ),
             ]

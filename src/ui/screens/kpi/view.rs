@@ -17,7 +17,17 @@ pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
     {
         let title = match (table, &k.queues) {
             (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
-            (KpiTable::Queues, Ok(_)) => "KPIs per queue (queue_log)".to_string(),
+            (KpiTable::Queues, Ok(_)) => {
+                // The screen uses the default thresholds: name them.
+                let q = crate::cdr::queue_log::QueueKpiSettings::default();
+                format!(
+                    "KPIs per queue (queue_log) · SL ≤{}s, short abandons out · Need: Erlang C for {}% ≤{}s, last {} min",
+                    q.service_level_s,
+                    q.sl_goal_percent,
+                    q.service_level_s,
+                    q.staffing_window_s / 60
+                )
+            }
             (KpiTable::Queues, Err(e)) => format!("KPIs per queue: {e}"),
         };
         let state = match table {

@@ -99,7 +99,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         })
         .collect();
     let members = table::prepare(members, &st);
-    let title = format!("{}: members", q.name);
+    let title = format!("{}: members{}", q.name, staffing(model, q));
     table::render(
         f,
         bottom,
@@ -113,4 +113,19 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
             theme,
         },
     );
+}
+
+/// The queue's staffing advice for the members' title (docs/kpi.md, "Need"
+/// and "Fcst"): what Erlang C asks for the recent load, and the service
+/// level it forecasts with the agents on duty now.
+fn staffing(model: &Model, q: &Queue) -> String {
+    let f = q.figures(model.now_ms, &model.health);
+    match (f.agents_needed, f.forecast_sl) {
+        (Some(n), Some(sl)) => format!(
+            " · need {n}, on duty {} (SL {sl:.0}% ≤{}s)",
+            f.staffed - f.paused,
+            q.service_level_s
+        ),
+        _ => String::new(),
+    }
 }
