@@ -79,6 +79,121 @@ enum CampaignCommand {
         #[arg(required = true)]
         numbers: Vec<String>,
     },
+    /// Run a campaign file's pacing against a simulated floor (no database,
+    /// no PBX): abandon rates, occupancy, connects per hour.
+    Simulate(SimulateArgs),
+}
+
+/// `campaign simulate`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct SimulateArgs {
+    /// Campaign definition (its [pacing], max_concurrent, ring_timeout_s).
+    file: PathBuf,
+    /// Agents on duty through each shift.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2000))]
+    agents: u32,
+    /// Mean handle time (talk and wrap-up), seconds.
+    #[arg(long)]
+    aht: f64,
+    /// Share of dials a person answers, 0 to 1 (0.3 for 30 %).
+    #[arg(long)]
+    answer_rate: f64,
+    /// Shift length, hours.
+    #[arg(long, default_value_t = 8.0)]
+    hours: f64,
+    /// Days simulated (the worst 30-day window needs 30 or more).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    days: u32,
+    /// Seed: the same seed gives the same figures.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Try another mode than the file's.
+    #[arg(long, value_enum)]
+    mode: Option<SimMode>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReadFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub(crate) enum SimMode {
+    /// One call in flight per available agent.
+    Progressive,
+    /// The file's ratio of calls per available agent.
+    Power,
+    /// Adapted to the statistics, within the abandon target.
+    Predictive,
+}
+
+/// Runs `campaign simulate`.
+///
+/// Errors: the file cannot be read or is not a valid campaign, or a figure
+/// is out of range (the message names it).
+fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
+    use switchboard::dialer::pacing::Mode;
+    use switchboard::dialer::simulate::{Model, run};
+    let text = std::fs::read_to_string(&a.file)
+        .with_context(|| format!("cannot read {}", a.file.display()))?;
+    let mut def =
+        CampaignDef::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    if !(a.aht.is_finite() && (1.0..=7200.0).contains(&a.aht)) {
+        anyhow::bail!("--aht {}: use 1 to 7200 seconds", a.aht);
+    }
+    if !(a.answer_rate > 0.0 && a.answer_rate <= 1.0) {
+        anyhow::bail!(
+            "--answer-rate {}: use more than 0 and at most 1 (0.3 for 30 %)",
+            a.answer_rate
+        );
+    }
+    if !(a.hours > 0.0 && a.hours <= 24.0) {
+        anyhow::bail!("--hours {}: use more than 0 and at most 24", a.hours);
+    }
+    if let Some(m) = a.mode {
+        def.pacing.mode = match m {
+            SimMode::Progressive => Mode::Progressive,
+            SimMode::Power => Mode::Power,
+            SimMode::Predictive => Mode::Predictive,
+        };
+    }
+    let model = Model {
+        agents: a.agents,
+        aht_s: a.aht,
+        answer_rate: a.answer_rate,
+        ring_s: (3.0, 15.0),
+        hours: a.hours,
+        days: a.days,
+        seed: a.seed,
+    };
+    let r = run(&def.pacing, def.max_concurrent, def.ring_timeout_s, &model);
+    match a.format {
+        ReadFormat::Json => println!("{}", serde_json::to_string(&r)?),
+        ReadFormat::Text => {
+            println!(
+                "{:?}, {} agents, {} days of {} h (seed {})",
+                r.mode, r.agents, r.days, a.hours, a.seed
+            );
+            println!(
+                "abandon rate {:.2} % (worst 24 h {:.2} %, worst 30 days {:.2} %; cap {} %)",
+                r.abandon_percent,
+                r.worst_24h_percent,
+                r.worst_30_day_percent,
+                def.pacing.max_abandon_percent
+            );
+            println!(
+                "occupancy {:.1} %, idle {:.0} s per agent-hour",
+                r.occupancy_percent, r.idle_s_per_agent_hour
+            );
+            println!(
+                "{:.0} dials and {:.0} connects per hour, {:.2} connects per agent-hour",
+                r.dials_per_hour, r.connects_per_hour, r.connects_per_agent_hour
+            );
+            println!(
+                "{} dials, {} live answers, {} connects, {} drops",
+                r.dials, r.live_answers, r.connects, r.drops
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Opens the app database the config and flags name.
@@ -124,9 +239,26 @@ fn text_line(c: &CampaignRow, p: &Progress) -> String {
 /// Runs `campaign …`; returns the process exit code (1 when an import
 /// found bad rows).
 pub(crate) async fn run(config: &Config, a: CampaignArgs) -> anyhow::Result<u8> {
-    let login = switchboard::cdr::acl::login(&config.acl, None)?;
-    let db = open(config, a.db_url.as_deref()).await?;
     match a.command {
+        // The simulator needs neither the app database nor a login.
+        CampaignCommand::Simulate(s) => {
+            simulate(s)?;
+            Ok(0)
+        }
+        command => on_db(config, a.db_url.as_deref(), command).await,
+    }
+}
+
+/// The commands that read or write the app database.
+async fn on_db(
+    config: &Config,
+    db_url: Option<&str>,
+    command: CampaignCommand,
+) -> anyhow::Result<u8> {
+    let login = switchboard::cdr::acl::login(&config.acl, None)?;
+    let db = open(config, db_url).await?;
+    match command {
+        CampaignCommand::Simulate(s) => simulate(s)?,
         CampaignCommand::Apply { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;

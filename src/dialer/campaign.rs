@@ -69,7 +69,7 @@ fn default_ring_timeout() -> u32 {
 }
 
 /// A campaign definition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignDef {
     /// Unique name: letters, digits, `.`, `_`, `-`.
@@ -92,6 +92,10 @@ pub struct CampaignDef {
     pub retry: RetryRules,
     /// Calling hours; none means any time.
     pub window: Option<Window>,
+    /// How fast to dial, within the abandon cap (`[pacing]`; default
+    /// progressive, 3 %, 2 s).
+    #[serde(default)]
+    pub pacing: super::pacing::PacingDef,
 }
 
 /// Where [`Destination`] sends the call in the dialplan: context and
@@ -196,6 +200,7 @@ impl CampaignDef {
                 ));
             }
         }
+        self.pacing.validate()?;
         if let Some(w) = &self.window {
             let (s, e) = (hhmm("window.start", &w.start)?, hhmm("window.end", &w.end)?);
             if s == e {

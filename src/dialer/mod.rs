@@ -7,6 +7,8 @@
 //! - [`outcome`]: an attempt's outcome from the hangup cause;
 //! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL);
 //! - [`verdict`]: an attempt's outcome from everything known (pure rules);
+//! - [`pacing`]: how many calls to dial now, within the abandon cap (pure);
+//! - [`simulate`]: a campaign's pacing against a model floor;
 //! - [`engine`]: the dialing loop (`switchboard --engine`), its jobs and
 //!   its writer.
 
@@ -15,6 +17,8 @@ pub mod engine;
 pub mod import;
 pub mod number;
 pub mod outcome;
+pub mod pacing;
+pub mod simulate;
 pub mod store;
 pub mod verdict;
 
