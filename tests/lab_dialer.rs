@@ -187,6 +187,27 @@ async fn running(dir: &Path, cfg: &Path, url: &str, name: &str) -> (AppDb, Engin
     (db, engine, log)
 }
 
+/// Waits (at most 30 s) until `n` engines say ARI is up in their heartbeat.
+async fn until_engines_up(db: &AppDb, n: usize) {
+    let start = Instant::now();
+    loop {
+        let engines = db.engines().await.unwrap_or_else(|e| panic!("{e}"));
+        if engines
+            .iter()
+            .filter(|e| e.state.starts_with("ARI up"))
+            .count()
+            >= n
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{n} engines not up within 30 s: {engines:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Indexes into [`Lab::app_dbs`].
 const MARIADB: usize = 0;
 const POSTGRES: usize = 1;
@@ -665,8 +686,11 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         );
         let a = Engine::start(&cfg_a, &url, &dir.path().join(format!("{name}-a.log")));
         let b = Engine::start(&cfg_b, &url, &dir.path().join(format!("{name}-b.log")));
-        campaign(&cfg_a, &url, &["start", "two"]);
         let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        // Both ready before the campaign starts: on a loaded machine one
+        // engine could otherwise dial the whole campaign alone.
+        until_engines_up(&db, 2).await;
+        campaign(&cfg_a, &url, &["start", "two"]);
         let (p, attempts) = until_done(&db, "two", Duration::from_secs(90)).await;
         let _ = (
             a.stop(Duration::from_secs(10)),
@@ -682,7 +706,9 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         assert_eq!(
             engines.len(),
             2,
-            "{name}: both engines dialed ({engines:?})"
+            "{name}: both engines dialed ({engines:?})\nengine a:\n{}\nengine b:\n{}",
+            log_tail(&dir.path().join(format!("{name}-a.log"))),
+            log_tail(&dir.path().join(format!("{name}-b.log")))
         );
         assert_eq!(p.answered, 60, "{name}: {p:?}");
     }

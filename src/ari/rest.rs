@@ -187,6 +187,15 @@ impl Rest {
         self.send("hangup", req).await.map(|_| ())
     }
 
+    /// Asks Asterisk whether it answers (`GET /asterisk/ping`).
+    ///
+    /// Errors: Asterisk unreachable or not answering in time.
+    pub async fn ping(&self) -> Result<(), AriError> {
+        self.send("ping", self.http.get(self.url("/asterisk/ping")))
+            .await
+            .map(|_| ())
+    }
+
     /// Every channel Asterisk has.
     ///
     /// Errors: Asterisk unreachable, or a body that is not a channel list.

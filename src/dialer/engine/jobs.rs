@@ -23,6 +23,10 @@ pub const JOB_DEADLINE: Duration = Duration::from_secs(10);
 /// How long a heartbeat may take: well within the lease.
 pub const BEAT_DEADLINE: Duration = Duration::from_secs(3);
 
+/// How long Asterisk may take to answer the engine's probe before the
+/// calls in flight are in doubt (see [`probe`]).
+pub const PROBE_DEADLINE: Duration = Duration::from_secs(2);
+
 /// Originates in flight at once: Asterisk's HTTP server limits its sessions
 /// (http.conf `sessionlimit`, 100 by default).
 const ORIGINATES_AT_ONCE: usize = 8;
@@ -45,6 +49,8 @@ pub enum Done {
         /// What Asterisk said.
         result: Result<(), AriError>,
     },
+    /// Asterisk answered the probe (or not, with why).
+    Probed(Result<(), String>),
     /// A hangup asked for by a supervisor's stop was done (or not).
     HungUp {
         /// The channel.
@@ -117,6 +123,18 @@ pub async fn beat(db: AppDb, lease: Lease, ttl_ms: i64, state: String) -> Result
         Ok(Ok(false)) => Err(DialerError::LeaseLost(lease.engine)),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(db_silent(BEAT_DEADLINE)),
+    }
+}
+
+/// Asks Asterisk whether it answers, within [`PROBE_DEADLINE`]. A frozen
+/// or overloaded Asterisk sends no events and answers no request: without
+/// this probe the engine could not tell a quiet moment from a freeze whose
+/// thaw reports a "no answer" for a customer who picked up meanwhile.
+pub async fn probe(rest: Rest) -> Result<(), String> {
+    match tokio::time::timeout(PROBE_DEADLINE, rest.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", PROBE_DEADLINE.as_secs())),
     }
 }
 

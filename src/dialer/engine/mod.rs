@@ -101,6 +101,8 @@ struct Slots {
     work: bool,
     /// A heartbeat runs.
     beat: bool,
+    /// A probe of Asterisk runs.
+    probe: bool,
 }
 
 /// A reconciliation under way (its snapshot is being read).
@@ -337,6 +339,11 @@ impl Engine {
             // must not end it (ignored once READY).
             notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(5_000_000)]);
         }
+        if self.ari_up && !self.slots.probe {
+            self.slots.probe = true;
+            let job = jobs::probe(self.rest.clone());
+            self.spawn(async move { Done::Probed(job.await) });
+        }
         if self.slots.beat {
             return;
         }
@@ -441,6 +448,14 @@ impl Engine {
             },
             Done::HungUp { channel } => {
                 self.hanging_up.remove(&channel);
+            }
+            Done::Probed(r) => {
+                self.slots.probe = false;
+                if let Err(why) = r
+                    && self.ari_up
+                {
+                    self.asterisk_silent(&why);
+                }
             }
         }
     }
@@ -566,6 +581,23 @@ impl Engine {
                 });
             }
         }
+    }
+
+    /// Asterisk did not answer the probe: no unanswered end of a call now
+    /// in flight can be trusted, events may be lost, and nothing is dialed
+    /// until a reconciliation succeeds.
+    fn asterisk_silent(&mut self, why: &str) {
+        if let Some(held) = self.ari_warnings.allow(std::time::Instant::now()) {
+            tracing::warn!(
+                held_back = held,
+                live = self.live.len(),
+                "Asterisk does not answer ({}): the calls in flight are in doubt, dialing waits for a reconciliation",
+                crate::sanitize::escape(why)
+            );
+        }
+        self.doubt_calls_in_flight();
+        self.after_gap = true;
+        self.reconcile_due = true;
     }
 
     /// Asterisk stopped answering (a request timed out, the socket
