@@ -455,9 +455,7 @@ async fn pause_and_stop_act_within_a_second() {
         &rows,
     )
     .await;
-    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
-    let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
-    campaign(&cfg, &url, &["start", "pause"]);
+    let (db, _engine, _log) = running(dir.path(), &cfg, &url, "pause").await;
     until(&db, "pause", Duration::from_secs(10), "3 live calls", |p| {
         p.live == 3
     })
@@ -476,6 +474,7 @@ async fn pause_and_stop_act_within_a_second() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (p, a) = state(&db, "pause").await;
+    // The point: two seconds in which a paused campaign must dial nothing.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (p2, a2) = state(&db, "pause").await;
     assert_eq!(
@@ -617,6 +616,7 @@ async fn twenty_sigkills_never_redial_an_answer_nor_lose_a_lead() {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // The point: the kill lands at a random moment of the dialing.
         tokio::time::sleep(Duration::from_millis(rand::random_range(0..1500))).await;
         engine.kill();
     }
@@ -733,9 +733,7 @@ async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
         &rows,
     )
     .await;
-    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
-    let engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
-    campaign(&cfg, &url, &["start", "freeze"]);
+    let (db, engine, _log) = running(dir.path(), &cfg, &url, "freeze").await;
     until(
         &db,
         "freeze",
@@ -971,7 +969,7 @@ async fn a_frozen_engine_that_lost_its_lease_never_dials_again() {
     })
     .await;
     first.signal("STOP");
-    // Past the 5 s lease: the same id may start again.
+    // The fault: frozen past its 5 s lease, so the same id may start again.
     tokio::time::sleep(Duration::from_millis(6_500)).await;
     let second = Engine::start(&cfg, &url, &dir.path().join("second.log"));
     until(
@@ -1261,9 +1259,7 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
         &rows,
     )
     .await;
-    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
-    let _engine = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
-    campaign(&cfg, &url, &["start", "restart"]);
+    let (db, _engine, _log) = running(dir.path(), &cfg, &url, "restart").await;
     until(
         &db,
         "restart",

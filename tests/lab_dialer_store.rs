@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use switchboard::dialer::campaign::CampaignDef;
 use switchboard::dialer::import::parse;
 use switchboard::dialer::outcome::Outcome;
-use switchboard::dialer::store::AppDb;
+use switchboard::dialer::store::{AppDb, Claim, Lease};
 
 const CAMPAIGN: &str = r#"
 name = "t"
@@ -20,6 +20,19 @@ destination = { queue = "sales" }
 [retry]
 busy = { delay_s = 60, max_attempts = 2 }
 "#;
+
+/// Two leads of campaign `id` due at `now`, claimed by engine `same-id`
+/// under `lease`, at most 10 in flight.
+fn same_id<'a>(id: i64, now: i64, lease: &'a Lease) -> Claim<'a> {
+    Claim {
+        campaign: id,
+        engine: "same-id",
+        n: 2,
+        now,
+        max_concurrent: Some(10),
+        lease: Some(lease),
+    }
+}
 
 async fn campaign_with_leads(url: &str, leads: usize) -> (AppDb, i64) {
     named_campaign_with_leads(url, "t", leads).await
@@ -372,7 +385,7 @@ async fn a_lease_fences_an_engine_that_lost_it() {
             "{name}"
         );
         let mine = db
-            .claim_within(id, "same-id", 2, t0 + 2_000, Some(10), Some(&a))
+            .claim_within(&same_id(id, t0 + 2_000, &a))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(mine.len(), 2, "{name}");
@@ -399,8 +412,7 @@ async fn a_lease_fences_an_engine_that_lost_it() {
         );
         assert!(
             matches!(
-                db.claim_within(id, "same-id", 2, t0 + 9_000, Some(10), Some(&a))
-                    .await,
+                db.claim_within(&same_id(id, t0 + 9_000, &a)).await,
                 Err(DialerError::LeaseLost(_))
             ),
             "{name}: a fenced engine claimed"

@@ -116,6 +116,23 @@ pub struct Claimed {
     pub data: BTreeMap<String, String>,
 }
 
+/// What [`AppDb::claim_within`] claims.
+#[derive(Clone, Copy, Debug)]
+pub struct Claim<'a> {
+    /// The campaign's row id.
+    pub campaign: i64,
+    /// The claiming engine's id (in the attempt rows).
+    pub engine: &'a str,
+    /// Leads to claim at most.
+    pub n: u32,
+    /// Now, ms since epoch (UTC): leads due by then.
+    pub now: i64,
+    /// The campaign's cap on attempts in flight, over every engine.
+    pub max_concurrent: Option<u32>,
+    /// The engine's lease, when claims must be fenced by it.
+    pub lease: Option<&'a Lease>,
+}
+
 /// An attempt not ended yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlight {
@@ -642,38 +659,35 @@ impl AppDb {
         n: u32,
         now: i64,
     ) -> Result<Vec<Claimed>, DialerError> {
-        self.claim_within(id, engine, n, now, None, None).await
+        self.claim_within(&Claim {
+            campaign: id,
+            engine,
+            n,
+            now,
+            max_concurrent: None,
+            lease: None,
+        })
+        .await
     }
 
-    /// Like [`AppDb::claim`], and never more than `max_concurrent` attempts
-    /// of the campaign in flight, counted over every engine: the count and
-    /// the claim are one transaction, serialized per campaign by a lock on
-    /// its row (SQLite has one writer), so two engines cannot both see the
-    /// same room. With `lease`, nothing is claimed once another engine took
-    /// it over (its token no longer in the row).
+    /// Like [`AppDb::claim`], and never more than `c.max_concurrent`
+    /// attempts of the campaign in flight, counted over every engine: the
+    /// count and the claim are one transaction, serialized per campaign by a
+    /// lock on its row (SQLite has one writer), so two engines cannot both
+    /// see the same room. With `c.lease`, nothing is claimed once another
+    /// engine took it over (its token no longer in the row).
     ///
-    /// Errors: as [`AppDb::claim`]; [`DialerError::LeaseLost`] when `lease`
+    /// Errors: as [`AppDb::claim`]; [`DialerError::LeaseLost`] when the lease
     /// is not held.
-    pub async fn claim_within(
-        &self,
-        id: i64,
-        engine: &str,
-        n: u32,
-        now: i64,
-        max_concurrent: Option<u32>,
-        lease: Option<&Lease>,
-    ) -> Result<Vec<Claimed>, DialerError> {
-        if n == 0 {
+    pub async fn claim_within(&self, c: &Claim<'_>) -> Result<Vec<Claimed>, DialerError> {
+        if c.n == 0 {
             return Ok(Vec::new());
         }
         let mut tries = 0;
         loop {
-            match self
-                .claim_once(id, engine, n, now, max_concurrent, lease)
-                .await
-            {
+            match self.claim_once(c).await {
                 Ok(None) => {
-                    return Err(DialerError::LeaseLost(engine.to_string()));
+                    return Err(DialerError::LeaseLost(c.engine.to_string()));
                 }
                 Ok(Some(claimed)) => return Ok(claimed),
                 Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => {
@@ -689,15 +703,15 @@ impl AppDb {
         }
     }
 
-    async fn claim_once(
-        &self,
-        id: i64,
-        engine: &str,
-        n: u32,
-        now: i64,
-        max_concurrent: Option<u32>,
-        lease: Option<&Lease>,
-    ) -> Result<Option<Vec<Claimed>>, sqlx::Error> {
+    async fn claim_once(&self, c: &Claim<'_>) -> Result<Option<Vec<Claimed>>, sqlx::Error> {
+        let Claim {
+            campaign: id,
+            engine,
+            n,
+            now,
+            max_concurrent,
+            lease,
+        } = *c;
         let held = self.sql("SELECT COUNT(*) FROM engines WHERE id = ? AND lease_token = ?");
         let lock = self.sql(&format!(
             "SELECT id FROM campaigns WHERE id = ?{}",

@@ -12,7 +12,7 @@ use crate::ari::AriError;
 use crate::ari::rest::{Originate, Rest};
 use crate::clock::now_ms;
 use crate::dialer::DialerError;
-use crate::dialer::store::{AppDb, CampaignRow, Claimed, InFlight, Lease};
+use crate::dialer::store::{AppDb, CampaignRow, Claim, Claimed, InFlight, Lease};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -87,14 +87,14 @@ pub async fn step(db: AppDb, lease: Lease, may_dial: bool) -> Stepped {
             // The cap holds across engines: the claim counts what is in
             // flight and claims in one transaction.
             let batch = db
-                .claim_within(
-                    c.id,
-                    &lease.engine,
-                    c.def.max_concurrent.min(50),
-                    now_ms(),
-                    Some(c.def.max_concurrent),
-                    Some(&lease),
-                )
+                .claim_within(&Claim {
+                    campaign: c.id,
+                    engine: &lease.engine,
+                    n: c.def.max_concurrent.min(50),
+                    now: now_ms(),
+                    max_concurrent: Some(c.def.max_concurrent),
+                    lease: Some(&lease),
+                })
                 .await?;
             if !batch.is_empty() {
                 out.claimed.push((c.id, batch));
@@ -233,9 +233,15 @@ pub async fn snapshot(
     engine: String,
     stale_before: i64,
 ) -> Result<Snapshot, DialerError> {
-    let run = async {
+    let read = async {
         let campaigns = db.campaigns().await?;
         let in_flight = db.in_flight(&engine, stale_before).await?;
+        Ok::<_, DialerError>((campaigns, in_flight))
+    };
+    let (campaigns, in_flight) = tokio::time::timeout(JOB_DEADLINE, read)
+        .await
+        .unwrap_or_else(|_| Err(db_silent(JOB_DEADLINE)))?;
+    let ask = async {
         let listed = rest
             .channels()
             .await
@@ -256,7 +262,11 @@ pub async fn snapshot(
                 Ok(()) => true,
                 Err(e) if e.is_not_found() || e.status() == Some(422) => false,
                 Err(e) => {
-                    tracing::warn!(attempt = %a.attempt_id, "subscribing: {}", crate::sanitize::escape(&e.to_string()));
+                    tracing::warn!(
+                        attempt = %crate::sanitize::escape(&a.attempt_id),
+                        "subscribing: {}",
+                        crate::sanitize::escape(&e.to_string())
+                    );
                     true
                 }
             };
@@ -275,11 +285,11 @@ pub async fn snapshot(
         snap.in_flight = in_flight;
         Ok(snap)
     };
-    tokio::time::timeout(JOB_DEADLINE, run)
+    tokio::time::timeout(JOB_DEADLINE, ask)
         .await
         .unwrap_or_else(|_| {
             Err(DialerError::Pbx(format!(
-                "reconciliation took over {} s",
+                "no answer to the channel list and subscriptions within {} s",
                 JOB_DEADLINE.as_secs()
             )))
         })

@@ -861,7 +861,7 @@ impl Engine {
                     self.seen_answered(&id, writer);
                 }
                 if snap.waiting.contains(&id) && stale {
-                    tracing::info!(attempt = %id, "an answered call waits in the app: sending it on");
+                    tracing::info!(attempt = %crate::sanitize::escape(&id), "an answered call waits in the app: sending it on");
                     self.send_on(&id);
                 }
                 continue;
@@ -877,7 +877,13 @@ impl Engine {
                 recorded_answer,
                 maybe_sent: a.maybe_sent || was_followed,
             });
-            tracing::info!(attempt = %id, engine = %a.engine_id, outcome = outcome.as_str(), "reconciled: no channel");
+            // Ids from database rows: escaped like any peer text.
+            tracing::info!(
+                attempt = %crate::sanitize::escape(&id),
+                engine = %crate::sanitize::escape(&a.engine_id),
+                outcome = outcome.as_str(),
+                "reconciled: no channel"
+            );
             self.finish(&id, a.campaign_id, outcome, None, writer);
         }
         self.reconciled_at = Some(Instant::now());
