@@ -81,7 +81,8 @@ async fn main() {
     println!("history page 11 of the same view: {deep:.1} ms");
     let whole_day = CdrFilter::window(day(15), day(16), Visibility::All);
     let kpi = median_ms(5, || async {
-        let k = extension_kpis(&store, &whole_day)
+        let names = switchboard::cdr::queue_log::AgentNames::default();
+        let k = extension_kpis(&store, &whole_day, None, &names)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(k.len(), 500);

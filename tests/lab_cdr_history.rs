@@ -153,7 +153,8 @@ async fn pages_return_every_leg_once_grouped_into_calls() {
             .find(|c| rows.iter().filter(|r| r.linkedid == c.id).count() > 2)
             .unwrap_or_else(|| panic!("{name}: no call with more than two legs"));
         let around = multi.start().unwrap_or(from);
-        let legs = legs_of(&store, &multi.id, around, Visibility::All)
+        let scope = CdrFilter::window(around, around, Visibility::All);
+        let legs = legs_of(&store, &multi.id, around, &scope)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let want: BTreeSet<&str> = rows

@@ -20,6 +20,7 @@ fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -
         table: "cdr".into(),
         columns: BTreeMap::new(),
         visibility,
+        extension_rule: lab.extension_rule(),
         tz: chrono_tz::UTC,
         queue_log: format!("{}/var/log/asterisk/queue_log", lab.var("LAB_ROOT")).into(),
         queue_kpi: QueueKpiSettings::default(),

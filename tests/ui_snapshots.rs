@@ -9,7 +9,7 @@ use switchboard::capture::{Capture, headless};
 use switchboard::cdr::columns::Field;
 use switchboard::cdr::filter::Visibility;
 use switchboard::cdr::kpi::ExtensionKpis;
-use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
+use switchboard::cdr::queue_log::{self, QueueKpiSettings};
 use switchboard::cdr::record::CdrRecord;
 use switchboard::config::TimeInState;
 use switchboard::dialer::campaign::CampaignDef;
@@ -40,7 +40,16 @@ fn model() -> Model {
     );
     m.pbx = state;
     m.conn = ConnectionState::Ready;
+    m.extension_rule = lab_rule();
     m
+}
+
+/// The lab's rule: queue members are `Local/2XX@agents`.
+fn lab_rule() -> switchboard::endpoints::ExtensionRule {
+    switchboard::endpoints::ExtensionRule {
+        member_contexts: vec!["agents".into()],
+        ..Default::default()
+    }
 }
 
 fn screen(model: &Model, (w, h): (u16, u16)) -> String {
@@ -433,25 +442,22 @@ fn kpi(size: (u16, u16)) -> Model {
     let DbRequest::Kpi { id, .. } = request(&mut m, KeyCode::F(4)) else {
         panic!("F4 asks for KPIs");
     };
-    let mut acc = ExtensionKpis::default();
+    let rule = lab_rule();
+    let mut acc = ExtensionKpis::new(rule.clone());
     let rows = cdr_rows();
     for r in &rows {
         acc.add(r);
     }
-    let (queues, _) = queue_kpis(
-        QUEUE_LOG_FIXTURE,
-        0,
-        i64::MAX,
-        None,
-        QueueKpiSettings::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let mut settings = QueueKpiSettings::default();
+    settings.agent_names.rule = rule;
+    let log = queue_log::read(QUEUE_LOG_FIXTURE, 0, i64::MAX, &Visibility::All, &settings)
+        .unwrap_or_else(|e| panic!("{e}"));
     reply(
         &mut m,
         DbReply::Kpi {
             id,
-            extensions: acc.finish(None),
-            queues: Ok(queues),
+            extensions: acc.finish(None, Some(&log), &settings.agent_names),
+            queues: Ok(log.queues.clone()),
         },
     );
     m
@@ -728,7 +734,7 @@ fn header_and_footer_keep_what_matters_at_80x24() {
         "{}",
         lines[0]
     );
-    assert!(lines[1].contains("SL 88%"), "{}", lines[1]);
+    assert!(lines[1].contains("SL2 100%"), "{}", lines[1]);
     assert!(!lines[1].trim_start().starts_with('│'), "{}", lines[1]);
     // Every figure shown is whole: "Answered N · Abandoned N (P%)" or absent.
     assert!(

@@ -5,6 +5,7 @@
 //! nothing a user types is ever spliced into SQL text.
 
 use super::columns::{ColumnMap, Field};
+use crate::endpoints::ExtensionRule;
 use chrono::NaiveDateTime;
 use std::fmt::Write as _;
 
@@ -62,8 +63,9 @@ pub enum Visibility {
     All,
     /// Calls where, on any leg of the same call (same `linkedid`, when the
     /// table has it; else the leg itself), one of `extensions` is the
-    /// source, the destination or on a channel (`PJSIP/301-…`, `SIP/301-…`,
-    /// `Local/301@…`), or one of `queues` is the queue the leg waited in
+    /// source, the destination or the extension on a channel (by the
+    /// filter's [`ExtensionRule`]: `PJSIP/301-…`, `IAX2/301-…`,
+    /// `Local/301@from-queue-…`), or one of `queues` is the queue the leg waited in
     /// (`lastapp` `Queue`, `lastdata` starting with the queue name).
     Restricted {
         /// Allowed extensions.
@@ -123,6 +125,10 @@ pub struct CdrFilter {
     pub linkedid: Option<String>,
     /// At most this many rows (a first page), oldest first.
     pub limit: Option<u32>,
+    /// What counts as an extension (`[kpi.extensions]`): the channels an
+    /// extension in `src`, `dst` or the visibility is looked for on, and the
+    /// extensions the KPIs count.
+    pub extension_rule: ExtensionRule,
 }
 
 impl CdrFilter {
@@ -138,7 +144,14 @@ impl CdrFilter {
             visibility,
             linkedid: None,
             limit: None,
+            extension_rule: ExtensionRule::default(),
         }
+    }
+
+    /// The same filter, extensions recognised by `rule`.
+    pub fn with_extension_rule(mut self, rule: ExtensionRule) -> Self {
+        self.extension_rule = rule;
+        self
     }
 }
 
@@ -341,32 +354,31 @@ impl Builder<'_> {
         format!("{col} {op} {p} ESCAPE '!'")
     }
 
-    /// `number` as the party on `field` (src/dst) or on the channel column.
-    fn party(&mut self, field: Field, channel: Field, number: &str) -> String {
+    /// `number` as the party on `field` (src/dst) or as the extension on the
+    /// channel column (every channel prefix `rule` gives it).
+    fn party(&mut self, rule: &ExtensionRule, field: Field, channel: Field, number: &str) -> String {
         let col = self.col(field);
         let eq = self.bind(number.to_string());
-        let e = like_escape(number);
         let mut parts = vec![format!("{col} = {eq}")];
-        for prefix in ["PJSIP/", "SIP/"] {
-            parts.push(self.like(channel, format!("{prefix}{e}-%")));
+        for prefix in rule.channel_prefixes(number) {
+            parts.push(self.like(channel, format!("{}%", like_escape(&prefix))));
         }
-        parts.push(self.like(channel, format!("Local/{e}@%")));
         format!("({})", parts.join(" OR "))
     }
 
-    fn extension_anywhere(&mut self, ext: &str) -> String {
-        let a = self.party(Field::Src, Field::Channel, ext);
-        let b = self.party(Field::Dst, Field::Dstchannel, ext);
+    fn extension_anywhere(&mut self, rule: &ExtensionRule, ext: &str) -> String {
+        let a = self.party(rule, Field::Src, Field::Channel, ext);
+        let b = self.party(rule, Field::Dst, Field::Dstchannel, ext);
         format!("{a} OR {b}")
     }
 
     fn conditions(&mut self, f: &CdrFilter, table: &str) -> String {
         let mut cond = vec![self.between(self.span.0, self.span.1)];
         if let Some(src) = &f.src {
-            cond.push(self.party(Field::Src, Field::Channel, src));
+            cond.push(self.party(&f.extension_rule, Field::Src, Field::Channel, src));
         }
         if let Some(dst) = &f.dst {
-            cond.push(self.party(Field::Dst, Field::Dstchannel, dst));
+            cond.push(self.party(&f.extension_rule, Field::Dst, Field::Dstchannel, dst));
         }
         if let Some(d) = f.disposition {
             let col = self.col(Field::Disposition);
@@ -428,7 +440,10 @@ impl Builder<'_> {
         }
         let subquery = self.cols.get(Field::Linkedid).is_some();
         let window = subquery.then(|| self.window(f));
-        let mut any: Vec<String> = exts.iter().map(|e| self.extension_anywhere(e)).collect();
+        let mut any: Vec<String> = exts
+            .iter()
+            .map(|e| self.extension_anywhere(&f.extension_rule, e))
+            .collect();
         any.extend(queues.iter().map(|q| self.in_queue(q)));
         let any = format!("({})", any.join(" OR "));
         match window {
@@ -624,7 +639,16 @@ mod tests {
             "{}",
             sql.text
         );
-        assert!(sql.binds.iter().any(|b| b == "Local/301@%"));
+        // The extension's channels, as the one extension rule names them.
+        for prefix in [
+            "PJSIP/301-%",
+            "SIP/301-%",
+            "IAX2/301-%",
+            "DAHDI/301-%",
+            "Local/301@from-queue-%",
+        ] {
+            assert!(sql.binds.iter().any(|b| b == prefix), "{prefix}");
+        }
         f.visibility = Visibility::Restricted {
             extensions: vec![],
             queues: vec![],

@@ -7,8 +7,8 @@
 
 use super::CdrError;
 use super::columns::Field;
-use super::filter::{CdrFilter, Cursor, Order, SortKey, Visibility};
-use super::kpi::extension_of;
+use super::filter::{CdrFilter, Cursor, Order, SortKey};
+use crate::endpoints::ExtensionRule;
 use super::record::CdrRecord;
 use super::store::CdrStore;
 use chrono::{Duration, NaiveDateTime};
@@ -109,11 +109,11 @@ impl Call {
     /// the longest answered leg that has one (a queue agent's `Local/201@…`
     /// or a phone's `PJSIP/201-…`). A leg answered by an application (a
     /// queue, voicemail) has no destination channel and names nobody.
-    pub fn answered_by(&self) -> Option<&str> {
+    pub fn answered_by(&self, rule: &ExtensionRule) -> Option<&str> {
         self.legs
             .iter()
             .filter(|l| l.disposition.eq_ignore_ascii_case("ANSWERED"))
-            .filter_map(|l| extension_of(&l.dstchannel).map(|e| (l.billsec_s, e)))
+            .filter_map(|l| rule.extension_of(&l.dstchannel).map(|e| (l.billsec_s, e)))
             .max_by_key(|(billsec, _)| *billsec)
             .map(|(_, e)| e)
     }
@@ -191,7 +191,9 @@ impl CallList {
     }
 }
 
-fn call_id(leg: &CdrRecord) -> &str {
+/// The call a leg belongs to: its `linkedid`, or its own `uniqueid` on tables
+/// without that column.
+pub fn call_id(leg: &CdrRecord) -> &str {
     if leg.linkedid.is_empty() {
         &leg.uniqueid
     } else {
@@ -230,22 +232,23 @@ fn next_cursor(prev: Option<Cursor>, page: &[CdrRecord], order: Order) -> Option
 const LEG_WINDOW_BEFORE: Duration = Duration::hours(1);
 const LEG_WINDOW_AFTER: Duration = Duration::hours(24);
 
-/// Every leg of call `call` that `visibility` allows, searched in a window
-/// around `around` (the call's first loaded leg, PBX local time) so the
-/// start index serves the query.
+/// Every leg of call `call` that `scope`'s visibility allows (with its
+/// extension rule), searched in a window around `around` (the call's first
+/// loaded leg, PBX local time) so the start index serves the query.
 ///
 /// Errors: the query fails.
 pub async fn legs_of(
     store: &CdrStore,
     call: &str,
     around: NaiveDateTime,
-    visibility: Visibility,
+    scope: &CdrFilter,
 ) -> Result<Vec<CdrRecord>, CdrError> {
     let mut filter = CdrFilter::window(
         around - LEG_WINDOW_BEFORE,
         around + LEG_WINDOW_AFTER,
-        visibility,
-    );
+        scope.visibility.clone(),
+    )
+    .with_extension_rule(scope.extension_rule.clone());
     if store.columns().get(Field::Linkedid).is_some() {
         filter.linkedid = Some(call.to_string());
     } else {
@@ -334,7 +337,7 @@ mod tests {
         assert_eq!(call.disposition(), "ANSWERED");
         assert_eq!(call.duration_s(), 40, "10:00:00 to 10:00:40");
         assert_eq!(call.talk_s(), 28);
-        assert_eq!(call.answered_by(), Some("301"));
+        assert_eq!(call.answered_by(&ExtensionRule::default()), Some("301"));
     }
 
     #[test]

@@ -1,144 +1,280 @@
-//! Per-extension KPIs from CDR rows. The formulas are written once, in
-//! docs/kpi.md ("History KPIs"), and implemented only here.
+//! Per-extension KPIs from CDR rows, counted per call and with each
+//! extension's talk taken from its own leg. The formulas are written once,
+//! in docs/kpi.md ("History KPIs per extension"), and implemented only here.
 
 use super::CdrError;
 use super::columns::Field;
 use super::filter::CdrFilter;
 use super::filter::Disposition;
+use super::history::call_id;
+use super::queue_log::{AgentNames, QueueLog};
 use super::record::CdrRecord;
 use super::store::CdrStore;
+use crate::endpoints::ExtensionRule;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// The extension on a channel name: `PJSIP/301-0000002a` → `301`,
-/// `SIP/301-…`, `IAX2/301-…`, `DAHDI/1-1` → `1`, and a queue agent's
-/// `Local/201@agents-00000001;1` → `201`. `None` for anything else.
-pub fn extension_of(channel: &str) -> Option<&str> {
-    let (tech, rest) = channel.split_once('/')?;
-    let ext = match tech {
-        "PJSIP" | "SIP" | "IAX2" | "DAHDI" => rest.rsplit_once('-').map(|(e, _)| e)?,
-        "Local" => rest.split_once('@').map(|(e, _)| e)?,
-        _ => return None,
-    };
-    (!ext.is_empty()).then_some(ext)
-}
-
-/// The extension a leg's KPIs count for: the channel's extension when it is
-/// a number (FreePBX and Issabel extensions are numbers; a trunk's
-/// `PJSIP/provider-…` is not an extension and gets no KPIs).
-fn kpi_extension(channel: &str) -> Option<&str> {
-    extension_of(channel).filter(|e| e.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// KPIs of one extension over a window. Times are PBX local time.
+/// KPIs of one extension over a window. Counts are of calls (CDR legs
+/// sharing a `linkedid`), not of legs; times are seconds; start and end
+/// are PBX local time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ExtensionKpi {
-    /// The extension.
+    /// The extension ([`ExtensionRule`]).
     pub extension: String,
-    /// Legs the extension was on: rung (destination channel) or placed
-    /// (source channel).
-    pub total: u64,
-    /// Of `total`, legs with disposition ANSWERED.
+    /// Calls the extension was on: rung or placed.
+    pub calls: u64,
+    /// Calls that rang it (it was on a leg's `dstchannel`, or a queue
+    /// member's `Local/…;2` half ran for it).
+    pub rung: u64,
+    /// Of `rung`, calls it answered.
     pub answered: u64,
-    /// Legs that rang the extension and were not answered (NO ANSWER, BUSY,
-    /// FAILED, CONGESTION).
+    /// Rings it did not answer: unanswered legs that rang it from `Dial`,
+    /// and queue rings it let time out (queue_log `RINGNOANSWER`, or
+    /// without the queue_log its unanswered legs from `Queue`).
     pub missed: u64,
-    /// THT, total handle time: Σ `billsec` of answered legs, seconds.
+    /// Calls it placed (it was on a leg's `channel`).
+    pub placed: u64,
+    /// Calls it talked on: answered, or placed and answered.
+    pub handled: u64,
+    /// Talk time on the handled calls, seconds, from its own leg: the
+    /// `billsec` of a leg it placed or of its queue member half; of a queue
+    /// call to a phone, the queue_log talk time (a `Queue` leg's `billsec`
+    /// starts when the caller entered the queue); else the `billsec` of the
+    /// leg that rang it.
+    pub talk_s: i64,
+    /// After-call work, seconds: each answered queue call's queue
+    /// `wrapup_s` (`[kpi.queues]`).
+    pub acw_s: i64,
+    /// THT, total handle time: talk + after-call work, seconds.
     pub tht_s: i64,
-    /// AHT, average handle time: THT / answered, seconds (`None` with no
-    /// answered leg).
+    /// AHT, average handle time: THT / handled, seconds (`None` with no
+    /// handled call).
     pub aht_s: Option<f64>,
-    /// Start of the first leg.
+    /// Start of its first leg.
     pub first_start: Option<NaiveDateTime>,
-    /// End (start + `duration`) of the last leg.
+    /// End (start + `duration`) of its last leg.
     pub last_end: Option<NaiveDateTime>,
 }
 
 /// The CDR fields the extension KPIs read.
-pub const FIELDS: [Field; 6] = [
+pub const FIELDS: [Field; 9] = [
     Field::Start,
     Field::Channel,
     Field::Dstchannel,
+    Field::Lastapp,
     Field::Disposition,
     Field::Duration,
     Field::Billsec,
+    Field::Uniqueid,
+    Field::Linkedid,
 ];
+
+/// One extension's part in one call.
+#[derive(Debug, Default)]
+struct Part {
+    rung: bool,
+    answered: bool,
+    placed: bool,
+    placed_answered: bool,
+    /// Σ `billsec` of answered legs on its own channel.
+    own_talk: Option<i64>,
+    /// Σ `billsec` of answered legs that rang it.
+    rung_talk: i64,
+    /// `uniqueid`s of answered `Queue` legs that rang it (the queue_log's
+    /// callids).
+    queue_legs: Vec<String>,
+    /// Unanswered legs that rang it: from `Dial`, from `Queue`.
+    missed_dial: u64,
+    missed_queue: u64,
+}
+
+impl Part {
+    fn merge(&mut self, o: Part) {
+        self.rung |= o.rung;
+        self.answered |= o.answered;
+        self.placed |= o.placed;
+        self.placed_answered |= o.placed_answered;
+        self.own_talk = match (self.own_talk, o.own_talk) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.rung_talk += o.rung_talk;
+        self.queue_legs.extend(o.queue_legs);
+        self.missed_dial += o.missed_dial;
+        self.missed_queue += o.missed_queue;
+    }
+}
+
+#[derive(Debug, Default)]
+struct PerExtension {
+    calls: HashMap<String, Part>,
+    first_start: Option<NaiveDateTime>,
+    last_end: Option<NaiveDateTime>,
+}
 
 /// Accumulates [`ExtensionKpi`]s from a stream of rows.
 #[derive(Debug, Default)]
 pub struct ExtensionKpis {
-    by_ext: BTreeMap<String, ExtensionKpi>,
+    rule: ExtensionRule,
+    by_ext: BTreeMap<String, PerExtension>,
 }
 
 impl ExtensionKpis {
-    /// Counts one CDR leg for the extension on its destination channel and,
-    /// when different, the one on its source channel.
+    /// An empty accumulator recognising extensions by `rule`.
+    pub fn new(rule: ExtensionRule) -> Self {
+        ExtensionKpis {
+            rule,
+            by_ext: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one CDR leg for the extension on its destination channel and
+    /// the one on its source channel (once when they are the same).
     pub fn add(&mut self, r: &CdrRecord) {
-        let callee = kpi_extension(&r.dstchannel);
-        let caller = kpi_extension(&r.channel).filter(|c| Some(*c) != callee);
+        let callee = self.rule.extension_of(&r.dstchannel).map(str::to_string);
+        let own = self.rule.extension_of(&r.channel).map(str::to_string);
         let answered = Disposition::parse(&r.disposition) == Some(Disposition::Answered);
-        for (ext, rung) in [(callee, true), (caller, false)] {
-            let Some(ext) = ext else { continue };
-            let k = self
-                .by_ext
-                .entry(ext.to_string())
-                .or_insert_with(|| ExtensionKpi {
-                    extension: ext.to_string(),
-                    ..ExtensionKpi::default()
-                });
-            k.total += 1;
-            if answered {
-                k.answered += 1;
-                k.tht_s += r.billsec_s;
-            } else if rung {
-                k.missed += 1;
+        let queue = r.lastapp.eq_ignore_ascii_case("Queue");
+        let call = call_id(r);
+        // A queue member's `Local/…;2` half runs for a call that rang it;
+        // any other channel of an extension placed the leg.
+        let member_half = r.channel.starts_with("Local/") && r.channel.ends_with(";2");
+        if let Some(ext) = &own {
+            let p = self.part(ext, call, r);
+            if member_half {
+                p.rung = true;
+                p.answered |= answered;
+            } else {
+                p.placed = true;
+                p.placed_answered |= answered;
             }
-            if let Some(start) = r.start {
-                let end = start + Duration::seconds(r.duration_s.max(0));
-                k.first_start = Some(k.first_start.map_or(start, |f| f.min(start)));
-                k.last_end = Some(k.last_end.map_or(end, |l| l.max(end)));
+            if answered {
+                p.own_talk = Some(p.own_talk.unwrap_or(0) + r.billsec_s);
             }
         }
+        if let Some(ext) = callee.filter(|c| Some(c) != own.as_ref()) {
+            let p = self.part(&ext, call, r);
+            p.rung = true;
+            match (answered, queue) {
+                (true, true) => {
+                    p.answered = true;
+                    p.queue_legs.push(r.uniqueid.clone());
+                    p.rung_talk += r.billsec_s;
+                }
+                (true, false) => {
+                    p.answered = true;
+                    p.rung_talk += r.billsec_s;
+                }
+                (false, true) => p.missed_queue += 1,
+                (false, false) => p.missed_dial += 1,
+            }
+        }
+    }
+
+    fn part(&mut self, ext: &str, call: &str, r: &CdrRecord) -> &mut Part {
+        let e = self.by_ext.entry(ext.to_string()).or_default();
+        if let Some(start) = r.start {
+            let end = start + Duration::seconds(r.duration_s.max(0));
+            e.first_start = Some(e.first_start.map_or(start, |f| f.min(start)));
+            e.last_end = Some(e.last_end.map_or(end, |l| l.max(end)));
+        }
+        e.calls.entry(call.to_string()).or_default()
     }
 
     /// Adds the legs counted by `other`.
     pub fn merge(&mut self, other: ExtensionKpis) {
         for (ext, o) in other.by_ext {
-            let k = self.by_ext.entry(ext).or_insert_with(|| ExtensionKpi {
-                extension: o.extension.clone(),
-                ..ExtensionKpi::default()
-            });
-            k.total += o.total;
-            k.answered += o.answered;
-            k.missed += o.missed;
-            k.tht_s += o.tht_s;
-            k.first_start = k.first_start.into_iter().chain(o.first_start).min();
-            k.last_end = k.last_end.into_iter().chain(o.last_end).max();
+            let e = self.by_ext.entry(ext).or_default();
+            e.first_start = e.first_start.into_iter().chain(o.first_start).min();
+            e.last_end = e.last_end.into_iter().chain(o.last_end).max();
+            for (call, part) in o.calls {
+                e.calls.entry(call).or_default().merge(part);
+            }
         }
     }
 
-    /// The KPIs, by extension; `only` keeps the listed extensions.
-    pub fn finish(self, only: Option<&[String]>) -> Vec<ExtensionKpi> {
-        self.by_ext
-            .into_values()
-            .filter(|k| only.is_none_or(|o| o.contains(&k.extension)))
-            .map(|mut k| {
-                k.aht_s = (k.answered > 0).then(|| k.tht_s as f64 / k.answered as f64);
-                k
-            })
-            .collect()
+    /// The KPIs, by extension; `only` keeps the listed extensions. With the
+    /// window's `queue_log`, queue calls take their talk time and wrap-up
+    /// from it and queue misses are its `RINGNOANSWER`s, credited to the
+    /// extension of the agent who rang (`names`, or learned from the calls
+    /// the agent answered on this extension).
+    pub fn finish(
+        self,
+        only: Option<&[String]>,
+        queue_log: Option<&QueueLog>,
+        names: &AgentNames,
+    ) -> Vec<ExtensionKpi> {
+        let mut learned: HashMap<&str, &str> = HashMap::new();
+        let mut kpis: Vec<ExtensionKpi> = Vec::with_capacity(self.by_ext.len());
+        for (ext, e) in &self.by_ext {
+            let mut k = ExtensionKpi {
+                extension: ext.clone(),
+                first_start: e.first_start,
+                last_end: e.last_end,
+                ..ExtensionKpi::default()
+            };
+            for p in e.calls.values() {
+                k.calls += 1;
+                k.rung += u64::from(p.rung);
+                k.answered += u64::from(p.rung && p.answered);
+                k.placed += u64::from(p.placed);
+                k.missed += p.missed_dial + if queue_log.is_some() { 0 } else { p.missed_queue };
+                if !(p.answered || p.placed_answered) {
+                    continue;
+                }
+                k.handled += 1;
+                let queued = p
+                    .queue_legs
+                    .iter()
+                    .filter_map(|id| queue_log.and_then(|q| q.calls.get(id)));
+                let (mut talk, mut acw, mut known) = (0i64, 0i64, false);
+                for c in queued {
+                    learned.entry(c.agent.as_str()).or_insert(ext.as_str());
+                    if let Some(t) = c.talk_s {
+                        talk += i64::try_from(t).unwrap_or(i64::MAX);
+                        acw += i64::from(c.wrapup_s);
+                        known = true;
+                    }
+                }
+                k.talk_s += match p.own_talk {
+                    Some(own) => own,
+                    None if known => talk,
+                    None => p.rung_talk,
+                };
+                k.acw_s += acw;
+            }
+            kpis.push(k);
+        }
+        if let Some(q) = queue_log {
+            for (agent, n) in &q.ring_no_answer {
+                let ext = names
+                    .extension(agent)
+                    .or_else(|| learned.get(agent.as_str()).map(|e| e.to_string()));
+                if let Some(k) = ext.and_then(|e| kpis.iter_mut().find(|k| k.extension == e)) {
+                    k.missed += n;
+                }
+            }
+        }
+        kpis.retain(|k| only.is_none_or(|o| o.contains(&k.extension)));
+        for k in &mut kpis {
+            k.tht_s = k.talk_s + k.acw_s;
+            k.aht_s = (k.handled > 0).then(|| k.tht_s as f64 / k.handled as f64);
+        }
+        kpis
     }
 }
 
 /// The KPIs of every extension `filter` lets its user see, from the CDR
-/// rows in its window: the one implementation the pane, `switchboard kpi`
-/// and its JSON share.
+/// rows in its window and, when given, the same window's queue_log: the
+/// one implementation the pane, `switchboard kpi` and its JSON share.
 ///
 /// Errors: the query fails.
 pub async fn extension_kpis(
     store: &CdrStore,
     filter: &CdrFilter,
+    queue_log: Option<&QueueLog>,
+    names: &AgentNames,
 ) -> Result<Vec<ExtensionKpi>, CdrError> {
     // Two halves of the window read on two connections at once: the
     // database's row reads, not the counting, bound this query.
@@ -149,11 +285,11 @@ pub async fn extension_kpis(
     let (a, b) = futures_util::try_join!(half(store, &first), half(store, &second))?;
     let mut acc = a;
     acc.merge(b);
-    Ok(acc.finish(filter.visibility.extensions()))
+    Ok(acc.finish(filter.visibility.extensions(), queue_log, names))
 }
 
 async fn half(store: &CdrStore, filter: &CdrFilter) -> Result<ExtensionKpis, CdrError> {
-    let mut acc = ExtensionKpis::default();
+    let mut acc = ExtensionKpis::new(filter.extension_rule.clone());
     store
         .for_each(filter, &FIELDS, |rec| {
             acc.add(&rec);
@@ -166,89 +302,179 @@ async fn half(store: &CdrStore, filter: &CdrFilter) -> Result<ExtensionKpis, Cdr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cdr::filter::Visibility;
+    use crate::cdr::queue_log::{QueueKpiSettings, read};
 
-    fn leg(
-        channel: &str,
-        dstchannel: &str,
-        disposition: &str,
+    struct Leg<'a> {
+        channel: &'a str,
+        dstchannel: &'a str,
+        lastapp: &'a str,
+        disposition: &'a str,
         billsec: i64,
-        start: &str,
-        duration: i64,
-    ) -> CdrRecord {
+        uniqueid: &'a str,
+        linkedid: &'a str,
+    }
+
+    fn rec(l: &Leg<'_>) -> CdrRecord {
         CdrRecord {
-            channel: channel.into(),
-            dstchannel: dstchannel.into(),
-            disposition: disposition.into(),
-            billsec_s: billsec,
-            duration_s: duration,
-            start: NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M:%S").ok(),
+            channel: l.channel.into(),
+            dstchannel: l.dstchannel.into(),
+            lastapp: l.lastapp.into(),
+            disposition: l.disposition.into(),
+            billsec_s: l.billsec,
+            duration_s: l.billsec + 5,
+            uniqueid: l.uniqueid.into(),
+            linkedid: l.linkedid.into(),
+            start: NaiveDateTime::parse_from_str("2026-11-21 09:00:00", "%Y-%m-%d %H:%M:%S").ok(),
             ..CdrRecord::default()
         }
     }
 
-    #[test]
-    fn extensions_from_channels() {
-        assert_eq!(extension_of("PJSIP/301-0000002a"), Some("301"));
-        assert_eq!(extension_of("SIP/trunk-a-0001"), Some("trunk-a"));
-        assert_eq!(extension_of("Local/201@agents-00000001;1"), Some("201"));
-        assert_eq!(extension_of("Message/ast_msg_queue"), None);
-        assert_eq!(extension_of(""), None);
+    fn rule() -> ExtensionRule {
+        ExtensionRule {
+            member_contexts: vec!["agents".into()],
+            ..ExtensionRule::default()
+        }
+    }
+
+    /// The lab's shape of a queue call: the customer's originate (`;1`),
+    /// the customer's leg into the queue (its billsec counts the wait), and
+    /// the agent's own half (`;2`) with the real talk.
+    fn queue_call(k: &mut ExtensionKpis, id: &str, agent: &str, waited: i64, talk: i64) {
+        let member = format!("Local/{agent}@agents-0000000{id};1");
+        let half = format!("Local/{agent}@agents-0000000{id};2");
+        let (queue_leg, call) = (format!("{id}.2"), format!("{id}.1"));
+        for l in [
+            Leg {
+                channel: "Local/5552787@callers-support-000004f2;1",
+                dstchannel: "",
+                lastapp: "Wait",
+                disposition: "ANSWERED",
+                billsec: waited + talk + 1,
+                uniqueid: &call,
+                linkedid: &call,
+            },
+            Leg {
+                channel: "Local/5552787@callers-support-000004f2;2",
+                dstchannel: &member,
+                lastapp: "Queue",
+                disposition: "ANSWERED",
+                billsec: waited + talk,
+                uniqueid: &queue_leg,
+                linkedid: &call,
+            },
+            Leg {
+                channel: &half,
+                dstchannel: "",
+                lastapp: "Wait",
+                disposition: "ANSWERED",
+                billsec: talk,
+                uniqueid: &format!("{id}.3"),
+                linkedid: &call,
+            },
+        ] {
+            k.add(&rec(&l));
+        }
     }
 
     #[test]
-    fn handle_times_and_misses_by_hand() {
-        let mut k = ExtensionKpis::default();
-        k.add(&leg(
-            "PJSIP/trunk-1",
-            "PJSIP/301-1",
-            "ANSWERED",
-            60,
-            "2026-11-21 09:00:00",
-            70,
-        ));
-        k.add(&leg(
-            "PJSIP/trunk-2",
-            "PJSIP/301-2",
-            "NO ANSWER",
-            0,
-            "2026-11-21 10:00:00",
-            20,
-        ));
-        k.add(&leg(
-            "PJSIP/301-3",
-            "PJSIP/trunk-3",
-            "ANSWERED",
-            30,
-            "2026-11-21 11:00:00",
-            35,
-        ));
-        k.add(&leg(
-            "PJSIP/301-4",
-            "PJSIP/trunk-4",
-            "BUSY",
-            0,
-            "2026-11-21 12:00:00",
-            5,
-        ));
-        assert_eq!(
-            k.by_ext.keys().collect::<Vec<_>>(),
-            ["301"],
-            "a trunk is not an extension"
-        );
-        let all = k.finish(Some(&["301".to_string()]));
-        assert_eq!(all.len(), 1);
+    fn queue_agents_count_calls_and_their_own_talk() {
+        let mut k = ExtensionKpis::new(rule());
+        queue_call(&mut k, "1", "201", 20, 4);
+        queue_call(&mut k, "2", "201", 30, 6);
+        let all = k.finish(None, None, &AgentNames::default());
+        assert_eq!(all.len(), 1, "the customer is not an extension: {all:?}");
         let e = &all[0];
-        // 4 legs; answered: 09:00 in, 11:00 out; missed: only the inbound
-        // NO ANSWER (an outbound BUSY is not a miss of 301).
-        assert_eq!((e.total, e.answered, e.missed, e.tht_s), (4, 2, 1, 90));
-        assert_eq!(e.aht_s, Some(45.0));
         assert_eq!(
-            e.first_start.map(|t| t.to_string()).as_deref(),
-            Some("2026-11-21 09:00:00")
+            (e.calls, e.rung, e.answered, e.handled, e.missed),
+            (2, 2, 2, 2, 0),
+            "one call per call, not per leg"
         );
+        // Talk from the agent's own half: 4 + 6, not the queue legs' 24 + 36.
+        assert_eq!((e.talk_s, e.tht_s, e.aht_s), (10, 10, Some(5.0)));
+    }
+
+    #[test]
+    fn phones_take_queue_talk_and_misses_from_the_queue_log() {
+        let phone = |k: &mut ExtensionKpis| {
+            for l in [
+                Leg {
+                    channel: "PJSIP/trunk-00000001",
+                    dstchannel: "PJSIP/301-00000002",
+                    lastapp: "Queue",
+                    disposition: "ANSWERED",
+                    billsec: 45,
+                    uniqueid: "7.1",
+                    linkedid: "7.1",
+                },
+                Leg {
+                    channel: "PJSIP/trunk-00000003",
+                    dstchannel: "PJSIP/301-00000004",
+                    lastapp: "Dial",
+                    disposition: "NO ANSWER",
+                    billsec: 0,
+                    uniqueid: "8.1",
+                    linkedid: "8.1",
+                },
+                Leg {
+                    channel: "PJSIP/301-00000005",
+                    dstchannel: "PJSIP/provider-00000006",
+                    lastapp: "Dial",
+                    disposition: "ANSWERED",
+                    billsec: 30,
+                    uniqueid: "9.1",
+                    linkedid: "9.1",
+                },
+            ] {
+                k.add(&rec(&l));
+            }
+        };
+        // Without the queue_log: the queue leg's billsec (wait included).
+        let mut k = ExtensionKpis::new(ExtensionRule::default());
+        phone(&mut k);
+        let e = &k.finish(None, None, &AgentNames::default())[0];
         assert_eq!(
-            e.last_end.map(|t| t.to_string()).as_deref(),
-            Some("2026-11-21 12:00:05")
+            (e.calls, e.rung, e.answered, e.placed, e.handled, e.missed),
+            (3, 2, 1, 1, 2, 1)
         );
+        assert_eq!(e.talk_s, 75);
+        // With it: the call waited 35 s and talked 10; Desk 301 also let two
+        // queue rings time out; the queue's wrap-up is 5 s.
+        let log = "\
+100|7.1|support|NONE|ENTERQUEUE||5550001|1
+120|7.1|support|Desk 301|RINGNOANSWER|15000
+135|7.1|support|Desk 301|RINGNOANSWER|15000
+135|7.1|support|Desk 301|CONNECT|35|7.2|1
+145|7.1|support|Desk 301|COMPLETECALLER|35|10|1
+";
+        let mut s = QueueKpiSettings::default();
+        s.targets.queues.insert(
+            "support".into(),
+            crate::service_level::QueueTarget {
+                wrapup_s: Some(5),
+                ..Default::default()
+            },
+        );
+        let q = read(log.as_bytes(), 0, 200, &Visibility::All, &s).unwrap_or_else(|e| panic!("{e}"));
+        let mut k = ExtensionKpis::new(ExtensionRule::default());
+        phone(&mut k);
+        let e = &k.finish(None, Some(&q), &AgentNames::default())[0];
+        assert_eq!((e.talk_s, e.acw_s, e.tht_s), (40, 5, 45));
+        assert_eq!(e.aht_s, Some(22.5));
+        assert_eq!(e.missed, 3, "1 Dial leg + 2 queue rings, the agent learned from its answer");
+    }
+
+    #[test]
+    fn halves_of_a_call_merge_into_one_call() {
+        let mut a = ExtensionKpis::new(rule());
+        let mut b = ExtensionKpis::new(rule());
+        queue_call(&mut a, "1", "201", 20, 4);
+        queue_call(&mut b, "1", "201", 20, 4);
+        a.merge(b);
+        let e = &a.finish(None, None, &AgentNames::default())[0];
+        assert_eq!((e.calls, e.answered), (1, 1));
+        assert_eq!(e.talk_s, 8, "both halves' own legs count");
+        let none = ExtensionKpis::new(rule()).finish(Some(&["201".into()]), None, &AgentNames::default());
+        assert!(none.is_empty());
     }
 }

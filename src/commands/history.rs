@@ -56,16 +56,19 @@ pub(crate) struct ExportArgs {
 pub(crate) struct KpiArgs {
     #[command(flatten)]
     history: HistoryArgs,
-    /// Per extension (from the CDRs) or per queue (from queue_log).
+    /// Per extension (from the CDRs, with the queue_log's talk times and
+    /// ring-no-answers when there is one), per queue or per agent (from
+    /// queue_log).
     #[arg(long, value_enum, default_value = "extension")]
     by: KpiBy,
     /// queue_log file (default: cdr.queue_log, else /var/log/asterisk/queue_log).
     #[arg(long)]
     queue_log: Option<PathBuf>,
-    /// Service-level threshold, seconds.
+    /// Service-level threshold T, seconds, for queues without their own
+    /// `[kpi.queues.NAME] sl_seconds`.
     #[arg(long, default_value_t = 20)]
     sl_seconds: u32,
-    /// Abandons shorter than this are left out of the service level, seconds.
+    /// Abandons shorter than this are counted as short, seconds.
     #[arg(long, default_value_t = 5)]
     short_abandon_seconds: u32,
     /// Staffing advice (Erlang C, `--by queue`): the goal, percent of calls
@@ -80,10 +83,15 @@ pub(crate) struct KpiArgs {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum KpiBy {
-    /// One row per extension: THT, AHT, answered, missed, first/last call.
+    /// One row per extension: calls rung, answered, missed, placed, talk,
+    /// wrap-up, AHT, first/last call.
     Extension,
-    /// One row per queue: offered, answered, abandoned, SL, ASA, waits.
+    /// One row per queue: offered, answered, abandoned, exits, SL in three
+    /// variants, ASA, waits, staffing advice.
     Queue,
+    /// One row per queue member: rung, answered, missed, talk, wrap-up,
+    /// AHT, pause time by reason, logged-in time, occupancy.
+    Agent,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -145,17 +153,13 @@ impl History {
             self.from,
             self.to,
             switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
-        ))
+        )
+        .with_extension_rule(config.kpi.extensions.clone()))
     }
 
     /// `t` (PBX local) as seconds since the Unix epoch.
     fn epoch(&self, t: chrono::NaiveDateTime) -> i64 {
-        use chrono::TimeZone;
-        self.tz
-            .from_local_datetime(&t)
-            .earliest()
-            .map(|t| t.timestamp())
-            .unwrap_or_else(|| t.and_utc().timestamp())
+        switchboard::clock::local_to_utc(self.tz, t).timestamp()
     }
 }
 
@@ -256,47 +260,65 @@ pub(crate) fn print_rows<T: serde::Serialize>(
 
 pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
     use switchboard::cdr::kpi::extension_kpis;
-    use switchboard::cdr::queue_log::{QueueKpiSettings, queue_kpis};
     let h = History::new(config, &a.history)?;
     let filter = h.filter(config)?;
+    let settings = switchboard::cdr::queue_log::QueueKpiSettings {
+        service_level_s: a.sl_seconds,
+        short_abandon_s: a.short_abandon_seconds,
+        staffing_window_s: a.staffing_window_minutes * 60,
+        now: Some(chrono::Utc::now().timestamp()),
+        sl_goal_percent: a.sl_goal_percent,
+        ..config.kpi.queue_kpi_settings()
+    };
+    let explicit = a.queue_log.is_some() || config.cdr.queue_log.is_some();
+    let path = a
+        .queue_log
+        .or_else(|| config.cdr.queue_log.clone())
+        .unwrap_or_else(|| PathBuf::from("/var/log/asterisk/queue_log"));
+    let read = || -> anyhow::Result<switchboard::cdr::queue_log::QueueLog> {
+        let file = std::fs::File::open(&path).with_context(|| {
+            format!(
+                "cannot read queue_log {} (set --queue-log or cdr.queue_log)",
+                path.display()
+            )
+        })?;
+        let log = switchboard::cdr::queue_log::read(
+            std::io::BufReader::new(file),
+            h.epoch(h.from),
+            h.epoch(h.to),
+            &filter.visibility,
+            &settings,
+        )?;
+        if log.skipped > 0 {
+            eprintln!(
+                "{}: {} lines are not queue_log lines and were skipped",
+                path.display(),
+                log.skipped
+            );
+        }
+        Ok(log)
+    };
     match a.by {
         KpiBy::Extension => {
-            let store = connect(config, &a.history).await?;
-            print_rows(&extension_kpis(&store, &filter).await?, h.format)
-        }
-        KpiBy::Queue => {
-            let path = a
-                .queue_log
-                .or_else(|| config.cdr.queue_log.clone())
-                .unwrap_or_else(|| PathBuf::from("/var/log/asterisk/queue_log"));
-            let file = std::fs::File::open(&path).with_context(|| {
-                format!(
-                    "cannot read queue_log {} (set --queue-log or cdr.queue_log)",
-                    path.display()
-                )
-            })?;
-            let queues = filter.visibility.queues();
-            let settings = QueueKpiSettings {
-                service_level_s: a.sl_seconds,
-                short_abandon_s: a.short_abandon_seconds,
-                staffing_window_s: a.staffing_window_minutes * 60,
-                staffing_until: Some(chrono::Utc::now().timestamp()),
-                sl_goal_percent: a.sl_goal_percent,
+            // The queue_log refines queue calls; without one (a PBX whose
+            // queue_log is elsewhere, or none) the CDRs alone still answer.
+            let log = match read() {
+                Ok(log) => Some(log),
+                Err(e) if explicit => return Err(e),
+                Err(_) => {
+                    eprintln!(
+                        "no queue_log at {}: queue calls' talk is their CDR billsec (queue wait included); set --queue-log or cdr.queue_log",
+                        path.display()
+                    );
+                    None
+                }
             };
-            let (rows, skipped) = queue_kpis(
-                std::io::BufReader::new(file),
-                h.epoch(h.from),
-                h.epoch(h.to),
-                queues,
-                settings,
-            )?;
-            if skipped > 0 {
-                eprintln!(
-                    "{}: {skipped} lines are not queue_log lines and were skipped",
-                    path.display()
-                );
-            }
+            let store = connect(config, &a.history).await?;
+            let rows =
+                extension_kpis(&store, &filter, log.as_ref(), &settings.agent_names).await?;
             print_rows(&rows, h.format)
         }
+        KpiBy::Queue => print_rows(&read()?.queues, h.format),
+        KpiBy::Agent => print_rows(&read()?.agents, h.format),
     }
 }

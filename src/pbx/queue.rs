@@ -3,6 +3,7 @@
 use super::callers::Callers;
 
 use super::device::DeviceState;
+use crate::service_level::{SlCounts, SlVariant};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -97,9 +98,12 @@ pub enum Activity {
 /// A queue with its parameters, members, callers and counters.
 ///
 /// Counters follow Asterisk's own (`QueueParams` `Completed`, `Abandoned`,
-/// `ServicelevelPerf2`): seeded by each snapshot, then counted live:
-/// `AgentComplete` adds a completed call (within the service level when its
-/// `HoldTime` ≤ `ServiceLevel`), `QueueCallerAbandon` an abandoned one.
+/// `ServicelevelPerf`, `ServicelevelPerf2`): seeded by each snapshot, then
+/// counted live the way app_queue counts them: `AgentComplete` adds a
+/// completed call (within the service level when its `HoldTime` ≤
+/// `ServiceLevel`), `QueueCallerAbandon` an abandoned one (within the service
+/// level when its `HoldTime` ≤ `ServiceLevel`). So SL and SL2 equal what
+/// `queue show` prints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Queue {
     /// Queue name.
@@ -118,6 +122,8 @@ pub struct Queue {
     pub completed_in_sl: u32,
     /// Callers who hung up while waiting (`Abandoned`).
     pub abandoned: u32,
+    /// Of `abandoned`, those who hung up within `service_level_s`.
+    pub abandoned_in_sl: u32,
     /// Asterisk's average hold time, seconds (`Holdtime`), from the snapshot.
     pub holdtime_s: u32,
     /// Asterisk's average talk time, seconds (`TalkTime`), from the snapshot.
@@ -277,9 +283,11 @@ pub struct QueueFigures {
     pub busy: usize,
     /// Staffed and paused.
     pub paused: usize,
-    /// Service level, % = completed within SL / (completed + abandoned); `None`
+    /// Service level, % in `sl_variant` ([`crate::service_level`]); `None`
     /// before the first call.
     pub service_level: Option<f64>,
+    /// The variant `service_level` is (shown beside it).
+    pub sl_variant: SlVariant,
     /// Health from the thresholds.
     pub health: Health,
     /// Agents Erlang C says the recent load needs for the staffing goal
@@ -301,14 +309,22 @@ impl Queue {
         }
     }
 
-    /// Service level in percent (`None` with no finished call yet).
-    pub fn service_level(&self) -> Option<f64> {
-        let total = u64::from(self.completed) + u64::from(self.abandoned);
-        (total > 0).then(|| f64::from(self.completed_in_sl) * 100.0 / total as f64)
+    /// The counts the service level is computed from (Asterisk's, since
+    /// its last reset; nothing offered: Asterisk does not count timeouts).
+    pub fn sl_counts(&self) -> SlCounts {
+        SlCounts {
+            offered: 0,
+            answered: u64::from(self.completed),
+            answered_in_sl: u64::from(self.completed_in_sl),
+            abandoned: u64::from(self.abandoned),
+            abandoned_in_sl: u64::from(self.abandoned_in_sl),
+        }
     }
 
-    /// Figures at `now_ms` (ms since epoch, UTC).
-    pub fn figures(&self, now_ms: i64, t: &HealthThresholds) -> QueueFigures {
+    /// Figures at `now_ms` (ms since epoch, UTC), the service level in
+    /// `variant` (SL2 for `Offered`, see [`SlCounts::shown`]).
+    pub fn figures(&self, now_ms: i64, t: &HealthThresholds, variant: SlVariant) -> QueueFigures {
+        let sl = self.sl_counts();
         let mut f = QueueFigures {
             waiting: self.callers.len(),
             longest_wait_s: self
@@ -321,7 +337,8 @@ impl Queue {
             available: 0,
             busy: 0,
             paused: 0,
-            service_level: self.service_level(),
+            service_level: sl.percent(variant),
+            sl_variant: sl.shown(variant),
             health: Health::Ok,
             agents_needed: None,
             forecast_sl: None,
@@ -398,7 +415,7 @@ mod tests {
         q.members
             .insert("d".into(), member(DeviceState::Unavailable, false, false));
         q.callers.join(caller(0), 0);
-        let f = q.figures(12_000, &HealthThresholds::default());
+        let f = q.figures(12_000, &HealthThresholds::default(), SlVariant::Sl2);
         assert_eq!((f.staffed, f.available, f.busy, f.paused), (3, 1, 1, 1));
         assert_eq!((f.waiting, f.longest_wait_s), (1, 12));
         assert_eq!(f.health, Health::Ok);
@@ -414,25 +431,32 @@ mod tests {
             .insert("off".into(), member(DeviceState::Unavailable, false, false));
         q.callers.join(caller(0), 0);
         // Only an unreachable member is unpaused: nobody can answer.
-        assert_eq!(q.figures(1_000, &t).health, Health::Critical);
+        assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Critical);
         q.members
             .insert("b".into(), member(DeviceState::InUse, false, true));
-        assert_eq!(q.figures(1_000, &t).health, Health::Warn);
+        assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Warn);
         q.members
             .insert("c".into(), member(DeviceState::NotInUse, false, false));
-        assert_eq!(q.figures(1_000, &t).health, Health::Ok);
-        assert_eq!(q.figures(40_000, &t).health, Health::Warn);
-        assert_eq!(q.figures(95_000, &t).health, Health::Critical);
+        assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Ok);
+        assert_eq!(q.figures(40_000, &t, SlVariant::Sl2).health, Health::Warn);
+        assert_eq!(q.figures(95_000, &t, SlVariant::Sl2).health, Health::Critical);
     }
 
     #[test]
-    fn service_level_is_answered_in_sl_over_answered_plus_abandoned() {
+    fn live_service_level_in_asterisks_two_variants() {
         let mut q = Queue::new("q");
-        assert_eq!(q.service_level(), None);
+        let t = HealthThresholds::default();
+        assert_eq!(q.figures(0, &t, SlVariant::Sl2).service_level, None);
         q.completed = 3;
         q.completed_in_sl = 2;
-        q.abandoned = 1;
-        assert_eq!(q.service_level(), Some(50.0));
+        q.abandoned = 2;
+        q.abandoned_in_sl = 1;
+        let sl = |q: &Queue, v| q.figures(0, &t, v).service_level;
+        assert_eq!(sl(&q, SlVariant::Sl).map(|v| v.round()), Some(67.0));
+        assert_eq!(sl(&q, SlVariant::Sl2), Some(60.0));
+        // Asterisk counts no timeouts: "offered" is shown as SL2, named so.
+        let f = q.figures(0, &t, SlVariant::Offered);
+        assert_eq!((f.service_level, f.sl_variant), (Some(60.0), SlVariant::Sl2));
     }
 
     #[test]

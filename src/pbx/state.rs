@@ -349,11 +349,16 @@ impl State {
                 _ => {}
             }
         }
-        // ServicelevelPerf2 = completed in SL / (completed + abandoned) × 100.
-        let perf2: f64 = num(m.str("ServicelevelPerf2"));
+        // app_queue: ServicelevelPerf = completed in SL / completed × 100;
+        // ServicelevelPerf2 = (completed + abandoned in SL) / (completed +
+        // abandoned) × 100. `as` saturates a float (NaN reads 0): absurd
+        // counters never wrap.
+        let share = |perf: f64, of: f64| (perf.clamp(0.0, 100.0) * of / 100.0).round() as u32;
         let finished = f64::from(q.completed) + f64::from(q.abandoned);
-        // `as` saturates a float (NaN reads 0): absurd counters never wrap.
-        q.completed_in_sl = (perf2.clamp(0.0, 100.0) * finished / 100.0).round() as u32;
+        q.completed_in_sl = share(num(m.str("ServicelevelPerf")), f64::from(q.completed));
+        q.abandoned_in_sl = share(num(m.str("ServicelevelPerf2")), finished)
+            .saturating_sub(q.completed_in_sl)
+            .min(q.abandoned);
         true
     }
 
@@ -497,6 +502,9 @@ impl State {
         };
         if abandoned {
             q.abandoned = q.abandoned.saturating_add(1);
+            if count(m.str("HoldTime")) <= q.service_level_s {
+                q.abandoned_in_sl = q.abandoned_in_sl.saturating_add(1);
+            }
         }
         if q.callers.remove(uid).is_some() {
             self.caller_queue.remove(uid);
@@ -658,6 +666,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service_level::SlVariant;
     use crate::pbx::ExtensionState;
 
     fn ev(name: &str, headers: &[(&str, &str)]) -> Message {
@@ -829,8 +838,10 @@ mod tests {
     }
 
     #[test]
-    fn completed_calls_count_against_the_service_level() {
+    fn service_level_counts_follow_app_queue() {
         let mut s = State::new();
+        // SL 75 % of 8 completed = 6 in SL; SL2 70 % of 10 = 7 in SL, so 1
+        // of the 2 abandoned hung up within the service level.
         s.apply(
             &ev(
                 "QueueParams",
@@ -839,12 +850,14 @@ mod tests {
                     ("ServiceLevel", "20"),
                     ("Completed", "8"),
                     ("Abandoned", "2"),
-                    ("ServicelevelPerf2", "60.0"),
+                    ("ServicelevelPerf", "75.0"),
+                    ("ServicelevelPerf2", "70.0"),
                 ],
             ),
             0,
         );
-        assert_eq!(s.queues["sales"].completed_in_sl, 6);
+        let q = &s.queues["sales"];
+        assert_eq!((q.completed_in_sl, q.abandoned_in_sl), (6, 1));
         s.apply(
             &ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "5")]),
             1,
@@ -853,10 +866,25 @@ mod tests {
             &ev("AgentComplete", &[("Queue", "sales"), ("HoldTime", "45")]),
             2,
         );
+        for hold in ["20", "21"] {
+            s.apply(
+                &ev(
+                    "QueueCallerAbandon",
+                    &[("Queue", "sales"), ("Uniqueid", "x"), ("HoldTime", hold)],
+                ),
+                3,
+            );
+        }
         let q = &s.queues["sales"];
-        assert_eq!((q.completed, q.completed_in_sl, q.abandoned), (10, 7, 2));
-        assert_eq!(q.service_level().map(|v| v.round()), Some(58.0));
+        assert_eq!(
+            (q.completed, q.completed_in_sl, q.abandoned, q.abandoned_in_sl),
+            (10, 7, 4, 2)
+        );
+        let c = q.sl_counts();
+        assert_eq!(c.percent(SlVariant::Sl), Some(70.0));
+        assert_eq!(c.percent(SlVariant::Sl2).map(|v| v.round()), Some(64.0));
     }
+
 
     #[test]
     fn staffing_advice_follows_the_recent_load() {
@@ -908,7 +936,7 @@ mod tests {
         assert!((load.rate * 60.0 - 2.0).abs() < 1e-9, "{load:?}");
         assert_eq!(load.aht_s, 60.0);
         let t = crate::pbx::HealthThresholds::default();
-        let f = s.queues["sales"].figures(now, &t);
+        let f = s.queues["sales"].figures(now, &t, SlVariant::Sl2);
         // 2 erlangs, 80 % within 20 s, AHT 60 s: Erlang C asks for 4.
         assert_eq!(f.agents_needed, Some(4));
         // Nobody on duty: the forecast is 0 %.
@@ -916,10 +944,10 @@ mod tests {
         // Less than a minute watched: no advice.
         let mut fresh = State::new();
         fresh.apply(&ev("QueueParams", &[("Queue", "q")]), 0);
-        assert_eq!(fresh.queues["q"].figures(30_000, &t).agents_needed, None);
+        assert_eq!(fresh.queues["q"].figures(30_000, &t, SlVariant::Sl2).agents_needed, None);
         // An hour later nothing is left of the window: no advice.
         assert_eq!(
-            s.queues["sales"].figures(now + 60 * min, &t).agents_needed,
+            s.queues["sales"].figures(now + 60 * min, &t, SlVariant::Sl2).agents_needed,
             None
         );
     }
@@ -1028,7 +1056,11 @@ mod tests {
         );
         let q = &s.queues["sales"];
         assert_eq!((q.completed, q.abandoned), (u32::MAX, u32::MAX));
-        assert!(q.service_level().is_some_and(|v| v.is_finite()));
+        assert!(
+            q.sl_counts()
+                .percent(SlVariant::Sl2)
+                .is_some_and(|v| v.is_finite())
+        );
         // A snapshot channel with an absurd duration starts at the epoch's
         // floor, not at a wrapped time.
         s.apply(

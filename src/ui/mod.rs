@@ -100,6 +100,8 @@ fn model_and_db(
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.access = visibility.clone();
+    model.sl_targets = config.kpi.targets();
+    model.extension_rule = config.kpi.extensions.clone();
     model.campaigns.may_control = crate::cdr::acl::may_control_campaigns(&config.acl, &login);
     let app = appdb::spawn(
         config
@@ -114,13 +116,14 @@ fn model_and_db(
         table: config.cdr.table.clone(),
         columns: config.cdr.columns.clone(),
         visibility,
+        extension_rule: config.kpi.extensions.clone(),
         tz,
         queue_log: config
             .cdr
             .queue_log
             .clone()
             .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
-        queue_kpi: crate::cdr::queue_log::QueueKpiSettings::default(),
+        queue_kpi: config.kpi.queue_kpi_settings(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         deadline: Duration::from_secs(config.cdr.screen_query_timeout_s),
     });

@@ -9,7 +9,6 @@ use super::table::TableState;
 use crate::ami::ConnectionState;
 use crate::ami::connection::LinkHealth;
 use crate::cdr::filter::Visibility;
-use crate::cdr::kpi::extension_of;
 use crate::config::TimeInState;
 use crate::pbx::Call;
 use crate::pbx::{HealthThresholds, State};
@@ -170,6 +169,10 @@ pub struct Model {
     pub time_in_state: TimeInState,
     /// Queue health thresholds.
     pub health: HealthThresholds,
+    /// Service-level variant per queue (`[kpi]`).
+    pub sl_targets: crate::service_level::Targets,
+    /// What counts as an extension (`[kpi.extensions]`).
+    pub extension_rule: crate::endpoints::ExtensionRule,
     /// What fills the body.
     pub screen: Screen,
     /// What the console's user may see, live and in history (`[acl]`).
@@ -227,6 +230,8 @@ impl Model {
             ],
             time_in_state,
             health,
+            sl_targets: crate::service_level::Targets::default(),
+            extension_rule: crate::endpoints::ExtensionRule::default(),
             screen: Screen::Live,
             access: Visibility::All,
             tz,
@@ -295,7 +300,9 @@ impl Model {
             .filter(|q| self.sees_queue(&q.name))
             .collect();
         call.channels.iter().any(|c| {
-            extension_of(&c.name).is_some_and(|e| self.sees_extension(e))
+            self.extension_rule
+                .extension_of(&c.name)
+                .is_some_and(|e| self.sees_extension(e))
                 || queues.iter().any(|q| {
                     q.callers.iter().any(|k| k.uniqueid == c.uniqueid)
                         || q.members

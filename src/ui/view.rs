@@ -40,7 +40,7 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     }
     footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
     if let Some(scroll) = model.history.detail {
-        history::detail::draw(f, f.area(), &model.history, ctx.theme, scroll);
+        history::detail::draw(f, f.area(), model, ctx.theme, scroll);
     }
     if let Mode::Confirm { question, .. } = &model.mode {
         help::question(f, f.area(), question, ctx.theme);

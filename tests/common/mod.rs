@@ -312,6 +312,19 @@ impl Lab {
         panic!("Asterisk still has channels 10 s after hanging up all");
     }
 
+    /// The lab's extension rule (tests/lab/asterisk/queues.conf): queue
+    /// members are `Local/2XX@agents`; the callers' `Local/…@callers-*` and
+    /// the dialer's `Local/…@customers` are not extensions.
+    pub fn extension_rule(&self) -> switchboard::endpoints::ExtensionRule {
+        switchboard::endpoints::ExtensionRule {
+            member_contexts: vec!["agents".into()],
+            ..Default::default()
+        }
+    }
+
+    /// The `[kpi]` lines of a config for the lab (the same rule).
+    pub const KPI_CONFIG: &'static str = "[kpi.extensions]\nmember_contexts = [\"agents\"]\n";
+
     /// Connection settings for the lab's AMI user, with fast reconnects.
     pub fn settings(&self, resync: Vec<Action>) -> Settings {
         let secret = std::fs::read_to_string(self.var("LAB_AMI_SECRET_FILE"))

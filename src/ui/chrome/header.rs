@@ -6,6 +6,7 @@ use crate::cdr::filter::Visibility;
 use crate::pbx::queue::Activity;
 use crate::pbx::{ExtensionState, Health};
 use crate::sanitize::clean;
+use crate::service_level::{SlCounts, SlVariant};
 use crate::ui::fit::{ALWAYS, Part, fit, fit_joined};
 use crate::ui::format::duration;
 use crate::ui::model::{Model, Source};
@@ -30,12 +31,11 @@ pub struct Headline {
     pub busy: usize,
     /// See `available`.
     pub paused: usize,
-    /// Completed queue calls, all queues.
-    pub completed: u64,
-    /// Abandoned queue calls, all queues.
-    pub abandoned: u64,
-    /// Calls completed within each queue's service level, all queues.
-    pub completed_in_sl: u64,
+    /// Completed, abandoned and within-service-level counts, summed over
+    /// the queues (each within its own `ServiceLevel`).
+    pub sl: SlCounts,
+    /// The service-level variant shown (`[kpi] sl`).
+    pub sl_variant: SlVariant,
     /// Extensions not Offline / all extensions.
     pub online: usize,
     /// All extensions.
@@ -66,6 +66,7 @@ impl Headline {
             calls,
             ..Headline::default()
         };
+        h.sl_variant = h.sl.shown(model.sl_targets.sl);
         let mut seen = std::collections::HashSet::new();
         for q in model
             .pbx
@@ -73,12 +74,18 @@ impl Headline {
             .values()
             .filter(|q| model.sees_queue(&q.name))
         {
-            let f = q.figures(model.now_ms, &model.health);
+            let f = q.figures(
+                model.now_ms,
+                &model.health,
+                model.sl_targets.variant(&q.name),
+            );
             h.waiting += f.waiting;
             h.longest_wait_s = h.longest_wait_s.max(f.longest_wait_s);
-            h.completed += u64::from(q.completed);
-            h.abandoned += u64::from(q.abandoned);
-            h.completed_in_sl += u64::from(q.completed_in_sl);
+            let c = q.sl_counts();
+            h.sl.answered += c.answered;
+            h.sl.answered_in_sl += c.answered_in_sl;
+            h.sl.abandoned += c.abandoned;
+            h.sl.abandoned_in_sl += c.abandoned_in_sl;
             h.worst = h.worst.max(Some(f.health));
             for m in q.members.values() {
                 let Some(a) = m.activity() else { continue };
@@ -106,16 +113,15 @@ impl Headline {
         h
     }
 
-    /// Service level over all queues, % (answered within SL / (answered + abandoned)).
+    /// Service level over all queues, % in `sl_variant`.
     pub fn service_level(&self) -> Option<f64> {
-        let total = self.completed + self.abandoned;
-        (total > 0).then(|| self.completed_in_sl as f64 * 100.0 / total as f64)
+        self.sl.percent(self.sl_variant)
     }
 
     /// Abandon rate, % (abandoned / (answered + abandoned)).
     pub fn abandon_rate(&self) -> Option<f64> {
-        let total = self.completed + self.abandoned;
-        (total > 0).then(|| self.abandoned as f64 * 100.0 / total as f64)
+        let total = self.sl.answered + self.sl.abandoned;
+        (total > 0).then(|| self.sl.abandoned as f64 * 100.0 / total as f64)
     }
 }
 
@@ -231,12 +237,15 @@ fn figures_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
             6,
             format!(
                 " Answered {} · Abandoned {} ({}) ",
-                h.completed,
-                h.abandoned,
+                h.sl.answered,
+                h.sl.abandoned,
                 pct(h.abandon_rate())
             ),
         ),
-        (9, format!(" SL {} ", pct(h.service_level()))),
+        (
+            9,
+            format!(" {} {} ", h.sl_variant.label(), pct(h.service_level())),
+        ),
         (3, format!(" Phones {}/{} ", h.online, h.extensions)),
     ];
     for (priority, text) in figures {

@@ -11,11 +11,12 @@ use crate::cdr::export::{Format, Writer};
 use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
 use crate::cdr::history::legs_of;
 use crate::cdr::kpi::{ExtensionKpi, extension_kpis};
-use crate::cdr::queue_log::{QueueKpi, QueueKpiSettings, queue_kpis};
+use crate::cdr::queue_log::{QueueKpi, QueueKpiSettings, QueueLog};
+use crate::endpoints::ExtensionRule;
 use crate::cdr::record::CdrRecord;
 use crate::cdr::store::CdrStore;
 use crate::secret::Secret;
-use chrono::{NaiveDateTime, TimeZone};
+use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,11 +33,14 @@ pub struct DbSettings {
     pub columns: BTreeMap<String, String>,
     /// What the console's user may see.
     pub visibility: Visibility,
+    /// What counts as an extension (`[kpi.extensions]`).
+    pub extension_rule: ExtensionRule,
     /// The PBX's time zone (queue_log lines carry epoch seconds).
     pub tz: chrono_tz::Tz,
     /// queue_log file for the queue KPIs.
     pub queue_log: PathBuf,
-    /// Service level and short-abandon thresholds.
+    /// Service level, short-abandon and wrap-up settings, agents' names
+    /// (`[kpi]`).
     pub queue_kpi: QueueKpiSettings,
     /// Folder export files are written to.
     pub export_dir: PathBuf,
@@ -270,15 +274,21 @@ async fn serve(
     replies: &mpsc::Sender<DbReply>,
 ) -> Result<DbReply, CdrError> {
     let visible = || settings.visibility.clone();
+    // A request's filter runs with this user's rights and this site's rule.
+    let scoped = |mut f: CdrFilter| {
+        f.visibility = visible();
+        f.extension_rule = settings.extension_rule.clone();
+        f
+    };
     Ok(match req {
         DbRequest::Page {
             id,
-            mut filter,
+            filter,
             order,
             cursor,
             rows,
         } => {
-            filter.visibility = visible();
+            let filter = scoped(filter);
             let legs = db.page(&filter, order, cursor.as_ref(), rows).await?;
             DbReply::Page {
                 id,
@@ -288,21 +298,23 @@ async fn serve(
             }
         }
         DbRequest::Legs { id, call, around } => {
-            let legs = legs_of(db, &call, around, visible()).await?;
+            let scope = scoped(CdrFilter::window(around, around, Visibility::All));
+            let legs = legs_of(db, &call, around, &scope).await?;
             DbReply::Legs { id, call, legs }
         }
         DbRequest::Kpi { id, from, to } => {
-            let filter = CdrFilter::window(from, to, visible());
-            let extensions = extension_kpis(db, &filter).await?;
-            let queues = queue_figures(settings, from, to).await;
+            let filter = scoped(CdrFilter::window(from, to, Visibility::All));
+            let log = queue_log(settings, from, to).await;
+            let names = &settings.queue_kpi.agent_names;
+            let extensions = extension_kpis(db, &filter, log.as_ref().ok(), names).await?;
             DbReply::Kpi {
                 id,
                 extensions,
-                queues,
+                queues: log.map(|l| l.queues),
             }
         }
-        DbRequest::Export { id, mut filter } => {
-            filter.visibility = visible();
+        DbRequest::Export { id, filter } => {
+            let filter = scoped(filter);
             export(settings, db, id, &filter, replies).await?
         }
         DbRequest::Cancel | DbRequest::ExportKpi { .. } => DbReply::Failed {
@@ -313,23 +325,21 @@ async fn serve(
 }
 
 fn epoch(tz: chrono_tz::Tz, t: NaiveDateTime) -> i64 {
-    tz.from_local_datetime(&t)
-        .earliest()
-        .map_or_else(|| t.and_utc().timestamp(), |t| t.timestamp())
+    crate::clock::local_to_utc(tz, t).timestamp()
 }
 
-async fn queue_figures(
+async fn queue_log(
     settings: &DbSettings,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<QueueKpi>, String> {
+) -> Result<QueueLog, String> {
     let path = settings.queue_log.clone();
     let (from, to) = (epoch(settings.tz, from), epoch(settings.tz, to));
-    let queues = settings.visibility.queues().map(<[String]>::to_vec);
+    let visibility = settings.visibility.clone();
     // Staffing advice from the half hour before now (or the range's end).
-    let kpi = crate::cdr::queue_log::QueueKpiSettings {
-        staffing_until: Some(chrono::Utc::now().timestamp()),
-        ..settings.queue_kpi
+    let kpi = QueueKpiSettings {
+        now: Some(chrono::Utc::now().timestamp()),
+        ..settings.queue_kpi.clone()
     };
     let result = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&path).map_err(|e| {
@@ -338,15 +348,8 @@ async fn queue_figures(
                 path.display()
             )
         })?;
-        queue_kpis(
-            std::io::BufReader::new(file),
-            from,
-            to,
-            queues.as_deref(),
-            kpi,
-        )
-        .map(|(rows, _skipped)| rows)
-        .map_err(|e| format!("queue_log {}: {e}", path.display()))
+        crate::cdr::queue_log::read(std::io::BufReader::new(file), from, to, &visibility, &kpi)
+            .map_err(|e| format!("queue_log {}: {e}", path.display()))
     })
     .await;
     result.unwrap_or_else(|e| Err(format!("queue_log reader stopped: {e}")))

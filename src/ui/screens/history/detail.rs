@@ -4,9 +4,11 @@
 use super::state::HistoryView;
 use crate::cdr::columns::Field;
 use crate::cdr::history::Call;
+use crate::endpoints::ExtensionRule;
 use crate::cdr::record::CdrRecord;
 use crate::sanitize::clean;
 use crate::ui::format::duration;
+use crate::ui::model::Model;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -30,14 +32,18 @@ fn leg_lines(leg: &CdrRecord, n: usize, theme: &Theme, out: &mut Vec<Line<'stati
 }
 
 /// The popup's lines for the selected line of `h`.
-pub fn lines(h: &HistoryView, theme: &Theme) -> Vec<Line<'static>> {
+pub fn lines(
+    h: &HistoryView,
+    rule: &ExtensionRule,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let Some(line) = h.selected_line() else {
         return Vec::new();
     };
     let Some(call) = h.list.calls.get(line.call) else {
         return Vec::new();
     };
-    let mut out = vec![summary(call, theme)];
+    let mut out = vec![summary(call, rule, theme)];
     out.push(Line::from(vec![
         Span::styled("recording     ", theme.style(Item::Muted)),
         Span::styled(
@@ -60,7 +66,7 @@ pub fn lines(h: &HistoryView, theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-fn summary(call: &Call, theme: &Theme) -> Line<'static> {
+fn summary(call: &Call, rule: &ExtensionRule, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(
         clean(&format!(
             "call {}: {} legs, {}, {} long, talk {}, answered by {}",
@@ -69,7 +75,7 @@ fn summary(call: &Call, theme: &Theme) -> Line<'static> {
             call.disposition(),
             duration(call.duration_s()),
             duration(call.talk_s()),
-            call.answered_by().unwrap_or("nobody")
+            call.answered_by(rule).unwrap_or("nobody")
         ))
         .into_owned(),
         theme.style(Item::Header),
@@ -77,7 +83,8 @@ fn summary(call: &Call, theme: &Theme) -> Line<'static> {
 }
 
 /// Draws the popup over `area`, scrolled by `scroll` lines.
-pub fn draw(f: &mut Frame, area: Rect, h: &HistoryView, theme: &Theme, scroll: u16) {
+pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme, scroll: u16) {
+    let h = &model.history;
     let popup = crate::ui::layout::popup(area, Constraint::Percentage(90), 100);
     f.render_widget(Clear, popup);
     let block = Block::default()
@@ -88,7 +95,7 @@ pub fn draw(f: &mut Frame, area: Rect, h: &HistoryView, theme: &Theme, scroll: u
             theme.style(Item::Title),
         ));
     f.render_widget(
-        Paragraph::new(lines(h, theme))
+        Paragraph::new(lines(h, &model.extension_rule, theme))
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0))

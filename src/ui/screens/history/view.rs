@@ -83,12 +83,16 @@ fn placed_at(call: &Call, order: crate::cdr::filter::Order) -> Option<chrono::Na
     }
 }
 
-fn call_cells(call: &Call, order: crate::cdr::filter::Order) -> Vec<TableCell> {
+fn call_cells(
+    call: &Call,
+    order: crate::cdr::filter::Order,
+    rule: &crate::endpoints::ExtensionRule,
+) -> Vec<TableCell> {
     vec![
         TableCell::new(time(placed_at(call, order)), Item::Text),
         TableCell::new(caller(call), Item::Text),
         TableCell::new(call.dialed(), Item::Text),
-        TableCell::new(call.answered_by().unwrap_or(""), Item::Text),
+        TableCell::new(call.answered_by(rule).unwrap_or(""), Item::Text),
         TableCell::new(call.disposition(), disposition_item(call.disposition())),
         TableCell::new(duration(call.duration_s()), Item::Text),
         TableCell::new(duration(call.talk_s()), Item::Text),
@@ -117,6 +121,7 @@ fn leg_cells(leg: &CdrRecord) -> Vec<TableCell> {
 pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
     let calls = &model.history.list.calls;
     let order = model.history.order;
+    let rule = &model.extension_rule;
     model
         .history
         .lines
@@ -124,7 +129,7 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
         .filter_map(|line| {
             let call = calls.get(line.call)?;
             let cells: Box<dyn Fn() -> Vec<TableCell>> = match line.leg {
-                None => Box::new(move || call_cells(call, order)),
+                None => Box::new(move || call_cells(call, order, rule)),
                 Some(j) => {
                     let leg = call.legs.get(j)?;
                     Box::new(move || leg_cells(leg))

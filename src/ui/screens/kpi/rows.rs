@@ -18,27 +18,33 @@ const fn col(title: &'static str, width: u16) -> Column {
     }
 }
 
-/// Extension table: Extension, Total, Answered, Missed, THT, AHT, First, Last.
-pub const EXTENSION_COLUMNS: [Column; 8] = [
-    col("Extension", 16),
-    col("Total", 6),
+/// Extension table (docs/kpi.md "History KPIs per extension"): calls
+/// counted once each, talk from the extension's own leg, THT = talk +
+/// after-call work, AHT = THT / handled calls.
+pub const EXTENSION_COLUMNS: [Column; 10] = [
+    col("Extension", 10),
+    col("Calls", 5),
+    col("Rung", 5),
     col("Answered", 8),
     col("Missed", 6),
+    col("Placed", 6),
     col("THT", 8),
     col("AHT", 7),
     col("First call", 10),
     col("Last end", 10),
 ];
 
-/// Queue table: Queue, Offered, Answered, Abandoned (short), SL, ASA, Avg
-/// wait, Longest wait, agents needed (Erlang C staffing advice from the
-/// last 30 minutes, docs/kpi.md).
-pub const QUEUE_COLUMNS: [Column; 9] = [
-    col("Queue", 16),
+/// Queue table: Queue, Offered, Answered, Abandoned (short), Exits
+/// (timeouts, empty, key), SL with its variant and T (`87% SL2≤20s`), ASA,
+/// Avg wait, Longest wait, agents needed (Erlang C staffing advice from
+/// the last 30 minutes, docs/kpi.md).
+pub const QUEUE_COLUMNS: [Column; 10] = [
+    col("Queue", 11),
     col("Offered", 7),
     col("Answered", 8),
-    col("Abandoned", 10),
-    col("SL", 5),
+    col("Abandoned", 9),
+    col("Exits", 5),
+    col("SL", 15),
     col("ASA", 5),
     col("Avg wait", 8),
     col("Longest", 7),
@@ -64,13 +70,15 @@ fn clock(t: Option<chrono::NaiveDateTime>) -> String {
 fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
     let num = |n: u64| SortKey::Num(i64::try_from(n).unwrap_or(i64::MAX));
     let key = match sort {
-        1 => num(k.total),
-        2 => num(k.answered),
-        3 => num(k.missed),
-        4 => SortKey::Num(k.tht_s),
-        5 => SortKey::Num(k.aht_s.map_or(-1, |v| v as i64)),
-        6 => SortKey::Owned(clock(k.first_start)),
-        7 => SortKey::Owned(clock(k.last_end)),
+        1 => num(k.calls),
+        2 => num(k.rung),
+        3 => num(k.answered),
+        4 => num(k.missed),
+        5 => num(k.placed),
+        6 => SortKey::Num(k.tht_s),
+        7 => SortKey::Num(k.aht_s.map_or(-1, |v| v as i64)),
+        8 => SortKey::Owned(clock(k.first_start)),
+        9 => SortKey::Owned(clock(k.last_end)),
         _ => SortKey::Natural(&k.extension),
     };
     TableRow {
@@ -79,7 +87,8 @@ fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
         cells: Box::new(move || {
             vec![
                 TableCell::new(k.extension.clone(), Item::Text),
-                TableCell::new(k.total.to_string(), Item::Text),
+                TableCell::new(k.calls.to_string(), Item::Text),
+                TableCell::new(k.rung.to_string(), Item::Text),
                 TableCell::new(k.answered.to_string(), Item::Text),
                 TableCell::new(
                     k.missed.to_string(),
@@ -89,6 +98,7 @@ fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
                         Item::Text
                     },
                 ),
+                TableCell::new(k.placed.to_string(), Item::Text),
                 TableCell::new(duration(k.tht_s), Item::Text),
                 TableCell::new(secs(k.aht_s), Item::Text),
                 TableCell::new(clock(k.first_start), Item::Muted),
@@ -104,11 +114,12 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
         1 => num(q.offered),
         2 => num(q.answered),
         3 => num(q.abandoned),
-        4 => SortKey::Num(q.service_level.map_or(-1, |v| (v * 10.0) as i64)),
-        5 => SortKey::Num(q.asa_s.map_or(-1, |v| v as i64)),
-        6 => SortKey::Num(q.avg_wait_s.map_or(-1, |v| v as i64)),
-        7 => SortKey::Num(q.longest_wait_s.map_or(-1, |v| v as i64)),
-        8 => SortKey::Num(q.staffing.agents_needed.map_or(-1, i64::from)),
+        4 => num(q.exited),
+        5 => SortKey::Num(q.service_level.map_or(-1, |v| (v * 10.0) as i64)),
+        6 => SortKey::Num(q.asa_s.map_or(-1, |v| v as i64)),
+        7 => SortKey::Num(q.avg_wait_s.map_or(-1, |v| v as i64)),
+        8 => SortKey::Num(q.longest_wait_s.map_or(-1, |v| v as i64)),
+        9 => SortKey::Num(q.staffing.agents_needed.map_or(-1, i64::from)),
         _ => SortKey::Natural(&q.queue),
     };
     TableRow {
@@ -128,8 +139,21 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
                     },
                 ),
                 TableCell::new(
-                    q.service_level
-                        .map_or_else(|| "—".into(), |v| format!("{v:.0}%")),
+                    q.exited.to_string(),
+                    if q.exited > 0 {
+                        Item::RampWarn
+                    } else {
+                        Item::Text
+                    },
+                ),
+                TableCell::new(
+                    format!(
+                        "{} {}≤{}s",
+                        q.service_level
+                            .map_or_else(|| "—".into(), |v| format!("{v:.0}%")),
+                        q.sl_variant.label(),
+                        q.sl_seconds
+                    ),
                     Item::Text,
                 ),
                 TableCell::new(secs(q.asa_s), Item::Text),

@@ -21,10 +21,8 @@ pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
                 // The screen uses the default thresholds: name them.
                 let q = crate::cdr::queue_log::QueueKpiSettings::default();
                 format!(
-                    "KPIs per queue (queue_log) · SL ≤{}s, short abandons out · Need: Erlang C for {}% ≤{}s, last {} min",
-                    q.service_level_s,
+                    "KPIs per queue (queue_log) · SL variant and T per queue ([kpi]) · Need: Erlang C for {}% within T, last {} min",
                     q.sl_goal_percent,
-                    q.service_level_s,
                     q.staffing_window_s / 60
                 )
             }

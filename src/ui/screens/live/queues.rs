@@ -34,9 +34,11 @@ pub const COLUMNS: [Column; 10] = [
         title: "Paus",
         width: Constraint::Length(4),
     },
+    // The figure as `queue show` prints it, with its variant's name:
+    // `93.3 SL2`, `100 SL` (docs/kpi.md).
     Column {
-        title: "SL%",
-        width: Constraint::Length(4),
+        title: "SL %",
+        width: Constraint::Length(8),
     },
     Column {
         title: "Done",
@@ -117,7 +119,11 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
         .values()
         .filter(|q| model.sees_queue(&q.name))
         .map(|q| {
-            let f = q.figures(model.now_ms, &model.health);
+            let f = q.figures(
+                model.now_ms,
+                &model.health,
+                model.sl_targets.variant(&q.name),
+            );
             let key = match sort {
                 1 => SortKey::Num(f.waiting as i64),
                 2 => SortKey::Num(f.longest_wait_s),
@@ -137,7 +143,11 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
                 cells: Box::new(move || {
                     let sl = f
                         .service_level
-                        .map(|v| format!("{v:.0}"))
+                        .map(|v| {
+                            let v = format!("{v:.1}");
+                            let v = v.strip_suffix(".0").unwrap_or(&v);
+                            format!("{v} {}", f.sl_variant.label())
+                        })
                         .unwrap_or_else(|| "-".into());
                     let health = match f.health {
                         Health::Ok => "OK",

@@ -119,7 +119,11 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
 /// and "Fcst"): what Erlang C asks for the recent load, and the service
 /// level it forecasts with the agents on duty now.
 fn staffing(model: &Model, q: &Queue) -> String {
-    let f = q.figures(model.now_ms, &model.health);
+    let f = q.figures(
+        model.now_ms,
+        &model.health,
+        model.sl_targets.variant(&q.name),
+    );
     match (f.agents_needed, f.forecast_sl) {
         (Some(n), Some(sl)) => format!(
             " · need {n}, on duty {} (SL {sl:.0}% ≤{}s)",
