@@ -37,7 +37,8 @@ mod tests {
 
     #[test]
     fn a_missing_midnight_is_the_first_valid_local_time() {
-        let t = |s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_default();
+        let t =
+            |s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_default();
         let santiago = chrono_tz::America::Santiago;
         // Clocks jump from 00:00 (-04) to 01:00 (-03) on 2026-09-06.
         let day = local_to_utc(santiago, t("2026-09-06 00:00:00"));

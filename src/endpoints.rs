@@ -73,7 +73,9 @@ impl ExtensionRule {
     /// `text` looks like an extension number: 1 to `max_digits` ASCII
     /// digits.
     pub fn is_number(&self, text: &str) -> bool {
-        !text.is_empty() && text.len() <= self.max_digits && text.bytes().all(|b| b.is_ascii_digit())
+        !text.is_empty()
+            && text.len() <= self.max_digits
+            && text.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// Channel-name prefixes that carry `extension`: `PJSIP/301-` for each
@@ -82,7 +84,10 @@ impl ExtensionRule {
     /// [`Self::extension_of`] gives `extension` (for channel names, which
     /// carry a sequence suffix).
     pub fn channel_prefixes(&self, extension: &str) -> Vec<String> {
-        let techs = self.technologies.iter().map(|t| format!("{t}/{extension}-"));
+        let techs = self
+            .technologies
+            .iter()
+            .map(|t| format!("{t}/{extension}-"));
         let locals = self
             .member_contexts
             .iter()
@@ -134,11 +139,19 @@ mod tests {
     fn prefixes_match_exactly_the_channels_of_the_extension() {
         let r = ExtensionRule::default();
         let prefixes = r.channel_prefixes("301");
-        for channel in ["PJSIP/301-0001", "DAHDI/301-1", "Local/301@from-queue-0000000a;1"] {
+        for channel in [
+            "PJSIP/301-0001",
+            "DAHDI/301-1",
+            "Local/301@from-queue-0000000a;1",
+        ] {
             assert!(prefixes.iter().any(|p| channel.starts_with(p.as_str())));
             assert_eq!(r.extension_of(channel), Some("301"));
         }
-        for channel in ["PJSIP/3010-0001", "Local/301@customers-0000000a;1", "SCCP/301-1"] {
+        for channel in [
+            "PJSIP/3010-0001",
+            "Local/301@customers-0000000a;1",
+            "SCCP/301-1",
+        ] {
             assert!(!prefixes.iter().any(|p| channel.starts_with(p.as_str())));
         }
     }

@@ -14,6 +14,7 @@ use switchboard::ami::connection::{self, Handle};
 use switchboard::ami::{Action, AmiMsg, ConnectionState, Message};
 use switchboard::pbx::snapshot::Snapshot;
 use switchboard::pbx::{self, ExtensionState, State};
+use switchboard::service_level::SlVariant;
 use tokio::sync::mpsc;
 
 /// Lab tests share one Asterisk: run them one at a time.
@@ -322,6 +323,28 @@ async fn state_matches_asterisk_during_and_after_traffic() {
         .get("sales")
         .unwrap_or_else(|| panic!("no sales queue"));
     assert!(q.completed > 0, "lab traffic answered no sales call");
+    // The live SL and SL2 are what Asterisk's own `queue show` prints.
+    for name in ["sales", "support"] {
+        let shown = lab
+            .cli(&format!("queue show {name}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let printed = |label: &str| {
+            shown
+                .split(&format!(" {label}:"))
+                .nth(1)
+                .and_then(|rest| rest.split('%').next())
+                .unwrap_or_else(|| panic!("no {label} in {shown}"))
+                .to_string()
+        };
+        let c = state.queues[name].sl_counts();
+        for (label, variant) in [("SL", SlVariant::Sl), ("SL2", SlVariant::Sl2)] {
+            assert_eq!(
+                format!("{:.1}", c.percent(variant).unwrap_or(0.0)),
+                printed(label),
+                "{name} {label}: ours from {c:?}; Asterisk: {shown}"
+            );
+        }
+    }
     // The phones: 301-304 registered by SIPp, 305 never registers.
     for (device, online) in [
         ("PJSIP/301", true),

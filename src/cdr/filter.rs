@@ -356,7 +356,13 @@ impl Builder<'_> {
 
     /// `number` as the party on `field` (src/dst) or as the extension on the
     /// channel column (every channel prefix `rule` gives it).
-    fn party(&mut self, rule: &ExtensionRule, field: Field, channel: Field, number: &str) -> String {
+    fn party(
+        &mut self,
+        rule: &ExtensionRule,
+        field: Field,
+        channel: Field,
+        number: &str,
+    ) -> String {
         let col = self.col(field);
         let eq = self.bind(number.to_string());
         let mut parts = vec![format!("{col} = {eq}")];

@@ -8,9 +8,9 @@
 use super::CdrError;
 use super::columns::Field;
 use super::filter::{CdrFilter, Cursor, Order, SortKey};
-use crate::endpoints::ExtensionRule;
 use super::record::CdrRecord;
 use super::store::CdrStore;
+use crate::endpoints::ExtensionRule;
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 

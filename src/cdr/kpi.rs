@@ -74,7 +74,15 @@ pub const FIELDS: [Field; 9] = [
 #[derive(Debug, Default)]
 struct Part {
     rung: bool,
-    answered: bool,
+    /// A leg rang it (it was the `dstchannel`), and one of those was
+    /// answered: what "answered" means when there is one.
+    rang: bool,
+    rang_answered: bool,
+    /// Its queue member half answered. Without a leg that rang it (a table
+    /// that lost it) this is the answer; with one it is not: a `Local/`
+    /// member's half can answer just as the caller gives up, and the call
+    /// was never connected.
+    half_answered: bool,
     placed: bool,
     placed_answered: bool,
     /// Σ `billsec` of answered legs on its own channel.
@@ -92,7 +100,9 @@ struct Part {
 impl Part {
     fn merge(&mut self, o: Part) {
         self.rung |= o.rung;
-        self.answered |= o.answered;
+        self.rang |= o.rang;
+        self.rang_answered |= o.rang_answered;
+        self.half_answered |= o.half_answered;
         self.placed |= o.placed;
         self.placed_answered |= o.placed_answered;
         self.own_talk = match (self.own_talk, o.own_talk) {
@@ -144,7 +154,7 @@ impl ExtensionKpis {
             let p = self.part(ext, call, r);
             if member_half {
                 p.rung = true;
-                p.answered |= answered;
+                p.half_answered |= answered;
             } else {
                 p.placed = true;
                 p.placed_answered |= answered;
@@ -156,16 +166,14 @@ impl ExtensionKpis {
         if let Some(ext) = callee.filter(|c| Some(c) != own.as_ref()) {
             let p = self.part(&ext, call, r);
             p.rung = true;
+            p.rang = true;
+            p.rang_answered |= answered;
             match (answered, queue) {
                 (true, true) => {
-                    p.answered = true;
                     p.queue_legs.push(r.uniqueid.clone());
                     p.rung_talk += r.billsec_s;
                 }
-                (true, false) => {
-                    p.answered = true;
-                    p.rung_talk += r.billsec_s;
-                }
+                (true, false) => p.rung_talk += r.billsec_s,
                 (false, true) => p.missed_queue += 1,
                 (false, false) => p.missed_dial += 1,
             }
@@ -215,12 +223,22 @@ impl ExtensionKpis {
                 ..ExtensionKpi::default()
             };
             for p in e.calls.values() {
+                let answered = if p.rang {
+                    p.rang_answered
+                } else {
+                    p.half_answered
+                };
                 k.calls += 1;
                 k.rung += u64::from(p.rung);
-                k.answered += u64::from(p.rung && p.answered);
+                k.answered += u64::from(answered);
                 k.placed += u64::from(p.placed);
-                k.missed += p.missed_dial + if queue_log.is_some() { 0 } else { p.missed_queue };
-                if !(p.answered || p.placed_answered) {
+                k.missed += p.missed_dial
+                    + if queue_log.is_some() {
+                        0
+                    } else {
+                        p.missed_queue
+                    };
+                if !(answered || p.placed_answered) {
                     continue;
                 }
                 k.handled += 1;
@@ -395,6 +413,35 @@ mod tests {
     }
 
     #[test]
+    fn a_member_half_answering_as_the_caller_gives_up_is_no_answer() {
+        let mut k = ExtensionKpis::new(rule());
+        for l in [
+            Leg {
+                channel: "Local/5559064324@customers-000002e0;1",
+                dstchannel: "Local/202@agents-000002ed;1",
+                lastapp: "Queue",
+                disposition: "NO ANSWER",
+                billsec: 12,
+                uniqueid: "sb-3",
+                linkedid: "sb-3",
+            },
+            Leg {
+                channel: "Local/202@agents-000002ed;2",
+                dstchannel: "",
+                lastapp: "Answer",
+                disposition: "ANSWERED",
+                billsec: 0,
+                uniqueid: "5.1",
+                linkedid: "sb-3",
+            },
+        ] {
+            k.add(&rec(&l));
+        }
+        let e = &k.finish(None, None, &AgentNames::default())[0];
+        assert_eq!((e.rung, e.answered, e.handled, e.missed), (1, 0, 0, 1));
+    }
+
+    #[test]
     fn phones_take_queue_talk_and_misses_from_the_queue_log() {
         let phone = |k: &mut ExtensionKpis| {
             for l in [
@@ -455,13 +502,17 @@ mod tests {
                 ..Default::default()
             },
         );
-        let q = read(log.as_bytes(), 0, 200, &Visibility::All, &s).unwrap_or_else(|e| panic!("{e}"));
+        let q =
+            read(log.as_bytes(), 0, 200, &Visibility::All, &s).unwrap_or_else(|e| panic!("{e}"));
         let mut k = ExtensionKpis::new(ExtensionRule::default());
         phone(&mut k);
         let e = &k.finish(None, Some(&q), &AgentNames::default())[0];
         assert_eq!((e.talk_s, e.acw_s, e.tht_s), (40, 5, 45));
         assert_eq!(e.aht_s, Some(22.5));
-        assert_eq!(e.missed, 3, "1 Dial leg + 2 queue rings, the agent learned from its answer");
+        assert_eq!(
+            e.missed, 3,
+            "1 Dial leg + 2 queue rings, the agent learned from its answer"
+        );
     }
 
     #[test]
@@ -474,7 +525,8 @@ mod tests {
         let e = &a.finish(None, None, &AgentNames::default())[0];
         assert_eq!((e.calls, e.answered), (1, 1));
         assert_eq!(e.talk_s, 8, "both halves' own legs count");
-        let none = ExtensionKpis::new(rule()).finish(Some(&["201".into()]), None, &AgentNames::default());
+        let none =
+            ExtensionKpis::new(rule()).finish(Some(&["201".into()]), None, &AgentNames::default());
         assert!(none.is_empty());
     }
 }

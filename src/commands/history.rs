@@ -314,8 +314,7 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
                 }
             };
             let store = connect(config, &a.history).await?;
-            let rows =
-                extension_kpis(&store, &filter, log.as_ref(), &settings.agent_names).await?;
+            let rows = extension_kpis(&store, &filter, log.as_ref(), &settings.agent_names).await?;
             print_rows(&rows, h.format)
         }
         KpiBy::Queue => print_rows(&read()?.queues, h.format),

@@ -579,7 +579,10 @@ impl Config {
         }
         let names = rule.technologies.iter().chain(&rule.member_contexts);
         if let Some(bad) = names.into_iter().find(|n| {
-            n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            n.is_empty()
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         }) {
             return Err(ConfigError::new(
                 "kpi.extensions",

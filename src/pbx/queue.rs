@@ -431,7 +431,10 @@ mod tests {
             .insert("off".into(), member(DeviceState::Unavailable, false, false));
         q.callers.join(caller(0), 0);
         // Only an unreachable member is unpaused: nobody can answer.
-        assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Critical);
+        assert_eq!(
+            q.figures(1_000, &t, SlVariant::Sl2).health,
+            Health::Critical
+        );
         q.members
             .insert("b".into(), member(DeviceState::InUse, false, true));
         assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Warn);
@@ -439,7 +442,10 @@ mod tests {
             .insert("c".into(), member(DeviceState::NotInUse, false, false));
         assert_eq!(q.figures(1_000, &t, SlVariant::Sl2).health, Health::Ok);
         assert_eq!(q.figures(40_000, &t, SlVariant::Sl2).health, Health::Warn);
-        assert_eq!(q.figures(95_000, &t, SlVariant::Sl2).health, Health::Critical);
+        assert_eq!(
+            q.figures(95_000, &t, SlVariant::Sl2).health,
+            Health::Critical
+        );
     }
 
     #[test]
@@ -456,7 +462,10 @@ mod tests {
         assert_eq!(sl(&q, SlVariant::Sl2), Some(60.0));
         // Asterisk counts no timeouts: "offered" is shown as SL2, named so.
         let f = q.figures(0, &t, SlVariant::Offered);
-        assert_eq!((f.service_level, f.sl_variant), (Some(60.0), SlVariant::Sl2));
+        assert_eq!(
+            (f.service_level, f.sl_variant),
+            (Some(60.0), SlVariant::Sl2)
+        );
     }
 
     #[test]

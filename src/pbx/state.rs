@@ -666,8 +666,8 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service_level::SlVariant;
     use crate::pbx::ExtensionState;
+    use crate::service_level::SlVariant;
 
     fn ev(name: &str, headers: &[(&str, &str)]) -> Message {
         let mut m = Message::default();
@@ -877,14 +877,18 @@ mod tests {
         }
         let q = &s.queues["sales"];
         assert_eq!(
-            (q.completed, q.completed_in_sl, q.abandoned, q.abandoned_in_sl),
+            (
+                q.completed,
+                q.completed_in_sl,
+                q.abandoned,
+                q.abandoned_in_sl
+            ),
             (10, 7, 4, 2)
         );
         let c = q.sl_counts();
         assert_eq!(c.percent(SlVariant::Sl), Some(70.0));
         assert_eq!(c.percent(SlVariant::Sl2).map(|v| v.round()), Some(64.0));
     }
-
 
     #[test]
     fn staffing_advice_follows_the_recent_load() {
@@ -944,10 +948,17 @@ mod tests {
         // Less than a minute watched: no advice.
         let mut fresh = State::new();
         fresh.apply(&ev("QueueParams", &[("Queue", "q")]), 0);
-        assert_eq!(fresh.queues["q"].figures(30_000, &t, SlVariant::Sl2).agents_needed, None);
+        assert_eq!(
+            fresh.queues["q"]
+                .figures(30_000, &t, SlVariant::Sl2)
+                .agents_needed,
+            None
+        );
         // An hour later nothing is left of the window: no advice.
         assert_eq!(
-            s.queues["sales"].figures(now + 60 * min, &t, SlVariant::Sl2).agents_needed,
+            s.queues["sales"]
+                .figures(now + 60 * min, &t, SlVariant::Sl2)
+                .agents_needed,
             None
         );
     }

@@ -200,10 +200,7 @@ impl<'s> Counter<'s> {
                 k.pause_reasons = a.paused.closed;
                 k.paused_s = k.pause_reasons.values().sum();
                 k.aht_s = (k.handled > 0).then(|| (k.talk_s + k.acw_s) as f64 / k.handled as f64);
-                k.logged_in_s = a
-                    .logged_in
-                    .seen
-                    .then(|| a.logged_in.closed.values().sum());
+                k.logged_in_s = a.logged_in.seen.then(|| a.logged_in.closed.values().sum());
                 k.occupancy = k.logged_in_s.and_then(|l| {
                     let available = l.saturating_sub(k.paused_s);
                     (available > 0).then(|| (k.talk_s + k.acw_s) as f64 * 100.0 / available as f64)
@@ -267,7 +264,10 @@ mod tests {
             "the second call has not ended: answered, not handled"
         );
         // Talk 20 s; wrap-up: the queue's 3 s plus 10 s paused for ACW.
-        assert_eq!((alice.talk_s, alice.acw_s, alice.aht_s), (20, 13, Some(33.0)));
+        assert_eq!(
+            (alice.talk_s, alice.acw_s, alice.aht_s),
+            (20, 13, Some(33.0))
+        );
         // Lunch 80..100; Training 170..200 (the window's end).
         assert_eq!(
             alice.pause_reasons,

@@ -152,7 +152,9 @@ impl<'s> Counter<'s> {
                 k.sl_variant = s.targets.variant(&queue);
                 k.sl = c.percent(SlVariant::Sl);
                 k.sl2 = c.percent(SlVariant::Sl2);
-                k.sl_offered = (k.offered > 0).then(|| c.percent(SlVariant::Offered)).flatten();
+                k.sl_offered = (k.offered > 0)
+                    .then(|| c.percent(SlVariant::Offered))
+                    .flatten();
                 k.service_level = match k.sl_variant {
                     SlVariant::Sl => k.sl,
                     SlVariant::Sl2 => k.sl2,

@@ -4,8 +4,8 @@
 use super::state::HistoryView;
 use crate::cdr::columns::Field;
 use crate::cdr::history::Call;
-use crate::endpoints::ExtensionRule;
 use crate::cdr::record::CdrRecord;
+use crate::endpoints::ExtensionRule;
 use crate::sanitize::clean;
 use crate::ui::format::duration;
 use crate::ui::model::Model;
@@ -32,11 +32,7 @@ fn leg_lines(leg: &CdrRecord, n: usize, theme: &Theme, out: &mut Vec<Line<'stati
 }
 
 /// The popup's lines for the selected line of `h`.
-pub fn lines(
-    h: &HistoryView,
-    rule: &ExtensionRule,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
+pub fn lines(h: &HistoryView, rule: &ExtensionRule, theme: &Theme) -> Vec<Line<'static>> {
     let Some(line) = h.selected_line() else {
         return Vec::new();
     };
