@@ -396,7 +396,11 @@ impl Builder<'_> {
             cond.push(format!("{col} IN ({})", ps.join(", ")));
         }
         if let Some(s) = f.search.as_deref().filter(|s| !s.is_empty()) {
-            let pattern = format!("%{}%", like_escape(s));
+            // Case- and accent-insensitive the same way on every backend
+            // (super::search).
+            let needle = super::search::fold(s);
+            let subs = super::search::substitutions(&needle);
+            let pattern = format!("%{}%", like_escape(&needle));
             let fields = [
                 Field::Src,
                 Field::Dst,
@@ -407,7 +411,11 @@ impl Builder<'_> {
             ];
             let ors: Vec<String> = fields
                 .into_iter()
-                .map(|fl| self.like(fl, pattern.clone()))
+                .map(|fl| {
+                    let col = super::search::folded(&self.col(fl), &subs, self.d);
+                    let p = self.bind(pattern.clone());
+                    format!("{col} LIKE {p} ESCAPE '!'")
+                })
                 .collect();
             cond.push(format!("({})", ors.join(" OR ")));
         }
@@ -603,7 +611,7 @@ mod tests {
         f.dst = Some("30%_1".into());
         let sql = f.select("cdr", &cols(), &Field::ALL, Dialect::MySql);
         assert!(!sql.text.contains("OR '1'='1"), "{}", sql.text);
-        assert!(sql.binds.iter().any(|b| b == "%x' OR '1'='1%"));
+        assert!(sql.binds.iter().any(|b| b == "%x' or '1'='1%"), "folded, bound");
         assert!(
             sql.binds.iter().any(|b| b == "PJSIP/30!%!_1-%"),
             "LIKE metacharacters escaped: {:?}",
@@ -699,7 +707,12 @@ mod tests {
         assert!(!text.contains("MISSING"));
         assert!(text.contains("WHERE `calldate` >= '2026-11-21 00:00:00' AND `calldate` < '2026-11-22 00:00:00' AND (`src` = '100'"), "{text}");
         assert!(text.contains("FROM `cdr` WHERE `calldate` >= '2026-11-21 00:00:00' AND `calldate` < '2026-11-22 00:00:00' AND ((`src` = '301'"), "{text}");
-        assert!(text.contains("`clid` LIKE '%Zoë%'"), "{text}");
+        // The search folded (Zoë → zoe), the column folded the same way.
+        assert!(
+            text.contains("CONVERT(`clid` USING utf8mb4) COLLATE utf8mb4_bin, 'E', 'e')"),
+            "{text}"
+        );
+        assert!(text.contains("LIKE '%zoe%'"), "{text}");
     }
 
     #[test]

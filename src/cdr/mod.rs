@@ -8,6 +8,7 @@
 //! - [`filter`]: the query (time window in PBX local time, src/dst,
 //!   disposition, free text, per-user visibility) as bound SQL;
 //! - [`store`]: the connection and the row stream;
+//! - [`search`]: free-text search folded alike on every backend;
 //! - [`export`]: CSV and JSON-lines output;
 //! - [`history`]: legs grouped into calls, a page at a time;
 //! - [`kpi`]: per-extension KPIs from CDRs; [`queue_log`]: per-queue KPIs.
@@ -20,6 +21,7 @@ pub mod history;
 pub mod kpi;
 pub mod queue_log;
 pub mod record;
+pub mod search;
 pub mod store;
 
 use thiserror::Error;
