@@ -132,6 +132,32 @@ fn extensions_zoomed_sorted_by_state() {
     });
 }
 
+/// A trunk's endpoint and a custom device state are not extensions
+/// (`[kpi.extensions]`): neither listed nor counted in the header.
+#[test]
+fn trunks_and_custom_devices_are_not_extensions() {
+    let mut m = sized(model(), (120, 40));
+    let phones = |m: &Model| {
+        let h = switchboard::ui::chrome::header::Headline::of(m);
+        (h.online, h.extensions)
+    };
+    let before = phones(&m);
+    assert!(before.1 > 0);
+    for device in ["PJSIP/provider", "Custom:DND301", "Local/5551234@customers"] {
+        m.pbx.extensions.insert(
+            device.into(),
+            switchboard::pbx::Extension::new(device, m.now_ms),
+        );
+    }
+    press(&mut m, KeyCode::Char('1'));
+    press(&mut m, KeyCode::Char('z'));
+    let text = screen(&m, (120, 40));
+    for device in ["provider", "DND301", "5551234"] {
+        assert!(!text.contains(device), "{device} listed:\n{text}");
+    }
+    assert_eq!(phones(&m), before);
+}
+
 #[test]
 fn calls_zoomed() {
     check("calls_zoomed", |s| {

@@ -285,6 +285,14 @@ impl Model {
         self.access.allows_extension(exten)
     }
 
+    /// `e` is one of the PBX's extensions by `[kpi.extensions]` (a phone
+    /// or a queue member's interface, not a trunk or a custom device
+    /// state) and the user may see it: what the Extensions pane and the
+    /// header's Phones count list.
+    pub fn shows_extension(&self, e: &crate::pbx::Extension) -> bool {
+        self.extension_rule.extension_of(&e.device).is_some() && self.sees_extension(&e.exten)
+    }
+
     /// The user may see a live call: an allowed extension is on one of its
     /// channels (`PJSIP/301-…`, `Local/301@…`), or one of its channels
     /// waits in an allowed queue or belongs to a member of one. The same

@@ -104,7 +104,7 @@ impl Headline {
                 .pbx
                 .extensions
                 .values()
-                .filter(|e| model.sees_extension(&e.exten))
+                .filter(|e| model.shows_extension(e))
         };
         h.extensions = visible().count();
         h.online = visible()

@@ -60,7 +60,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
         .pbx
         .extensions
         .values()
-        .filter(|e| model.sees_extension(&e.exten))
+        .filter(|e| model.shows_extension(e))
         .map(|e| {
             let secs = e.seconds_in_state(now);
             let key = match sort {
