@@ -26,6 +26,7 @@ fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -
         queue_kpi: QueueKpiSettings::default(),
         export_dir: dir.to_path_buf(),
         deadline: std::time::Duration::from_secs(30),
+        kpi_days: Err("no app database in this test".into()),
     })
 }
 

@@ -323,3 +323,120 @@ fn queue_and_agent_kpis_equal_hand_computation_on_the_queue_log() {
         "no agent answered today: {rows:?}"
     );
 }
+
+/// Runs SQL as MariaDB's root on the lab's server.
+fn root_sql(lab: &Lab, sql: &str) -> String {
+    let o = Command::new("mariadb")
+        .args([
+            &format!("--socket={}", lab.var("LAB_DB_SOCKET")),
+            "-uroot",
+            "-N",
+            "-e",
+            sql,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        o.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
+    let Some(lab) = Lab::get() else { return };
+    // Three closed days of calls between desk phones, in a table of their own.
+    let mut values = Vec::new();
+    for (day, n) in [("2026-03-02", 3), ("2026-03-03", 5), ("2026-03-04", 2)] {
+        for i in 0..n {
+            values.push(format!(
+                "('{day} 10:0{i}:00', '301', '302', 'PJSIP/301-0000{day:.4}{i}', 'PJSIP/302-0000{i}', 'Dial', 'ANSWERED', 40, 30, 'd.{day}.{i}', 'd.{day}.{i}')"
+            ));
+        }
+    }
+    root_sql(
+        &lab,
+        &format!(
+            "DROP TABLE IF EXISTS asteriskcdrdb.cdr_days;
+            CREATE TABLE asteriskcdrdb.cdr_days LIKE asteriskcdrdb.cdr;
+            INSERT INTO asteriskcdrdb.cdr_days (calldate, src, dst, channel, dstchannel, lastapp, disposition, duration, billsec, uniqueid, linkedid) VALUES {};
+            GRANT SELECT ON asteriskcdrdb.cdr_days TO 'asterisk'@'127.0.0.1';",
+            values.join(", ")
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cfg = dir.path().join("config.toml");
+    let lab_cfg = std::fs::read_to_string(lab.var("LAB_CONFIG")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &cfg,
+        lab_cfg.replace("[cdr]\n", "[cdr]\ntable = \"cdr_days\"\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let kpi = |from: &str, to: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["kpi", "--by", "extension", "--from", from, "--to", to])
+            .args([
+                "--tz",
+                "UTC",
+                "--format",
+                "json",
+                "--queue-log",
+                "/dev/null",
+            ])
+            .env("XDG_CONFIG_HOME", dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rows: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        rows
+    };
+    let calls = |rows: &[Value], ext: &str| {
+        rows.iter()
+            .find(|r| r["extension"] == ext)
+            .and_then(|r| r["calls"].as_u64())
+    };
+    // The first run brings the app database's schema up to date; start
+    // from no kept day.
+    kpi("2026-03-01", "2026-03-01");
+    root_sql(&lab, "DELETE FROM switchboard.kpi_days");
+    let first = kpi("2026-03-01", "2026-03-05");
+    assert_eq!(
+        (calls(&first, "301"), calls(&first, "302")),
+        (Some(10), Some(10))
+    );
+    let kept = root_sql(
+        &lab,
+        "SELECT day, legs FROM switchboard.kpi_days ORDER BY day",
+    );
+    assert_eq!(
+        kept.lines().collect::<Vec<_>>(),
+        ["2026-03-02\t3", "2026-03-03\t5", "2026-03-04\t2"],
+        "only the days with data are kept"
+    );
+    // Kept figures are the computed ones.
+    assert_eq!(kpi("2026-03-01", "2026-03-05"), first);
+    // Doctor a kept day: the figures come from the store, not recomputed.
+    root_sql(
+        &lab,
+        "UPDATE switchboard.kpi_days SET figures = REPLACE(figures, '\"calls\":5', '\"calls\":55') WHERE day = '2026-03-03'",
+    );
+    assert_eq!(calls(&kpi("2026-03-03", "2026-03-03"), "301"), Some(55));
+    // A late CDR for a kept day (a call that ended after midnight): the
+    // day's rows changed, so it is computed again.
+    root_sql(
+        &lab,
+        "INSERT INTO asteriskcdrdb.cdr_days (calldate, src, dst, channel, dstchannel, lastapp, disposition, duration, billsec, uniqueid, linkedid) VALUES ('2026-03-03 23:59:00', '301', '303', 'PJSIP/301-000000ff', 'PJSIP/303-000000ff', 'Dial', 'ANSWERED', 120, 100, 'd.late', 'd.late')",
+    );
+    let again = kpi("2026-03-01", "2026-03-05");
+    assert_eq!(calls(&again, "301"), Some(11));
+    assert_eq!(calls(&again, "303"), Some(1));
+    // A range without bounds worth walking is bounded by the data.
+    assert_eq!(kpi("1970-01-01", "2099-12-31"), again);
+}

@@ -148,6 +148,12 @@ impl CdrFilter {
         }
     }
 
+    /// The same filter for a user who sees `visibility`.
+    pub fn with_visibility(mut self, visibility: Visibility) -> Self {
+        self.visibility = visibility;
+        self
+    }
+
     /// The same filter, extensions recognised by `rule`.
     pub fn with_extension_rule(mut self, rule: ExtensionRule) -> Self {
         self.extension_rule = rule;
@@ -220,11 +226,15 @@ impl Dialect {
     /// A column read as raw bytes (decoded in Rust: UTF-8, else Latin-1;
     /// zero dates and odd types never fail the query).
     pub fn as_bytes(self, column: &str) -> String {
-        let c = self.ident(column);
+        self.expr_as_bytes(&self.ident(column))
+    }
+
+    /// An SQL expression read as raw bytes, like [`Dialect::as_bytes`].
+    pub fn expr_as_bytes(self, expr: &str) -> String {
         match self {
-            Dialect::MySql => format!("CAST({c} AS BINARY)"),
-            Dialect::Postgres => format!("convert_to({c}::text, 'UTF8')"),
-            Dialect::Sqlite => format!("CAST({c} AS BLOB)"),
+            Dialect::MySql => format!("CAST({expr} AS BINARY)"),
+            Dialect::Postgres => format!("convert_to(({expr})::text, 'UTF8')"),
+            Dialect::Sqlite => format!("CAST({expr} AS BLOB)"),
         }
     }
 }
@@ -472,6 +482,32 @@ impl Builder<'_> {
 }
 
 impl CdrFilter {
+    /// `SELECT` of the rows' count, largest `uniqueid`, first and last
+    /// start, as bytes: what tells whether a day's rows changed, and where
+    /// the data begins and ends.
+    pub fn summary(&self, table: &str, cols: &ColumnMap, d: Dialect) -> Sql {
+        let mut b = Builder {
+            d,
+            cols,
+            binds: Vec::new(),
+            span: (self.from, self.to),
+        };
+        let (uid, start) = (b.col(Field::Uniqueid), b.col(Field::Start));
+        let cond = b.conditions(self, table);
+        let text = format!(
+            "SELECT {}, {}, {}, {} FROM {} WHERE {cond}",
+            d.expr_as_bytes("COUNT(*)"),
+            d.expr_as_bytes(&format!("MAX({uid})")),
+            d.expr_as_bytes(&format!("MIN({start})")),
+            d.expr_as_bytes(&format!("MAX({start})")),
+            d.ident(table)
+        );
+        Sql {
+            text,
+            binds: b.binds,
+        }
+    }
+
     /// `SELECT` of `fields` (those the table has) as bytes from `table`,
     /// oldest first, at most `limit` rows: what export and the KPIs stream.
     pub fn select(&self, table: &str, cols: &ColumnMap, fields: &[Field], d: Dialect) -> Sql {
@@ -611,7 +647,10 @@ mod tests {
         f.dst = Some("30%_1".into());
         let sql = f.select("cdr", &cols(), &Field::ALL, Dialect::MySql);
         assert!(!sql.text.contains("OR '1'='1"), "{}", sql.text);
-        assert!(sql.binds.iter().any(|b| b == "%x' or '1'='1%"), "folded, bound");
+        assert!(
+            sql.binds.iter().any(|b| b == "%x' or '1'='1%"),
+            "folded, bound"
+        );
         assert!(
             sql.binds.iter().any(|b| b == "PJSIP/30!%!_1-%"),
             "LIKE metacharacters escaped: {:?}",

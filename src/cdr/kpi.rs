@@ -12,13 +12,13 @@ use super::record::CdrRecord;
 use super::store::CdrStore;
 use crate::endpoints::ExtensionRule;
 use chrono::{Duration, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// KPIs of one extension over a window. Counts are of calls (CDR legs
 /// sharing a `linkedid`), not of legs; times are seconds; start and end
 /// are PBX local time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExtensionKpi {
     /// The extension ([`ExtensionRule`]).
     pub extension: String,

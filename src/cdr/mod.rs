@@ -11,7 +11,9 @@
 //! - [`search`]: free-text search folded alike on every backend;
 //! - [`export`]: CSV and JSON-lines output;
 //! - [`history`]: legs grouped into calls, a page at a time;
-//! - [`kpi`]: per-extension KPIs from CDRs; [`queue_log`]: per-queue KPIs.
+//! - [`kpi`]: per-extension KPIs from CDRs, [`kpi_cache`]: over any range
+//!   of days, closed days kept in the app database; [`queue_log`]: per-queue
+//!   and per-agent KPIs.
 
 pub mod acl;
 pub mod columns;
@@ -19,6 +21,7 @@ pub mod export;
 pub mod filter;
 pub mod history;
 pub mod kpi;
+pub mod kpi_cache;
 pub mod queue_log;
 pub mod record;
 pub mod search;

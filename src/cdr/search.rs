@@ -30,10 +30,7 @@ fn fold_char(c: char) -> char {
     if !FOLDING.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) {
         return c;
     }
-    let mut folded = c
-        .to_lowercase()
-        .nfd()
-        .filter(|c| !is_combining_mark(*c));
+    let mut folded = c.to_lowercase().nfd().filter(|c| !is_combining_mark(*c));
     match (folded.next(), folded.next()) {
         (Some(f), None) => f,
         _ => c,
@@ -93,7 +90,11 @@ mod tests {
         assert_eq!(fold("Дмитрий"), "дмитрии", "й is и with a breve");
         assert_eq!(fold("李小龙 😀"), "李小龙 😀");
         assert_eq!(fold("Straße Øre"), "straße øre");
-        assert_eq!(fold("Tiến"), "tiến", "ế is outside the folded blocks: as typed");
+        assert_eq!(
+            fold("Tiến"),
+            "tiến",
+            "ế is outside the folded blocks: as typed"
+        );
     }
 
     #[test]

@@ -27,6 +27,19 @@ pub struct CdrStore {
     deadline: std::time::Duration,
 }
 
+/// What [`CdrStore::summary`] tells about a window's rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows (legs).
+    pub legs: i64,
+    /// The largest `uniqueid` ("" without rows).
+    pub last_uniqueid: String,
+    /// Start of the first row, PBX local time.
+    pub first: Option<chrono::NaiveDateTime>,
+    /// Start of the last row, PBX local time.
+    pub last: Option<chrono::NaiveDateTime>,
+}
+
 /// Default of [`CdrStore::with_deadline`] (`[cdr] query_timeout_s`).
 pub const QUERY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -179,6 +192,55 @@ impl CdrStore {
             server: self.server.clone(),
             secs: self.deadline.as_secs(),
         }
+    }
+
+    /// The rows `filter` selects, summed up: how many, the largest
+    /// `uniqueid`, the first and last start (PBX local time; `None` without
+    /// rows). One query, served by the start index.
+    ///
+    /// Errors: the query fails or passes the deadline.
+    pub async fn summary(&self, filter: &CdrFilter) -> Result<Summary, CdrError> {
+        let sql = filter.summary(&self.table, &self.columns, self.dialect());
+        // Count, largest uniqueid, first and last start, decoded the way
+        // every CDR field is.
+        let mut out = Summary::default();
+        let mut read = |row: &[Option<Vec<u8>>]| {
+            let text = |i: usize| row.get(i).cloned().flatten().map(|b| decode_text(&b));
+            out.legs = text(0).and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+            out.last_uniqueid = text(1).unwrap_or_default();
+            let mut rec = CdrRecord::default();
+            for (i, field) in [(2, &mut out.first), (3, &mut out.last)] {
+                rec.set(Field::Start, row.get(i).cloned().flatten().as_deref());
+                *field = rec.start;
+            }
+        };
+        macro_rules! one_row {
+            ($pool:expr) => {{
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
+                for b in &sql.binds {
+                    q = q.bind(b.as_str());
+                }
+                let row = tokio::time::timeout(self.deadline, q.fetch_one($pool))
+                    .await
+                    .map_err(|_| self.timed_out())??;
+                let cells: Vec<Option<Vec<u8>>> = (0..4)
+                    .map(|i| row.try_get::<Option<Vec<u8>>, _>(i))
+                    .collect::<Result<_, _>>()?;
+                read(&cells);
+            }};
+        }
+        match &self.pool {
+            Pool::MySql(p) => one_row!(p),
+            Pool::Postgres(p) => one_row!(p),
+            Pool::Sqlite(p) => one_row!(p),
+        }
+        Ok(out)
+    }
+
+    /// The server (URL, password hidden) and table: what names this CDR
+    /// source in kept KPI days.
+    pub fn identity(&self) -> String {
+        format!("{} {}", self.server, self.table)
     }
 
     /// The column mapping found at connect.

@@ -259,7 +259,8 @@ pub(crate) fn print_rows<T: serde::Serialize>(
 }
 
 pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
-    use switchboard::cdr::kpi::extension_kpis;
+    use switchboard::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
+    use switchboard::dialer::store::AppDb;
     let h = History::new(config, &a.history)?;
     let filter = h.filter(config)?;
     let settings = switchboard::cdr::queue_log::QueueKpiSettings {
@@ -302,19 +303,37 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
         KpiBy::Extension => {
             // The queue_log refines queue calls; without one (a PBX whose
             // queue_log is elsewhere, or none) the CDRs alone still answer.
-            let log = match read() {
-                Ok(log) => Some(log),
-                Err(e) if explicit => return Err(e),
-                Err(_) => {
-                    eprintln!(
-                        "no queue_log at {}: queue calls' talk is their CDR billsec (queue wait included); set --queue-log or cdr.queue_log",
-                        path.display()
-                    );
-                    None
-                }
-            };
+            let readable = std::fs::File::open(&path).map(drop);
+            match &readable {
+                Err(e) if explicit => anyhow::bail!(
+                    "cannot read queue_log {} ({e}); set --queue-log or cdr.queue_log",
+                    path.display()
+                ),
+                Err(_) => eprintln!(
+                    "no queue_log at {}: queue calls' talk is their CDR billsec (queue wait included); set --queue-log or cdr.queue_log",
+                    path.display()
+                ),
+                Ok(()) => {}
+            }
             let store = connect(config, &a.history).await?;
-            let rows = extension_kpis(&store, &filter, log.as_ref(), &settings.agent_names).await?;
+            // Closed days are kept in the app database; without one, every
+            // day is computed.
+            let cache = match config.db_url(None) {
+                Ok(url) => AppDb::open(url.expose()).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = &cache {
+                eprintln!("KPI days not kept (every day computed): {e}");
+            }
+            let sources = KpiSources {
+                store: &store,
+                queue_log: readable.is_ok().then_some(path.as_path()),
+                settings: &settings,
+                tz: h.tz,
+                cache: cache.as_ref().ok(),
+            };
+            let today = chrono::Utc::now().with_timezone(&h.tz).date_naive();
+            let rows = extension_kpis_by_day(&sources, &filter, today).await?;
             print_rows(&rows, h.format)
         }
         KpiBy::Queue => print_rows(&read()?.queues, h.format),

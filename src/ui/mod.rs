@@ -126,6 +126,9 @@ fn model_and_db(
         queue_kpi: config.kpi.queue_kpi_settings(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         deadline: Duration::from_secs(config.cdr.screen_query_timeout_s),
+        kpi_days: config
+            .db_url(opts.db_url.as_deref())
+            .map_err(|e| e.to_string()),
     });
     Ok((model, link, app))
 }

@@ -10,10 +10,12 @@ use crate::cdr::CdrError;
 use crate::cdr::export::{Format, Writer};
 use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
 use crate::cdr::history::legs_of;
-use crate::cdr::kpi::{ExtensionKpi, extension_kpis};
+use crate::cdr::kpi::ExtensionKpi;
+use crate::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
 use crate::cdr::queue_log::{QueueKpi, QueueKpiSettings, QueueLog};
 use crate::cdr::record::CdrRecord;
 use crate::cdr::store::CdrStore;
+use crate::dialer::store::AppDb;
 use crate::endpoints::ExtensionRule;
 use crate::secret::Secret;
 use chrono::NaiveDateTime;
@@ -46,7 +48,13 @@ pub struct DbSettings {
     pub export_dir: PathBuf,
     /// Longest wait for a query's next row (`[cdr] screen_query_timeout_s`).
     pub deadline: std::time::Duration,
+    /// The app database that keeps closed days' KPIs (`Err`: none, every
+    /// day is computed).
+    pub kpi_days: Result<Secret, String>,
 }
+
+/// The app database keeping KPI days, opened at the first KPI request.
+type KeptDays = tokio::sync::OnceCell<Option<AppDb>>;
 
 /// A query for the worker; `id` comes back in the reply.
 #[derive(Clone, Debug, PartialEq)]
@@ -186,6 +194,7 @@ async fn run(
     replies: mpsc::Sender<DbReply>,
 ) {
     let store: Arc<tokio::sync::Mutex<Option<Arc<CdrStore>>>> = Arc::default();
+    let kept: Arc<KeptDays> = Arc::default();
     let mut running: Option<JoinHandle<()>> = None;
     while let Some(req) = requests.recv().await {
         if let Some(task) = running.take() {
@@ -206,10 +215,11 @@ async fn run(
             continue;
         }
         let (settings, store, replies) = (settings.clone(), store.clone(), replies.clone());
+        let kept = kept.clone();
         running = Some(tokio::spawn(async move {
             let id = request_id(&req);
             let reply = match connected(&settings, &store).await {
-                Ok(db) => serve(&settings, &db, req, &replies).await,
+                Ok(db) => serve(&settings, &db, &kept, req, &replies).await,
                 Err(e) => Err(e),
             };
             let reply = reply.unwrap_or_else(|e| {
@@ -267,9 +277,27 @@ async fn connected(
     Ok(db)
 }
 
+/// The app database keeping KPI days, or `None` (logged) when there is
+/// none or it cannot be opened within 5 s.
+async fn kept_days(settings: &DbSettings) -> Option<AppDb> {
+    let url = settings.kpi_days.as_ref().ok()?;
+    match tokio::time::timeout(std::time::Duration::from_secs(5), AppDb::open(url.expose())).await {
+        Ok(Ok(db)) => Some(db),
+        Ok(Err(e)) => {
+            tracing::warn!("KPI days not kept (every day computed): {e}");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("KPI days not kept: the app database did not open within 5 s");
+            None
+        }
+    }
+}
+
 async fn serve(
     settings: &DbSettings,
     db: &CdrStore,
+    kept: &KeptDays,
     req: DbRequest,
     replies: &mpsc::Sender<DbReply>,
 ) -> Result<DbReply, CdrError> {
@@ -305,8 +333,15 @@ async fn serve(
         DbRequest::Kpi { id, from, to } => {
             let filter = scoped(CdrFilter::window(from, to, Visibility::All));
             let log = queue_log(settings, from, to).await;
-            let names = &settings.queue_kpi.agent_names;
-            let extensions = extension_kpis(db, &filter, log.as_ref().ok(), names).await?;
+            let sources = KpiSources {
+                store: db,
+                queue_log: log.is_ok().then_some(settings.queue_log.as_path()),
+                settings: &settings.queue_kpi,
+                tz: settings.tz,
+                cache: kept.get_or_init(|| kept_days(settings)).await.as_ref(),
+            };
+            let today = chrono::Utc::now().with_timezone(&settings.tz).date_naive();
+            let extensions = extension_kpis_by_day(&sources, &filter, today).await?;
             DbReply::Kpi {
                 id,
                 extensions,

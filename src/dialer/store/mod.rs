@@ -41,6 +41,9 @@ macro_rules! on {
     };
 }
 
+mod kpi_days;
+pub use kpi_days::KpiDay;
+
 /// The app database. Cloning shares the pool (the engine's jobs and its
 /// writer each hold one).
 #[derive(Clone)]
