@@ -347,12 +347,21 @@ fn root_sql(lab: &Lab, sql: &str) -> String {
 #[test]
 fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
     let Some(lab) = Lab::get() else { return };
-    // Three closed days of calls between desk phones, in a table of their own.
+    // Three settled days and yesterday (which can still change) of calls
+    // between desk phones, in a table of their own.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
     let mut values = Vec::new();
-    for (day, n) in [("2026-03-02", 3), ("2026-03-03", 5), ("2026-03-04", 2)] {
+    for (day, n) in [
+        ("2026-03-02", 3),
+        ("2026-03-03", 5),
+        ("2026-03-04", 2),
+        (yesterday.as_str(), 4),
+    ] {
         for i in 0..n {
             values.push(format!(
-                "('{day} 10:0{i}:00', '301', '302', 'PJSIP/301-0000{day:.4}{i}', 'PJSIP/302-0000{i}', 'Dial', 'ANSWERED', 40, 30, 'd.{day}.{i}', 'd.{day}.{i}')"
+                "('{day} 10:0{i}:00', '301', '302', 'PJSIP/301-0000000{i}', 'PJSIP/302-0000000{i}', 'Dial', 'ANSWERED', 40, 30, 'd.{day}.{i}', 'd.{day}.{i}')"
             ));
         }
     }
@@ -374,7 +383,7 @@ fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
         lab_cfg.replace("[cdr]\n", "[cdr]\ntable = \"cdr_days\"\n"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let kpi = |from: &str, to: &str| {
+    let kpi = |from: &str, to: &str, more: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("--config")
             .arg(&cfg)
@@ -387,6 +396,7 @@ fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
                 "--queue-log",
                 "/dev/null",
             ])
+            .args(more)
             .env("XDG_CONFIG_HOME", dir.path())
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
@@ -404,9 +414,9 @@ fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
     };
     // The first run brings the app database's schema up to date; start
     // from no kept day.
-    kpi("2026-03-01", "2026-03-01");
+    kpi("2026-03-01", "2026-03-01", &[]);
     root_sql(&lab, "DELETE FROM switchboard.kpi_days");
-    let first = kpi("2026-03-01", "2026-03-05");
+    let first = kpi("2026-03-01", "2026-03-05", &[]);
     assert_eq!(
         (calls(&first, "301"), calls(&first, "302")),
         (Some(10), Some(10))
@@ -421,22 +431,36 @@ fn closed_days_are_kept_reused_and_recomputed_when_their_rows_change() {
         "only the days with data are kept"
     );
     // Kept figures are the computed ones.
-    assert_eq!(kpi("2026-03-01", "2026-03-05"), first);
-    // Doctor a kept day: the figures come from the store, not recomputed.
+    assert_eq!(kpi("2026-03-01", "2026-03-05", &[]), first);
+    // Doctor a settled kept day: its figures are final, read as kept ...
     root_sql(
         &lab,
         "UPDATE switchboard.kpi_days SET figures = REPLACE(figures, '\"calls\":5', '\"calls\":55') WHERE day = '2026-03-03'",
     );
-    assert_eq!(calls(&kpi("2026-03-03", "2026-03-03"), "301"), Some(55));
-    // A late CDR for a kept day (a call that ended after midnight): the
-    // day's rows changed, so it is computed again.
+    assert_eq!(
+        calls(&kpi("2026-03-03", "2026-03-03", &[]), "301"),
+        Some(55)
+    );
+    // ... until asked to compute again.
+    assert_eq!(kpi("2026-03-01", "2026-03-05", &["--recompute"]), first);
+    // Yesterday can still change: a late CDR (a call that ended after
+    // midnight) makes its rows differ, so it is computed again.
+    assert_eq!(calls(&kpi(&yesterday, &yesterday, &[]), "301"), Some(4));
     root_sql(
         &lab,
-        "INSERT INTO asteriskcdrdb.cdr_days (calldate, src, dst, channel, dstchannel, lastapp, disposition, duration, billsec, uniqueid, linkedid) VALUES ('2026-03-03 23:59:00', '301', '303', 'PJSIP/301-000000ff', 'PJSIP/303-000000ff', 'Dial', 'ANSWERED', 120, 100, 'd.late', 'd.late')",
+        &format!(
+            "INSERT INTO asteriskcdrdb.cdr_days (calldate, src, dst, channel, dstchannel, lastapp, disposition, duration, billsec, uniqueid, linkedid) VALUES ('{yesterday} 23:59:00', '301', '303', 'PJSIP/301-000000ff', 'PJSIP/303-000000ff', 'Dial', 'ANSWERED', 120, 100, 'd.late', 'd.late')"
+        ),
     );
-    let again = kpi("2026-03-01", "2026-03-05");
-    assert_eq!(calls(&again, "301"), Some(11));
-    assert_eq!(calls(&again, "303"), Some(1));
+    let late = kpi(&yesterday, &yesterday, &[]);
+    assert_eq!(
+        (calls(&late, "301"), calls(&late, "303")),
+        (Some(5), Some(1))
+    );
     // A range without bounds worth walking is bounded by the data.
-    assert_eq!(kpi("1970-01-01", "2099-12-31"), again);
+    let all = kpi("1970-01-01", "2099-12-31", &[]);
+    assert_eq!(
+        (calls(&all, "301"), calls(&all, "302")),
+        (Some(15), Some(14))
+    );
 }

@@ -482,28 +482,37 @@ impl Builder<'_> {
 }
 
 impl CdrFilter {
-    /// `SELECT` of the rows' count, largest `uniqueid`, first and last
-    /// start, as bytes: what tells whether a day's rows changed, and where
-    /// the data begins and ends.
-    pub fn summary(&self, table: &str, cols: &ColumnMap, d: Dialect) -> Sql {
+    /// `SELECT` of aggregates over the rows, as bytes: `aggregates` maps
+    /// each field to the function applied (`COUNT` of `*` when the field is
+    /// `None`). What tells whether a day's rows changed and where the data
+    /// begins and ends.
+    pub fn aggregate(
+        &self,
+        table: &str,
+        cols: &ColumnMap,
+        d: Dialect,
+        aggregates: &[(&str, Option<Field>)],
+    ) -> Sql {
         let mut b = Builder {
             d,
             cols,
             binds: Vec::new(),
             span: (self.from, self.to),
         };
-        let (uid, start) = (b.col(Field::Uniqueid), b.col(Field::Start));
+        let select: Vec<String> = aggregates
+            .iter()
+            .map(|(function, field)| {
+                let arg = field.map_or_else(|| "*".to_string(), |f| b.col(f));
+                d.expr_as_bytes(&format!("{function}({arg})"))
+            })
+            .collect();
         let cond = b.conditions(self, table);
-        let text = format!(
-            "SELECT {}, {}, {}, {} FROM {} WHERE {cond}",
-            d.expr_as_bytes("COUNT(*)"),
-            d.expr_as_bytes(&format!("MAX({uid})")),
-            d.expr_as_bytes(&format!("MIN({start})")),
-            d.expr_as_bytes(&format!("MAX({start})")),
-            d.ident(table)
-        );
         Sql {
-            text,
+            text: format!(
+                "SELECT {} FROM {} WHERE {cond}",
+                select.join(", "),
+                d.ident(table)
+            ),
             binds: b.binds,
         }
     }

@@ -27,19 +27,6 @@ pub struct CdrStore {
     deadline: std::time::Duration,
 }
 
-/// What [`CdrStore::summary`] tells about a window's rows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Rows (legs).
-    pub legs: i64,
-    /// The largest `uniqueid` ("" without rows).
-    pub last_uniqueid: String,
-    /// Start of the first row, PBX local time.
-    pub first: Option<chrono::NaiveDateTime>,
-    /// Start of the last row, PBX local time.
-    pub last: Option<chrono::NaiveDateTime>,
-}
-
 /// Default of [`CdrStore::with_deadline`] (`[cdr] query_timeout_s`).
 pub const QUERY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -194,26 +181,50 @@ impl CdrStore {
         }
     }
 
-    /// The rows `filter` selects, summed up: how many, the largest
-    /// `uniqueid`, the first and last start (PBX local time; `None` without
-    /// rows). One query, served by the start index.
+    /// The first and last start of the rows `filter` selects (PBX local
+    /// time; `None` without rows): two index dives.
     ///
     /// Errors: the query fails or passes the deadline.
-    pub async fn summary(&self, filter: &CdrFilter) -> Result<Summary, CdrError> {
-        let sql = filter.summary(&self.table, &self.columns, self.dialect());
-        // Count, largest uniqueid, first and last start, decoded the way
-        // every CDR field is.
-        let mut out = Summary::default();
-        let mut read = |row: &[Option<Vec<u8>>]| {
-            let text = |i: usize| row.get(i).cloned().flatten().map(|b| decode_text(&b));
-            out.legs = text(0).and_then(|t| t.trim().parse().ok()).unwrap_or(0);
-            out.last_uniqueid = text(1).unwrap_or_default();
+    pub async fn span(
+        &self,
+        filter: &CdrFilter,
+    ) -> Result<Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>, CdrError> {
+        let cells = self
+            .aggregate(
+                filter,
+                &[("MIN", Some(Field::Start)), ("MAX", Some(Field::Start))],
+            )
+            .await?;
+        let time = |i: usize| {
             let mut rec = CdrRecord::default();
-            for (i, field) in [(2, &mut out.first), (3, &mut out.last)] {
-                rec.set(Field::Start, row.get(i).cloned().flatten().as_deref());
-                *field = rec.start;
-            }
+            rec.set(Field::Start, cells.get(i).cloned().flatten().as_deref());
+            rec.start
         };
+        Ok(time(0).zip(time(1)))
+    }
+
+    /// How many rows `filter` selects and their largest `uniqueid`: what
+    /// tells whether a day's rows changed. Reads every row of the window.
+    ///
+    /// Errors: the query fails or passes the deadline.
+    pub async fn stamp(&self, filter: &CdrFilter) -> Result<(i64, String), CdrError> {
+        let cells = self
+            .aggregate(filter, &[("COUNT", None), ("MAX", Some(Field::Uniqueid))])
+            .await?;
+        let text = |i: usize| cells.get(i).cloned().flatten().map(|b| decode_text(&b));
+        Ok((
+            text(0).and_then(|t| t.trim().parse().ok()).unwrap_or(0),
+            text(1).unwrap_or_default(),
+        ))
+    }
+
+    /// One row of aggregates (see [`CdrFilter::aggregate`]), as bytes.
+    async fn aggregate(
+        &self,
+        filter: &CdrFilter,
+        aggregates: &[(&str, Option<Field>)],
+    ) -> Result<Vec<Option<Vec<u8>>>, CdrError> {
+        let sql = filter.aggregate(&self.table, &self.columns, self.dialect(), aggregates);
         macro_rules! one_row {
             ($pool:expr) => {{
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.text.as_str()));
@@ -223,18 +234,16 @@ impl CdrStore {
                 let row = tokio::time::timeout(self.deadline, q.fetch_one($pool))
                     .await
                     .map_err(|_| self.timed_out())??;
-                let cells: Vec<Option<Vec<u8>>> = (0..4)
+                (0..aggregates.len())
                     .map(|i| row.try_get::<Option<Vec<u8>>, _>(i))
-                    .collect::<Result<_, _>>()?;
-                read(&cells);
+                    .collect::<Result<Vec<_>, _>>()?
             }};
         }
-        match &self.pool {
+        Ok(match &self.pool {
             Pool::MySql(p) => one_row!(p),
             Pool::Postgres(p) => one_row!(p),
             Pool::Sqlite(p) => one_row!(p),
-        }
-        Ok(out)
+        })
     }
 
     /// The server (URL, password hidden) and table: what names this CDR

@@ -75,6 +75,11 @@ pub(crate) struct KpiArgs {
     /// answered within --sl-seconds.
     #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=99))]
     sl_goal_percent: u8,
+    /// `--by extension`: compute every day of the range again and keep the
+    /// new figures (kept days that had settled are otherwise final: after
+    /// CDRs were imported or deleted).
+    #[arg(long)]
+    recompute: bool,
     /// Staffing advice from the arrivals and talk times of this many
     /// minutes before the range's end (or now, if sooner).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
@@ -331,6 +336,7 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
                 settings: &settings,
                 tz: h.tz,
                 cache: cache.as_ref().ok(),
+                recompute: a.recompute,
             };
             let today = chrono::Utc::now().with_timezone(&h.tz).date_naive();
             let rows = extension_kpis_by_day(&sources, &filter, today).await?;

@@ -104,7 +104,8 @@ impl<'s> Counter<'s> {
                 a.window_arrivals += u64::from(in_window);
             }
             "COMPLETEAGENT" | "COMPLETECALLER" if in_window => {
-                a.window_talk_s += line.number(2);
+                // Handle time: talk plus the queue's wrap-up.
+                a.window_talk_s += line.number(2) + u64::from(s.targets.wrapup_s(line.queue));
                 a.window_completed += 1;
             }
             "CONNECT" => {

@@ -2,7 +2,6 @@
 //! of days is read, not recomputed (see `cdr::kpi_cache`).
 
 use super::{AppDb, DialerError, Pool};
-use crate::clock::now_ms;
 use sqlx::{AssertSqlSafe, Row};
 
 /// One stored day.
@@ -14,6 +13,9 @@ pub struct KpiDay {
     pub last_uniqueid: String,
     /// The figures, JSON.
     pub figures: String,
+    /// When they were computed, ms since the Unix epoch (UTC); set on
+    /// storing.
+    pub computed_at: i64,
 }
 
 impl AppDb {
@@ -23,7 +25,7 @@ impl AppDb {
     /// Errors: the query fails.
     pub async fn kpi_day(&self, source: &str, day: &str) -> Result<Option<KpiDay>, DialerError> {
         let sql = self
-            .sql("SELECT legs, last_uniqueid, figures FROM kpi_days WHERE source = ? AND day = ?");
+            .sql("SELECT legs, last_uniqueid, figures, computed_at FROM kpi_days WHERE source = ? AND day = ?");
         let row = on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(source)
         .bind(day)
@@ -34,6 +36,7 @@ impl AppDb {
                 legs: r.try_get(0)?,
                 last_uniqueid: r.try_get(1)?,
                 figures: r.try_get(2)?,
+                computed_at: r.try_get(3)?,
             })
         }));
         Ok(row.transpose()?)
@@ -65,7 +68,7 @@ impl AppDb {
                 .bind(stored.legs)
                 .bind(&stored.last_uniqueid)
                 .bind(&stored.figures)
-                .bind(now_ms())
+                .bind(stored.computed_at)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

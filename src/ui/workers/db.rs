@@ -339,6 +339,7 @@ async fn serve(
                 settings: &settings.queue_kpi,
                 tz: settings.tz,
                 cache: kept.get_or_init(|| kept_days(settings)).await.as_ref(),
+                recompute: false,
             };
             let today = chrono::Utc::now().with_timezone(&settings.tz).date_naive();
             let extensions = extension_kpis_by_day(&sources, &filter, today).await?;
