@@ -476,6 +476,16 @@ fn kpi(size: (u16, u16)) -> Model {
     }
     let mut settings = QueueKpiSettings::default();
     settings.agent_names.rule = rule;
+    // The lab's member names (scripts/lab's [kpi.agents]), and now: the
+    // fixture's last second, where open pauses end.
+    for (name, ext) in [
+        ("Alice Martin", "201"),
+        ("Eve Lindqvist", "205"),
+        ("Desk 301", "301"),
+    ] {
+        settings.agent_names.names.insert(name.into(), ext.into());
+    }
+    settings.now = Some(1_795_253_101);
     let log = queue_log::read(QUEUE_LOG_FIXTURE, 0, i64::MAX, &Visibility::All, &settings)
         .unwrap_or_else(|e| panic!("{e}"));
     reply(
@@ -484,6 +494,7 @@ fn kpi(size: (u16, u16)) -> Model {
             id,
             extensions: acc.finish(None, Some(&log), &settings.agent_names),
             queues: Ok(log.queues.clone()),
+            agents: log.agents.clone(),
         },
     );
     m

@@ -29,6 +29,36 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Writes KPI rows (any serialisable record) as CSV with a header row: every
+/// cell through [`neutralise`] like `cdr export` (a queue or agent name is
+/// PBX text), a nested value (pause time by reason) as its JSON text, a
+/// missing one empty.
+///
+/// Errors: a row is not a record; writing fails.
+pub fn kpi_csv<T: serde::Serialize>(out: impl Write, rows: &[T]) -> Result<(), CdrError> {
+    let fail = |e: &dyn std::fmt::Display| CdrError::Output(e.to_string());
+    let mut w = csv::Writer::from_writer(out);
+    for (i, r) in rows.iter().enumerate() {
+        let serde_json::Value::Object(fields) = serde_json::to_value(r).map_err(|e| fail(&e))?
+        else {
+            return Err(CdrError::Output("a KPI row is not a record".into()));
+        };
+        if i == 0 {
+            w.write_record(fields.keys()).map_err(|e| fail(&e))?;
+        }
+        w.write_record(fields.values().map(|v| match v {
+            serde_json::Value::String(s) => neutralise(s).into_owned(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }))
+        .map_err(|e| fail(&e))?;
+    }
+    w.flush().map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => CdrError::OutputClosed,
+        _ => fail(&e),
+    })
+}
+
 /// Writes records to `out` as they come.
 pub struct Writer<W: Write> {
     format: Format,

@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDateTime};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 /// KPIs of one extension over a window. Counts are of calls (CDR legs
 /// sharing a `linkedid`), not of legs; times are seconds; start and end
@@ -132,11 +132,8 @@ struct PerExtension {
 /// A call id's 64-bit hash (SipHash with fixed keys: the same in both
 /// halves of a window, which are merged by it).
 fn call_hash(call: &str) -> u64 {
-    let mut h =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
-    call.hash(&mut h);
-    h.finish()
+    std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one(call)
 }
 
 /// Accumulates [`ExtensionKpi`]s from a stream of rows.

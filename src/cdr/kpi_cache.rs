@@ -130,12 +130,17 @@ impl KpiSources<'_> {
         {
             return Ok(figures);
         }
-        let (legs, last_uniqueid) = self.store.stamp(day).await?;
+        let settled = crate::clock::now_ms() >= settled_ms;
+        // A settled day computed now is final: its rows need no counting.
+        let (legs, last_uniqueid) = if settled && kept.is_none() {
+            (-1, String::new())
+        } else {
+            self.store.stamp(day).await?
+        };
         let unchanged = kept
             .as_ref()
             .filter(|k| k.legs == legs && k.last_uniqueid == last_uniqueid)
             .and_then(parse);
-        let settled = crate::clock::now_ms() >= settled_ms;
         if let Some(figures) = &unchanged
             && !settled
         {

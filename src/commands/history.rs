@@ -238,27 +238,7 @@ pub(crate) fn print_rows<T: serde::Serialize>(
             }
             std::io::Write::flush(&mut out)?;
         }
-        ExportFormat::Csv => {
-            // Through JSON values so every cell passes the same formula
-            // neutraliser as `cdr export` (a queue or agent name is PBX text).
-            let mut w = csv::Writer::from_writer(out);
-            for (i, r) in rows.iter().enumerate() {
-                let serde_json::Value::Object(fields) = serde_json::to_value(r)? else {
-                    anyhow::bail!("a KPI row is not a record");
-                };
-                if i == 0 {
-                    w.write_record(fields.keys())?;
-                }
-                w.write_record(fields.values().map(|v| match v {
-                    serde_json::Value::String(s) => {
-                        switchboard::cdr::export::neutralise(s).into_owned()
-                    }
-                    serde_json::Value::Null => String::new(),
-                    other => other.to_string(),
-                }))?;
-            }
-            w.flush()?;
-        }
+        ExportFormat::Csv => switchboard::cdr::export::kpi_csv(out, rows)?,
     }
     Ok(())
 }

@@ -37,10 +37,13 @@ pub fn areas(area: Rect, model: &Model) -> Areas {
         let [status, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(body);
         let tables = if model.screen == Screen::Kpi {
-            let [ext, queues] =
-                Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)])
-                    .areas(rest);
-            vec![ext, queues]
+            let [ext, queues, agents] = Layout::vertical([
+                Constraint::Percentage(45),
+                Constraint::Percentage(25),
+                Constraint::Percentage(30),
+            ])
+            .areas(rest);
+            vec![ext, queues, agents]
         } else {
             vec![rest]
         };

@@ -385,10 +385,14 @@ fn cdr_reply(model: &mut Model, reply: DbReply) -> Outcome {
         } => model.history.add_page(legs, order, rows),
         DbReply::Legs { call, legs, .. } => model.history.add_legs(&call, legs),
         DbReply::Kpi {
-            extensions, queues, ..
+            extensions,
+            queues,
+            agents,
+            ..
         } => {
             model.kpi.extensions = extensions;
             model.kpi.queues = queues;
+            model.kpi.agents = agents;
             model.kpi.computed_ms = Some(model.now_ms);
             model.kpi.call_ended_ms = None;
         }

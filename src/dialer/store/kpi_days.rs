@@ -7,9 +7,10 @@ use sqlx::{AssertSqlSafe, Row};
 /// One stored day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KpiDay {
-    /// CDR legs of the day when it was computed.
+    /// CDR legs of the day when it was computed (-1: not counted, the day
+    /// had settled).
     pub legs: i64,
-    /// The day's largest `uniqueid` then.
+    /// The day's largest `uniqueid` then ("" when not counted).
     pub last_uniqueid: String,
     /// The figures, JSON.
     pub figures: String,

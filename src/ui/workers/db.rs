@@ -12,7 +12,7 @@ use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
 use crate::cdr::history::legs_of;
 use crate::cdr::kpi::ExtensionKpi;
 use crate::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
-use crate::cdr::queue_log::{QueueKpi, QueueKpiSettings, QueueLog};
+use crate::cdr::queue_log::{AgentKpi, QueueKpi, QueueKpiSettings, QueueLog};
 use crate::cdr::record::CdrRecord;
 use crate::cdr::store::CdrStore;
 use crate::dialer::store::AppDb;
@@ -107,6 +107,8 @@ pub enum DbRequest {
         extensions: Vec<ExtensionKpi>,
         /// Per queue.
         queues: Vec<QueueKpi>,
+        /// Per agent.
+        agents: Vec<AgentKpi>,
     },
     /// Stop the running query.
     Cancel,
@@ -143,6 +145,8 @@ pub enum DbReply {
         extensions: Vec<ExtensionKpi>,
         /// Per queue, from queue_log; `Err` says why there are none.
         queues: Result<Vec<QueueKpi>, String>,
+        /// Per agent, from the same queue_log.
+        agents: Vec<AgentKpi>,
     },
     /// Rows written so far by an export.
     Progress {
@@ -208,9 +212,11 @@ async fn run(
             day,
             extensions,
             queues,
+            agents,
         } = req
         {
-            let reply = export_kpi(&settings.export_dir, id, day, &extensions, &queues);
+            let tables = (&extensions[..], &queues[..], &agents[..]);
+            let reply = export_kpi(&settings.export_dir, id, day, tables);
             let _ = replies.send(reply).await;
             continue;
         }
@@ -343,10 +349,15 @@ async fn serve(
             };
             let today = chrono::Utc::now().with_timezone(&settings.tz).date_naive();
             let extensions = extension_kpis_by_day(&sources, &filter, today).await?;
+            let (queues, agents) = match log {
+                Ok(l) => (Ok(l.queues), l.agents),
+                Err(e) => (Err(e), Vec::new()),
+            };
             DbReply::Kpi {
                 id,
                 extensions,
-                queues: log.map(|l| l.queues),
+                queues,
+                agents,
             }
         }
         DbRequest::Export { id, filter } => {
@@ -442,12 +453,7 @@ fn write_csv<T: serde::Serialize>(
     rows: &[T],
 ) -> Result<PathBuf, CdrError> {
     let (path, file) = new_file(dir, name)?;
-    let fail = |e: csv::Error| CdrError::Output(format!("{}: {e}", path.display()));
-    let mut w = csv::Writer::from_writer(file);
-    for r in rows {
-        w.serialize(r).map_err(fail)?;
-    }
-    w.flush()
+    crate::cdr::export::kpi_csv(file, rows)
         .map_err(|e| CdrError::Output(format!("{}: {e}", path.display())))?;
     Ok(path)
 }
@@ -456,17 +462,17 @@ fn export_kpi(
     dir: &std::path::Path,
     id: u64,
     day: chrono::NaiveDate,
-    extensions: &[ExtensionKpi],
-    queues: &[QueueKpi],
+    (extensions, queues, agents): (&[ExtensionKpi], &[QueueKpi], &[AgentKpi]),
 ) -> DbReply {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let day = day.format("%Y%m%d");
     let written = write_csv(dir, format!("kpi-extensions-{day}-{stamp}.csv"), extensions)
-        .and_then(|_| write_csv(dir, format!("kpi-queues-{day}-{stamp}.csv"), queues));
+        .and_then(|_| write_csv(dir, format!("kpi-queues-{day}-{stamp}.csv"), queues))
+        .and_then(|_| write_csv(dir, format!("kpi-agents-{day}-{stamp}.csv"), agents));
     match written {
         Ok(path) => DbReply::Exported {
             id,
-            rows: (extensions.len() + queues.len()) as u64,
+            rows: (extensions.len() + queues.len() + agents.len()) as u64,
             path: path.with_file_name(format!("kpi-*-{day}-{stamp}.csv")),
         },
         Err(e) => DbReply::Failed {

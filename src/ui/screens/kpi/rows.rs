@@ -1,10 +1,11 @@
-//! KPI pane: per extension (from CDRs) and per queue (from queue_log), the
+//! KPI pane: per extension (from CDRs), per queue and per agent (from
+//! queue_log), the
 //! figures `switchboard kpi` prints, computed by the same code. Formulas in
 //! docs/kpi.md.
 
 use super::state::KpiTable;
 use crate::cdr::kpi::ExtensionKpi;
-use crate::cdr::queue_log::QueueKpi;
+use crate::cdr::queue_log::{AgentKpi, QueueKpi};
 use crate::ui::format::duration;
 use crate::ui::model::Model;
 use crate::ui::table::{self, Column, SortKey, TableCell, TableRow};
@@ -51,11 +52,30 @@ pub const QUEUE_COLUMNS: [Column; 10] = [
     col("Need", 4),
 ];
 
+/// Agent table (docs/kpi.md "Agent KPIs"): the member as queue_log names
+/// it, its extension, rings, answers, misses, talk and after-call work,
+/// AHT, time paused with its longest reason, time logged in, occupancy.
+pub const AGENT_COLUMNS: [Column; 12] = [
+    col("Agent", 14),
+    col("Ext", 5),
+    col("Rung", 5),
+    col("Answered", 8),
+    col("Missed", 6),
+    col("Talk", 8),
+    col("ACW", 7),
+    col("AHT", 7),
+    col("Paused", 8),
+    col("Most paused for", 15),
+    col("Logged in", 9),
+    col("Occ", 5),
+];
+
 /// Columns of `table`.
 pub fn columns(table: KpiTable) -> &'static [Column] {
     match table {
         KpiTable::Extensions => &EXTENSION_COLUMNS,
         KpiTable::Queues => &QUEUE_COLUMNS,
+        KpiTable::Agents => &AGENT_COLUMNS,
     }
 }
 
@@ -174,6 +194,65 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
     }
 }
 
+fn agent_row(a: &AgentKpi, sort: usize) -> TableRow<'_> {
+    let num = |n: u64| SortKey::Num(i64::try_from(n).unwrap_or(i64::MAX));
+    let secs_u = |n: u64| duration(i64::try_from(n).unwrap_or(i64::MAX));
+    let key = match sort {
+        1 => SortKey::Natural(a.extension.as_deref().unwrap_or("")),
+        2 => num(a.rung),
+        3 => num(a.answered),
+        4 => num(a.missed),
+        5 => num(a.talk_s),
+        6 => num(a.acw_s),
+        7 => SortKey::Num(a.aht_s.map_or(-1, |v| v as i64)),
+        8 | 9 => num(a.paused_s),
+        10 => SortKey::Num(
+            a.logged_in_s
+                .map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+        ),
+        11 => SortKey::Num(a.occupancy.map_or(-1, |v| (v * 10.0) as i64)),
+        _ => SortKey::Fold(&a.agent),
+    };
+    TableRow {
+        key: &a.agent,
+        sort: key,
+        cells: Box::new(move || {
+            let top = a.pause_reasons.iter().max_by_key(|(_, s)| **s).map_or_else(
+                String::new,
+                |(reason, s)| {
+                    let reason = if reason.is_empty() { "(none)" } else { reason };
+                    format!("{reason} {}", secs_u(*s))
+                },
+            );
+            vec![
+                TableCell::new(a.agent.clone(), Item::Text),
+                TableCell::new(a.extension.clone().unwrap_or_default(), Item::Muted),
+                TableCell::new(a.rung.to_string(), Item::Text),
+                TableCell::new(a.answered.to_string(), Item::Text),
+                TableCell::new(
+                    a.missed.to_string(),
+                    if a.missed > 0 {
+                        Item::RampWarn
+                    } else {
+                        Item::Text
+                    },
+                ),
+                TableCell::new(secs_u(a.talk_s), Item::Text),
+                TableCell::new(secs_u(a.acw_s), Item::Text),
+                TableCell::new(secs(a.aht_s), Item::Text),
+                TableCell::new(secs_u(a.paused_s), Item::Text),
+                TableCell::new(top, Item::Muted),
+                TableCell::new(a.logged_in_s.map_or_else(|| "—".into(), secs_u), Item::Text),
+                TableCell::new(
+                    a.occupancy
+                        .map_or_else(|| "—".into(), |v| format!("{v:.0}%")),
+                    Item::Text,
+                ),
+            ]
+        }),
+    }
+}
+
 /// The rows of `table`, sorted as its state says.
 pub fn rows(model: &Model, table: KpiTable) -> Vec<TableRow<'_>> {
     let k = &model.kpi;
@@ -193,6 +272,13 @@ pub fn rows(model: &Model, table: KpiTable) -> Vec<TableRow<'_>> {
                 .map(|q| queue_row(q, k.queue_table.sort))
                 .collect(),
             &k.queue_table,
+        ),
+        KpiTable::Agents => table::prepare(
+            k.agents
+                .iter()
+                .map(|a| agent_row(a, k.agent_table.sort))
+                .collect(),
+            &k.agent_table,
         ),
     }
 }

@@ -3,7 +3,7 @@
 //! `switchboard kpi`), and when to compute them again.
 
 use crate::cdr::kpi::ExtensionKpi;
-use crate::cdr::queue_log::QueueKpi;
+use crate::cdr::queue_log::{AgentKpi, QueueKpi};
 use crate::ui::query::Query;
 use crate::ui::table::TableState;
 use crate::ui::workers::db::DbRequest;
@@ -21,6 +21,31 @@ pub enum KpiTable {
     Extensions,
     /// Per queue.
     Queues,
+    /// Per queue member (agent).
+    Agents,
+}
+
+impl KpiTable {
+    /// The tables, top to bottom.
+    pub const ALL: [KpiTable; 3] = [KpiTable::Extensions, KpiTable::Queues, KpiTable::Agents];
+
+    /// The next table down (`Tab`), the first after the last.
+    pub fn next(self) -> Self {
+        match self {
+            KpiTable::Extensions => KpiTable::Queues,
+            KpiTable::Queues => KpiTable::Agents,
+            KpiTable::Agents => KpiTable::Extensions,
+        }
+    }
+
+    /// Its position in [`KpiTable::ALL`] (and among the screen's areas).
+    pub fn index(self) -> usize {
+        match self {
+            KpiTable::Extensions => 0,
+            KpiTable::Queues => 1,
+            KpiTable::Agents => 2,
+        }
+    }
 }
 
 /// The KPI screen.
@@ -32,6 +57,8 @@ pub struct KpiView {
     pub extensions: Vec<ExtensionKpi>,
     /// Per queue, or why there are none.
     pub queues: Result<Vec<QueueKpi>, String>,
+    /// Per agent, from the same queue_log (none when it could not be read).
+    pub agents: Vec<AgentKpi>,
     /// When the figures were computed, ms since epoch (UTC); `None` before.
     pub computed_ms: Option<i64>,
     /// A call ended at this time (ms) since the last computation.
@@ -42,6 +69,8 @@ pub struct KpiView {
     pub ext_table: TableState,
     /// Sort and selection of the queue table.
     pub queue_table: TableState,
+    /// Sort and selection of the agent table.
+    pub agent_table: TableState,
 }
 
 impl KpiView {
@@ -51,11 +80,13 @@ impl KpiView {
             query,
             extensions: Vec::new(),
             queues: Ok(Vec::new()),
+            agents: Vec::new(),
             computed_ms: None,
             call_ended_ms: None,
             focus: KpiTable::Extensions,
             ext_table: TableState::default(),
             queue_table: TableState::default(),
+            agent_table: TableState::default(),
         }
     }
 
@@ -81,6 +112,7 @@ impl KpiView {
         match self.focus {
             KpiTable::Extensions => &mut self.ext_table,
             KpiTable::Queues => &mut self.queue_table,
+            KpiTable::Agents => &mut self.agent_table,
         }
     }
 }

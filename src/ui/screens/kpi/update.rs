@@ -1,6 +1,5 @@
 //! `update` for the KPI screen: its keys and its days line.
 
-use super::state::KpiTable;
 use crate::ui::keymap::Action;
 use crate::ui::model::Model;
 use crate::ui::nav;
@@ -43,9 +42,9 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
             go(true)
         }
         Action::FocusNext | Action::FocusPrev => {
-            model.kpi.focus = match model.kpi.focus {
-                KpiTable::Extensions => KpiTable::Queues,
-                KpiTable::Queues => KpiTable::Extensions,
+            model.kpi.focus = match action {
+                Action::FocusNext => model.kpi.focus.next(),
+                _ => model.kpi.focus.next().next(),
             };
             go(true)
         }
@@ -54,6 +53,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
             day: m.kpi.query.from,
             extensions: m.kpi.extensions.clone(),
             queues: m.kpi.queues.clone().unwrap_or_default(),
+            agents: m.kpi.agents.clone(),
         }),
         Action::Refresh => issue(model, "computing KPIs", |m, id| m.kpi.request(id)),
         _ => go(false),
@@ -62,10 +62,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
 
 fn table_height(model: &Model) -> usize {
     let areas = crate::ui::layout::areas(model.size, model);
-    let i = match model.kpi.focus {
-        KpiTable::Queues => 1,
-        KpiTable::Extensions => 0,
-    };
+    let i = model.kpi.focus.index();
     areas
         .tables
         .get(i)

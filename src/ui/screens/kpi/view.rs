@@ -8,13 +8,11 @@ use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-/// Draws both tables: extensions in `areas[0]`, queues in `areas[1]`.
+/// Draws the three tables: extensions in `areas[0]`, queues in
+/// `areas[1]`, agents in `areas[2]`.
 pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
     let k = &model.kpi;
-    for (table, area) in [KpiTable::Extensions, KpiTable::Queues]
-        .into_iter()
-        .zip(areas.iter().copied())
-    {
+    for (table, area) in KpiTable::ALL.into_iter().zip(areas.iter().copied()) {
         let title = match (table, &k.queues) {
             (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
             (KpiTable::Queues, Ok(_)) => {
@@ -27,10 +25,13 @@ pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
                 )
             }
             (KpiTable::Queues, Err(e)) => format!("KPIs per queue: {e}"),
+            (KpiTable::Agents, Ok(_)) => "KPIs per agent (queue_log) · AHT = (talk + ACW) / handled · Occ = (talk + ACW) / (logged in − paused)".to_string(),
+            (KpiTable::Agents, Err(_)) => "KPIs per agent: no queue_log".to_string(),
         };
         let state = match table {
             KpiTable::Extensions => &k.ext_table,
             KpiTable::Queues => &k.queue_table,
+            KpiTable::Agents => &k.agent_table,
         };
         let decor = Decor {
             title,
