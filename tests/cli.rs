@@ -395,6 +395,48 @@ fn kpi_csv_cells_are_formula_neutralised() {
     assert!(!out.lines().any(|l| l.starts_with('=')), "{out}");
 }
 
+/// 2026-09-06 has no local midnight in America/Santiago (clocks go from
+/// 00:00 −04 to 01:00 −03): the day starts at its first valid time, 04:00
+/// UTC, so a call at 23:30 the evening before is not counted in it.
+#[test]
+fn a_day_without_a_midnight_starts_at_its_first_valid_time() {
+    let h = home();
+    let log = h.path().join("queue_log");
+    // 09-05 23:30 −04; 09-06 01:30 −03; 09-06 23:30 −03; 09-07 00:30 −03.
+    write(
+        &log,
+        "1788665400|a|sales|NONE|ENTERQUEUE||5550001|1\n\
+         1788669000|b|sales|NONE|ENTERQUEUE||5550002|1\n\
+         1788748200|c|sales|NONE|ENTERQUEUE||5550003|1\n\
+         1788751800|d|sales|NONE|ENTERQUEUE||5550004|1\n",
+        0o644,
+    );
+    let offered = |from: &str| {
+        let o = run(
+            h.path(),
+            &[
+                "kpi",
+                "--by",
+                "queue",
+                "--queue-log",
+                log.to_str().unwrap_or(""),
+                "--from",
+                from,
+                "--tz",
+                "America/Santiago",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v["offered"].as_u64()
+    };
+    assert_eq!(offered("2026-09-05"), Some(1));
+    assert_eq!(offered("2026-09-06"), Some(2));
+    assert_eq!(offered("2026-09-07"), Some(1));
+}
+
 #[test]
 fn secrets_with_line_breaks_or_blanks_and_absurd_values_are_refused() {
     let h = home();
