@@ -637,12 +637,22 @@ async fn twenty_sigkills_never_redial_an_answer_nor_lose_a_lead() {
     assert_eq!(per.len(), 600, "a lead was never claimed: {p:?}");
     let calls = customer_calls(&lab, &per).await;
     never_dialed_after_an_answer(&calls);
+    // A kill between the `sending` stamp of a group of originates and their
+    // arrival at Asterisk leaves those leads in doubt: the restarted engine
+    // cannot tell "never sent" from "sent, and already over" (Asterisk keeps
+    // no ended channel), so they end `unknown` and are never dialed again.
+    // That is the price of never dialing twice; what must never happen is a
+    // lead never dialed with an outcome nobody saw.
     let lost: Vec<&String> = per.keys().filter(|n| !calls.contains_key(*n)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} leads never reached Asterisk: {lost:?} ({p:?})",
-        lost.len()
-    );
+    for n in &lost {
+        assert!(
+            per[*n]
+                .iter()
+                .all(|a| matches!(a.outcome.as_deref(), Some("unknown" | "not_dialed"))),
+            "{n} never reached Asterisk yet has an outcome: {:?}",
+            per[*n]
+        );
+    }
     assert!(p.answered >= 300, "{p:?}");
     // The figures, for a report (shown with --nocapture).
     let unknown_dialed = attempts
