@@ -357,7 +357,7 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
         &lab,
         dir.path(),
         "outcomes",
-        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n",
+        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
         &rows,
     )
     .await;
@@ -591,7 +591,7 @@ async fn twenty_sigkills_never_redial_an_answer_nor_lose_a_lead() {
         &lab,
         dir.path(),
         "crash",
-        "max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = { delay_s = 2, max_attempts = 2 }\n",
+        "max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = { delay_s = 2, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
         &rows,
     )
     .await;
@@ -678,7 +678,7 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         let file = campaign_file(
             dir.path(),
             "two",
-            "max_concurrent = 12\nring_timeout_s = 10\n",
+            "max_concurrent = 12\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
         );
         campaign(&cfg_a, &url, &["apply", file.to_str().unwrap_or_default()]);
         let base = 5_555_000_000u64 + u64::from(std::process::id() % 1000) * 1000;
@@ -739,7 +739,7 @@ async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
         &lab,
         dir.path(),
         "freeze",
-        "max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = { delay_s = 5, max_attempts = 3 }\n",
+        "max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = { delay_s = 5, max_attempts = 3 }\n[pacing]\nregime = \"custom\"\n",
         &rows,
     )
     .await;
@@ -811,7 +811,7 @@ async fn database_outage(outage: Outage, series: u64) {
         &lab,
         dir.path(),
         &name,
-        "max_concurrent = 4\nring_timeout_s = 10\n",
+        "max_concurrent = 4\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
         &leads_ending(numbers_from(series), 24, 4),
     )
     .await;
@@ -902,7 +902,7 @@ async fn an_end_seen_while_the_database_was_away_survives_a_kill() {
         &lab,
         dir.path(),
         "pgspool",
-        "max_concurrent = 4\nring_timeout_s = 5\n[retry]\nno_answer = { delay_s = 1, max_attempts = 2 }\n",
+        "max_concurrent = 4\nring_timeout_s = 5\n[retry]\nno_answer = { delay_s = 1, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
         &leads_ending(numbers_from(5_563_000_000u64), 4, 6),
     )
     .await;
@@ -967,7 +967,7 @@ async fn a_frozen_engine_that_lost_its_lease_never_dials_again() {
         &lab,
         dir.path(),
         "split",
-        "max_concurrent = 6\nring_timeout_s = 10\n",
+        "max_concurrent = 6\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
         &rows,
     )
     .await;
@@ -1036,7 +1036,7 @@ async fn two_engines_never_pass_the_campaigns_cap_together() {
         &lab,
         dir.path(),
         "cap",
-        "max_concurrent = 30\nring_timeout_s = 5\n",
+        "max_concurrent = 30\nring_timeout_s = 5\n[pacing]\nregime = \"custom\"\n",
         &rows,
     )
     .await;

@@ -64,6 +64,10 @@ fn default_max_concurrent() -> u32 {
     10
 }
 
+/// The shortest ring of an unanswered call the US (TSR) and UK (Ofcom)
+/// rules allow, seconds.
+pub const MIN_RING_S: u32 = 15;
+
 fn default_ring_timeout() -> u32 {
     25
 }
@@ -201,6 +205,14 @@ impl CampaignDef {
             }
         }
         self.pacing.validate()?;
+        // The US and UK rules: an unanswered call rings at least 15 s.
+        if self.pacing.regime != super::pacing::Regime::Custom && self.ring_timeout_s < MIN_RING_S {
+            return Err(format!(
+                "ring_timeout_s {}: the {} rules ring an unanswered call at least {MIN_RING_S} s; use {MIN_RING_S} or more (or [pacing] regime = \"custom\" where no such rule applies)",
+                self.ring_timeout_s,
+                self.pacing.regime.name()
+            ));
+        }
         if let Some(w) = &self.window {
             let (s, e) = (hhmm("window.start", &w.start)?, hhmm("window.end", &w.end)?);
             if s == e {
@@ -350,5 +362,30 @@ time_zone = "America/New_York"
         assert!(bad("\"09:00\"", "\"9h\"").starts_with("window.start"));
         assert!(bad("America/New_York", "Mars/Olympus").starts_with("window.time_zone"));
         assert!(bad("ring_timeout_s", "ring_timeout").contains("unknown field"));
+    }
+
+    #[test]
+    fn us_and_uk_campaigns_ring_at_least_15_s() {
+        let with = |ring: u32, regime: &str| {
+            let text = SPRING
+                .replace("ring_timeout_s = 25", &format!("ring_timeout_s = {ring}"))
+                .replace(
+                    "[window]",
+                    &format!("[pacing]\nregime = \"{regime}\"\n[window]"),
+                );
+            CampaignDef::parse(&text)
+        };
+        assert!(with(15, "us").is_ok());
+        for regime in ["us", "uk"] {
+            let e = with(14, regime).err().unwrap_or_default();
+            assert!(
+                e.starts_with("ring_timeout_s 14") && e.contains(regime) && e.contains("custom"),
+                "{e}"
+            );
+        }
+        assert!(with(5, "custom").is_ok(), "no such rule applies");
+        // Without [pacing] the regime is the US one.
+        let e = CampaignDef::parse(&SPRING.replace("ring_timeout_s = 25", "ring_timeout_s = 10"));
+        assert!(e.is_err_and(|e| e.contains("us rules")));
     }
 }

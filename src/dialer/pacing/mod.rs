@@ -45,6 +45,15 @@ pub enum Regime {
 }
 
 impl Regime {
+    /// Its name in a campaign file and in messages: `us`, `uk`, `custom`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Regime::Us => "us",
+            Regime::Uk => "uk",
+            Regime::Custom => "custom",
+        }
+    }
+
     /// The window the abandon rate is measured over, seconds.
     pub fn window_s(self) -> i64 {
         match self {
