@@ -107,6 +107,7 @@ async fn main() {
     let sources = KpiSources {
         store: &store,
         queue_log: None,
+        read: None,
         settings: &settings,
         tz: chrono_tz::UTC,
         cache: Some(&kept),

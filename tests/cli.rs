@@ -362,6 +362,29 @@ fn campaigns_from_the_shell_on_the_embedded_database() {
     );
 }
 
+/// `switchboard kpi --by queue` over queue_log `log` for day `from` in zone
+/// `tz`, in `format`: its output (the command must succeed).
+fn queue_kpis(home: &Path, log: &Path, from: &str, tz: &str, format: &str) -> String {
+    let o = run(
+        home,
+        &[
+            "kpi",
+            "--by",
+            "queue",
+            "--queue-log",
+            log.to_str().unwrap_or(""),
+            "--from",
+            from,
+            "--tz",
+            tz,
+            "--format",
+            format,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 #[test]
 fn kpi_csv_cells_are_formula_neutralised() {
     let h = home();
@@ -373,24 +396,7 @@ fn kpi_csv_cells_are_formula_neutralised() {
          1795253080|c1|=HYPERLINK(\"x\")|Desk 301|COMPLETECALLER|2|5|1\n",
         0o644,
     );
-    let o = run(
-        h.path(),
-        &[
-            "kpi",
-            "--by",
-            "queue",
-            "--queue-log",
-            log.to_str().unwrap_or(""),
-            "--from",
-            "2026-11-21",
-            "--tz",
-            "UTC",
-            "--format",
-            "csv",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = queue_kpis(h.path(), &log, "2026-11-21", "UTC", "csv");
     assert!(out.contains("'=HYPERLINK"), "{out}");
     assert!(!out.lines().any(|l| l.starts_with('=')), "{out}");
 }
@@ -412,24 +418,8 @@ fn a_day_without_a_midnight_starts_at_its_first_valid_time() {
         0o644,
     );
     let offered = |from: &str| {
-        let o = run(
-            h.path(),
-            &[
-                "kpi",
-                "--by",
-                "queue",
-                "--queue-log",
-                log.to_str().unwrap_or(""),
-                "--from",
-                from,
-                "--tz",
-                "America/Santiago",
-                "--format",
-                "json",
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        let out = queue_kpis(h.path(), &log, from, "America/Santiago", "json");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
         v["offered"].as_u64()
     };
     assert_eq!(offered("2026-09-05"), Some(1));

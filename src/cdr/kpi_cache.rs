@@ -35,12 +35,48 @@ pub const SETTLE: Duration = Duration::days(2);
 /// it, the day is computed (or not kept) and the KPIs still answer.
 const CACHE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The app database that keeps KPI days, opened from `url` within 5 s; or
+/// `None` when there is none or it fails (logged, its message escaped: the
+/// KPIs are then computed day by day, only slower).
+pub async fn open_kept_days(url: Result<&crate::secret::Secret, String>) -> Option<AppDb> {
+    let why = match url {
+        Ok(url) => match tokio::time::timeout(CACHE_DEADLINE, AppDb::open(url.expose())).await {
+            Ok(Ok(db)) => return Some(db),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "the app database did not open within 5 s".to_string(),
+        },
+        Err(e) => e,
+    };
+    tracing::warn!(
+        "KPI days not kept (every day computed): {}",
+        crate::sanitize::escape(&why)
+    );
+    None
+}
+
+/// A queue_log already read for one window and user, reused for the day
+/// that is that window instead of reading the file again.
+#[derive(Clone, Copy)]
+pub struct ReadLog<'a> {
+    /// What was read.
+    pub log: &'a QueueLog,
+    /// Its window, PBX local time: `[from, to)`.
+    pub from: NaiveDateTime,
+    /// See `from`.
+    pub to: NaiveDateTime,
+    /// Whose view it was read for.
+    pub visibility: &'a Visibility,
+}
+
 /// Where the figures come from.
 pub struct KpiSources<'a> {
     /// The CDRs.
     pub store: &'a CdrStore,
     /// Asterisk's queue_log, when there is one.
     pub queue_log: Option<&'a Path>,
+    /// The same file, already read for a window (the console reads it for
+    /// the queue and agent tables): used for a day that is that window.
+    pub read: Option<ReadLog<'a>>,
     /// Targets, wrap-up and agents' names (`[kpi]`).
     pub settings: &'a QueueKpiSettings,
     /// The PBX's time zone: queue_log lines carry UTC epochs.
@@ -80,8 +116,13 @@ impl KpiSources<'_> {
             return Ok(None);
         };
         let epoch = |t| crate::clock::local_to_utc(self.tz, t).timestamp();
-        let file = std::fs::File::open(path)
-            .map_err(|e| CdrError::Config(format!("queue_log {}: {e}", path.display())))?;
+        let unreadable = |e: std::io::Error| {
+            CdrError::Config(format!(
+                "queue_log {}: {e}; check the file, or set [cdr] queue_log (--queue-log)",
+                path.display()
+            ))
+        };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
         queue_log::read(
             std::io::BufReader::new(file),
             epoch(from),
@@ -90,13 +131,23 @@ impl KpiSources<'_> {
             self.settings,
         )
         .map(Some)
-        .map_err(|e| CdrError::Config(format!("queue_log {}: {e}", path.display())))
+        .map_err(unreadable)
     }
 
     /// One day's figures for `filter`'s user, from the CDRs and queue_log.
     async fn compute(&self, filter: &CdrFilter) -> Result<Vec<ExtensionKpi>, CdrError> {
-        let log = self.queue_log(filter.from, filter.to, &filter.visibility)?;
-        extension_kpis(self.store, filter, log.as_ref(), &self.settings.agent_names).await
+        let read = self.read.filter(|r| {
+            (r.from, r.to, r.visibility) == (filter.from, filter.to, &filter.visibility)
+        });
+        let owned;
+        let log = match read {
+            Some(r) => Some(r.log),
+            None => {
+                owned = self.queue_log(filter.from, filter.to, &filter.visibility)?;
+                owned.as_ref()
+            }
+        };
+        extension_kpis(self.store, filter, log, &self.settings.agent_names).await
     }
 
     /// A closed day's figures for everyone: kept ones when they were
@@ -112,6 +163,7 @@ impl KpiSources<'_> {
         let kept = match tokio::time::timeout(CACHE_DEADLINE, cache.kpi_day(key, &name)).await {
             Ok(Ok(kept)) => kept,
             Ok(Err(e)) => {
+                let e = crate::sanitize::escape(&e.to_string()).into_owned();
                 tracing::warn!(day = %name, "KPI cache unreadable, computing the day: {e}");
                 None
             }
@@ -160,7 +212,10 @@ impl KpiSources<'_> {
         };
         match tokio::time::timeout(CACHE_DEADLINE, cache.put_kpi_day(key, &name, &stored)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(day = %name, "KPI day not kept: {e}"),
+            Ok(Err(e)) => {
+                let e = crate::sanitize::escape(&e.to_string()).into_owned();
+                tracing::warn!(day = %name, "KPI day not kept: {e}");
+            }
             Err(_) => {
                 tracing::warn!(day = %name, "KPI day not kept: the app database did not answer within 5 s")
             }

@@ -244,8 +244,7 @@ pub(crate) fn print_rows<T: serde::Serialize>(
 }
 
 pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
-    use switchboard::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
-    use switchboard::dialer::store::AppDb;
+    use switchboard::cdr::kpi_cache::{KpiSources, extension_kpis_by_day, open_kept_days};
     let h = History::new(config, &a.history)?;
     let filter = h.filter(config)?;
     let settings = switchboard::cdr::queue_log::QueueKpiSettings {
@@ -303,19 +302,15 @@ pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
             let store = connect(config, &a.history).await?;
             // Closed days are kept in the app database; without one, every
             // day is computed.
-            let cache = match config.db_url(None) {
-                Ok(url) => AppDb::open(url.expose()).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(e) = &cache {
-                eprintln!("KPI days not kept (every day computed): {e}");
-            }
+            let url = config.db_url(None).map_err(|e| e.to_string());
+            let cache = open_kept_days(url.as_ref().map_err(Clone::clone)).await;
             let sources = KpiSources {
                 store: &store,
                 queue_log: readable.is_ok().then_some(path.as_path()),
+                read: None,
                 settings: &settings,
                 tz: h.tz,
-                cache: cache.as_ref().ok(),
+                cache: cache.as_ref(),
                 recompute: a.recompute,
             };
             let today = chrono::Utc::now().with_timezone(&h.tz).date_naive();

@@ -122,11 +122,17 @@ pub struct QueueLog {
 
 /// One queue_log line, split.
 pub(crate) struct Line<'a> {
+    /// When, seconds since the Unix epoch (UTC).
     pub epoch: i64,
+    /// The caller's channel uniqueid, or `NONE`.
     pub callid: &'a str,
+    /// The queue, or `NONE`.
     pub queue: &'a str,
+    /// The member's name, or `NONE`.
     pub agent: &'a str,
+    /// `ENTERQUEUE`, `CONNECT`, `PAUSE`…
     pub event: &'a str,
+    /// Every field, the data ones from the sixth on.
     parts: Vec<&'a str>,
 }
 

@@ -66,7 +66,6 @@ impl Headline {
             calls,
             ..Headline::default()
         };
-        h.sl_variant = h.sl.shown(model.sl_targets.sl);
         let mut seen = std::collections::HashSet::new();
         for q in model
             .pbx
@@ -99,6 +98,7 @@ impl Headline {
                 }
             }
         }
+        h.sl_variant = h.sl.shown(model.sl_targets.sl);
         let visible = || {
             model
                 .pbx

@@ -11,7 +11,7 @@ use crate::cdr::export::{Format, Writer};
 use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
 use crate::cdr::history::legs_of;
 use crate::cdr::kpi::ExtensionKpi;
-use crate::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
+use crate::cdr::kpi_cache::{KpiSources, ReadLog, extension_kpis_by_day, open_kept_days};
 use crate::cdr::queue_log::{AgentKpi, QueueKpi, QueueKpiSettings, QueueLog};
 use crate::cdr::record::CdrRecord;
 use crate::cdr::store::CdrStore;
@@ -283,23 +283,6 @@ async fn connected(
     Ok(db)
 }
 
-/// The app database keeping KPI days, or `None` (logged) when there is
-/// none or it cannot be opened within 5 s.
-async fn kept_days(settings: &DbSettings) -> Option<AppDb> {
-    let url = settings.kpi_days.as_ref().ok()?;
-    match tokio::time::timeout(std::time::Duration::from_secs(5), AppDb::open(url.expose())).await {
-        Ok(Ok(db)) => Some(db),
-        Ok(Err(e)) => {
-            tracing::warn!("KPI days not kept (every day computed): {e}");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("KPI days not kept: the app database did not open within 5 s");
-            None
-        }
-    }
-}
-
 async fn serve(
     settings: &DbSettings,
     db: &CdrStore,
@@ -342,9 +325,20 @@ async fn serve(
             let sources = KpiSources {
                 store: db,
                 queue_log: log.is_ok().then_some(settings.queue_log.as_path()),
+                read: log.as_ref().ok().map(|log| ReadLog {
+                    log,
+                    from,
+                    to,
+                    visibility: &settings.visibility,
+                }),
                 settings: &settings.queue_kpi,
                 tz: settings.tz,
-                cache: kept.get_or_init(|| kept_days(settings)).await.as_ref(),
+                cache: kept
+                    .get_or_init(|| {
+                        open_kept_days(settings.kpi_days.as_ref().map_err(Clone::clone))
+                    })
+                    .await
+                    .as_ref(),
                 recompute: false,
             };
             let today = chrono::Utc::now().with_timezone(&settings.tz).date_naive();
