@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 /// The rule (`[kpi]` keys `technologies`, `member_contexts`, `max_digits`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExtensionRule {
     /// Channel technologies of phones, as written in channel names.

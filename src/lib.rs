@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod ami;
 pub mod ari;
 pub mod backoff;
@@ -20,6 +21,7 @@ pub mod logging;
 pub mod pbx;
 pub mod sanitize;
 pub mod secret;
+pub mod serve;
 pub mod service_level;
 pub mod sqlpool;
 pub mod staffing;

@@ -46,6 +46,13 @@ struct Cli {
     /// Run the dialer engine (no screen; for systemd) instead of the console.
     #[arg(long)]
     engine: bool,
+    /// Console: attach to the `switchboard serve` daemon at this socket
+    /// (default: [serve] socket, else /run/switchboard/console.sock when it exists).
+    #[arg(long, global = true, env = "SWITCHBOARD_CONNECT")]
+    connect: Option<PathBuf>,
+    /// Console: run direct (own AMI link and databases) even when a daemon's socket exists.
+    #[arg(long, conflicts_with = "connect")]
+    direct: bool,
     /// Console and engine: app database URL (campaigns, leads, attempts).
     #[arg(long, env = "SWITCHBOARD_DB_URL", hide_env_values = true)]
     db_url: Option<String>,
@@ -74,6 +81,11 @@ enum Command {
     Kpi(KpiArgs),
     /// Dialer campaigns: apply, import leads, list, status, start, pause, stop.
     Campaign(commands::campaign::CampaignArgs),
+    /// The daemon: hold the PBX link and the credentials, serve consoles on a Unix socket.
+    Serve {
+        #[command(subcommand)]
+        command: Option<ServeCommand>,
+    },
     /// Replay a capture into the console, or headless.
     Replay {
         /// Capture file (from `switchboard record`, or a raw AMI stream).
@@ -90,6 +102,18 @@ enum Command {
         /// With --headless: print the final PBX state as JSON.
         #[arg(long)]
         dump_state: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ServeCommand {
+    /// List the consoles attached to the daemon (admins).
+    Status,
+    /// Print what the daemon shows you (queues, extensions, channels) as JSON, once its link is Ready.
+    Snapshot {
+        /// Longest wait for the daemon's link and data, seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
     },
 }
 
@@ -167,7 +191,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..
             })
         );
-    if cli.engine {
+    let daemon = matches!(cli.command, Some(Command::Serve { command: None }));
+    if cli.engine || daemon {
         logging::for_engine();
     } else if console {
         logging::to_file();
@@ -268,13 +293,70 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(ui::run_replay(config, file, speed, opts))?;
             Ok(ExitCode::SUCCESS)
         }
-        None => {
+        Some(Command::Serve { command: None }) => {
             let settings = config.ami_settings(pbx::resync::actions()?)?;
+            let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
+            rt.block_on(serve(config, settings, socket))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Serve {
+            command: Some(ServeCommand::Status),
+        }) => {
+            let socket = config.serve.socket_path(cli.connect.as_deref());
+            let rt = runtime()?;
+            let list = rt.block_on(switchboard::serve::status::consoles(&socket))?;
+            print!("{}", switchboard::serve::status::table(&list));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Serve {
+            command: Some(ServeCommand::Snapshot { timeout }),
+        }) => {
+            let socket = config.serve.socket_path(cli.connect.as_deref());
+            let rt = runtime()?;
+            let state = rt.block_on(switchboard::serve::status::view(
+                &socket,
+                Duration::from_secs(timeout),
+            ))?;
+            println!("{}", sanitize::json_pretty(&Snapshot::of(&state))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let socket = config.serve.socket_path(cli.connect.as_deref());
+            let rt = runtime()?;
+            // Attach when a daemon's socket is there (or was named); else
+            // run direct, a single-user install.
+            if !cli.direct && (cli.connect.is_some() || socket.exists()) {
+                rt.block_on(ui::run_attached(config, socket))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let settings = config.ami_settings(pbx::resync::actions()?)?;
             rt.block_on(ui::run_live(config, settings, opts))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `serve`: the daemon, until SIGTERM or SIGINT.
+async fn serve(
+    config: Config,
+    ami: switchboard::ami::Settings,
+    socket: PathBuf,
+) -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    switchboard::serve::daemon::Daemon {
+        config,
+        ami,
+        socket,
+    }
+    .run(shutdown)
+    .await
 }
 
 /// `--engine`: dials until SIGTERM or SIGINT, then drains.

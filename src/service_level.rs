@@ -40,7 +40,7 @@ impl SlVariant {
 
 /// The counts every variant is computed from. "Within T": a wait of at
 /// most T seconds (Asterisk's own test, `<=`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SlCounts {
     /// Callers who entered the queue (history only; 0 live).
     pub offered: u64,
@@ -82,7 +82,7 @@ impl SlCounts {
 }
 
 /// One queue's targets (`[kpi.queues.NAME]`); unset keys take `[kpi]`'s.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueTarget {
     /// The variant judged and shown.

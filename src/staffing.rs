@@ -21,7 +21,7 @@
 use serde::Serialize;
 
 /// A queue's load: arrivals and handle time.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Load {
     /// Calls arriving per second.
     pub rate: f64,
@@ -89,7 +89,7 @@ pub const MAX_AGENTS: u32 = 10_000;
 /// Staffing advice for one queue over a window (queue_log: `ENTERQUEUE`
 /// arrivals, `COMPLETEAGENT`/`COMPLETECALLER` talk times), as `switchboard
 /// kpi --by queue` prints it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Advice {
     /// Calls that arrived in the window, per hour.
     pub window_calls_per_hour: f64,

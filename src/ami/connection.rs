@@ -34,7 +34,7 @@ pub const PING_OVERDUE: Duration = Duration::from_secs(1);
 
 /// How fresh the link's data is, published on a watch channel beside the
 /// event queue, so the app learns of a loss even while that queue is full.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinkHealth {
     /// Events dropped since the actor started because the app's queue was
     /// full (each loss is followed by a resync). Never decreases.
@@ -71,7 +71,7 @@ pub struct Settings {
 }
 
 /// The connection's state, as the app sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConnectionState {
     /// Opening TCP and logging in; `attempt` counts from 1 since the last Ready.
     Connecting {

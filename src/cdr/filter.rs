@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 /// A call's outcome as Asterisk records it, with the spellings that vary
 /// between versions folded together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Disposition {
     /// `ANSWERED`.
     Answered,
@@ -57,7 +57,7 @@ impl Disposition {
 }
 
 /// Which calls a user may see.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Visibility {
     /// Every call (admin, or no ACL configured).
     All,
@@ -105,7 +105,7 @@ impl Visibility {
 }
 
 /// A CDR query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CdrFilter {
     /// First instant included, PBX local time.
     pub from: NaiveDateTime,
@@ -162,7 +162,7 @@ impl CdrFilter {
 }
 
 /// What a history page is sorted by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// The leg's start (`calldate`/`start`): served by FreePBX's index.
     Start,
@@ -171,7 +171,7 @@ pub enum SortKey {
 }
 
 /// Sort key and direction of a history page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     /// Sorted by.
     pub key: SortKey,
@@ -181,7 +181,7 @@ pub struct Order {
 
 /// Where the next page starts (keyset pagination: no OFFSET, so page N costs
 /// what page 1 costs).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Cursor {
     /// After legs starting at `at`; `seen` are the uniqueids of the legs at
     /// exactly `at` already shown. Ordering by the start column alone lets

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 /// A CDR row (one call leg). Text is decoded as UTF-8, or as Latin-1 when it
 /// is not valid UTF-8 (old FreePBX tables); a zero or unreadable date
 /// (`0000-00-00 00:00:00`) is `None`. Absent columns are empty / 0.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CdrRecord {
     /// Start, PBX local time (`calldate`/`start`).
     pub start: Option<NaiveDateTime>,

@@ -75,6 +75,8 @@ pub struct Config {
     /// `[kpi]`: what counts as an extension, service-level variants and
     /// targets per queue, agents' extensions.
     pub kpi: KpiConfig,
+    /// `[serve]`: the daemon's socket.
+    pub serve: crate::serve::ServeConfig,
 }
 
 /// `[kpi]`.
@@ -96,7 +98,7 @@ pub struct Config {
 ///
 /// `wrapup_pause_reasons = ["wrapup", "acw"]` (in `[kpi]`) names the pause
 /// reasons that are after-call work.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct KpiConfig {
     /// The default service-level variant.

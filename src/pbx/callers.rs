@@ -9,7 +9,7 @@
 //! no gap between them are keys respaced, which is amortised over many joins.
 
 use rustc_hash::FxHashMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
 /// A caller waiting in a queue. Its 1-based position (`Position`) is its
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 ///
 /// Source: `QueueEntry` (snapshot), `QueueCallerJoin`, removed on
 /// `QueueCallerLeave` / `QueueCallerAbandon`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueCaller {
     /// Caller channel's `Uniqueid`.
     pub uniqueid: String,
@@ -170,6 +170,19 @@ impl Callers {
 impl Serialize for Callers {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.order.values())
+    }
+}
+
+/// The callers in queue order, as [`Callers`]'s `Serialize` writes them
+/// (a console attached to the daemon receives its queues this way).
+impl<'de> Deserialize<'de> for Callers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let list = Vec::<QueueCaller>::deserialize(d)?;
+        let mut callers = Callers::default();
+        for caller in list {
+            callers.join(caller, 0);
+        }
+        Ok(callers)
     }
 }
 

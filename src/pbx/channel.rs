@@ -1,6 +1,6 @@
 //! Channels, and calls (channels grouped by `Linkedid`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A live channel, keyed by `Uniqueid`.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// Sources: `Newchannel`, `CoreShowChannel` (snapshot), updated by `Newstate`,
 /// `NewCallerid`, `NewConnectedLine`, `Newexten`, `BridgeEnter`/`BridgeLeave`,
 /// `Hold`/`Unhold`, `Rename`; removed by `Hangup`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
     /// `Uniqueid`.
     pub uniqueid: String,
@@ -69,7 +69,7 @@ impl Channel {
 
 /// A bridge: channels talking to each other.
 /// Sources: `BridgeCreate`, `BridgeListItem` (snapshot), `BridgeDestroy`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bridge {
     /// `BridgeUniqueid`.
     pub id: String,

@@ -1,13 +1,15 @@
 //! Device states, as Asterisk names them (`AST_DEVICE_*`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// State of a device (`PJSIP/301`, `Local/201@agents`...).
 ///
 /// Sources: `DeviceStateChange` `State` (`NOT_INUSE`...), a queue member's
 /// numeric `Status` (0-8), `EndpointList` `DeviceState` (`Not in use`...), and
 /// `ExtensionStatus` `StatusText` (`Idle`, `InUse`...).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
     /// `UNKNOWN` (0): Asterisk cannot tell.

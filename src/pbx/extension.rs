@@ -1,14 +1,14 @@
 //! Extensions (phones): a device with a derived, supervisor-facing state.
 
 use super::device::DeviceState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a supervisor sees for an extension. Derived from the device state and
 /// the queue memberships of the device, in this order of precedence:
 /// Offline, then Ringing / In call / On hold / Busy, then Paused, then Idle.
 /// A paused agent who is still on a call shows In call; the pause shows as
 /// soon as the call ends.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case", tag = "state", content = "reason")]
 pub enum ExtensionState {
     /// Unreachable (`UNAVAILABLE`, `INVALID`): not registered.
@@ -67,7 +67,7 @@ impl ExtensionState {
 /// Sources: dialplan hints (`ExtensionStatus`: `Exten`, `Context`, `Hint`),
 /// PJSIP endpoints (`EndpointList`: `ObjectName`, `DeviceState`), and
 /// `DeviceStateChange` for the device. Keyed by device name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
     /// Device, e.g. `PJSIP/301` (the hint's first device).
     pub device: String,

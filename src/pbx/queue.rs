@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 /// Source: `QueueMember` (snapshot), `QueueMemberStatus`, `QueueMemberAdded`,
 /// `QueueMemberPause`, `QueueMemberPenalty`; every one of them carries the
 /// full record, so the last one wins.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueMember {
     /// Interface Asterisk dials, e.g. `PJSIP/301` or `Local/201@agents/n`
     /// (`Location` in `QueueMember`, `Interface` in the other events).
@@ -104,7 +104,7 @@ pub enum Activity {
 /// `ServiceLevel`), `QueueCallerAbandon` an abandoned one (within the service
 /// level when its `HoldTime` ≤ `ServiceLevel`). So SL and SL2 equal what
 /// `queue show` prints.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Queue {
     /// Queue name.
     pub name: String,
@@ -133,7 +133,6 @@ pub struct Queue {
     /// Waiting callers, in queue order.
     pub callers: Callers,
     /// Arrivals and completed calls of the last hour, for staffing advice.
-    #[serde(skip)]
     pub recent: RecentLoad,
     #[serde(skip)]
     pub(crate) seen: u64,
@@ -147,7 +146,7 @@ pub const RECENT_MS: i64 = 3_600_000;
 /// (`QueueCallerJoin`) and the talk times of completed calls
 /// (`AgentComplete` `TalkTime`), kept for [`RECENT_MS`]. Each event costs
 /// O(1) amortised; a figure reads only the window's entries.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecentLoad {
     /// When the console began to watch the queue, ms since epoch (UTC).
     since_ms: Option<i64>,

@@ -66,14 +66,22 @@ pub struct Setup {
     pub health: Option<watch::Receiver<LinkHealth>>,
 }
 
+/// Where the console's data comes from: the AMI link's (or a replay's)
+/// messages, and for a console attached to the daemon, the daemon's live
+/// deltas (`ami` then carries only the daemon's link state).
+pub struct Feeds {
+    /// AMI messages (events and link state).
+    pub ami: mpsc::Receiver<AmiMsg>,
+    /// Live deltas from the daemon.
+    pub live: Option<mpsc::Receiver<crate::serve::live::LiveDelta>>,
+    /// CDR requests and replies.
+    pub db: DbLink,
+    /// Campaign requests and replies.
+    pub app: AppLink,
+}
+
 /// Runs the console until quit or a signal; restores the terminal always.
-pub async fn run(
-    model: Model,
-    ami: mpsc::Receiver<AmiMsg>,
-    db: DbLink,
-    app: AppLink,
-    setup: Setup,
-) -> anyhow::Result<()> {
+pub async fn run(model: Model, feeds: Feeds, setup: Setup) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the console needs a terminal, and stdout is not one; for scripts use \
@@ -81,7 +89,7 @@ pub async fn run(
         );
     }
     let mut term = terminal::init()?;
-    let result = event_loop(&mut term, model, ami, db, app, &setup).await;
+    let result = event_loop(&mut term, model, feeds, &setup).await;
     terminal::restore();
     result
 }
@@ -89,11 +97,15 @@ pub async fn run(
 async fn event_loop(
     term: &mut DefaultTerminal,
     mut model: Model,
-    mut ami: mpsc::Receiver<AmiMsg>,
-    mut db: DbLink,
-    mut app: AppLink,
+    feeds: Feeds,
     setup: &Setup,
 ) -> anyhow::Result<()> {
+    let Feeds {
+        mut ami,
+        mut live,
+        mut db,
+        mut app,
+    } = feeds;
     let size = term.size()?;
     model.size = Rect::new(0, 0, size.width, size.height);
     let ctx = ViewCtx {
@@ -154,6 +166,18 @@ async fn event_loop(
                 Ok(()) => Msg::Link(health.as_mut().map(|h| *h.borrow_and_update()).unwrap_or_default()),
                 Err(_) => {
                     health = None;
+                    continue;
+                }
+            },
+            delta = async {
+                match live.as_mut() {
+                    Some(l) => l.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match delta {
+                Some(d) => Msg::Live(Box::new(d)),
+                None => {
+                    live = None;
                     continue;
                 }
             },

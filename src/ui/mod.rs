@@ -109,15 +109,29 @@ fn model_and_db(
             .map_err(|e| e.to_string()),
         login.clone(),
     );
-    let link = db::spawn(db::DbSettings {
-        url: config
-            .cdr_url(opts.cdr_url.as_deref())
-            .map_err(|e| e.to_string()),
+    let link = db::spawn(db_settings(config, visibility, Some(opts))?);
+    Ok((model, link, app))
+}
+
+/// The CDR worker's settings for a user with `visibility`: the database
+/// URL from `opts` or the config (`Err` inside when there is none, shown on
+/// screen), the site's KPI settings, exports to the current folder.
+///
+/// Errors: a bad time zone in the config or `opts`.
+pub fn db_settings(
+    config: &Config,
+    visibility: crate::cdr::filter::Visibility,
+    opts: Option<&ConsoleOptions>,
+) -> anyhow::Result<db::DbSettings> {
+    let cdr_url = opts.and_then(|o| o.cdr_url.as_deref());
+    let db_url = opts.and_then(|o| o.db_url.as_deref());
+    Ok(db::DbSettings {
+        url: config.cdr_url(cdr_url).map_err(|e| e.to_string()),
         table: config.cdr.table.clone(),
         columns: config.cdr.columns.clone(),
         visibility,
         extension_rule: config.kpi.extensions.clone(),
-        tz,
+        tz: config.time_zone(opts.and_then(|o| o.tz.as_deref()))?,
         queue_log: config
             .cdr
             .queue_log
@@ -126,11 +140,8 @@ fn model_and_db(
         queue_kpi: config.kpi.queue_kpi_settings(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         deadline: Duration::from_secs(config.cdr.screen_query_timeout_s),
-        kpi_days: config
-            .db_url(opts.db_url.as_deref())
-            .map_err(|e| e.to_string()),
-    });
-    Ok((model, link, app))
+        kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
+    })
 }
 
 /// The console on a live AMI connection.
@@ -150,8 +161,48 @@ pub async fn run_live(
     );
     let (handle, task) = connection::spawn(settings, tx, None);
     let setup = setup(&config, app::Clock::default(), Some(handle.health()))?;
-    let result = app::run(model, rx, db, appdb, setup).await;
+    let feeds = app::Feeds {
+        ami: rx,
+        live: None,
+        db,
+        app: appdb,
+    };
+    let result = app::run(model, feeds, setup).await;
     task.abort();
+    result
+}
+
+/// The console attached to the `switchboard serve` daemon at `socket`: the
+/// live panes, History, KPIs and Campaigns all come through it, filtered
+/// there for the user the kernel names; this process holds no PBX or
+/// database credential. Theme, keymap and frame rate are the user's own.
+///
+/// Errors: the daemon cannot be reached or refuses (its words), or the
+/// daemon's time zone is unknown here.
+pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow::Result<()> {
+    let a = crate::serve::attach::attach(socket).await?;
+    let tz: chrono_tz::Tz =
+        a.site.tz.parse().map_err(|_| {
+            anyhow::anyhow!("the daemon's time zone `{}` is unknown here", a.site.tz)
+        })?;
+    let source = Source::Attached {
+        pbx: a.pbx.clone(),
+        login: a.login.clone(),
+    };
+    let mut model =
+        Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
+    model.sl_targets = a.site.kpi.targets();
+    model.extension_rule = a.site.kpi.extensions.clone();
+    model.campaigns.may_control = a.site.may_control_campaigns;
+    let setup = setup(&config, app::Clock::default(), Some(a.health))?;
+    let feeds = app::Feeds {
+        ami: a.ami,
+        live: Some(a.live),
+        db: a.db,
+        app: a.app,
+    };
+    let result = app::run(model, feeds, setup).await;
+    a.task.abort();
     result
 }
 
@@ -173,7 +224,13 @@ pub async fn run_replay(
     let (model, db, appdb) = model_and_db(&config, source, &opts)?;
     let feeder =
         tokio::spawn(async move { feed(Replay::from_reader(reader), speed, tx, clock).await });
-    let result = app::run(model, rx, db, appdb, setup).await;
+    let feeds = app::Feeds {
+        ami: rx,
+        live: None,
+        db,
+        app: appdb,
+    };
+    let result = app::run(model, feeds, setup).await;
     feeder.abort();
     result
 }

@@ -124,6 +124,14 @@ pub enum Source {
         /// `host:port`.
         addr: String,
     },
+    /// The live state from the `switchboard serve` daemon, filtered there
+    /// for this user.
+    Attached {
+        /// The PBX the daemon serves (`host:port`).
+        pbx: String,
+        /// The login the daemon serves this console as (from the kernel).
+        login: String,
+    },
     /// A capture replayed.
     Replay {
         /// File name.
@@ -275,49 +283,36 @@ impl Model {
         &mut self.tables[pane.index()]
     }
 
+    /// The live rights of the console's user (`[acl]` with
+    /// `[kpi.extensions]`): one rule with the daemon's, see
+    /// [`crate::access::LiveAccess`].
+    pub fn live_access(&self) -> crate::access::LiveAccess<'_> {
+        crate::access::LiveAccess {
+            visibility: &self.access,
+            rule: &self.extension_rule,
+        }
+    }
+
     /// The user may see queue `name` (`[acl]`).
     pub fn sees_queue(&self, name: &str) -> bool {
-        self.access.allows_queue(name)
+        self.live_access().sees_queue(name)
     }
 
     /// The user may see extension `exten` (`[acl]`).
     pub fn sees_extension(&self, exten: &str) -> bool {
-        self.access.allows_extension(exten)
+        self.live_access().sees_extension(exten)
     }
 
-    /// `e` is one of the PBX's extensions by `[kpi.extensions]` (a phone
-    /// or a queue member's interface, not a trunk or a custom device
-    /// state) and the user may see it: what the Extensions pane and the
-    /// header's Phones count list.
+    /// `e` is listed on the Extensions pane and counted as a phone
+    /// ([`crate::access::LiveAccess::shows_extension`]).
     pub fn shows_extension(&self, e: &crate::pbx::Extension) -> bool {
-        self.extension_rule.extension_of(&e.device).is_some() && self.sees_extension(&e.exten)
+        self.live_access().shows_extension(e)
     }
 
-    /// The user may see a live call: an allowed extension is on one of its
-    /// channels (`PJSIP/301-…`, `Local/301@…`), or one of its channels
-    /// waits in an allowed queue or belongs to a member of one. The same
-    /// rule as the CDR queries (see `cdr::filter::Visibility`).
+    /// The user may see a live call
+    /// ([`crate::access::LiveAccess::sees_call`]).
     pub fn sees_call(&self, call: &Call<'_>) -> bool {
-        if self.access == Visibility::All {
-            return true;
-        }
-        let queues: Vec<&crate::pbx::queue::Queue> = self
-            .pbx
-            .queues
-            .values()
-            .filter(|q| self.sees_queue(&q.name))
-            .collect();
-        call.channels.iter().any(|c| {
-            self.extension_rule
-                .extension_of(&c.name)
-                .is_some_and(|e| self.sees_extension(e))
-                || queues.iter().any(|q| {
-                    q.callers.iter().any(|k| k.uniqueid == c.uniqueid)
-                        || q.members
-                            .values()
-                            .any(|m| interface_of(&c.name) == m.interface.trim_end_matches("/n"))
-                })
-        })
+        self.live_access().sees_call(&self.pbx, call)
     }
 
     /// Data on screen may be out of date: not Ready, events dropped since
@@ -345,12 +340,4 @@ fn today(tz: chrono_tz::Tz, now_ms: i64) -> chrono::NaiveDate {
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive()
-}
-
-/// The interface a channel belongs to: `PJSIP/301-0000002a` → `PJSIP/301`,
-/// `Local/201@agents-00000001;2` → `Local/201@agents` (a queue member's
-/// interface, less any `/n`).
-fn interface_of(channel: &str) -> &str {
-    let base = channel.split(';').next().unwrap_or(channel);
-    base.rsplit_once('-').map_or(base, |(i, _)| i)
 }

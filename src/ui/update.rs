@@ -34,6 +34,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock moved (once a second); ms since epoch (UTC).
     Tick(i64),
+    /// The daemon sent live data changes (an attached console).
+    Live(Box<crate::serve::live::LiveDelta>),
     /// The CDR worker answered.
     Db(DbReply),
     /// The app-database worker answered.
@@ -134,6 +136,13 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
         }
         Msg::SourceEnded => {
             model.source_ended = true;
+            go(true)
+        }
+        Msg::Live(delta) => {
+            if !delta.channels_gone.is_empty() {
+                model.kpi.call_ended_ms = Some(model.now_ms);
+            }
+            delta.apply(&mut model.pbx);
             go(true)
         }
         Msg::Db(reply) => cdr_reply(model, reply),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// KPIs of one queue member over a window, all queues together.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct AgentKpi {
     /// The member's name as queue_log writes it (`MemberName`; the
     /// interface when the member has no name).

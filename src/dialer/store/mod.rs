@@ -53,7 +53,7 @@ pub struct AppDb {
 }
 
 /// A campaign as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct CampaignRow {
     /// Row id.
     pub id: i64,
@@ -74,7 +74,7 @@ pub struct CampaignRow {
 }
 
 /// Lead counts of a campaign, by state, and its attempts in flight.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Progress {
     /// Leads in all.
     pub total: i64,
@@ -216,7 +216,7 @@ pub struct ImportReport {
 }
 
 /// An engine's last heartbeat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct EngineRow {
     /// Engine id.
     pub id: String,

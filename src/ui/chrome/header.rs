@@ -138,14 +138,17 @@ fn clock(ms: i64, tz: chrono_tz::Tz) -> String {
 /// survive; the source and the title go first when the line is narrow.
 fn status_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
     let source = match &model.source {
-        Source::Live { addr } => addr.clone(),
+        Source::Live { addr } => format!("{addr} direct"),
+        Source::Attached { pbx, login } => {
+            crate::sanitize::escape(&format!("{pbx} via daemon as {login}")).into_owned()
+        }
         Source::Replay { file } => format!("replay {file}"),
     };
     let (conn_text, conn_item) = match (&model.conn, &model.source) {
         (_, Source::Replay { .. }) if model.source_ended => {
             ("■ End of recording".to_string(), Item::ConnResyncing)
         }
-        (_, Source::Live { .. }) if model.source_ended => {
+        (_, Source::Live { .. } | Source::Attached { .. }) if model.source_ended => {
             ("✕ AMI link stopped".to_string(), Item::ConnDown)
         }
         (ConnectionState::Ready, _) => ("● Ready".to_string(), Item::ConnReady),

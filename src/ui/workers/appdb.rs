@@ -8,7 +8,7 @@ use crate::secret::Secret;
 use tokio::sync::mpsc;
 
 /// A campaign with its progress.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignStatus {
     /// As stored.
     pub row: CampaignRow,
@@ -17,7 +17,7 @@ pub struct CampaignStatus {
 }
 
 /// A request; `id` comes back in the reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AppRequest {
     /// Read campaigns, progress and engines.
     Refresh {
@@ -45,7 +45,7 @@ pub enum AppRequest {
 }
 
 /// The worker's answer.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AppReply {
     /// Everything the screen shows.
     Snapshot {

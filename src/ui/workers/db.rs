@@ -57,7 +57,7 @@ pub struct DbSettings {
 type KeptDays = tokio::sync::OnceCell<Option<AppDb>>;
 
 /// A query for the worker; `id` comes back in the reply.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum DbRequest {
     /// A history page.
     Page {
@@ -115,7 +115,7 @@ pub enum DbRequest {
 }
 
 /// A worker's answer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum DbReply {
     /// A history page: the legs, and how many were asked for.
     Page {
@@ -452,7 +452,9 @@ fn write_csv<T: serde::Serialize>(
     Ok(path)
 }
 
-fn export_kpi(
+/// Writes the KPI tables shown to three new CSV files in `dir`
+/// (`kpi-{extensions,queues,agents}-DAY-STAMP.csv`); the reply names them.
+pub fn export_kpi(
     dir: &std::path::Path,
     id: u64,
     day: chrono::NaiveDate,

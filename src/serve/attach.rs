@@ -1,0 +1,296 @@
+//! The console's side of the daemon: connect, handshake, then keep the
+//! console's channels (link state, live deltas, CDR and campaign requests)
+//! flowing over the socket, reattaching by itself with backoff when the
+//! daemon goes away. Meanwhile the header shows the link down (STALE) and
+//! requests fail at once with a message instead of hanging.
+
+use super::live::LiveDelta;
+use super::protocol::{self, Answer, Hello, Purpose, Site, ToConsole, ToDaemon, decode, encode};
+use crate::ami::connection::LinkHealth;
+use crate::ami::{AmiMsg, ConnectionState};
+use crate::backoff::Backoff;
+use crate::ui::appdb::{AppLink, AppReply, AppRequest};
+use crate::ui::db::{DbLink, DbReply, DbRequest};
+use futures_util::{SinkExt, StreamExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::net::UnixStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+/// Deadline for connecting and for the daemon's answer, each.
+pub const ATTACH_DEADLINE: Duration = Duration::from_secs(10);
+
+type Link = Framed<UnixStream, LengthDelimitedCodec>;
+
+/// A console attached to the daemon.
+pub struct Attachment {
+    /// The login the daemon serves (from the kernel).
+    pub login: String,
+    /// The PBX the daemon serves.
+    pub pbx: String,
+    /// The site's settings.
+    pub site: Site,
+    /// The daemon's AMI link state, and this socket's when it is lost.
+    pub ami: mpsc::Receiver<AmiMsg>,
+    /// Live data changes.
+    pub live: mpsc::Receiver<LiveDelta>,
+    /// The daemon's AMI link freshness.
+    pub health: watch::Receiver<LinkHealth>,
+    /// CDR requests through the daemon.
+    pub db: DbLink,
+    /// Campaign requests through the daemon.
+    pub app: AppLink,
+    /// The task keeping it all attached.
+    pub task: JoinHandle<()>,
+}
+
+/// Connects to `socket` and says hello.
+///
+/// Errors: the socket cannot be reached within [`ATTACH_DEADLINE`], the
+/// daemon does not answer, or refuses (its words: a version mismatch, a
+/// login the ACL does not know).
+pub async fn handshake(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link, Answer)> {
+    let stream = tokio::time::timeout(ATTACH_DEADLINE, UnixStream::connect(socket))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "daemon socket {}: no answer within {ATTACH_DEADLINE:?}",
+                socket.display()
+            )
+        })?
+        .map_err(|e| anyhow::anyhow!("daemon socket {}: {e}", socket.display()))?;
+    let mut link = Framed::new(stream, protocol::codec());
+    link.send(encode(&Hello::new(purpose))?).await?;
+    let answer: Answer = read(&mut link, socket).await?;
+    if let Some(why) = &answer.refused {
+        anyhow::bail!(
+            "the switchboard daemon at {} refused this console: {why}",
+            socket.display()
+        );
+    }
+    if answer.protocol != protocol::PROTOCOL {
+        anyhow::bail!(protocol::mismatch(
+            (answer.protocol, &answer.version),
+            (protocol::PROTOCOL, env!("CARGO_PKG_VERSION"))
+        ));
+    }
+    Ok((link, answer))
+}
+
+/// Reads the next frame as a `T`, within [`ATTACH_DEADLINE`].
+pub async fn read<T: for<'a> serde::Deserialize<'a>>(
+    link: &mut Link,
+    socket: &Path,
+) -> anyhow::Result<T> {
+    let frame = tokio::time::timeout(ATTACH_DEADLINE, link.next())
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "daemon {}: no answer within {ATTACH_DEADLINE:?}",
+                socket.display()
+            )
+        })?
+        .ok_or_else(|| anyhow::anyhow!("daemon {}: closed the connection", socket.display()))??;
+    Ok(decode(&frame)?)
+}
+
+/// Attaches a console to the daemon at `socket`.
+///
+/// Errors: as [`handshake`]; the first attach must succeed (later losses
+/// are retried).
+pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
+    let (mut link, answer) = handshake(&socket, Purpose::Console).await?;
+    let site = match read::<ToConsole>(&mut link, &socket).await? {
+        ToConsole::Welcome(site) => site,
+        _ => anyhow::bail!(
+            "daemon {}: no site settings after the answer",
+            socket.display()
+        ),
+    };
+    let (ami_tx, ami) = mpsc::channel(64);
+    let (live_tx, live) = mpsc::channel(1024);
+    let (health_tx, health) = watch::channel(LinkHealth::default());
+    let (db_req_tx, db_req) = mpsc::channel(16);
+    let (db_reply_tx, db_reply) = mpsc::channel(64);
+    let (app_req_tx, app_req) = mpsc::channel(16);
+    let (app_reply_tx, app_reply) = mpsc::channel(64);
+    let ends = Ends {
+        ami: ami_tx,
+        live: live_tx,
+        health: health_tx,
+        db_requests: db_req,
+        db_replies: db_reply_tx,
+        app_requests: app_req,
+        app_replies: app_reply_tx,
+    };
+    let task = tokio::spawn(keep_attached(socket, link, ends));
+    Ok(Attachment {
+        login: answer.login.unwrap_or_default(),
+        pbx: answer.pbx,
+        site,
+        ami,
+        live,
+        health,
+        db: DbLink {
+            requests: db_req_tx,
+            replies: db_reply,
+        },
+        app: AppLink {
+            requests: app_req_tx,
+            replies: app_reply,
+        },
+        task,
+    })
+}
+
+/// The attach task's ends of the console's channels.
+struct Ends {
+    ami: mpsc::Sender<AmiMsg>,
+    live: mpsc::Sender<LiveDelta>,
+    health: watch::Sender<LinkHealth>,
+    db_requests: mpsc::Receiver<DbRequest>,
+    db_replies: mpsc::Sender<DbReply>,
+    app_requests: mpsc::Receiver<AppRequest>,
+    app_replies: mpsc::Sender<AppReply>,
+}
+
+/// Why the console stopped: it went away, so the task ends.
+struct ConsoleGone;
+
+async fn keep_attached(socket: PathBuf, mut link: Link, mut ends: Ends) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
+    loop {
+        let why = match pump(&mut link, &mut ends).await {
+            Ok(why) => why,
+            Err(ConsoleGone) => return,
+        };
+        let mut why = format!("daemon {}: {why}", socket.display());
+        loop {
+            let wait = backoff.next_delay();
+            let down = ConnectionState::Down {
+                retry_in: wait,
+                reason: why.clone(),
+            };
+            if ends.ami.send(AmiMsg::State(down)).await.is_err() {
+                return;
+            }
+            if wait_refusing(&mut ends, wait, &why).await.is_err() {
+                return;
+            }
+            match handshake(&socket, Purpose::Console).await {
+                Ok((mut l, _)) => match read::<ToConsole>(&mut l, &socket).await {
+                    Ok(ToConsole::Welcome(_)) => {
+                        link = l;
+                        backoff.reset();
+                        break;
+                    }
+                    Ok(_) => why = format!("daemon {}: no site settings", socket.display()),
+                    Err(e) => why = format!("{e:#}"),
+                },
+                Err(e) => why = format!("{e:#}"),
+            }
+        }
+    }
+}
+
+/// Waits `wait`, answering every request meanwhile with `why`.
+async fn wait_refusing(ends: &mut Ends, wait: Duration, why: &str) -> Result<(), ConsoleGone> {
+    let until = tokio::time::Instant::now() + wait;
+    let message = format!("not attached to the daemon ({why}); retrying");
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return Ok(()),
+            r = ends.db_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                let reply = DbReply::Failed { id: db_request_id(&r), message: message.clone() };
+                ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+            }
+            r = ends.app_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                let reply = AppReply::Failed { id: app_request_id(&r), message: message.clone() };
+                ends.app_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+            }
+        }
+    }
+}
+
+fn db_request_id(r: &DbRequest) -> u64 {
+    match r {
+        DbRequest::Page { id, .. }
+        | DbRequest::Legs { id, .. }
+        | DbRequest::Kpi { id, .. }
+        | DbRequest::Export { id, .. }
+        | DbRequest::ExportKpi { id, .. } => *id,
+        DbRequest::Cancel => 0,
+    }
+}
+
+fn app_request_id(r: &AppRequest) -> u64 {
+    match r {
+        AppRequest::Refresh { id }
+        | AppRequest::SetStatus { id, .. }
+        | AppRequest::Import { id, .. } => *id,
+    }
+}
+
+/// Moves frames both ways until the socket ends (returns why) or the
+/// console goes away.
+async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
+    loop {
+        tokio::select! {
+            frame = link.next() => {
+                let frame = match frame {
+                    Some(Ok(f)) => f,
+                    Some(Err(e)) => return Ok(e.to_string()),
+                    None => return Ok("the daemon closed the connection".into()),
+                };
+                match decode::<ToConsole>(&frame) {
+                    Ok(msg) => deliver(msg, ends).await?,
+                    Err(e) => return Ok(format!("unreadable frame: {e}")),
+                }
+            }
+            r = ends.db_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                if let DbRequest::ExportKpi { id, day, extensions, queues, agents } = r {
+                    // The figures are the console's own: written here, as the user.
+                    let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                    let reply = crate::ui::db::export_kpi(&dir, id, day, (&extensions, &queues, &agents));
+                    ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+                    continue;
+                }
+                if let Err(e) = send(link, &ToDaemon::Cdr(Box::new(r))).await {
+                    return Ok(e);
+                }
+            }
+            r = ends.app_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                if let Err(e) = send(link, &ToDaemon::App(r)).await {
+                    return Ok(e);
+                }
+            }
+        }
+    }
+}
+
+async fn send(link: &mut Link, msg: &ToDaemon) -> Result<(), String> {
+    let frame = encode(msg).map_err(|e| e.to_string())?;
+    link.send(frame).await.map_err(|e| e.to_string())
+}
+
+async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {
+    match msg {
+        ToConsole::Link { conn, health } => {
+            ends.health.send_replace(health);
+            ends.ami
+                .send(AmiMsg::State(conn))
+                .await
+                .map_err(|_| ConsoleGone)
+        }
+        ToConsole::Live(d) => ends.live.send(d).await.map_err(|_| ConsoleGone),
+        ToConsole::Cdr(r) => ends.db_replies.send(r).await.map_err(|_| ConsoleGone),
+        ToConsole::App(r) => ends.app_replies.send(r).await.map_err(|_| ConsoleGone),
+        ToConsole::Welcome(_) | ToConsole::Status(_) => Ok(()),
+    }
+}

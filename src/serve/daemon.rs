@@ -1,0 +1,586 @@
+//! The daemon: a listener, one hub that owns the PBX state and fans it out,
+//! and one task per attached console.
+//!
+//! The hub applies AMI messages to the one [`State`]; at most every
+//! [`TICK`], when something changed, it computes each console's delta
+//! ([`SentCopy::delta`], with that user's rights) and queues it without
+//! waiting. A console whose queue is full (it stopped reading) misses that
+//! delta and is sent a fresh snapshot once its queue has room: it never
+//! slows the hub or another console, and the daemon's memory per console is
+//! bounded by [`CONSOLE_QUEUE`] frames.
+
+use super::live::SentCopy;
+use super::peer::{Peer, peer};
+use super::protocol::{
+    self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
+};
+use crate::access::LiveAccess;
+use crate::ami::connection::{self, LinkHealth};
+use crate::ami::{AmiMsg, ConnectionState, Settings};
+use crate::cdr::acl;
+use crate::cdr::filter::Visibility;
+use crate::clock::now_ms;
+use crate::config::{Config, Role};
+use crate::endpoints::ExtensionRule;
+use crate::pbx::State;
+use crate::sanitize::escape;
+use crate::ui::appdb::{self, AppReply, AppRequest};
+use crate::ui::db::{self, DbReply, DbRequest};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, watch};
+use tokio_util::codec::Framed;
+
+/// Longest interval between a change in the PBX and its delta leaving the
+/// daemon.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Frames queued per console before it counts as not reading.
+pub const CONSOLE_QUEUE: usize = 64;
+
+/// How long a console has to send its [`Hello`].
+pub const HELLO_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long one frame may take to leave for a console before the console
+/// is dropped (its socket buffer full for that long: it is not reading).
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// What the daemon serves with.
+pub struct Daemon {
+    /// The whole config (ACL, CDR, KPI and app database settings).
+    pub config: Config,
+    /// The AMI link.
+    pub ami: Settings,
+    /// Where to listen.
+    pub socket: PathBuf,
+}
+
+/// State shared by the listener, the hub and the consoles' tasks.
+struct Shared {
+    config: Config,
+    tz: chrono_tz::Tz,
+    pbx: String,
+    consoles: Mutex<BTreeMap<u64, ConsoleInfo>>,
+    join: mpsc::Sender<Join>,
+}
+
+/// A console joining the hub.
+struct Join {
+    id: u64,
+    visibility: Visibility,
+    frames: mpsc::Sender<Bytes>,
+}
+
+impl Daemon {
+    /// Listens on the socket and serves until `shutdown` resolves.
+    ///
+    /// Errors: the socket cannot be made (its folder is missing or not
+    /// writable, or another daemon answers on it), or its group is unknown.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let tz = self.config.time_zone(None)?;
+        let listener = listen(&self.socket, self.config.serve.group.as_deref()).await?;
+        let (ami_tx, ami_rx) = mpsc::channel(crate::ui::AMI_QUEUE);
+        let pbx = self.ami.addr.clone();
+        let (handle, ami_task) = connection::spawn(self.ami, ami_tx, None);
+        let (join_tx, join_rx) = mpsc::channel(16);
+        let shared = Arc::new(Shared {
+            config: self.config,
+            tz,
+            pbx,
+            consoles: Mutex::default(),
+            join: join_tx,
+        });
+        let rule = shared.config.kpi.extensions.clone();
+        let hub = tokio::spawn(hub(ami_rx, handle.health(), join_rx, rule, shared.clone()));
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        tracing::info!(socket = %self.socket.display(), "serving consoles");
+        let watchdog = tokio::spawn(watchdog());
+        tokio::pin!(shutdown);
+        let mut next_id = 0u64;
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        next_id += 1;
+                        tokio::spawn(console(stream, next_id, shared.clone()));
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept on the console socket: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        hub.abort();
+        ami_task.abort();
+        watchdog.abort();
+        let _ = std::fs::remove_file(&self.socket);
+        Ok(())
+    }
+}
+
+/// Pets systemd's watchdog while the runtime runs (a wedged runtime stops
+/// petting and systemd restarts the daemon).
+async fn watchdog() {
+    let Some(period) = sd_notify::watchdog_enabled().filter(|p| !p.is_zero()) else {
+        return;
+    };
+    let every = period / 2;
+    loop {
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Binds the socket: a stale file left by a killed daemon is replaced, a
+/// live daemon's is not; the socket gets mode 0660 and `group`.
+async fn listen(path: &Path, group: Option<&str>) -> anyhow::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            anyhow::bail!(
+                "{}: another switchboard daemon answers on this socket; stop it first or set [serve] socket",
+                path.display()
+            );
+        }
+        std::fs::remove_file(path).map_err(|e| {
+            anyhow::anyhow!("{}: cannot remove the stale socket: {e}", path.display())
+        })?;
+    }
+    let listener = UnixListener::bind(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot listen: {e}; create its folder (systemd: RuntimeDirectory=switchboard) or set [serve] socket",
+            path.display()
+        )
+    })?;
+    if let Some(name) = group {
+        let gid = uzers::get_group_by_name(name)
+            .ok_or_else(|| {
+                anyhow::anyhow!("[serve] group `{name}`: no such group; create it (groupadd {name}) or remove the setting")
+            })?
+            .gid();
+        std::os::unix::fs::chown(path, None, Some(gid))
+            .map_err(|e| anyhow::anyhow!("{}: chown to group {name}: {e}", path.display()))?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| anyhow::anyhow!("{}: chmod 0660: {e}", path.display()))?;
+    Ok(listener)
+}
+
+/// One console in the hub.
+struct Slot {
+    id: u64,
+    visibility: Visibility,
+    sent: SentCopy,
+    frames: mpsc::Sender<Bytes>,
+    /// The console missed a frame; it gets a snapshot at the next tick.
+    behind: bool,
+}
+
+/// What happened to a frame offered to a console.
+enum Offer {
+    Queued,
+    Full,
+    Gone,
+}
+
+fn offer(slot: &Slot, frame: Bytes) -> Offer {
+    match slot.frames.try_send(frame) {
+        Ok(()) => Offer::Queued,
+        Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
+        Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+    }
+}
+
+/// The hub: applies AMI messages, publishes the link's state, and sends each
+/// console what changed for it.
+async fn hub(
+    mut ami: mpsc::Receiver<AmiMsg>,
+    mut health: watch::Receiver<LinkHealth>,
+    mut joins: mpsc::Receiver<Join>,
+    rule: ExtensionRule,
+    shared: Arc<Shared>,
+) {
+    let mut state = State::new();
+    let mut conn = ConnectionState::Connecting { attempt: 1 };
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut changed = false;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let link_changed = tokio::select! {
+            msg = ami.recv() => {
+                let Some(msg) = msg else { return };
+                let mut link = false;
+                let mut next = Some(msg);
+                // Drain what is queued: one delta per tick, not per event.
+                while let Some(msg) = next {
+                    if let AmiMsg::State(s) = &msg {
+                        conn = s.clone();
+                        link = true;
+                    }
+                    changed |= state.handle(&msg);
+                    next = ami.try_recv().ok();
+                }
+                link
+            }
+            r = health.changed() => r.is_ok(),
+            join = joins.recv() => {
+                let Some(join) = join else { return };
+                slots.push(Slot {
+                    id: join.id,
+                    visibility: join.visibility,
+                    sent: SentCopy::new(),
+                    frames: join.frames,
+                    behind: true,
+                });
+                // The newcomer gets the link now and its snapshot at the tick.
+                true
+            }
+            _ = tick.tick() => {
+                if changed || slots.iter().any(|s| s.behind) {
+                    fan_out(&state, &rule, &mut slots, &shared);
+                    changed = false;
+                }
+                false
+            }
+        };
+        if link_changed {
+            let link = ToConsole::Link {
+                conn: conn.clone(),
+                health: *health.borrow_and_update(),
+            };
+            if let Ok(frame) = encode(&link) {
+                for slot in &mut slots {
+                    let sent = offer(slot, frame.clone());
+                    record(&shared, slot, &sent, false);
+                }
+            }
+            slots.retain(|s| !s.frames.is_closed());
+        }
+    }
+}
+
+/// Sends each console its delta.
+fn fan_out(state: &State, rule: &ExtensionRule, slots: &mut Vec<Slot>, shared: &Shared) {
+    for slot in slots.iter_mut() {
+        if slot.behind && slot.frames.capacity() == 0 {
+            continue;
+        }
+        if slot.behind {
+            slot.sent = SentCopy::new();
+        }
+        let access = LiveAccess {
+            visibility: &slot.visibility,
+            rule,
+        };
+        let delta = slot.sent.delta(state, access);
+        if delta.is_empty() {
+            continue;
+        }
+        match encode(&ToConsole::Live(delta)) {
+            Ok(frame) => {
+                let sent = offer(slot, frame);
+                record(shared, slot, &sent, true);
+            }
+            Err(e) => tracing::error!("encoding a live delta: {e}"),
+        }
+    }
+    slots.retain(|s| !s.frames.is_closed());
+}
+
+/// Counts a frame offered to `slot` in the status list; a full queue puts
+/// the console behind (a snapshot follows when it reads again); a queued
+/// `live` delta brings it up to date.
+fn record(shared: &Shared, slot: &mut Slot, sent: &Offer, live: bool) {
+    let mut consoles = shared.consoles.lock().unwrap_or_else(|e| e.into_inner());
+    let info = consoles.get_mut(&slot.id);
+    match sent {
+        Offer::Queued => {
+            slot.behind &= !live;
+            if let Some(i) = info {
+                i.frames += 1;
+            }
+        }
+        Offer::Full => {
+            if !slot.behind {
+                slot.behind = true;
+                if let Some(i) = info {
+                    i.dropped += 1;
+                }
+                tracing::info!(
+                    console = slot.id,
+                    "console not reading; it gets a snapshot when it catches up"
+                );
+            }
+        }
+        Offer::Gone => {}
+    }
+}
+
+/// Sends one frame, within [`WRITE_DEADLINE`].
+async fn send<T: serde::Serialize>(
+    framed: &mut Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
+    msg: &T,
+) -> anyhow::Result<()> {
+    let frame = encode(msg)?;
+    tokio::time::timeout(WRITE_DEADLINE, framed.send(frame))
+        .await
+        .map_err(|_| anyhow::anyhow!("the console did not read for {WRITE_DEADLINE:?}"))??;
+    Ok(())
+}
+
+/// Serves one connection: handshake, then requests both ways until either
+/// side closes.
+async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
+    let who = peer(&stream);
+    let mut framed = Framed::new(stream, protocol::codec());
+    let hello = match tokio::time::timeout(HELLO_DEADLINE, framed.next()).await {
+        Ok(Some(Ok(frame))) => decode::<Hello>(&frame).map_err(|e| e.to_string()),
+        Ok(Some(Err(e))) => Err(e.to_string()),
+        Ok(None) => return,
+        Err(_) => Err(format!("no hello within {HELLO_DEADLINE:?}")),
+    };
+    let mut answer = Answer {
+        protocol: PROTOCOL,
+        version: env!("CARGO_PKG_VERSION").into(),
+        login: None,
+        refused: None,
+        pbx: shared.pbx.clone(),
+    };
+    let admitted = match (hello, who) {
+        (Err(e), _) => Err(format!("not a switchboard console: {e}")),
+        (Ok(h), _) if h.protocol != PROTOCOL => Err(protocol::mismatch(
+            (PROTOCOL, env!("CARGO_PKG_VERSION")),
+            (h.protocol, &h.version),
+        )),
+        (Ok(_), Err(e)) => Err(e),
+        (Ok(h), Ok(p)) => admit(&shared.config, &p, h.purpose).map(|v| (h.purpose, p, v)),
+    };
+    let (purpose, peer, visibility) = match admitted {
+        Ok(a) => a,
+        Err(reason) => {
+            tracing::info!(console = id, "refused: {}", escape(&reason));
+            answer.refused = Some(reason);
+            let _ = send(&mut framed, &answer).await;
+            return;
+        }
+    };
+    answer.login = Some(peer.login.clone());
+    if send(&mut framed, &answer).await.is_err() {
+        return;
+    }
+    if purpose == Purpose::Status {
+        let list = shared
+            .consoles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let _ = send(&mut framed, &ToConsole::Status(list)).await;
+        return;
+    }
+    let site = protocol::Site {
+        tz: shared.tz.name().to_string(),
+        kpi: shared.config.kpi.clone(),
+        may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
+    };
+    if send(&mut framed, &ToConsole::Welcome(site)).await.is_err() {
+        return;
+    }
+    tracing::info!(console = id, login = %peer.login, pid = ?peer.pid, "console attached");
+    shared
+        .consoles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            id,
+            ConsoleInfo {
+                login: peer.login.clone(),
+                pid: peer.pid,
+                since_ms: now_ms(),
+                frames: 0,
+                dropped: 0,
+            },
+        );
+    attached(framed, id, &peer, visibility, &shared).await;
+    shared
+        .consoles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    tracing::info!(console = id, login = %peer.login, "console detached");
+}
+
+/// Whether `peer` may attach for `purpose`, and with which rights.
+fn admit(config: &Config, peer: &Peer, purpose: Purpose) -> Result<Visibility, String> {
+    let visibility = acl::visibility(&config.acl, &peer.login).map_err(|e| {
+        format!(
+            "user `{}` (uid {}) has no access to this switchboard; an admin adds to the daemon's config:\n[acl.users.{}]\nrole = \"supervisor\"\nextensions = [\"…\"]",
+            peer.login, peer.uid, peer.login
+        ) + &format!(" ({})", e.message)
+    })?;
+    let admin = config.acl.users.is_empty()
+        || config
+            .acl
+            .users
+            .get(&peer.login)
+            .is_some_and(|u| u.role == Role::Admin);
+    if purpose == Purpose::Status && !admin {
+        return Err(format!(
+            "`serve status` lists every attached user; `{}` is not an admin",
+            peer.login
+        ));
+    }
+    Ok(visibility)
+}
+
+/// An attached console: its frames out, its requests in, its own CDR and
+/// app-database workers running with the daemon's credentials and the
+/// user's rights.
+async fn attached(
+    framed: Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
+    id: u64,
+    peer: &Peer,
+    visibility: Visibility,
+    shared: &Shared,
+) {
+    let config = &shared.config;
+    let (frames_tx, mut frames_rx) = mpsc::channel::<Bytes>(CONSOLE_QUEUE);
+    let join = Join {
+        id,
+        visibility: visibility.clone(),
+        frames: frames_tx.clone(),
+    };
+    if shared.join.send(join).await.is_err() {
+        return;
+    }
+    let mut cdr = match crate::ui::db_settings(config, visibility, None) {
+        Ok(settings) => db::spawn(settings),
+        Err(_) => return,
+    };
+    let mut app = appdb::spawn(
+        config.db_url(None).map_err(|e| e.to_string()),
+        peer.login.clone(),
+    );
+    let may_control = acl::may_control_campaigns(&config.acl, &peer.login);
+    let (mut sink, mut stream) = framed.split();
+    let writer = async {
+        while let Some(frame) = frames_rx.recv().await {
+            match tokio::time::timeout(WRITE_DEADLINE, sink.send(frame)).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
+    };
+    let replies = {
+        let frames = frames_tx.clone();
+        async move {
+            loop {
+                let msg = tokio::select! {
+                    Some(r) = cdr.replies.recv() => ToConsole::Cdr(r),
+                    Some(r) = app.replies.recv() => ToConsole::App(r),
+                    else => return,
+                };
+                let Ok(frame) = encode(&msg) else { continue };
+                if frames.send(frame).await.is_err() {
+                    return;
+                }
+            }
+        }
+    };
+    let (cdr_requests, app_requests) = (cdr.requests.clone(), app.requests.clone());
+    let reader = async {
+        while let Some(Ok(frame)) = stream.next().await {
+            let request = match decode::<ToDaemon>(&frame) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::info!(
+                        console = id,
+                        "unreadable request, closing: {}",
+                        escape(&e.to_string())
+                    );
+                    return;
+                }
+            };
+            let refused = match request {
+                ToDaemon::Cdr(req) => match refuse_cdr(&req) {
+                    Some(reply) => Some(ToConsole::Cdr(reply)),
+                    None => cdr_requests
+                        .send(*req)
+                        .await
+                        .err()
+                        .map(|_| ToConsole::Cdr(failed(0, "the CDR worker stopped"))),
+                },
+                ToDaemon::App(req) => match refuse_app(&req, may_control, &peer.login) {
+                    Some(reply) => Some(ToConsole::App(reply)),
+                    None => app_requests.send(req).await.err().map(|_| {
+                        ToConsole::App(AppReply::Failed {
+                            id: 0,
+                            message: "the app database worker stopped".into(),
+                        })
+                    }),
+                },
+            };
+            if let Some(msg) = refused
+                && let Ok(frame) = encode(&msg)
+                && frames_tx.send(frame).await.is_err()
+            {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = writer => {}
+        _ = replies => {}
+        _ = reader => {}
+    }
+}
+
+fn failed(id: u64, message: &str) -> DbReply {
+    DbReply::Failed {
+        id,
+        message: message.into(),
+    }
+}
+
+/// CDR requests the daemon does not run for an attached console.
+fn refuse_cdr(req: &DbRequest) -> Option<DbReply> {
+    match req {
+        DbRequest::ExportKpi { id, .. } => Some(failed(
+            *id,
+            "KPI files are written by the console, not the daemon",
+        )),
+        DbRequest::Export { id, .. } => Some(failed(
+            *id,
+            "CDR export through the daemon is not available yet; an admin can run `switchboard cdr export` on the daemon's host",
+        )),
+        _ => None,
+    }
+}
+
+/// Campaign requests this user may not make, answered here.
+fn refuse_app(req: &AppRequest, may_control: bool, login: &str) -> Option<AppReply> {
+    match req {
+        AppRequest::Refresh { .. } => None,
+        AppRequest::SetStatus { id, .. } if !may_control => Some(AppReply::Failed {
+            id: *id,
+            message: format!(
+                "`{login}` may not start, pause or stop campaigns; an admin sets campaigns = true in [acl.users.{login}]"
+            ),
+        }),
+        AppRequest::SetStatus { .. } => None,
+        AppRequest::Import { id, .. } => Some(AppReply::Failed {
+            id: *id,
+            message: "importing leads through the daemon is not available yet (the daemon must not read files as itself for you)".into(),
+        }),
+    }
+}

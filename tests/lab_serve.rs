@@ -1,0 +1,354 @@
+//! `switchboard serve` against the lab's real Asterisk: one daemon holds the
+//! AMI link; consoles attach over its Unix socket as the users the kernel
+//! names, and each receives only what its `[acl]` rights allow. Restricted
+//! users are real accounts every Debian has (`nobody`, `daemon`), switched
+//! to by the test (which runs as root in CI).
+
+mod common;
+
+use common::Lab;
+use futures_util::{SinkExt, StreamExt};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+use switchboard::ami::{AmiMsg, ConnectionState};
+use switchboard::serve::protocol::{self, Answer, Hello, Purpose};
+
+/// The uid and gid of `nobody`/`nogroup` and `daemon` on Debian.
+const NOBODY: u32 = 65_534;
+const NOGROUP: u32 = 65_534;
+const DAEMON_UID: u32 = 1;
+
+/// A daemon process, killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Site {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    socket: PathBuf,
+}
+
+/// A config for the lab with a socket in a folder every user may enter,
+/// group `nogroup`, and an ACL: the test's login is an admin, `nobody` a
+/// supervisor of extension 301 and queue `sales`; `daemon` is not listed.
+fn site(lab: &Lab) -> Site {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let socket = dir.path().join("console.sock");
+    let lab_cfg = std::fs::read_to_string(lab.var("LAB_CONFIG")).unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{lab_cfg}\n[serve]\nsocket = \"{}\"\ngroup = \"nogroup\"\n\n[acl.users.{}]\nrole = \"admin\"\n\n[acl.users.nobody]\nrole = \"supervisor\"\nextensions = [\"301\"]\nqueues = [\"sales\"]\n",
+        socket.display(),
+        common::login()
+    );
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Site {
+        dir,
+        config,
+        socket,
+    }
+}
+
+fn start(site: &Site) -> Daemon {
+    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(&site.config)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(
+            std::fs::File::create(site.dir.path().join("serve.log"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .spawn()
+        .unwrap_or_else(|e| panic!("switchboard serve: {e}"));
+    let start = Instant::now();
+    while !site.socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the daemon made no socket in 60 s; its log:\n{}",
+            log(site)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Daemon(child)
+}
+
+fn log(site: &Site) -> String {
+    std::fs::read_to_string(site.dir.path().join("serve.log")).unwrap_or_default()
+}
+
+/// Runs the switchboard CLI against the site as `uid` (with `nogroup`
+/// as its only group, which owns the socket).
+fn cli_as(site: &Site, uid: u32, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(&site.config)
+        .args(args)
+        .uid(uid)
+        .gid(NOGROUP)
+        .current_dir(site.dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("switchboard {args:?}: {e}"))
+}
+
+/// What `serve snapshot` printed: queue names, extensions, channel names.
+#[derive(Debug)]
+struct Seen {
+    queues: Vec<String>,
+    extensions: Vec<String>,
+    channels: Vec<String>,
+}
+
+fn snapshot_as(site: &Site, uid: u32) -> Seen {
+    let out = cli_as(site, uid, &["serve", "snapshot", "--timeout", "60"]);
+    assert!(
+        out.status.success(),
+        "serve snapshot as uid {uid}: {}\ndaemon log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        log(site)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let strings = |key: &str, field: Option<&str>| -> Vec<String> {
+        v[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| match field {
+                        Some(f) => x[f].as_str(),
+                        None => x.as_str(),
+                    })
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Seen {
+        queues: strings("queues", Some("name")),
+        extensions: strings("extensions", Some("exten")),
+        channels: strings("channels", None),
+    }
+}
+
+/// Waits until Asterisk lists a channel whose name starts with `prefix`.
+fn wait_channel(lab: &Lab, prefix: &str) {
+    let start = Instant::now();
+    loop {
+        let list = lab.cli("core show channels concise").unwrap_or_default();
+        if list.lines().any(|l| l.starts_with(prefix)) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {prefix} channel in 30 s:\n{list}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn each_console_receives_only_what_its_user_may_see() {
+    let Some(lab) = Lab::get() else { return };
+    lab.quiesce();
+    let site = site(&lab);
+    let _daemon = start(&site);
+    // A call on extension 301 (nobody may see it) and a dialer customer
+    // ringing (nobody may not).
+    lab.cli("channel originate Local/301@phones application Wait 60")
+        .unwrap_or_else(|e| panic!("{e}"));
+    lab.cli("channel originate Local/5551006@customers application Wait 60")
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_channel(&lab, "PJSIP/301-");
+    wait_channel(&lab, "Local/5551006@customers-");
+
+    // The admin sees the whole floor.
+    let root = snapshot_as(&site, 0);
+    let exts = &root.extensions;
+    assert_eq!(root.queues, ["sales", "support"], "admin's queues");
+    assert!(
+        exts.contains(&"301".to_string()) && exts.contains(&"302".to_string()),
+        "{exts:?}"
+    );
+    assert!(
+        root.channels
+            .iter()
+            .any(|c| c.starts_with("Local/5551006@customers-")),
+        "admin sees the customer: {:?}",
+        root.channels
+    );
+
+    // `nobody` receives queue sales, extension 301 and 301's call, and not
+    // one byte of the rest (the daemon filtered before sending).
+    let restricted = snapshot_as(&site, NOBODY);
+    assert_eq!(restricted.queues, ["sales"], "nobody's queues");
+    assert_eq!(restricted.extensions, ["301"], "nobody's extensions");
+    assert!(
+        restricted
+            .channels
+            .iter()
+            .any(|c| c.starts_with("PJSIP/301-")),
+        "nobody sees 301's call: {:?}",
+        restricted.channels
+    );
+    assert!(
+        !restricted.channels.iter().any(|c| c.contains("@customers")),
+        "nobody must not receive the customer's channels: {:?}",
+        restricted.channels
+    );
+
+    // `daemon` may reach the socket (group) but is not in [acl]: refused,
+    // with the lines an admin adds.
+    let out = cli_as(&site, DAEMON_UID, &["serve", "snapshot", "--timeout", "30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("[acl.users.daemon]"), "{err}");
+
+    // `serve status` is for admins.
+    let out = cli_as(&site, NOBODY, &["serve", "status"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not an admin"),
+        "{err}"
+    );
+    lab.quiesce();
+}
+
+#[test]
+fn a_console_of_another_protocol_is_told_both_versions() {
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let _daemon = start(&site);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let answer: Answer = rt.block_on(async {
+        let stream = tokio::net::UnixStream::connect(&site.socket)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut link = tokio_util::codec::Framed::new(stream, protocol::codec());
+        let hello = Hello {
+            protocol: protocol::PROTOCOL + 1,
+            version: "99.0.0".into(),
+            purpose: Purpose::Console,
+        };
+        link.send(protocol::encode(&hello).unwrap_or_else(|e| panic!("{e}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let frame = tokio::time::timeout(Duration::from_secs(30), link.next())
+            .await
+            .unwrap_or_else(|_| panic!("no answer in 30 s"))
+            .unwrap_or_else(|| panic!("closed without an answer"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        protocol::decode(&frame).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let why = answer
+        .refused
+        .unwrap_or_else(|| panic!("accepted a console of another protocol"));
+    assert!(
+        why.contains(&format!("protocol {}", protocol::PROTOCOL))
+            && why.contains(&format!(
+                "protocol {} (switchboard 99.0.0)",
+                protocol::PROTOCOL + 1
+            )),
+        "{why}"
+    );
+}
+
+/// Waits for the attachment's link state to satisfy `want`, applying live
+/// deltas meanwhile; returns whether a snapshot (reset) arrived.
+async fn wait_link(
+    a: &mut switchboard::serve::attach::Attachment,
+    want: impl Fn(&ConnectionState) -> bool,
+    deadline: Duration,
+) -> bool {
+    let until = tokio::time::Instant::now() + deadline;
+    let mut snapshot = false;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => panic!("link state not reached in {deadline:?}"),
+            m = a.ami.recv() => match m {
+                Some(AmiMsg::State(s)) if want(&s) => return snapshot,
+                Some(_) => {}
+                None => panic!("attachment ended"),
+            },
+            d = a.live.recv() => {
+                snapshot |= d.is_some_and(|d| d.reset);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_console_reattaches_by_itself_when_the_daemon_comes_back() {
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let mut daemon = start(&site);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut a = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(a.login, common::login());
+        wait_link(&mut a, |s| *s == ConnectionState::Ready, Duration::from_secs(60)).await;
+
+        // `serve status` lists this console.
+        let list = switchboard::serve::status::consoles(&site.socket)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(list.iter().any(|c| c.login == common::login()), "{list:?}");
+
+        // The daemon dies: the console learns it at once (STALE on screen)
+        // and its requests fail with words instead of hanging.
+        let _ = daemon.0.kill();
+        let _ = daemon.0.wait();
+        wait_link(
+            &mut a,
+            |s| matches!(s, ConnectionState::Down { reason, .. } if reason.contains("daemon")),
+            Duration::from_secs(30),
+        )
+        .await;
+        a.app
+            .requests
+            .send(switchboard::ui::appdb::AppRequest::Refresh { id: 7 })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = tokio::time::timeout(Duration::from_secs(30), a.app.replies.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no reply while detached"));
+        assert!(
+            matches!(&reply, Some(switchboard::ui::appdb::AppReply::Failed { id: 7, message }) if message.contains("not attached")),
+            "{reply:?}"
+        );
+
+        // It comes back: the console reattaches and gets a fresh snapshot.
+        std::fs::remove_file(&site.socket).unwrap_or_default();
+        daemon = start(&site);
+        let snapshot =
+            wait_link(&mut a, |s| *s == ConnectionState::Ready, Duration::from_secs(90)).await;
+        let snapshot = snapshot
+            || tokio::time::timeout(Duration::from_secs(30), async {
+                while let Some(d) = a.live.recv().await {
+                    if d.reset {
+                        return true;
+                    }
+                }
+                false
+            })
+            .await
+            .unwrap_or(false);
+        assert!(snapshot, "no fresh snapshot after reattaching");
+        a.task.abort();
+    });
+    drop(daemon);
+}
