@@ -1,44 +1,29 @@
-//! The daemon: a listener, one hub that owns the PBX state and fans it out,
-//! and one task per attached console.
-//!
-//! The hub applies AMI messages to the one [`State`]; at most every
-//! [`TICK`], when something changed, it computes each console's delta
-//! ([`SentCopy::delta`], with that user's rights) and queues it without
-//! waiting. A console whose queue is full (it stopped reading) misses that
-//! delta and is sent a fresh snapshot once its queue has room: it never
-//! slows the hub or another console, and the daemon's memory per console is
-//! bounded by [`CONSOLE_QUEUE`] frames.
+//! The daemon: the listener, the [`Hub`] that owns the PBX state, and one
+//! task per attached console (handshake, then its frames out and its
+//! requests in, each console with its own CDR and app-database workers).
 
-use super::live::SentCopy;
+use super::hub::{Hub, Join, Registry};
 use super::peer::{Peer, peer};
 use super::protocol::{
     self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
 };
-use crate::access::LiveAccess;
-use crate::ami::connection::{self, LinkHealth};
-use crate::ami::{AmiMsg, ConnectionState, Settings};
+use crate::ami::Settings;
+use crate::ami::connection;
 use crate::cdr::acl;
 use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
 use crate::config::{Config, Role};
-use crate::endpoints::ExtensionRule;
-use crate::pbx::State;
 use crate::sanitize::escape;
 use crate::ui::appdb::{self, AppReply, AppRequest};
 use crate::ui::db::{self, DbReply, DbRequest};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_util::codec::Framed;
-
-/// Longest interval between a change in the PBX and its delta leaving the
-/// daemon.
-pub const TICK: Duration = Duration::from_millis(100);
 
 /// Frames queued per console before it counts as not reading.
 pub const CONSOLE_QUEUE: usize = 64;
@@ -65,15 +50,8 @@ struct Shared {
     config: Config,
     tz: chrono_tz::Tz,
     pbx: String,
-    consoles: Mutex<BTreeMap<u64, ConsoleInfo>>,
+    consoles: Registry,
     join: mpsc::Sender<Join>,
-}
-
-/// A console joining the hub.
-struct Join {
-    id: u64,
-    visibility: Visibility,
-    frames: mpsc::Sender<Bytes>,
 }
 
 impl Daemon {
@@ -92,11 +70,19 @@ impl Daemon {
             config: self.config,
             tz,
             pbx,
-            consoles: Mutex::default(),
+            consoles: Registry::default(),
             join: join_tx,
         });
         let rule = shared.config.kpi.extensions.clone();
-        let hub = tokio::spawn(hub(ami_rx, handle.health(), join_rx, rule, shared.clone()));
+        let health = handle.health();
+        let hub = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                Hub::new(rule)
+                    .run(ami_rx, health, join_rx, &shared.consoles)
+                    .await;
+            })
+        };
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
         tracing::info!(socket = %self.socket.display(), "serving consoles");
         let watchdog = tokio::spawn(watchdog());
@@ -172,157 +158,6 @@ async fn listen(path: &Path, group: Option<&str>) -> anyhow::Result<UnixListener
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
         .map_err(|e| anyhow::anyhow!("{}: chmod 0660: {e}", path.display()))?;
     Ok(listener)
-}
-
-/// One console in the hub.
-struct Slot {
-    id: u64,
-    visibility: Visibility,
-    sent: SentCopy,
-    frames: mpsc::Sender<Bytes>,
-    /// The console missed a frame; it gets a snapshot at the next tick.
-    behind: bool,
-}
-
-/// What happened to a frame offered to a console.
-enum Offer {
-    Queued,
-    Full,
-    Gone,
-}
-
-fn offer(slot: &Slot, frame: Bytes) -> Offer {
-    match slot.frames.try_send(frame) {
-        Ok(()) => Offer::Queued,
-        Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
-        Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
-    }
-}
-
-/// The hub: applies AMI messages, publishes the link's state, and sends each
-/// console what changed for it.
-async fn hub(
-    mut ami: mpsc::Receiver<AmiMsg>,
-    mut health: watch::Receiver<LinkHealth>,
-    mut joins: mpsc::Receiver<Join>,
-    rule: ExtensionRule,
-    shared: Arc<Shared>,
-) {
-    let mut state = State::new();
-    let mut conn = ConnectionState::Connecting { attempt: 1 };
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut changed = false;
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let link_changed = tokio::select! {
-            msg = ami.recv() => {
-                let Some(msg) = msg else { return };
-                let mut link = false;
-                let mut next = Some(msg);
-                // Drain what is queued: one delta per tick, not per event.
-                while let Some(msg) = next {
-                    if let AmiMsg::State(s) = &msg {
-                        conn = s.clone();
-                        link = true;
-                    }
-                    changed |= state.handle(&msg);
-                    next = ami.try_recv().ok();
-                }
-                link
-            }
-            r = health.changed() => r.is_ok(),
-            join = joins.recv() => {
-                let Some(join) = join else { return };
-                slots.push(Slot {
-                    id: join.id,
-                    visibility: join.visibility,
-                    sent: SentCopy::new(),
-                    frames: join.frames,
-                    behind: true,
-                });
-                // The newcomer gets the link now and its snapshot at the tick.
-                true
-            }
-            _ = tick.tick() => {
-                if changed || slots.iter().any(|s| s.behind) {
-                    fan_out(&state, &rule, &mut slots, &shared);
-                    changed = false;
-                }
-                false
-            }
-        };
-        if link_changed {
-            let link = ToConsole::Link {
-                conn: conn.clone(),
-                health: *health.borrow_and_update(),
-            };
-            if let Ok(frame) = encode(&link) {
-                for slot in &mut slots {
-                    let sent = offer(slot, frame.clone());
-                    record(&shared, slot, &sent, false);
-                }
-            }
-            slots.retain(|s| !s.frames.is_closed());
-        }
-    }
-}
-
-/// Sends each console its delta.
-fn fan_out(state: &State, rule: &ExtensionRule, slots: &mut Vec<Slot>, shared: &Shared) {
-    for slot in slots.iter_mut() {
-        if slot.behind && slot.frames.capacity() == 0 {
-            continue;
-        }
-        if slot.behind {
-            slot.sent = SentCopy::new();
-        }
-        let access = LiveAccess {
-            visibility: &slot.visibility,
-            rule,
-        };
-        let delta = slot.sent.delta(state, access);
-        if delta.is_empty() {
-            continue;
-        }
-        match encode(&ToConsole::Live(delta)) {
-            Ok(frame) => {
-                let sent = offer(slot, frame);
-                record(shared, slot, &sent, true);
-            }
-            Err(e) => tracing::error!("encoding a live delta: {e}"),
-        }
-    }
-    slots.retain(|s| !s.frames.is_closed());
-}
-
-/// Counts a frame offered to `slot` in the status list; a full queue puts
-/// the console behind (a snapshot follows when it reads again); a queued
-/// `live` delta brings it up to date.
-fn record(shared: &Shared, slot: &mut Slot, sent: &Offer, live: bool) {
-    let mut consoles = shared.consoles.lock().unwrap_or_else(|e| e.into_inner());
-    let info = consoles.get_mut(&slot.id);
-    match sent {
-        Offer::Queued => {
-            slot.behind &= !live;
-            if let Some(i) = info {
-                i.frames += 1;
-            }
-        }
-        Offer::Full => {
-            if !slot.behind {
-                slot.behind = true;
-                if let Some(i) = info {
-                    i.dropped += 1;
-                }
-                tracing::info!(
-                    console = slot.id,
-                    "console not reading; it gets a snapshot when it catches up"
-                );
-            }
-        }
-        Offer::Gone => {}
-    }
 }
 
 /// Sends one frame, within [`WRITE_DEADLINE`].

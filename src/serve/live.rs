@@ -33,6 +33,11 @@ pub struct LiveDelta {
     pub extensions: Vec<Extension>,
     /// Extensions gone, by device.
     pub extensions_gone: Vec<String>,
+    /// When the daemon applied the oldest change this delta carries, ms
+    /// since epoch (UTC): the console's latency is its receive time minus
+    /// this.
+    #[serde(default)]
+    pub applied_ms: i64,
 }
 
 impl LiveDelta {
@@ -102,6 +107,24 @@ impl SentCopy {
         SentCopy {
             fresh: true,
             ..SentCopy::default()
+        }
+    }
+
+    /// Nothing was sent from this copy yet: its next delta is a snapshot.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Everything the copy holds, as a snapshot (for a console that fell
+    /// behind and must start again from what its group holds).
+    pub fn snapshot(&self) -> LiveDelta {
+        LiveDelta {
+            reset: true,
+            channels: self.channels.values().cloned().collect(),
+            bridges: self.bridges.values().cloned().collect(),
+            queues: self.queues.values().cloned().collect(),
+            extensions: self.extensions.values().cloned().collect(),
+            ..LiveDelta::default()
         }
     }
 

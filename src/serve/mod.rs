@@ -8,13 +8,14 @@
 //! - [`protocol`]: frames, handshake, messages.
 //! - [`live`]: a console's filtered copy of the live state and its deltas.
 //! - [`peer`]: the socket peer's login.
-//! - [`daemon`]: the listener, the hub that fans state out, one task per
-//!   console.
+//! - [`daemon`]: the listener and one task per console.
+//! - [`hub`]: the one owner of the PBX state, fanning it out per rights.
 //! - [`attach`]: the console's side, reattaching by itself.
 //! - [`status`]: `switchboard serve status`.
 
 pub mod attach;
 pub mod daemon;
+pub mod hub;
 pub mod live;
 pub mod peer;
 pub mod protocol;

@@ -1,0 +1,394 @@
+//! The hub: the daemon's one owner of the PBX state. It applies AMI
+//! messages, publishes the link's state, and sends each console what changed
+//! for it.
+//!
+//! Consoles with the same rights form a [`Group`]: the group's delta is
+//! computed and encoded once ([`SentCopy::delta`], one pass over the state)
+//! and the same bytes are queued for each member without waiting. So a
+//! tick costs one pass per distinct set of rights plus one queue push per
+//! console, whatever the number of consoles.
+//!
+//! A delta leaves at most [`MIN_GAP`] after the change that caused it
+//! (under load changes are batched into one delta per gap). A console whose
+//! queue is full (it stopped reading) misses deltas and is sent a snapshot
+//! of its group's copy once its queue has room: it never slows the hub or
+//! another console, and its memory in the daemon is bounded by its queue
+//! ([`super::daemon::CONSOLE_QUEUE`] frames).
+
+use super::live::{LiveDelta, SentCopy};
+use super::protocol::{ConsoleInfo, ToConsole, encode};
+use crate::access::LiveAccess;
+use crate::ami::connection::LinkHealth;
+use crate::ami::{AmiMsg, ConnectionState};
+use crate::cdr::filter::Visibility;
+use crate::clock::now_ms;
+use crate::endpoints::ExtensionRule;
+use crate::pbx::State;
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// Shortest interval between two deltas (and so the longest a change waits
+/// for its delta when the hub is idle before it).
+pub const MIN_GAP: Duration = Duration::from_millis(20);
+
+/// The attached consoles as `serve status` lists them, by connection id.
+pub type Registry = Mutex<BTreeMap<u64, ConsoleInfo>>;
+
+/// A console joining the hub.
+pub struct Join {
+    /// Connection id (the registry's key).
+    pub id: u64,
+    /// The user's rights.
+    pub visibility: Visibility,
+    /// Its frame queue.
+    pub frames: mpsc::Sender<Bytes>,
+}
+
+/// One console in a group.
+struct Slot {
+    id: u64,
+    frames: mpsc::Sender<Bytes>,
+    /// The console missed a frame (or just joined): it gets its group's
+    /// snapshot when its queue has room.
+    behind: bool,
+}
+
+/// Consoles with the same rights, sharing one copy and one encoded delta.
+struct Group {
+    visibility: Visibility,
+    sent: SentCopy,
+    slots: Vec<Slot>,
+}
+
+/// What happened to a frame offered to a console.
+#[derive(Debug, PartialEq, Eq)]
+enum Offer {
+    Queued,
+    Full,
+    Gone,
+}
+
+fn offer(slot: &Slot, frame: Bytes) -> Offer {
+    match slot.frames.try_send(frame) {
+        Ok(()) => Offer::Queued,
+        Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
+        Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+    }
+}
+
+/// The hub's state between messages.
+pub struct Hub {
+    state: State,
+    rule: ExtensionRule,
+    conn: ConnectionState,
+    groups: Vec<Group>,
+    /// The state changed since the last fan-out.
+    changed: bool,
+    /// When the last fan-out ran.
+    last_fan_out: Instant,
+    /// When the oldest change not yet sent was applied, ms since epoch.
+    oldest_unsent_ms: Option<i64>,
+}
+
+impl Hub {
+    /// An empty hub for a site whose extensions follow `rule`.
+    pub fn new(rule: ExtensionRule) -> Self {
+        Hub {
+            state: State::new(),
+            rule,
+            conn: ConnectionState::Connecting { attempt: 1 },
+            groups: Vec::new(),
+            changed: false,
+            last_fan_out: Instant::now(),
+            oldest_unsent_ms: None,
+        }
+    }
+
+    /// Runs until the AMI messages or the joins end.
+    pub async fn run(
+        mut self,
+        mut ami: mpsc::Receiver<AmiMsg>,
+        mut health: watch::Receiver<LinkHealth>,
+        mut joins: mpsc::Receiver<Join>,
+        registry: &Registry,
+    ) {
+        loop {
+            let due = self.due();
+            let link_changed = tokio::select! {
+                msg = ami.recv() => {
+                    let Some(msg) = msg else { return };
+                    self.apply(msg, &mut ami)
+                }
+                r = health.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    true
+                }
+                join = joins.recv() => {
+                    let Some(join) = join else { return };
+                    self.join(join);
+                    true
+                }
+                _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    self.fan_out(registry);
+                    false
+                }
+            };
+            if link_changed {
+                let link = ToConsole::Link {
+                    conn: self.conn.clone(),
+                    health: *health.borrow_and_update(),
+                };
+                self.broadcast(&link, registry);
+            }
+        }
+    }
+
+    /// Applies `first` and whatever else is queued (one delta per gap,
+    /// not per event); true when the link's state changed.
+    fn apply(&mut self, first: AmiMsg, ami: &mut mpsc::Receiver<AmiMsg>) -> bool {
+        let mut link = false;
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            if let AmiMsg::State(s) = &msg {
+                self.conn = s.clone();
+                link = true;
+            }
+            if self.state.handle(&msg) {
+                self.changed = true;
+                self.oldest_unsent_ms.get_or_insert_with(now_ms);
+            }
+            next = ami.try_recv().ok();
+        }
+        link
+    }
+
+    fn join(&mut self, join: Join) {
+        let slot = Slot {
+            id: join.id,
+            frames: join.frames,
+            behind: true,
+        };
+        match self
+            .groups
+            .iter_mut()
+            .find(|g| g.visibility == join.visibility)
+        {
+            Some(g) => g.slots.push(slot),
+            None => self.groups.push(Group {
+                visibility: join.visibility,
+                sent: SentCopy::new(),
+                slots: vec![slot],
+            }),
+        }
+    }
+
+    /// When the next fan-out is due: `MIN_GAP` after the last one, when
+    /// something changed or a console waits for a snapshot.
+    fn due(&self) -> Option<Instant> {
+        let waiting = self.groups.iter().any(|g| g.slots.iter().any(|s| s.behind));
+        (self.changed || waiting).then_some(self.last_fan_out + MIN_GAP)
+    }
+
+    /// Sends each group its delta, and snapshots to consoles behind.
+    fn fan_out(&mut self, registry: &Registry) {
+        self.last_fan_out = Instant::now();
+        let changed = std::mem::take(&mut self.changed);
+        let stamp_ms = self.oldest_unsent_ms.take();
+        for g in &mut self.groups {
+            let access = LiveAccess {
+                visibility: &g.visibility,
+                rule: &self.rule,
+            };
+            let delta = if changed || g.sent.is_fresh() {
+                g.sent.delta(&self.state, access)
+            } else {
+                LiveDelta::default()
+            };
+            let frame = (!delta.is_empty())
+                .then(|| encode(&ToConsole::Live(stamped(delta, stamp_ms))).ok())
+                .flatten();
+            let mut snapshot: Option<Bytes> = None;
+            for slot in &mut g.slots {
+                if slot.behind {
+                    if slot.frames.capacity() == 0 {
+                        continue;
+                    }
+                    let snap = snapshot.get_or_insert_with(|| {
+                        encode(&ToConsole::Live(stamped(g.sent.snapshot(), stamp_ms)))
+                            .unwrap_or_default()
+                    });
+                    let sent = offer(slot, snap.clone());
+                    record(registry, slot, &sent, true);
+                } else if let Some(f) = &frame {
+                    let sent = offer(slot, f.clone());
+                    record(registry, slot, &sent, true);
+                }
+            }
+        }
+        self.prune();
+    }
+
+    /// Sends a frame to every console (the link's state).
+    fn broadcast(&mut self, msg: &ToConsole, registry: &Registry) {
+        let Ok(frame) = encode(msg) else { return };
+        for g in &mut self.groups {
+            for slot in &mut g.slots {
+                let sent = offer(slot, frame.clone());
+                record(registry, slot, &sent, false);
+            }
+        }
+        self.prune();
+    }
+
+    /// Drops consoles that went away, and groups left empty.
+    fn prune(&mut self) {
+        for g in &mut self.groups {
+            g.slots.retain(|s| !s.frames.is_closed());
+        }
+        self.groups.retain(|g| !g.slots.is_empty());
+    }
+}
+
+/// `delta` with the time its oldest change was applied.
+fn stamped(mut delta: LiveDelta, stamp_ms: Option<i64>) -> LiveDelta {
+    delta.applied_ms = stamp_ms.unwrap_or_else(now_ms);
+    delta
+}
+
+/// Counts a frame offered to `slot` in the registry; a full queue puts the
+/// console behind (a snapshot follows when it reads again); a queued `live`
+/// frame (a delta or a snapshot) brings it up to date.
+fn record(registry: &Registry, slot: &mut Slot, sent: &Offer, live: bool) {
+    let mut consoles = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let info = consoles.get_mut(&slot.id);
+    match sent {
+        Offer::Queued => {
+            slot.behind &= !live;
+            if let Some(i) = info {
+                i.frames += 1;
+            }
+        }
+        Offer::Full if !slot.behind => {
+            slot.behind = true;
+            if let Some(i) = info {
+                i.dropped += 1;
+            }
+            tracing::info!(
+                console = slot.id,
+                "console not reading; it gets a snapshot when it catches up"
+            );
+        }
+        Offer::Full | Offer::Gone => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pbx::Queue;
+
+    fn hub_with_queues(names: &[&str]) -> Hub {
+        let mut hub = Hub::new(ExtensionRule::default());
+        for n in names {
+            hub.state.queues.insert((*n).into(), Queue::new(n));
+        }
+        hub.changed = true;
+        hub
+    }
+
+    fn live(frame: &Bytes) -> LiveDelta {
+        match super::super::protocol::decode::<ToConsole>(frame) {
+            Ok(ToConsole::Live(d)) => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_console_that_stops_reading_is_sent_a_snapshot_once_it_reads_again() {
+        let registry = Registry::default();
+        let mut hub = hub_with_queues(&["sales"]);
+        let (slow_tx, mut slow) = mpsc::channel(1);
+        let (fast_tx, mut fast) = mpsc::channel(8);
+        for (id, frames) in [(1, slow_tx), (2, fast_tx)] {
+            hub.join(Join {
+                id,
+                visibility: Visibility::All,
+                frames,
+            });
+        }
+        hub.fan_out(&registry);
+        assert!(live(&slow.try_recv().unwrap_or_default()).reset);
+        assert!(live(&fast.try_recv().unwrap_or_default()).reset);
+
+        // Two changes; the slow console reads neither.
+        for n in ["a", "b"] {
+            hub.state.queues.insert(n.into(), Queue::new(n));
+            hub.changed = true;
+            hub.fan_out(&registry);
+        }
+        let d = live(&fast.try_recv().unwrap_or_default());
+        assert_eq!(d.queues.len(), 1, "the reader gets each change: {d:?}");
+        assert!(!d.reset);
+        assert_eq!(live(&fast.try_recv().unwrap_or_default()).queues.len(), 1);
+        // The slow one holds the first change only; the second found its
+        // queue full: it is behind.
+        assert_eq!(live(&slow.try_recv().unwrap_or_default()).queues.len(), 1);
+        assert!(slow.try_recv().is_err());
+
+        // It reads again: the next fan-out (no new change) sends it a
+        // snapshot of everything, and the reader nothing.
+        hub.fan_out(&registry);
+        let snap = live(&slow.try_recv().unwrap_or_default());
+        assert!(snap.reset);
+        let mut names: Vec<&str> = snap.queues.iter().map(|q| q.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "sales"]);
+        assert!(fast.try_recv().is_err());
+    }
+
+    #[test]
+    fn consoles_with_the_same_rights_share_one_copy() {
+        let mut hub = hub_with_queues(&["sales", "support"]);
+        let restricted = Visibility::Restricted {
+            extensions: vec![],
+            queues: vec!["sales".into()],
+        };
+        let mut rx = Vec::new();
+        for (id, visibility) in [
+            (1, Visibility::All),
+            (2, restricted.clone()),
+            (3, restricted),
+        ] {
+            let (tx, r) = mpsc::channel(4);
+            rx.push(r);
+            hub.join(Join {
+                id,
+                visibility,
+                frames: tx,
+            });
+        }
+        assert_eq!(hub.groups.len(), 2);
+        hub.fan_out(&Registry::default());
+        let queues =
+            |r: &mut mpsc::Receiver<Bytes>| live(&r.try_recv().unwrap_or_default()).queues.len();
+        assert_eq!(queues(&mut rx[0]), 2);
+        assert_eq!(queues(&mut rx[1]), 1);
+        assert_eq!(queues(&mut rx[2]), 1);
+        drop(rx.pop());
+        drop(rx.pop());
+        hub.broadcast(
+            &ToConsole::Link {
+                conn: ConnectionState::Ready,
+                health: LinkHealth::default(),
+            },
+            &Registry::default(),
+        );
+        assert_eq!(hub.groups.len(), 1, "a group whose consoles left is gone");
+    }
+}
