@@ -85,6 +85,12 @@ enum Command {
     Serve {
         #[command(subcommand)]
         command: Option<ServeCommand>,
+        /// Serve a capture's events instead of the AMI link (demos, benchmarks).
+        #[arg(long)]
+        replay: Option<PathBuf>,
+        /// With --replay: a factor (1 = real time) or `max`.
+        #[arg(long, default_value = "1")]
+        speed: String,
     },
     /// Replay a capture into the console, or headless.
     Replay {
@@ -191,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..
             })
         );
-    let daemon = matches!(cli.command, Some(Command::Serve { command: None }));
+    let daemon = matches!(cli.command, Some(Command::Serve { command: None, .. }));
     if cli.engine || daemon {
         logging::for_engine();
     } else if console {
@@ -273,7 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             stats,
             dump_state,
         }) => {
-            let speed = ui::Speed::parse(&speed)?;
+            let speed = capture::Speed::parse(&speed)?;
             let reader = capture::open(&file)?;
             if headless {
                 let (state, s, error) =
@@ -293,15 +299,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(ui::run_replay(config, file, speed, opts))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Serve { command: None }) => {
-            let settings = config.ami_settings(pbx::resync::actions()?)?;
+        Some(Command::Serve {
+            command: None,
+            replay,
+            speed,
+        }) => {
+            use switchboard::serve::daemon::Feed;
+            let feed = match replay {
+                Some(file) => Feed::Replay {
+                    file,
+                    speed: capture::Speed::parse(&speed)?,
+                },
+                None => Feed::Live(config.ami_settings(pbx::resync::actions()?)?),
+            };
             let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
-            rt.block_on(serve(config, settings, socket))?;
+            rt.block_on(serve(config, feed, socket))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve {
             command: Some(ServeCommand::Status),
+            ..
         }) => {
             let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
@@ -311,6 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve {
             command: Some(ServeCommand::Snapshot { timeout }),
+            ..
         }) => {
             let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
@@ -340,7 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `serve`: the daemon, until SIGTERM or SIGINT.
 async fn serve(
     config: Config,
-    ami: switchboard::ami::Settings,
+    feed: switchboard::serve::daemon::Feed,
     socket: PathBuf,
 ) -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -352,7 +371,7 @@ async fn serve(
     };
     switchboard::serve::daemon::Daemon {
         config,
-        ami,
+        feed,
         socket,
     }
     .run(shutdown)

@@ -8,7 +8,7 @@ pub mod replay;
 
 pub use format::{Capture, CaptureError, CaptureWriter};
 pub use reader::Reader;
-pub use replay::Replay;
+pub use replay::{Replay, Speed, feed};
 
 /// Opens the capture (or raw AMI stream) at `path` for streaming.
 ///

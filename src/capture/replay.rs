@@ -133,3 +133,53 @@ impl Iterator for Replay<'_> {
         }
     }
 }
+
+/// Replay speed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// A factor of real time (1.0 = real time).
+    Factor(f64),
+}
+
+impl Speed {
+    /// Parses `max` or a positive number.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if (0.01..=10_000.0).contains(&f) => Ok(Speed::Factor(f)),
+            _ => anyhow::bail!(
+                "--speed `{s}`: use a number from 0.01 to 10000 (1 = real time) or `max`"
+            ),
+        }
+    }
+}
+
+/// Sends the replay's messages to `tx` at `speed`, calling `follow` with
+/// each event's capture time as it goes (a replayed console's clock follows
+/// the capture's); returns at the end (the caller drops `tx`, which the
+/// receiver sees as the end of the recording) or when `tx` closes.
+pub async fn feed(
+    replay: Replay<'_>,
+    speed: Speed,
+    tx: tokio::sync::mpsc::Sender<AmiMsg>,
+    follow: impl Fn(i64),
+) {
+    let start = tokio::time::Instant::now();
+    for (offset_ms, msg) in replay {
+        if let Speed::Factor(f) = speed {
+            let due = start
+                + std::time::Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
+            tokio::time::sleep_until(due).await;
+        }
+        if let AmiMsg::Event(e) = &msg {
+            follow(e.at_ms);
+        }
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+}

@@ -8,6 +8,7 @@ use super::protocol::{
     self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
 };
 use crate::ami::Settings;
+use crate::capture::Speed;
 use crate::ami::connection;
 use crate::cdr::acl;
 use crate::cdr::filter::Visibility;
@@ -35,12 +36,25 @@ pub const HELLO_DEADLINE: Duration = Duration::from_secs(5);
 /// is dropped (its socket buffer full for that long: it is not reading).
 pub const WRITE_DEADLINE: Duration = Duration::from_secs(30);
 
+/// Where the daemon's live data comes from.
+pub enum Feed {
+    /// Its AMI link to the PBX.
+    Live(Settings),
+    /// A capture replayed at `speed` (demos and benchmarks).
+    Replay {
+        /// The capture file.
+        file: PathBuf,
+        /// How fast.
+        speed: Speed,
+    },
+}
+
 /// What the daemon serves with.
 pub struct Daemon {
     /// The whole config (ACL, CDR, KPI and app database settings).
     pub config: Config,
-    /// The AMI link.
-    pub ami: Settings,
+    /// The live data's source.
+    pub feed: Feed,
     /// Where to listen.
     pub socket: PathBuf,
 }
@@ -63,8 +77,23 @@ impl Daemon {
         let tz = self.config.time_zone(None)?;
         let listener = listen(&self.socket, self.config.serve.group.as_deref()).await?;
         let (ami_tx, ami_rx) = mpsc::channel(crate::ui::AMI_QUEUE);
-        let pbx = self.ami.addr.clone();
-        let (handle, ami_task) = connection::spawn(self.ami, ami_tx, None);
+        let (pbx, health, ami_task) = match self.feed {
+            Feed::Live(settings) => {
+                let pbx = settings.addr.clone();
+                let (handle, task) = connection::spawn(settings, ami_tx, None);
+                (pbx, handle.health(), task)
+            }
+            Feed::Replay { file, speed } => {
+                let reader = crate::capture::open(&file)?;
+                let (keep, health) = tokio::sync::watch::channel(Default::default());
+                let task = tokio::spawn(async move {
+                    let replay = crate::capture::Replay::from_reader(reader);
+                    crate::capture::feed(replay, speed, ami_tx, |_| {}).await;
+                    drop(keep);
+                });
+                (format!("replay {}", file.display()), health, task)
+            }
+        };
         let (join_tx, join_rx) = mpsc::channel(16);
         let shared = Arc::new(Shared {
             config: self.config,
@@ -74,7 +103,6 @@ impl Daemon {
             join: join_tx,
         });
         let rule = shared.config.kpi.extensions.clone();
-        let health = handle.health();
         let hub = {
             let shared = shared.clone();
             tokio::spawn(async move {

@@ -108,7 +108,8 @@ impl Hub {
         }
     }
 
-    /// Runs until the AMI messages or the joins end.
+    /// Runs until the daemon stops (the joins end). When the AMI messages
+    /// end (a replay reached its end) the state stays as it was, served.
     pub async fn run(
         mut self,
         mut ami: mpsc::Receiver<AmiMsg>,
@@ -116,18 +117,20 @@ impl Hub {
         mut joins: mpsc::Receiver<Join>,
         registry: &Registry,
     ) {
+        let (mut ami_open, mut health_open) = (true, true);
         loop {
             let due = self.due();
             let link_changed = tokio::select! {
-                msg = ami.recv() => {
-                    let Some(msg) = msg else { return };
-                    self.apply(msg, &mut ami)
-                }
-                r = health.changed() => {
-                    if r.is_err() {
-                        return;
+                msg = ami.recv(), if ami_open => match msg {
+                    Some(msg) => self.apply(msg, &mut ami),
+                    None => {
+                        ami_open = false;
+                        false
                     }
-                    true
+                },
+                r = health.changed(), if health_open => {
+                    health_open = r.is_ok();
+                    health_open
                 }
                 join = joins.recv() => {
                     let Some(join) = join else { return };

@@ -21,8 +21,8 @@ pub mod workers;
 pub use workers::{appdb, db};
 
 use crate::ami::connection;
-use crate::ami::{AmiMsg, Settings};
-use crate::capture::Replay;
+use crate::ami::Settings;
+use crate::capture::{Replay, Speed};
 use crate::clock::now_ms;
 use crate::config::Config;
 use model::{Model, Source};
@@ -32,30 +32,6 @@ use tokio::sync::mpsc;
 /// Capacity of the channel from the AMI actor to the console. A full channel
 /// makes the actor drop events and resync instead of blocking its reader.
 pub const AMI_QUEUE: usize = 65_536;
-
-/// Replay speed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Speed {
-    /// As fast as possible.
-    Max,
-    /// A factor of real time (1.0 = real time).
-    Factor(f64),
-}
-
-impl Speed {
-    /// Parses `max` or a positive number.
-    pub fn parse(s: &str) -> anyhow::Result<Self> {
-        if s.eq_ignore_ascii_case("max") {
-            return Ok(Speed::Max);
-        }
-        match s.parse::<f64>() {
-            Ok(f) if (0.01..=10_000.0).contains(&f) => Ok(Speed::Factor(f)),
-            _ => anyhow::bail!(
-                "--speed `{s}`: use a number from 0.01 to 10000 (1 = real time) or `max`"
-            ),
-        }
-    }
-}
 
 fn setup(
     config: &Config,
@@ -222,8 +198,12 @@ pub async fn run_replay(
         file: file.display().to_string(),
     };
     let (model, db, appdb) = model_and_db(&config, source, &opts)?;
-    let feeder =
-        tokio::spawn(async move { feed(Replay::from_reader(reader), speed, tx, clock).await });
+    let feeder = tokio::spawn(async move {
+        crate::capture::feed(Replay::from_reader(reader), speed, tx, |at_ms| {
+            clock.follow(at_ms)
+        })
+        .await
+    });
     let feeds = app::Feeds {
         ami: rx,
         live: None,
@@ -233,22 +213,4 @@ pub async fn run_replay(
     let result = app::run(model, feeds, setup).await;
     feeder.abort();
     result
-}
-
-/// Sends the replay's messages at `speed`; the channel closes at the end,
-/// which the console shows as the end of the recording.
-async fn feed(replay: Replay<'_>, speed: Speed, tx: mpsc::Sender<AmiMsg>, clock: app::Clock) {
-    let start = tokio::time::Instant::now();
-    for (offset_ms, msg) in replay {
-        if let Speed::Factor(f) = speed {
-            let due = start + Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
-            tokio::time::sleep_until(due).await;
-        }
-        if let AmiMsg::Event(e) = &msg {
-            clock.follow(e.at_ms);
-        }
-        if tx.send(msg).await.is_err() {
-            return;
-        }
-    }
 }
