@@ -16,5 +16,7 @@ pub use callers::QueueCaller;
 pub use channel::{Bridge, Call, Channel, calls};
 pub use device::DeviceState;
 pub use extension::{Extension, ExtensionState};
-pub use queue::{Health, HealthThresholds, Queue, QueueFigures, QueueMember, RecentLoad};
+pub use queue::{
+    Health, HealthThresholds, Queue, QueueFigures, QueueMember, RecentLoad, RecentMark, RecentSince,
+};
 pub use state::State;

@@ -104,6 +104,9 @@ pub enum Activity {
 /// `ServiceLevel`), `QueueCallerAbandon` an abandoned one (within the service
 /// level when its `HoldTime` ≤ `ServiceLevel`). So SL and SL2 equal what
 /// `queue show` prints.
+///
+/// A new scalar field must also go into [`Queue::head`] (what an attached
+/// console receives when the queue's own figures change).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Queue {
     /// Queue name.
@@ -154,6 +157,39 @@ pub struct RecentLoad {
     arrivals: VecDeque<i64>,
     /// Completion times (ms) and talk times (s), oldest first.
     completions: VecDeque<(i64, u32)>,
+    /// Arrivals and completions recorded since creation (a [`RecentMark`]
+    /// counts from these, so only what is new is sent to a console).
+    #[serde(default)]
+    pushed: RecentMark,
+}
+
+/// How far a copy of a [`RecentLoad`] has followed it: arrivals and
+/// completions recorded so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentMark {
+    /// Arrivals recorded.
+    pub arrivals: u64,
+    /// Completions recorded.
+    pub completions: u64,
+}
+
+/// What a [`RecentLoad`] recorded after a [`RecentMark`] (and still holds):
+/// the increment a console's copy needs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecentSince {
+    /// When watching began, ms since epoch (UTC).
+    pub since_ms: Option<i64>,
+    /// New arrival times, ms, oldest first.
+    pub arrivals: Vec<i64>,
+    /// New completion times (ms) and talk times (s), oldest first.
+    pub completions: Vec<(i64, u32)>,
+}
+
+impl RecentSince {
+    /// Nothing new.
+    pub fn is_empty(&self) -> bool {
+        self.arrivals.is_empty() && self.completions.is_empty()
+    }
 }
 
 impl RecentLoad {
@@ -175,6 +211,7 @@ impl RecentLoad {
     pub fn arrival(&mut self, at_ms: i64) {
         self.watch_from(at_ms);
         self.arrivals.push_back(at_ms);
+        self.pushed.arrivals += 1;
         self.prune(at_ms);
     }
 
@@ -182,7 +219,49 @@ impl RecentLoad {
     pub fn completion(&mut self, at_ms: i64, talk_s: u32) {
         self.watch_from(at_ms);
         self.completions.push_back((at_ms, talk_s));
+        self.pushed.completions += 1;
         self.prune(at_ms);
+    }
+
+    /// How much has been recorded so far.
+    pub fn mark(&self) -> RecentMark {
+        self.pushed
+    }
+
+    /// What was recorded after `mark` and is still held (all of it for
+    /// [`RecentMark::default`]). Cost: the new entries only.
+    pub fn since(&self, mark: RecentMark) -> RecentSince {
+        let new = |pushed: u64, sent: u64, held: usize| {
+            usize::try_from(pushed.saturating_sub(sent)).map_or(held, |n| n.min(held))
+        };
+        let a = new(self.pushed.arrivals, mark.arrivals, self.arrivals.len());
+        let c = new(
+            self.pushed.completions,
+            mark.completions,
+            self.completions.len(),
+        );
+        RecentSince {
+            since_ms: self.since_ms,
+            arrivals: self.arrivals.range(self.arrivals.len() - a..).copied().collect(),
+            completions: self
+                .completions
+                .range(self.completions.len() - c..)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Adds what another copy recorded ([`Self::since`]), as if recorded here.
+    pub fn extend(&mut self, more: RecentSince) {
+        if let Some(t) = more.since_ms {
+            self.watch_from(t);
+        }
+        for t in more.arrivals {
+            self.arrival(t);
+        }
+        for (t, talk) in more.completions {
+            self.completion(t, talk);
+        }
     }
 
     fn prune(&mut self, now_ms: i64) {
@@ -304,6 +383,26 @@ impl Queue {
     pub fn new(name: &str) -> Self {
         Queue {
             name: name.to_string(),
+            ..Queue::default()
+        }
+    }
+
+    /// The queue's own figures without its members, callers and recent
+    /// load (what a console's copy compares and receives when those
+    /// figures change).
+    pub fn head(&self) -> Queue {
+        Queue {
+            name: self.name.clone(),
+            strategy: self.strategy.clone(),
+            max: self.max,
+            service_level_s: self.service_level_s,
+            weight: self.weight,
+            completed: self.completed,
+            completed_in_sl: self.completed_in_sl,
+            abandoned: self.abandoned,
+            abandoned_in_sl: self.abandoned_in_sl,
+            holdtime_s: self.holdtime_s,
+            talktime_s: self.talktime_s,
             ..Queue::default()
         }
     }

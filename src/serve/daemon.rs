@@ -335,10 +335,24 @@ async fn attached(
         peer.login.clone(),
     );
     let may_control = acl::may_control_campaigns(&config.acl, &peer.login);
-    let (mut sink, mut stream) = framed.split();
+    // Frames are shared between consoles (one encoding per group): they are
+    // written straight from the shared bytes, not copied into a per-console
+    // codec buffer.
+    let parts = framed.into_parts();
+    let (read_half, mut write_half) = parts.io.into_split();
+    let mut stream = tokio_util::codec::FramedRead::new(read_half, protocol::codec());
+    stream.read_buffer_mut().extend_from_slice(&parts.read_buf);
     let writer = async {
+        use tokio::io::AsyncWriteExt;
         while let Some(frame) = frames_rx.recv().await {
-            match tokio::time::timeout(WRITE_DEADLINE, sink.send(frame)).await {
+            let Ok(len) = u32::try_from(frame.len()) else {
+                return;
+            };
+            let write = async {
+                write_half.write_all(&len.to_be_bytes()).await?;
+                write_half.write_all(&frame).await
+            };
+            match tokio::time::timeout(WRITE_DEADLINE, write).await {
                 Ok(Ok(())) => {}
                 _ => return,
             }

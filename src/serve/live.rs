@@ -4,8 +4,9 @@
 //! sends only what changed; the console applies it to its own [`State`].
 
 use crate::access::LiveAccess;
+use crate::cdr::filter::Visibility;
 use crate::pbx::channel::{Bridge, Channel, calls};
-use crate::pbx::{Extension, Queue, State};
+use crate::pbx::{Extension, Queue, QueueCaller, QueueMember, RecentMark, RecentSince, State};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +26,8 @@ pub struct LiveDelta {
     pub bridges: Vec<Bridge>,
     /// Bridges gone, by `BridgeUniqueid`.
     pub bridges_gone: Vec<String>,
-    /// Queues new or changed, whole (members, callers, counters).
-    pub queues: Vec<Queue>,
+    /// Queues new or changed: what changed in each.
+    pub queues: Vec<QueueDelta>,
     /// Queues gone, by name.
     pub queues_gone: Vec<String>,
     /// Extensions new or changed.
@@ -77,8 +78,12 @@ impl LiveDelta {
         for name in self.queues_gone {
             state.queues.remove(&name);
         }
-        for q in self.queues {
-            state.queues.insert(q.name.clone(), q);
+        for d in self.queues {
+            let q = state
+                .queues
+                .entry(d.name.clone())
+                .or_insert_with(|| Queue::new(&d.name));
+            d.apply(q);
         }
         for device in self.extensions_gone {
             state.extensions.remove(&device);
@@ -89,12 +94,99 @@ impl LiveDelta {
     }
 }
 
+/// What changed in one queue.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueDelta {
+    /// Queue name.
+    pub name: String,
+    /// The queue's own figures ([`Queue::head`]), when they changed.
+    pub head: Option<Queue>,
+    /// Members new or changed.
+    pub members: Vec<QueueMember>,
+    /// Members gone, by interface.
+    pub members_gone: Vec<String>,
+    /// The waiting callers in queue order, when the list changed.
+    pub callers: Option<Vec<QueueCaller>>,
+    /// Arrivals and completions recorded since the last delta (staffing
+    /// advice).
+    pub recent: RecentSince,
+}
+
+impl QueueDelta {
+    fn is_empty(&self) -> bool {
+        self.head.is_none()
+            && self.members.is_empty()
+            && self.members_gone.is_empty()
+            && self.callers.is_none()
+            && self.recent.is_empty()
+    }
+
+    fn apply(self, q: &mut Queue) {
+        if let Some(mut head) = self.head {
+            head.members = std::mem::take(&mut q.members);
+            head.callers = std::mem::take(&mut q.callers);
+            head.recent = std::mem::take(&mut q.recent);
+            *q = head;
+        }
+        for i in self.members_gone {
+            q.members.remove(&i);
+        }
+        for m in self.members {
+            q.members.insert(m.interface.clone(), m);
+        }
+        if let Some(list) = self.callers {
+            q.callers = Default::default();
+            for c in list {
+                q.callers.join(c, 0);
+            }
+        }
+        q.recent.extend(self.recent);
+    }
+}
+
+/// What one console holds of a queue.
+#[derive(Clone, Debug, Default)]
+struct QueueSent {
+    head: Queue,
+    members: FxHashMap<String, QueueMember>,
+    callers: Vec<QueueCaller>,
+    recent: RecentMark,
+}
+
+impl QueueSent {
+    /// Brings the copy to `q`; returns what changed.
+    fn sync(&mut self, q: &Queue) -> QueueDelta {
+        let mut d = QueueDelta {
+            name: q.name.clone(),
+            ..QueueDelta::default()
+        };
+        let head = q.head();
+        if head != self.head {
+            self.head = head.clone();
+            d.head = Some(head);
+        }
+        sync(
+            &mut self.members,
+            q.members.values(),
+            |m| &m.interface,
+            (&mut d.members, &mut d.members_gone),
+        );
+        if !q.callers.iter().eq(self.callers.iter()) {
+            self.callers = q.callers.iter().cloned().collect();
+            d.callers = Some(self.callers.clone());
+        }
+        d.recent = q.recent.since(self.recent);
+        self.recent = q.recent.mark();
+        d
+    }
+}
+
 /// What the daemon last sent one console: the base of its next delta.
 #[derive(Clone, Debug, Default)]
 pub struct SentCopy {
     channels: FxHashMap<String, Channel>,
     bridges: FxHashMap<String, Bridge>,
-    queues: FxHashMap<String, Queue>,
+    queues: FxHashMap<String, QueueSent>,
     extensions: FxHashMap<String, Extension>,
     /// Nothing was sent yet (or the console was dropped to a snapshot).
     fresh: bool,
@@ -116,13 +208,31 @@ impl SentCopy {
     }
 
     /// Everything the copy holds, as a snapshot (for a console that fell
-    /// behind and must start again from what its group holds).
-    pub fn snapshot(&self) -> LiveDelta {
+    /// behind and must start again from what its group holds), with the
+    /// queues' recent load from `state` (the copy keeps only how far it
+    /// has sent it).
+    pub fn snapshot(&self, state: &State) -> LiveDelta {
+        let queues = self
+            .queues
+            .values()
+            .map(|q| QueueDelta {
+                name: q.head.name.clone(),
+                head: Some(q.head.clone()),
+                members: q.members.values().cloned().collect(),
+                members_gone: Vec::new(),
+                callers: Some(q.callers.clone()),
+                recent: state
+                    .queues
+                    .get(&q.head.name)
+                    .map(|s| s.recent.since(RecentMark::default()))
+                    .unwrap_or_default(),
+            })
+            .collect();
         LiveDelta {
             reset: true,
             channels: self.channels.values().cloned().collect(),
             bridges: self.bridges.values().cloned().collect(),
-            queues: self.queues.values().cloned().collect(),
+            queues,
             extensions: self.extensions.values().cloned().collect(),
             ..LiveDelta::default()
         }
@@ -146,36 +256,61 @@ impl SentCopy {
             .values()
             .filter(|q| access.sees_queue(&q.name))
             .collect();
-        let mut channels: FxHashSet<&str> = FxHashSet::default();
-        let mut bridges: FxHashSet<&str> = FxHashSet::default();
-        for call in calls(state.channels.values()) {
-            if access.sees_call_in(&queues, &call) {
-                for c in call.channels {
-                    channels.insert(&c.uniqueid);
-                    if !c.bridge.is_empty() {
-                        bridges.insert(&c.bridge);
+        if *access.visibility == Visibility::All {
+            // Everything: no call needs checking.
+            sync(
+                &mut self.channels,
+                state.channels.values(),
+                |c| &c.uniqueid,
+                (&mut d.channels, &mut d.channels_gone),
+            );
+            sync(
+                &mut self.bridges,
+                state.bridges.values(),
+                |b| &b.id,
+                (&mut d.bridges, &mut d.bridges_gone),
+            );
+        } else {
+            let mut channels: FxHashSet<&str> = FxHashSet::default();
+            let mut bridges: FxHashSet<&str> = FxHashSet::default();
+            for call in calls(state.channels.values()) {
+                if access.sees_call_in(&queues, &call) {
+                    for c in call.channels {
+                        channels.insert(&c.uniqueid);
+                        if !c.bridge.is_empty() {
+                            bridges.insert(&c.bridge);
+                        }
                     }
                 }
             }
+            sync(
+                &mut self.channels,
+                channels.iter().filter_map(|id| state.channels.get(*id)),
+                |c| &c.uniqueid,
+                (&mut d.channels, &mut d.channels_gone),
+            );
+            sync(
+                &mut self.bridges,
+                bridges.iter().filter_map(|id| state.bridges.get(*id)),
+                |b| &b.id,
+                (&mut d.bridges, &mut d.bridges_gone),
+            );
         }
-        sync(
-            &mut self.channels,
-            channels.iter().filter_map(|id| state.channels.get(*id)),
-            |c| &c.uniqueid,
-            (&mut d.channels, &mut d.channels_gone),
-        );
-        sync(
-            &mut self.bridges,
-            bridges.iter().filter_map(|id| state.bridges.get(*id)),
-            |b| &b.id,
-            (&mut d.bridges, &mut d.bridges_gone),
-        );
-        sync(
-            &mut self.queues,
-            queues.iter().copied(),
-            |q| &q.name,
-            (&mut d.queues, &mut d.queues_gone),
-        );
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        for q in &queues {
+            seen.insert(&q.name);
+            let delta = self.queues.entry(q.name.clone()).or_default().sync(q);
+            if !delta.is_empty() {
+                d.queues.push(delta);
+            }
+        }
+        self.queues.retain(|name, _| {
+            let kept = seen.contains(name.as_str());
+            if !kept {
+                d.queues_gone.push(name.clone());
+            }
+            kept
+        });
         sync(
             &mut self.extensions,
             state
@@ -213,4 +348,143 @@ fn sync<'a, T: Clone + PartialEq + 'a>(
         }
         kept
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::ExtensionRule;
+    use crate::pbx::snapshot::Snapshot;
+
+    fn caller(id: &str, queue: &mut Queue) {
+        queue.callers.join(
+            QueueCaller {
+                uniqueid: id.into(),
+                channel: format!("PJSIP/trunk-{id}"),
+                ..QueueCaller::default()
+            },
+            0,
+        );
+    }
+
+    fn member(interface: &str, paused: bool) -> QueueMember {
+        QueueMember {
+            interface: interface.into(),
+            paused,
+            ..QueueMember::default()
+        }
+    }
+
+    /// The console's copy, rebuilt from deltas, shows what the daemon's
+    /// state shows: same queues, members, callers in order, extensions,
+    /// channels and staffing load.
+    fn same(daemon: &State, console: &State) {
+        assert_eq!(Snapshot::of(daemon), Snapshot::of(console));
+        for (name, q) in &daemon.queues {
+            let c = &console.queues[name];
+            assert_eq!(q.head(), c.head(), "{name}'s figures");
+            assert_eq!(
+                q.recent.load(200_000, 3_600_000),
+                c.recent.load(200_000, 3_600_000),
+                "{name}'s recent load"
+            );
+        }
+    }
+
+    #[test]
+    fn a_console_rebuilds_the_state_from_deltas() {
+        let all = Visibility::All;
+        let rule = ExtensionRule::default();
+        let access = LiveAccess {
+            visibility: &all,
+            rule: &rule,
+        };
+        let mut daemon = State::new();
+        let mut q = Queue::new("sales");
+        q.completed = 3;
+        q.members.insert("PJSIP/301".into(), member("PJSIP/301", false));
+        caller("c1", &mut q);
+        caller("c2", &mut q);
+        q.recent.arrival(10_000);
+        q.recent.completion(20_000, 40);
+        daemon.queues.insert("sales".into(), q);
+        daemon.queues.insert("support".into(), Queue::new("support"));
+        daemon
+            .extensions
+            .insert("PJSIP/301".into(), Extension::new("PJSIP/301", 5));
+
+        let mut sent = SentCopy::new();
+        let mut console = State::new();
+        let d = sent.delta(&daemon, access);
+        assert!(d.reset);
+        d.apply(&mut console);
+        same(&daemon, &console);
+
+        // Changes: a caller leaves, one joins at the front, a member pauses,
+        // another arrives, the counters move, a queue goes; one arrival
+        // and one completion are recorded.
+        let q = daemon.queues.get_mut("sales").unwrap_or_else(|| panic!());
+        q.callers.remove("c1");
+        q.callers.join(
+            QueueCaller {
+                uniqueid: "c3".into(),
+                ..QueueCaller::default()
+            },
+            1,
+        );
+        q.members.insert("PJSIP/301".into(), member("PJSIP/301", true));
+        q.members.insert("PJSIP/302".into(), member("PJSIP/302", false));
+        q.completed = 4;
+        q.recent.arrival(30_000);
+        q.recent.completion(40_000, 60);
+        daemon.queues.remove("support");
+        let d = sent.delta(&daemon, access);
+        assert!(!d.reset);
+        assert_eq!(d.queues_gone, ["support"]);
+        let qd = &d.queues[0];
+        assert_eq!(qd.members.len(), 2, "only the changed members: {qd:?}");
+        assert_eq!(qd.recent.arrivals, [30_000], "only the new arrival");
+        assert_eq!(qd.recent.completions, [(40_000, 60)]);
+        d.apply(&mut console);
+        same(&daemon, &console);
+        let order: Vec<&str> = console.queues["sales"]
+            .callers
+            .iter()
+            .map(|c| c.uniqueid.as_str())
+            .collect();
+        assert_eq!(order, ["c3", "c2"]);
+
+        // Nothing changed: nothing to send.
+        assert!(sent.delta(&daemon, access).is_empty());
+
+        // A console behind gets the group's snapshot, recent load included.
+        let mut late = State::new();
+        sent.snapshot(&daemon).apply(&mut late);
+        same(&daemon, &late);
+    }
+
+    #[test]
+    fn a_restricted_copy_holds_only_its_queues_and_extensions() {
+        let restricted = Visibility::Restricted {
+            extensions: vec!["301".into()],
+            queues: vec!["sales".into()],
+        };
+        let rule = ExtensionRule::default();
+        let access = LiveAccess {
+            visibility: &restricted,
+            rule: &rule,
+        };
+        let mut daemon = State::new();
+        for (name, ext) in [("sales", "301"), ("support", "302")] {
+            daemon.queues.insert(name.into(), Queue::new(name));
+            let device = format!("PJSIP/{ext}");
+            daemon
+                .extensions
+                .insert(device.clone(), Extension::new(&device, 1));
+        }
+        let d = SentCopy::new().delta(&daemon, access);
+        let queues: Vec<&str> = d.queues.iter().map(|q| q.name.as_str()).collect();
+        let exts: Vec<&str> = d.extensions.iter().map(|e| e.exten.as_str()).collect();
+        assert_eq!((queues, exts), (vec!["sales"], vec!["301"]));
+    }
 }

@@ -219,7 +219,14 @@ mod tests {
         e.state = ExtensionState::Paused("lunch".into());
         round_trip(&LiveDelta {
             reset: true,
-            queues: vec![q.clone()],
+            queues: vec![super::super::live::QueueDelta {
+                name: q.name.clone(),
+                head: Some(q.head()),
+                members: q.members.values().cloned().collect(),
+                callers: Some(q.callers.iter().cloned().collect()),
+                recent: q.recent.since(Default::default()),
+                ..Default::default()
+            }],
             extensions: vec![e],
             channels_gone: vec!["1.2".into()],
             ..LiveDelta::default()
