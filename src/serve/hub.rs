@@ -11,9 +11,10 @@
 //! A delta leaves at most [`MIN_GAP`] after the change that caused it
 //! (under load changes are batched into one delta per gap). A console whose
 //! queue is full (it stopped reading) misses deltas and is sent a snapshot
-//! of its group's copy once its queue has room: it never slows the hub or
-//! another console, and its memory in the daemon is bounded by its queue
-//! ([`super::daemon::CONSOLE_QUEUE`] frames).
+//! of its group's copy once it has read everything queued: it never slows
+//! the hub or another console, and its memory in the daemon is bounded by
+//! its queue ([`super::daemon::CONSOLE_QUEUE`] frames, shared with its
+//! group, plus at most one snapshot).
 
 use super::live::{LiveDelta, SentCopy};
 use super::protocol::{ConsoleInfo, ToConsole, encode};
@@ -219,7 +220,9 @@ impl Hub {
             let mut snapshot: Option<Bytes> = None;
             for slot in &mut g.slots {
                 if slot.behind {
-                    if slot.frames.capacity() == 0 {
+                    // Only once it has read everything queued: a console
+                    // that cannot keep up holds one snapshot, not many.
+                    if slot.frames.capacity() < slot.frames.max_capacity() {
                         continue;
                     }
                     let snap = snapshot.get_or_insert_with(|| {

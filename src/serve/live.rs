@@ -105,8 +105,8 @@ pub struct QueueDelta {
     pub members: Vec<QueueMember>,
     /// Members gone, by interface.
     pub members_gone: Vec<String>,
-    /// The waiting callers in queue order, when the list changed.
-    pub callers: Option<Vec<QueueCaller>>,
+    /// How the waiting callers changed, when they did.
+    pub callers: Option<CallersChange>,
     /// Arrivals and completions recorded since the last delta (staffing
     /// advice).
     pub recent: RecentSince,
@@ -134,13 +134,63 @@ impl QueueDelta {
         for m in self.members {
             q.members.insert(m.interface.clone(), m);
         }
-        if let Some(list) = self.callers {
-            q.callers = Default::default();
-            for c in list {
-                q.callers.join(c, 0);
+        match self.callers {
+            Some(CallersChange::List(list)) => {
+                q.callers = Default::default();
+                for c in list {
+                    q.callers.join(c, 0);
+                }
             }
+            Some(CallersChange::Edit { gone, appended }) => {
+                for id in gone {
+                    q.callers.remove(&id);
+                }
+                for c in appended {
+                    q.callers.join(c, 0);
+                }
+            }
+            None => {}
         }
         q.recent.extend(self.recent);
+    }
+}
+
+/// How a queue's waiting callers changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CallersChange {
+    /// The common case: some callers left (answered, abandoned) and new
+    /// ones joined at the end, the others unchanged in the same order.
+    Edit {
+        /// Callers gone, by `Uniqueid`.
+        gone: Vec<String>,
+        /// Callers new at the end, in order.
+        appended: Vec<QueueCaller>,
+    },
+    /// Anything else (a caller moved or changed): the whole list in order.
+    List(Vec<QueueCaller>),
+}
+
+impl CallersChange {
+    /// The change from `old` to `new` (both in queue order).
+    fn between(old: &[QueueCaller], new: &[QueueCaller]) -> Self {
+        let now: FxHashSet<&str> = new.iter().map(|c| c.uniqueid.as_str()).collect();
+        let before: FxHashSet<&str> = old.iter().map(|c| c.uniqueid.as_str()).collect();
+        let kept = old.iter().filter(|c| now.contains(c.uniqueid.as_str()));
+        let stayed = kept.clone().count();
+        let in_place = new.len() >= stayed && kept.eq(new[..stayed].iter());
+        let appended = &new[stayed..];
+        if in_place && appended.iter().all(|c| !before.contains(c.uniqueid.as_str())) {
+            CallersChange::Edit {
+                gone: old
+                    .iter()
+                    .filter(|c| !now.contains(c.uniqueid.as_str()))
+                    .map(|c| c.uniqueid.clone())
+                    .collect(),
+                appended: appended.to_vec(),
+            }
+        } else {
+            CallersChange::List(new.to_vec())
+        }
     }
 }
 
@@ -172,8 +222,9 @@ impl QueueSent {
             (&mut d.members, &mut d.members_gone),
         );
         if !q.callers.iter().eq(self.callers.iter()) {
-            self.callers = q.callers.iter().cloned().collect();
-            d.callers = Some(self.callers.clone());
+            let now: Vec<QueueCaller> = q.callers.iter().cloned().collect();
+            d.callers = Some(CallersChange::between(&self.callers, &now));
+            self.callers = now;
         }
         d.recent = q.recent.since(self.recent);
         self.recent = q.recent.mark();
@@ -220,7 +271,7 @@ impl SentCopy {
                 head: Some(q.head.clone()),
                 members: q.members.values().cloned().collect(),
                 members_gone: Vec::new(),
-                callers: Some(q.callers.clone()),
+                callers: Some(CallersChange::List(q.callers.clone())),
                 recent: state
                     .queues
                     .get(&q.head.name)
@@ -445,6 +496,11 @@ mod tests {
         assert_eq!(qd.members.len(), 2, "only the changed members: {qd:?}");
         assert_eq!(qd.recent.arrivals, [30_000], "only the new arrival");
         assert_eq!(qd.recent.completions, [(40_000, 60)]);
+        assert!(
+            matches!(&qd.callers, Some(CallersChange::List(l)) if l.len() == 2),
+            "a caller at the front is a new order: {:?}",
+            qd.callers
+        );
         d.apply(&mut console);
         same(&daemon, &console);
         let order: Vec<&str> = console.queues["sales"]
@@ -456,6 +512,21 @@ mod tests {
 
         // Nothing changed: nothing to send.
         assert!(sent.delta(&daemon, access).is_empty());
+
+        // The first caller is answered and one joins at the end: an edit,
+        // not the list.
+        let q = daemon.queues.get_mut("sales").unwrap_or_else(|| panic!());
+        q.callers.remove("c3");
+        caller("c4", q);
+        let d = sent.delta(&daemon, access);
+        assert!(
+            matches!(&d.queues[0].callers, Some(CallersChange::Edit { gone, appended })
+                if gone == &["c3"] && appended.len() == 1 && appended[0].uniqueid == "c4"),
+            "{:?}",
+            d.queues[0].callers
+        );
+        d.apply(&mut console);
+        same(&daemon, &console);
 
         // A console behind gets the group's snapshot, recent load included.
         let mut late = State::new();

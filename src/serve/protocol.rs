@@ -223,7 +223,9 @@ mod tests {
                 name: q.name.clone(),
                 head: Some(q.head()),
                 members: q.members.values().cloned().collect(),
-                callers: Some(q.callers.iter().cloned().collect()),
+                callers: Some(super::super::live::CallersChange::List(
+                    q.callers.iter().cloned().collect(),
+                )),
                 recent: q.recent.since(Default::default()),
                 ..Default::default()
             }],
