@@ -85,8 +85,8 @@ fn caller(i: usize, arrive: bool) -> String {
 fn write_capture(path: &Path) -> usize {
     let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
     let start = now_ms();
-    let mut w = CaptureWriter::new(std::io::BufWriter::new(file), start)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut w =
+        CaptureWriter::new(std::io::BufWriter::new(file), start).unwrap_or_else(|e| panic!("{e}"));
     let mut setup = String::from("Asterisk Call Manager/11.0.0\r\n");
     for e in 0..EXTENSIONS {
         setup += &block(
@@ -121,7 +121,8 @@ fn write_capture(path: &Path) -> usize {
     for i in 0..LIVE_CALLERS {
         setup += &caller(i, true);
     }
-    w.record(start, setup.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    w.record(start, setup.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
     // Each step: one caller arrives, the oldest leaves (4 events).
     let steps = RATE * LOAD_S / 4;
     let per_record = RATE * 2 / 1000 / 4; // steps per 2 ms
@@ -139,7 +140,8 @@ fn write_capture(path: &Path) -> usize {
         offset += 2;
     }
     // A quiet tail so the last deltas reach everyone before the end.
-    w.record(start + offset + 3_000, b"").unwrap_or_else(|e| panic!("{e}"));
+    w.record(start + offset + 3_000, b"")
+        .unwrap_or_else(|e| panic!("{e}"));
     w.finish()
         .and_then(|mut f| f.flush())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -187,8 +189,11 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
     let socket = dir.join(format!("bench-{consoles}.sock"));
     let config = dir.join("bench.toml");
-    std::fs::write(&config, format!("[serve]\nsocket = \"{}\"\n", socket.display()))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &config,
+        format!("[serve]\nsocket = \"{}\"\n", socket.display()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let started = Instant::now();
     let daemon = Daemon(
         Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -242,7 +247,10 @@ fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
             }));
         }
         let attached = Instant::now();
-        assert!(attached < load_from, "consoles attached after the load began");
+        assert!(
+            attached < load_from,
+            "consoles attached after the load began"
+        );
         tokio::time::sleep_until(tokio::time::Instant::from_std(load_from)).await;
         let cpu_before = proc_figures(daemon.0.id()).1;
         let mut all = Vec::new();

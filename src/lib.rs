@@ -22,6 +22,7 @@ pub mod pbx;
 pub mod sanitize;
 pub mod secret;
 pub mod serve;
+pub mod service;
 pub mod service_level;
 pub mod sqlpool;
 pub mod staffing;

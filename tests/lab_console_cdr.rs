@@ -12,7 +12,7 @@ use switchboard::cdr::queue_log::QueueKpiSettings;
 use switchboard::cdr::record::CdrRecord;
 use switchboard::cdr::store::CdrStore;
 use switchboard::secret::Secret;
-use switchboard::ui::db::{self, DbLink, DbReply, DbRequest, DbSettings};
+use switchboard::service::cdr::{self as db, DbLink, DbReply, DbRequest, DbSettings};
 
 fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -> DbLink {
     db::spawn(DbSettings {

@@ -1076,7 +1076,7 @@ async fn two_engines_never_pass_the_campaigns_cap_together() {
 async fn drive(
     m: &mut switchboard::ui::model::Model,
     mut outcome: switchboard::ui::update::Outcome,
-    link: &mut switchboard::ui::appdb::AppLink,
+    link: &mut switchboard::service::campaigns::AppLink,
 ) {
     use switchboard::ui::update::{Msg, Outcome, update};
     let keymap = switchboard::ui::keymap::Keymap::load("default").unwrap_or_else(|e| panic!("{e}"));
@@ -1107,7 +1107,7 @@ fn key(m: &mut switchboard::ui::model::Model, code: KeyCode) -> switchboard::ui:
 /// screen shows `text`.
 async fn until_screen(
     m: &mut switchboard::ui::model::Model,
-    link: &mut switchboard::ui::appdb::AppLink,
+    link: &mut switchboard::service::campaigns::AppLink,
     text: &str,
     limit: Duration,
 ) -> Duration {
@@ -1154,7 +1154,7 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
         chrono::Utc::now().timestamp_millis(),
     );
     m.campaigns.may_control = true;
-    let mut link = switchboard::ui::appdb::spawn(
+    let mut link = switchboard::service::campaigns::spawn(
         Ok(switchboard::secret::Secret::new(url.clone())),
         "supervisor".into(),
     );

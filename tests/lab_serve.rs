@@ -320,14 +320,14 @@ fn a_console_reattaches_by_itself_when_the_daemon_comes_back() {
         .await;
         a.app
             .requests
-            .send(switchboard::ui::appdb::AppRequest::Refresh { id: 7 })
+            .send(switchboard::service::campaigns::AppRequest::Refresh { id: 7 })
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let reply = tokio::time::timeout(Duration::from_secs(30), a.app.replies.recv())
             .await
             .unwrap_or_else(|_| panic!("no reply while detached"));
         assert!(
-            matches!(&reply, Some(switchboard::ui::appdb::AppReply::Failed { id: 7, message }) if message.contains("not attached")),
+            matches!(&reply, Some(switchboard::service::campaigns::AppReply::Failed { id: 7, message }) if message.contains("not attached")),
             "{reply:?}"
         );
 

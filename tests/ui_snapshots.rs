@@ -15,8 +15,8 @@ use switchboard::config::TimeInState;
 use switchboard::dialer::campaign::CampaignDef;
 use switchboard::dialer::store::{CampaignRow, EngineRow, Progress};
 use switchboard::pbx::HealthThresholds;
-use switchboard::ui::appdb::{AppReply, AppRequest, CampaignStatus};
-use switchboard::ui::db::{DbReply, DbRequest};
+use switchboard::service::campaigns::{AppReply, AppRequest, CampaignStatus};
+use switchboard::service::cdr::{DbReply, DbRequest};
 use switchboard::ui::keymap::Keymap;
 use switchboard::ui::model::{Model, Screen, Source};
 use switchboard::ui::update::{Msg, Outcome, update};
@@ -933,4 +933,65 @@ fn history_newest_first_reads_in_order_and_counts_once() {
         title.contains("calls") && !title.contains("legs  "),
         "the count is said once: {title}"
     );
+}
+
+/// A console attached to the daemon, as the restricted user above: its
+/// model is built only from the deltas the daemon sends (the console's own
+/// filter lets everything through), and the screen is the same as the
+/// direct console's for that user, with the header naming the daemon.
+#[test]
+fn an_attached_console_shows_what_the_daemon_sent_it() {
+    use switchboard::access::LiveAccess;
+    use switchboard::serve::live::SentCopy;
+    let restricted = Visibility::Restricted {
+        extensions: vec!["301".into()],
+        queues: vec!["support".into()],
+    };
+    let attached = |(w, h): (u16, u16)| {
+        let daemon = model();
+        let rule = lab_rule();
+        let delta = SentCopy::new().delta(
+            &daemon.pbx,
+            LiveAccess {
+                visibility: &restricted,
+                rule: &rule,
+            },
+        );
+        let mut m = Model::new(
+            Source::Attached {
+                pbx: "pbx.example:5038".into(),
+                login: "alice".into(),
+            },
+            TimeInState::default(),
+            HealthThresholds::default(),
+            daemon.now_ms,
+        );
+        m.conn = ConnectionState::Ready;
+        m.extension_rule = rule;
+        delta.apply(&mut m.pbx);
+        sized(m, (w, h))
+    };
+    check("attached", attached);
+    let text = screen(&attached((120, 40)), (120, 40));
+    assert!(text.contains("via daemon as alice"), "{text}");
+    assert!(!text.contains("sales"), "another queue reached the console:\n{text}");
+    let mut direct = sized(model(), (120, 40));
+    direct.access = restricted.clone();
+    let direct = screen(&direct, (120, 40));
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        body(&text),
+        body(&direct),
+        "the attached screen differs from the direct one for the same user"
+    );
+
+    // The daemon goes away: the header says so and the data is STALE.
+    let mut m = attached((120, 40));
+    m.conn = ConnectionState::Down {
+        retry_in: std::time::Duration::from_secs(2),
+        reason: "daemon /run/switchboard/console.sock: connection refused".into(),
+    };
+    insta::assert_snapshot!("attached_daemon_down_120x40", screen(&m, (120, 40)));
+    let text = screen(&m, (120, 40));
+    assert!(text.contains("STALE") && text.contains("Down"), "{text}");
 }

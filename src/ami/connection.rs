@@ -32,6 +32,11 @@ pub const BOOT_WAIT: Duration = Duration::from_secs(3);
 /// (the link is declared dead only after `ping_timeout`).
 pub const PING_OVERDUE: Duration = Duration::from_secs(1);
 
+/// Capacity of the channel from the AMI actor to its consumer (a console,
+/// the daemon's hub). A full channel makes the actor drop events and
+/// resync instead of blocking its reader.
+pub const AMI_QUEUE: usize = 65_536;
+
 /// How fresh the link's data is, published on a watch channel beside the
 /// event queue, so the app learns of a loss even while that queue is full.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

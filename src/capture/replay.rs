@@ -171,8 +171,8 @@ pub async fn feed(
     let start = tokio::time::Instant::now();
     for (offset_ms, msg) in replay {
         if let Speed::Factor(f) = speed {
-            let due = start
-                + std::time::Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
+            let due =
+                start + std::time::Duration::from_secs_f64(offset_ms.max(0) as f64 / 1000.0 / f);
             tokio::time::sleep_until(due).await;
         }
         if let AmiMsg::Event(e) = &msg {

@@ -242,7 +242,11 @@ impl RecentLoad {
         );
         RecentSince {
             since_ms: self.since_ms,
-            arrivals: self.arrivals.range(self.arrivals.len() - a..).copied().collect(),
+            arrivals: self
+                .arrivals
+                .range(self.arrivals.len() - a..)
+                .copied()
+                .collect(),
             completions: self
                 .completions
                 .range(self.completions.len() - c..)

@@ -9,8 +9,8 @@ use super::protocol::{self, Answer, Hello, Purpose, Site, ToConsole, ToDaemon, d
 use crate::ami::connection::LinkHealth;
 use crate::ami::{AmiMsg, ConnectionState};
 use crate::backoff::Backoff;
-use crate::ui::appdb::{AppLink, AppReply, AppRequest};
-use crate::ui::db::{DbLink, DbReply, DbRequest};
+use crate::service::campaigns::{AppLink, AppReply, AppRequest};
+use crate::service::cdr::{DbLink, DbReply, DbRequest};
 use futures_util::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -256,7 +256,7 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
                 if let DbRequest::ExportKpi { id, day, extensions, queues, agents } = r {
                     // The figures are the console's own: written here, as the user.
                     let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-                    let reply = crate::ui::db::export_kpi(&dir, id, day, (&extensions, &queues, &agents));
+                    let reply = crate::service::cdr::export_kpi(&dir, id, day, (&extensions, &queues, &agents));
                     ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
                     continue;
                 }

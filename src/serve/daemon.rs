@@ -8,15 +8,15 @@ use super::protocol::{
     self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
 };
 use crate::ami::Settings;
-use crate::capture::Speed;
 use crate::ami::connection;
+use crate::capture::Speed;
 use crate::cdr::acl;
 use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
 use crate::config::{Config, Role};
 use crate::sanitize::escape;
-use crate::ui::appdb::{self, AppReply, AppRequest};
-use crate::ui::db::{self, DbReply, DbRequest};
+use crate::service::campaigns::{self as appdb, AppReply, AppRequest};
+use crate::service::cdr::{self as db, DbReply, DbRequest};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ impl Daemon {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let tz = self.config.time_zone(None)?;
         let listener = listen(&self.socket, self.config.serve.group.as_deref()).await?;
-        let (ami_tx, ami_rx) = mpsc::channel(crate::ui::AMI_QUEUE);
+        let (ami_tx, ami_rx) = mpsc::channel(crate::ami::connection::AMI_QUEUE);
         let (pbx, health, ami_task) = match self.feed {
             Feed::Live(settings) => {
                 let pbx = settings.addr.clone();
@@ -326,7 +326,7 @@ async fn attached(
     if shared.join.send(join).await.is_err() {
         return;
     }
-    let mut cdr = match crate::ui::db_settings(config, visibility, None) {
+    let mut cdr = match db::DbSettings::from_config(config, visibility, None, None, None) {
         Ok(settings) => db::spawn(settings),
         Err(_) => return,
     };

@@ -226,8 +226,11 @@ impl Hub {
                         continue;
                     }
                     let snap = snapshot.get_or_insert_with(|| {
-                        encode(&ToConsole::Live(stamped(g.sent.snapshot(&self.state), stamp_ms)))
-                            .unwrap_or_default()
+                        encode(&ToConsole::Live(stamped(
+                            g.sent.snapshot(&self.state),
+                            stamp_ms,
+                        )))
+                        .unwrap_or_default()
                     });
                     let sent = offer(slot, snap.clone());
                     record(registry, slot, &sent, true);

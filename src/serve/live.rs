@@ -179,7 +179,11 @@ impl CallersChange {
         let stayed = kept.clone().count();
         let in_place = new.len() >= stayed && kept.eq(new[..stayed].iter());
         let appended = &new[stayed..];
-        if in_place && appended.iter().all(|c| !before.contains(c.uniqueid.as_str())) {
+        if in_place
+            && appended
+                .iter()
+                .all(|c| !before.contains(c.uniqueid.as_str()))
+        {
             CallersChange::Edit {
                 gone: old
                     .iter()
@@ -453,13 +457,16 @@ mod tests {
         let mut daemon = State::new();
         let mut q = Queue::new("sales");
         q.completed = 3;
-        q.members.insert("PJSIP/301".into(), member("PJSIP/301", false));
+        q.members
+            .insert("PJSIP/301".into(), member("PJSIP/301", false));
         caller("c1", &mut q);
         caller("c2", &mut q);
         q.recent.arrival(10_000);
         q.recent.completion(20_000, 40);
         daemon.queues.insert("sales".into(), q);
-        daemon.queues.insert("support".into(), Queue::new("support"));
+        daemon
+            .queues
+            .insert("support".into(), Queue::new("support"));
         daemon
             .extensions
             .insert("PJSIP/301".into(), Extension::new("PJSIP/301", 5));
@@ -483,8 +490,10 @@ mod tests {
             },
             1,
         );
-        q.members.insert("PJSIP/301".into(), member("PJSIP/301", true));
-        q.members.insert("PJSIP/302".into(), member("PJSIP/302", false));
+        q.members
+            .insert("PJSIP/301".into(), member("PJSIP/301", true));
+        q.members
+            .insert("PJSIP/302".into(), member("PJSIP/302", false));
         q.completed = 4;
         q.recent.arrival(30_000);
         q.recent.completion(40_000, 60);

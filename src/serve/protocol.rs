@@ -24,8 +24,8 @@
 use super::live::LiveDelta;
 use crate::ami::ConnectionState;
 use crate::ami::connection::LinkHealth;
-use crate::ui::appdb::{AppReply, AppRequest};
-use crate::ui::db::{DbReply, DbRequest};
+use crate::service::campaigns::{AppReply, AppRequest};
+use crate::service::cdr::{DbReply, DbRequest};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;

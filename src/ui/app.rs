@@ -3,8 +3,6 @@
 //! frame is drawn only when something changed, at most `fps` times a second:
 //! an event storm costs one frame, not one frame per event.
 
-use super::appdb::AppLink;
-use super::db::DbLink;
 use super::keymap::Keymap;
 use super::model::Model;
 use super::terminal;
@@ -14,6 +12,8 @@ use super::view::{self, ViewCtx};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
 use crate::clock::now_ms;
+use crate::service::campaigns::AppLink;
+use crate::service::cdr::DbLink;
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;

@@ -16,22 +16,18 @@ pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod view;
-pub mod workers;
 
-pub use workers::{appdb, db};
+use crate::service::{campaigns as appdb, cdr as db};
 
-use crate::ami::connection;
 use crate::ami::Settings;
+use crate::ami::connection;
 use crate::capture::{Replay, Speed};
 use crate::clock::now_ms;
 use crate::config::Config;
 use model::{Model, Source};
-use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Capacity of the channel from the AMI actor to the console. A full channel
-/// makes the actor drop events and resync instead of blocking its reader.
-pub const AMI_QUEUE: usize = 65_536;
+use crate::ami::connection::AMI_QUEUE;
 
 fn setup(
     config: &Config,
@@ -85,39 +81,14 @@ fn model_and_db(
             .map_err(|e| e.to_string()),
         login.clone(),
     );
-    let link = db::spawn(db_settings(config, visibility, Some(opts))?);
-    Ok((model, link, app))
-}
-
-/// The CDR worker's settings for a user with `visibility`: the database
-/// URL from `opts` or the config (`Err` inside when there is none, shown on
-/// screen), the site's KPI settings, exports to the current folder.
-///
-/// Errors: a bad time zone in the config or `opts`.
-pub fn db_settings(
-    config: &Config,
-    visibility: crate::cdr::filter::Visibility,
-    opts: Option<&ConsoleOptions>,
-) -> anyhow::Result<db::DbSettings> {
-    let cdr_url = opts.and_then(|o| o.cdr_url.as_deref());
-    let db_url = opts.and_then(|o| o.db_url.as_deref());
-    Ok(db::DbSettings {
-        url: config.cdr_url(cdr_url).map_err(|e| e.to_string()),
-        table: config.cdr.table.clone(),
-        columns: config.cdr.columns.clone(),
+    let link = db::spawn(db::DbSettings::from_config(
+        config,
         visibility,
-        extension_rule: config.kpi.extensions.clone(),
-        tz: config.time_zone(opts.and_then(|o| o.tz.as_deref()))?,
-        queue_log: config
-            .cdr
-            .queue_log
-            .clone()
-            .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
-        queue_kpi: config.kpi.queue_kpi_settings(),
-        export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
-        deadline: Duration::from_secs(config.cdr.screen_query_timeout_s),
-        kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
-    })
+        opts.cdr_url.as_deref(),
+        opts.db_url.as_deref(),
+        opts.tz.as_deref(),
+    )?);
+    Ok((model, link, app))
 }
 
 /// The console on a live AMI connection.

@@ -4,10 +4,10 @@
 use super::keymap::{Action, Context, Key, Keymap};
 use super::model::{Mode, Model, Running, Screen};
 use super::screens::{campaigns, history, kpi, live};
-use super::workers::appdb::{AppReply, AppRequest};
-use super::workers::db::{DbReply, DbRequest};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
+use crate::service::campaigns::{AppReply, AppRequest};
+use crate::service::cdr::{DbReply, DbRequest};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 

@@ -4,10 +4,10 @@
 //! the status line.
 
 use super::state::ENGINE_STALE_MS;
+use crate::service::campaigns::CampaignStatus;
 use crate::ui::model::Model;
 use crate::ui::table::{Column, SortKey, TableCell, TableRow};
 use crate::ui::theme::Item;
-use crate::ui::workers::appdb::CampaignStatus;
 use ratatui::layout::Constraint;
 
 const fn col(title: &'static str, width: u16) -> Column {

@@ -1,8 +1,8 @@
 //! The Campaigns screen's state and the command line's campaign commands.
 
 use crate::dialer::store::EngineRow;
+use crate::service::campaigns::CampaignStatus;
 use crate::ui::table::TableState;
-use crate::ui::workers::appdb::CampaignStatus;
 
 /// An engine whose heartbeat is older than this is shown as not running, ms.
 pub const ENGINE_STALE_MS: i64 = 5_000;

@@ -4,12 +4,12 @@
 
 use super::rows;
 use super::state::{Command, parse_command};
+use crate::service::campaigns::{AppReply, AppRequest};
 use crate::ui::keymap::{Action, Context, Key, Keymap};
 use crate::ui::model::{Mode, Model, Screen};
 use crate::ui::nav;
 use crate::ui::table;
 use crate::ui::update::{Outcome, global_action, go};
-use crate::ui::workers::appdb::{AppReply, AppRequest};
 
 /// Issues an app-database request and remembers its id.
 pub fn ask(model: &mut Model, make: impl FnOnce(u64) -> AppRequest) -> Outcome {

@@ -6,9 +6,9 @@
 use crate::cdr::filter::{Order, SortKey, Visibility};
 use crate::cdr::history::CallList;
 use crate::cdr::record::CdrRecord;
+use crate::service::cdr::DbRequest;
 use crate::ui::query::Query;
 use crate::ui::table::TableState;
-use crate::ui::workers::db::DbRequest;
 use std::collections::HashSet;
 
 /// Legs fetched per page.

@@ -1,12 +1,12 @@
 //! `update` for the History screen: its keys, its query line and the CDR
 //! worker's pages and legs.
 
+use crate::service::cdr::DbRequest;
 use crate::ui::keymap::Action;
 use crate::ui::model::{Mode, Model, Screen};
 use crate::ui::nav;
 use crate::ui::query::Query;
 use crate::ui::update::{Outcome, global_action, go, issue, show};
-use crate::ui::workers::db::DbRequest;
 
 /// Runs the query line's text.
 ///

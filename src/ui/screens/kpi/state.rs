@@ -4,9 +4,9 @@
 
 use crate::cdr::kpi::ExtensionKpi;
 use crate::cdr::queue_log::{AgentKpi, QueueKpi};
+use crate::service::cdr::DbRequest;
 use crate::ui::query::Query;
 use crate::ui::table::TableState;
-use crate::ui::workers::db::DbRequest;
 
 /// After a call ends, wait this long before recomputing (Asterisk writes the
 /// CDR at hangup; queue_log lines come with it), ms.

@@ -1,12 +1,12 @@
 //! `update` for the KPI screen: its keys and its days line.
 
+use crate::service::cdr::DbRequest;
 use crate::ui::keymap::Action;
 use crate::ui::model::Model;
 use crate::ui::nav;
 use crate::ui::query::Query;
 use crate::ui::screens::history::update::shared_action;
 use crate::ui::update::{Outcome, go, issue};
-use crate::ui::workers::db::DbRequest;
 
 /// Runs the days line's text.
 ///

@@ -1,4 +1,4 @@
-//! The console's app-database worker: reads campaigns, their progress and
+//! The campaigns service: an actor that reads campaigns, their progress and
 //! the engines' heartbeats for the Campaigns screen, and writes what the
 //! supervisor asks for (a status and an audit row). The engine acts on it;
 //! the console never talks to ARI.

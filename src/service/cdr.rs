@@ -1,5 +1,6 @@
-//! The console's CDR worker: an actor that owns the CDR connection and runs
-//! the History and KPI screens' queries off the UI loop. One query runs at a
+//! The CDR service: an actor that owns the CDR connection and runs the
+//! History and KPI screens' queries off the UI loop (a direct console's, or
+//! one per console attached to the daemon). One query runs at a
 //! time; a new one, or [`DbRequest::Cancel`], drops the one running (the
 //! driver closes its connection, so the server stops sending rows).
 //!
@@ -51,6 +52,41 @@ pub struct DbSettings {
     /// The app database that keeps closed days' KPIs (`Err`: none, every
     /// day is computed).
     pub kpi_days: Result<Secret, String>,
+}
+
+impl DbSettings {
+    /// The settings for a user with `visibility`: the CDR database URL from
+    /// `cdr_url` or the config, the app database keeping KPI days from
+    /// `db_url` or the config (each `Err` inside when there is none, shown
+    /// on screen), the time zone from `tz` or the config, the site's KPI
+    /// settings, exports to the current folder.
+    ///
+    /// Errors: a bad time zone.
+    pub fn from_config(
+        config: &crate::config::Config,
+        visibility: Visibility,
+        cdr_url: Option<&str>,
+        db_url: Option<&str>,
+        tz: Option<&str>,
+    ) -> Result<Self, crate::config::ConfigError> {
+        Ok(DbSettings {
+            url: config.cdr_url(cdr_url).map_err(|e| e.to_string()),
+            table: config.cdr.table.clone(),
+            columns: config.cdr.columns.clone(),
+            visibility,
+            extension_rule: config.kpi.extensions.clone(),
+            tz: config.time_zone(tz)?,
+            queue_log: config
+                .cdr
+                .queue_log
+                .clone()
+                .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
+            queue_kpi: config.kpi.queue_kpi_settings(),
+            export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+            deadline: std::time::Duration::from_secs(config.cdr.screen_query_timeout_s),
+            kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
+        })
+    }
 }
 
 /// The app database keeping KPI days, opened at the first KPI request.
