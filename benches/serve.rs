@@ -40,8 +40,10 @@ fn block(name: &str, headers: &[(&str, String)]) -> String {
     s
 }
 
-/// The four events of one caller: arrival (2) or departure (2).
+/// The four events of one caller: arrival (2) or departure (2). A caller
+/// joins at the end of its queue, where `LIVE_CALLERS / QUEUES` wait.
 fn caller(i: usize, arrive: bool) -> String {
+    let position = (i / QUEUES).min(LIVE_CALLERS / QUEUES) + 1;
     let uid = format!("1800000000.{i}");
     let chan = format!("PJSIP/trunk-{i:08x}");
     let queue = format!("queue-{:03}", i % QUEUES);
@@ -62,7 +64,7 @@ fn caller(i: usize, arrive: bool) -> String {
                 ("Queue", queue),
                 ("Channel", chan),
                 ("Uniqueid", uid),
-                ("Position", "1".into()),
+                ("Position", position.to_string()),
                 ("CallerIDNum", format!("555{i:07}")),
                 ("CallerIDName", "José Núñez".into()),
             ],
@@ -275,6 +277,59 @@ fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
     );
 }
 
+/// The deltas an admin's console receives under this load, in process:
+/// average size and the time to compute, encode and decode one.
+fn delta_figures(capture: &Path) {
+    use switchboard::access::LiveAccess;
+    use switchboard::ami::AmiMsg;
+    use switchboard::serve::live::{LiveDelta, SentCopy};
+    let reader = switchboard::capture::open(capture).unwrap_or_else(|e| panic!("{e}"));
+    let mut state = switchboard::pbx::State::new();
+    let mut sent = SentCopy::new();
+    let (all, rule) = (
+        switchboard::cdr::filter::Visibility::All,
+        switchboard::endpoints::ExtensionRule::default(),
+    );
+    let access = LiveAccess {
+        visibility: &all,
+        rule: &rule,
+    };
+    let (mut n, mut bytes, mut events) = (0u64, 0usize, 0usize);
+    let (mut make, mut decode) = (Duration::ZERO, Duration::ZERO);
+    let per_delta = RATE / 50; // one delta per 20 ms
+    for (_, msg) in switchboard::capture::Replay::from_reader(reader) {
+        let is_event = matches!(msg, AmiMsg::Event(_));
+        state.handle(&msg);
+        if !is_event {
+            continue;
+        }
+        events += 1;
+        if events % per_delta == 0 {
+            let t = Instant::now();
+            let d = sent.delta(&state, access);
+            let frame = switchboard::serve::protocol::encode(&d).unwrap_or_default();
+            make += t.elapsed();
+            if d.reset {
+                continue;
+            }
+            let t = Instant::now();
+            let back: LiveDelta =
+                switchboard::serve::protocol::decode(&frame).unwrap_or_else(|e| panic!("{e}"));
+            decode += t.elapsed();
+            std::hint::black_box(back);
+            n += 1;
+            bytes += frame.len();
+        }
+    }
+    let n = n.max(1);
+    println!(
+        "one delta per 20 ms for an admin: {:.1} KB on average; {:.0} µs to compute and encode (once per group), {:.0} µs to decode (per console)",
+        bytes as f64 / n as f64 / 1024.0,
+        make.as_secs_f64() * 1e6 / n as f64,
+        decode.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let capture = dir.path().join("load.cap");
@@ -282,6 +337,10 @@ fn main() {
     println!(
         "capture: {QUEUES} queues × {MEMBERS} members, {EXTENSIONS} extensions, {LIVE_CALLERS} callers waiting; {events} events at {RATE}/s for {LOAD_S} s"
     );
+    delta_figures(&capture);
+    if std::env::args().any(|a| a == "--deltas-only") {
+        return;
+    }
     for consoles in [100, 1_000] {
         run(consoles, &capture, dir.path(), events);
     }

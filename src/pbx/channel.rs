@@ -19,22 +19,31 @@ pub struct Channel {
     /// `ChannelState` (0 Down, 4 Ring, 5 Ringing, 6 Up, 7 Busy...).
     pub state: u8,
     /// `CallerIDNum`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub caller_num: String,
     /// `CallerIDName`, unescaped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub caller_name: String,
     /// `ConnectedLineNum`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub connected_num: String,
     /// `ConnectedLineName`, unescaped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub connected_name: String,
     /// Dialplan position: `Context`, `Exten`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub context: String,
     /// `Exten`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub exten: String,
     /// Current application (`Application` / `AppData` owner), may be empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub application: String,
     /// Bridge the channel is in (`BridgeUniqueid` / `BridgeId`), empty if none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bridge: String,
     /// On hold (`Hold` … `Unhold`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_hold: bool,
     /// Channel creation time, ms since the Unix epoch (UTC): receive time of
     /// `Newchannel`, or receive time minus `Duration` for a snapshot.

@@ -231,6 +231,14 @@ mod tests {
             }],
             extensions: vec![e],
             channels_gone: vec!["1.2".into()],
+            // Empty fields are left out on the wire and come back empty.
+            channels: vec![crate::pbx::Channel {
+                uniqueid: "1.3".into(),
+                name: "PJSIP/301-00000001".into(),
+                caller_name: "José".into(),
+                on_hold: true,
+                ..crate::pbx::Channel::default()
+            }],
             ..LiveDelta::default()
         });
         let bytes = encode(&q).unwrap_or_else(|e| panic!("{e}"));
