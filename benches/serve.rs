@@ -3,11 +3,13 @@
 //! events/s, with 100 and then 1,000 headless consoles attached over the
 //! socket, each decoding every delta into its own state as a console does.
 //!
-//! Prints, per run: the event-to-console latency (from the daemon applying
-//! the oldest change a delta carries to the console having decoded it;
-//! p50/p99/max over every delta every console received during the load),
-//! the daemon's peak RSS, and its CPU time per event. The consoles run in
-//! this process, on the same 2 cores as the daemon.
+//! Prints, per run: the event-to-client latency (from the daemon applying
+//! the oldest change a delta carries to the client having read it;
+//! p50/p99/max over every delta every client received during the load),
+//! the daemon's peak RSS, and its CPU time per event. The clients run in
+//! this process, on the same 2 cores as the daemon: "consoles" decode and
+//! apply every delta as a console does; "readers" read every frame and
+//! peek at its stamp only, which shows the daemon's own fan-out.
 //!
 //! Run: cargo bench --bench serve
 
@@ -188,7 +190,60 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
+/// What each attached client does with a frame.
+#[derive(Clone, Copy, PartialEq)]
+enum Client {
+    /// What a console does: decode the whole delta and apply it.
+    Console,
+    /// Read the frame and peek at its stamp only: the daemon's own
+    /// fan-out, without the consoles' decoding on the same 2 cores.
+    Reader,
+}
+
+/// The part of a frame a reader looks at.
+#[derive(serde::Deserialize)]
+enum Peek {
+    Live(Stamp),
+    #[serde(other)]
+    Other,
+}
+
+#[derive(serde::Deserialize)]
+struct Stamp {
+    #[serde(default)]
+    reset: bool,
+    #[serde(default)]
+    applied_ms: i64,
+}
+
+/// A reader client: its latencies until `end`.
+async fn reader(socket: std::path::PathBuf, end: tokio::time::Instant) -> Vec<i64> {
+    use futures_util::StreamExt;
+    let (mut link, _) = switchboard::serve::attach::handshake(
+        &socket,
+        switchboard::serve::protocol::Purpose::Console,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let mut seen = Vec::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(end) => return seen,
+            f = link.next() => match f {
+                Some(Ok(frame)) => {
+                    if let Ok(Peek::Live(s)) = switchboard::serve::protocol::decode::<Peek>(&frame)
+                        && !s.reset
+                    {
+                        seen.push(now_ms() - s.applied_ms);
+                    }
+                }
+                _ => return seen,
+            },
+        }
+    }
+}
+
+fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize) {
     let socket = dir.join(format!("bench-{consoles}.sock"));
     let config = dir.join("bench.toml");
     std::fs::write(
@@ -222,6 +277,11 @@ fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
         let mut tasks = Vec::new();
         for _ in 0..consoles {
             let socket = socket.clone();
+            if kind == Client::Reader {
+                let end = tokio::time::Instant::from_std(load_to);
+                tasks.push(tokio::spawn(reader(socket, end)));
+                continue;
+            }
             tasks.push(tokio::spawn(async move {
                 let mut a = switchboard::serve::attach::attach(socket)
                     .await
@@ -265,8 +325,12 @@ fn run(consoles: usize, capture: &Path, dir: &Path, events: usize) {
     let (hwm_kb, _) = proc_figures(daemon.0.id());
     let mut sorted = latencies;
     sorted.sort_unstable();
+    let what = match kind {
+        Client::Console => "consoles",
+        Client::Reader => "readers",
+    };
     println!(
-        "{consoles:>5} consoles: {} deltas received; latency p50 {} ms, p99 {} ms, max {} ms; daemon peak RSS {:.1} MB; daemon CPU {:.2} s for {events} events = {:.1} µs/event",
+        "{consoles:>5} {what}: {} deltas received; latency p50 {} ms, p99 {} ms, max {} ms; daemon peak RSS {:.1} MB; daemon CPU {:.2} s for {events} events = {:.1} µs/event",
         sorted.len(),
         percentile(&sorted, 0.5),
         percentile(&sorted, 0.99),
@@ -341,7 +405,12 @@ fn main() {
     if std::env::args().any(|a| a == "--deltas-only") {
         return;
     }
-    for consoles in [100, 1_000] {
-        run(consoles, &capture, dir.path(), events);
+    for (n, kind) in [
+        (100, Client::Console),
+        (100, Client::Reader),
+        (1_000, Client::Reader),
+        (1_000, Client::Console),
+    ] {
+        run(n, kind, &capture, dir.path(), events);
     }
 }

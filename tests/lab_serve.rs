@@ -19,6 +19,7 @@ use switchboard::serve::protocol::{self, Answer, Hello, Purpose};
 const NOBODY: u32 = 65_534;
 const NOGROUP: u32 = 65_534;
 const DAEMON_UID: u32 = 1;
+const DAEMON_GID: u32 = 1;
 
 /// A daemon process, killed when dropped.
 struct Daemon(Child);
@@ -207,6 +208,55 @@ fn each_console_receives_only_what_its_user_may_see() {
         !restricted.channels.iter().any(|c| c.contains("@customers")),
         "nobody must not receive the customer's channels: {:?}",
         restricted.channels
+    );
+
+    // The same user with no config at all and a hostile environment (a
+    // CDR URL, an as-user) still receives exactly the same: the rights are
+    // the daemon's, not the console's.
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--config", "/dev/null", "--connect"])
+        .arg(&site.socket)
+        .args(["serve", "snapshot", "--timeout", "60"])
+        .env(
+            "SWITCHBOARD_CDR_URL",
+            "mysql://root:x@127.0.0.1/asteriskcdrdb",
+        )
+        .env("SWITCHBOARD_CONFIG", "/dev/null")
+        .uid(NOBODY)
+        .gid(NOGROUP)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let names = |key: &str, field: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x[field].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(names("queues", "name"), ["sales"]);
+    assert_eq!(names("extensions", "exten"), ["301"]);
+
+    // A user outside the socket's group cannot even connect.
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(&site.config)
+        .args(["serve", "snapshot", "--timeout", "10"])
+        .uid(NOBODY)
+        .gid(DAEMON_GID)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("ermission denied"),
+        "{err}"
     );
 
     // `daemon` may reach the socket (group) but is not in [acl]: refused,

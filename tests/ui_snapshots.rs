@@ -974,7 +974,10 @@ fn an_attached_console_shows_what_the_daemon_sent_it() {
     check("attached", attached);
     let text = screen(&attached((120, 40)), (120, 40));
     assert!(text.contains("via daemon as alice"), "{text}");
-    assert!(!text.contains("sales"), "another queue reached the console:\n{text}");
+    assert!(
+        !text.contains("sales"),
+        "another queue reached the console:\n{text}"
+    );
     let mut direct = sized(model(), (120, 40));
     direct.access = restricted.clone();
     let direct = screen(&direct, (120, 40));
