@@ -52,7 +52,7 @@ pub struct Attachment {
 /// daemon does not answer, or refuses (its words: a version mismatch, a
 /// login the ACL does not know).
 pub async fn handshake(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link, Answer)> {
-    let stream = tokio::time::timeout(ATTACH_DEADLINE, UnixStream::connect(socket))
+    let stream = tokio::time::timeout(ATTACH_DEADLINE, connect(socket))
         .await
         .map_err(|_| {
             anyhow::anyhow!(
@@ -77,6 +77,25 @@ pub async fn handshake(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link,
         ));
     }
     Ok((link, answer))
+}
+
+/// Connects, trying again while the daemon's accept queue is full (many
+/// consoles attaching at once) or its socket is there but nobody listens
+/// yet (the daemon restarting); the caller bounds the wait.
+async fn connect(socket: &Path) -> std::io::Result<UnixStream> {
+    loop {
+        match UnixStream::connect(socket).await {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Reads the next frame as a `T`, within [`ATTACH_DEADLINE`].

@@ -188,6 +188,48 @@ async fn listen(path: &Path, group: Option<&str>) -> anyhow::Result<UnixListener
     Ok(listener)
 }
 
+/// Most frames written to a console in one system call.
+const WRITE_BATCH: usize = 16;
+
+/// Writes `frames`, each with its length prefix, from the shared bytes with
+/// vectored writes (no copy, one system call for the batch when the socket
+/// takes it all).
+async fn write_frames(
+    out: &mut tokio::net::unix::OwnedWriteHalf,
+    frames: &[Bytes],
+) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut prefixes = Vec::with_capacity(frames.len());
+    for f in frames {
+        let len = u32::try_from(f.len()).map_err(|_| std::io::ErrorKind::InvalidData)?;
+        prefixes.push(len.to_be_bytes());
+    }
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(frames.len() * 2);
+    for (p, f) in prefixes.iter().zip(frames) {
+        parts.push(p);
+        parts.push(f);
+    }
+    // Skip what is written, slice by slice, until nothing is left.
+    let (mut part, mut offset) = (0, 0);
+    while part < parts.len() {
+        let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&parts[part][offset..])
+            .chain(parts[part + 1..].iter().copied())
+            .map(std::io::IoSlice::new)
+            .collect();
+        let mut n = out.write_vectored(&slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while part < parts.len() && n >= parts[part].len() - offset {
+            n -= parts[part].len() - offset;
+            part += 1;
+            offset = 0;
+        }
+        offset += n;
+    }
+    Ok(())
+}
+
 /// Sends one frame, within [`WRITE_DEADLINE`].
 async fn send<T: serde::Serialize>(
     framed: &mut Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
@@ -343,17 +385,11 @@ async fn attached(
     let mut stream = tokio_util::codec::FramedRead::new(read_half, protocol::codec());
     stream.read_buffer_mut().extend_from_slice(&parts.read_buf);
     let writer = async {
-        use tokio::io::AsyncWriteExt;
-        while let Some(frame) = frames_rx.recv().await {
-            let Ok(len) = u32::try_from(frame.len()) else {
-                return;
-            };
-            let write = async {
-                write_half.write_all(&len.to_be_bytes()).await?;
-                write_half.write_all(&frame).await
-            };
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        while frames_rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+            let write = write_frames(&mut write_half, &batch);
             match tokio::time::timeout(WRITE_DEADLINE, write).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => batch.clear(),
                 _ => return,
             }
         }
@@ -459,5 +495,47 @@ fn refuse_app(req: &AppRequest, may_control: bool, login: &str) -> Option<AppRep
             id: *id,
             message: "importing leads through the daemon is not available yet (the daemon must not read files as itself for you)".into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_written_in_pieces_arrive_whole_and_in_order() {
+        use tokio::io::AsyncReadExt;
+        let (a, mut b) = UnixStream::pair().unwrap_or_else(|e| panic!("{e}"));
+        let (_r, mut w) = a.into_split();
+        // Larger than a socket buffer: the kernel takes each write in parts.
+        let frames: Vec<Bytes> = (0..3u8)
+            .map(|i| Bytes::from(vec![i; 300_000 + usize::from(i)]))
+            .collect();
+        let expected: Vec<u8> = frames
+            .iter()
+            .flat_map(|f| {
+                let len = u32::try_from(f.len()).unwrap_or_default().to_be_bytes();
+                len.into_iter().chain(f.iter().copied())
+            })
+            .collect();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).await.map(|_| got)
+        });
+        write_frames(&mut w, &frames)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(w);
+        drop(_r);
+        let got = reader
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            got == expected,
+            "{} bytes, expected {}",
+            got.len(),
+            expected.len()
+        );
     }
 }
