@@ -244,7 +244,13 @@ async fn reader(socket: std::path::PathBuf, end: tokio::time::Instant) -> Vec<i6
 }
 
 fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize) {
-    let socket = dir.join(format!("bench-{consoles}.sock"));
+    let socket = dir.join(format!(
+        "bench-{consoles}-{}.sock",
+        match kind {
+            Client::Console => "consoles",
+            Client::Reader => "readers",
+        }
+    ));
     let config = dir.join("bench.toml");
     std::fs::write(
         &config,
