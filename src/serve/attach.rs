@@ -223,34 +223,15 @@ async fn wait_refusing(ends: &mut Ends, wait: Duration, why: &str) -> Result<(),
             _ = tokio::time::sleep_until(until) => return Ok(()),
             r = ends.db_requests.recv() => {
                 let r = r.ok_or(ConsoleGone)?;
-                let reply = DbReply::Failed { id: db_request_id(&r), message: message.clone() };
+                let reply = DbReply::Failed { id: r.id(), message: message.clone() };
                 ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
             }
             r = ends.app_requests.recv() => {
                 let r = r.ok_or(ConsoleGone)?;
-                let reply = AppReply::Failed { id: app_request_id(&r), message: message.clone() };
+                let reply = AppReply::Failed { id: r.id(), message: message.clone() };
                 ends.app_replies.send(reply).await.map_err(|_| ConsoleGone)?;
             }
         }
-    }
-}
-
-fn db_request_id(r: &DbRequest) -> u64 {
-    match r {
-        DbRequest::Page { id, .. }
-        | DbRequest::Legs { id, .. }
-        | DbRequest::Kpi { id, .. }
-        | DbRequest::Export { id, .. }
-        | DbRequest::ExportKpi { id, .. } => *id,
-        DbRequest::Cancel => 0,
-    }
-}
-
-fn app_request_id(r: &AppRequest) -> u64 {
-    match r {
-        AppRequest::Refresh { id }
-        | AppRequest::SetStatus { id, .. }
-        | AppRequest::Import { id, .. } => *id,
     }
 }
 

@@ -44,6 +44,17 @@ pub enum AppRequest {
     },
 }
 
+impl AppRequest {
+    /// The request's id, which its reply carries.
+    pub fn id(&self) -> u64 {
+        match self {
+            AppRequest::Refresh { id }
+            | AppRequest::SetStatus { id, .. }
+            | AppRequest::Import { id, .. } => *id,
+        }
+    }
+}
+
 /// The worker's answer.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AppReply {

@@ -259,7 +259,7 @@ async fn run(
         let (settings, store, replies) = (settings.clone(), store.clone(), replies.clone());
         let kept = kept.clone();
         running = Some(tokio::spawn(async move {
-            let id = request_id(&req);
+            let id = req.id();
             let reply = match connected(&settings, &store).await {
                 Ok(db) => serve(&settings, &db, &kept, req, &replies).await,
                 Err(e) => Err(e),
@@ -287,14 +287,17 @@ async fn run(
     }
 }
 
-fn request_id(req: &DbRequest) -> u64 {
-    match req {
-        DbRequest::Page { id, .. }
-        | DbRequest::Legs { id, .. }
-        | DbRequest::Kpi { id, .. }
-        | DbRequest::Export { id, .. }
-        | DbRequest::ExportKpi { id, .. } => *id,
-        DbRequest::Cancel => 0,
+impl DbRequest {
+    /// The request's id (0 for `Cancel`), which its reply carries.
+    pub fn id(&self) -> u64 {
+        match self {
+            DbRequest::Page { id, .. }
+            | DbRequest::Legs { id, .. }
+            | DbRequest::Kpi { id, .. }
+            | DbRequest::Export { id, .. }
+            | DbRequest::ExportKpi { id, .. } => *id,
+            DbRequest::Cancel => 0,
+        }
     }
 }
 

@@ -108,15 +108,25 @@ pub async fn run_live(
     );
     let (handle, task) = connection::spawn(settings, tx, None);
     let setup = setup(&config, app::Clock::default(), Some(handle.health()))?;
-    let feeds = app::Feeds {
-        ami: rx,
-        live: None,
-        db,
-        app: appdb,
-    };
-    let result = app::run(model, feeds, setup).await;
+    let result = run_direct(model, rx, (db, appdb), setup).await;
     task.abort();
     result
+}
+
+/// Runs the console on its own AMI messages and services.
+async fn run_direct(
+    model: Model,
+    ami: mpsc::Receiver<crate::ami::AmiMsg>,
+    (db, app): (db::DbLink, appdb::AppLink),
+    setup: app::Setup,
+) -> anyhow::Result<()> {
+    let feeds = app::Feeds {
+        ami,
+        live: None,
+        db,
+        app,
+    };
+    app::run(model, feeds, setup).await
 }
 
 /// The console attached to the `switchboard serve` daemon at `socket`: the
@@ -175,13 +185,7 @@ pub async fn run_replay(
         })
         .await
     });
-    let feeds = app::Feeds {
-        ami: rx,
-        live: None,
-        db,
-        app: appdb,
-    };
-    let result = app::run(model, feeds, setup).await;
+    let result = run_direct(model, rx, (db, appdb), setup).await;
     feeder.abort();
     result
 }
