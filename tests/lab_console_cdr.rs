@@ -27,6 +27,7 @@ fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -
         export_dir: dir.to_path_buf(),
         deadline: std::time::Duration::from_secs(30),
         kpi_days: Err("no app database in this test".into()),
+        connections: Default::default(),
     })
 }
 

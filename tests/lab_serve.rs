@@ -21,6 +21,9 @@ const NOGROUP: u32 = 65_534;
 const DAEMON_UID: u32 = 1;
 const DAEMON_GID: u32 = 1;
 
+/// Tests that make or end calls take turns on the one Asterisk.
+static CALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A daemon process, killed when dropped.
 struct Daemon(Child);
 
@@ -162,6 +165,7 @@ fn wait_channel(lab: &Lab, prefix: &str) {
 
 #[test]
 fn each_console_receives_only_what_its_user_may_see() {
+    let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
     let Some(lab) = Lab::get() else { return };
     lab.quiesce();
     let site = site(&lab);
@@ -401,4 +405,67 @@ fn a_console_reattaches_by_itself_when_the_daemon_comes_back() {
         a.task.abort();
     });
     drop(daemon);
+}
+
+#[test]
+fn history_through_the_daemon_needs_no_credential_in_the_console() {
+    use switchboard::cdr::filter::{CdrFilter, Order, SortKey, Visibility};
+    use switchboard::service::cdr::{DbReply, DbRequest};
+    let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let _daemon = start(&site);
+    // The lab's CDR times are UTC (its PBX time zone).
+    let since = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(2);
+    lab.cli("channel originate Local/301@phones application Wait 1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_channel(&lab, "PJSIP/301-");
+    lab.quiesce();
+    let to = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(1);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let legs = rt.block_on(async {
+        // This process holds no config, no CDR URL: only the socket.
+        let mut a = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let request = DbRequest::Page {
+            id: 42,
+            filter: CdrFilter::window(since, to, Visibility::All),
+            order: Order {
+                key: SortKey::Start,
+                descending: true,
+            },
+            cursor: None,
+            rows: 500,
+        };
+        a.db.requests
+            .send(request)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match a.db.replies.recv().await {
+                    Some(r @ (DbReply::Page { id: 42, .. } | DbReply::Failed { id: 42, .. })) => {
+                        return r;
+                    }
+                    Some(_) => {}
+                    None => panic!("the attachment ended"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no History page through the daemon in 60 s"));
+        a.task.abort();
+        match reply {
+            DbReply::Page { legs, .. } => legs,
+            other => panic!("{other:?}\ndaemon log:\n{}", log(&site)),
+        }
+    });
+    assert!(
+        legs.iter()
+            .any(|l| l.channel.starts_with("Local/301@phones")
+                || l.dstchannel.starts_with("PJSIP/301-")),
+        "the call on 301 is not in the page the daemon sent: {} legs",
+        legs.len()
+    );
 }

@@ -62,6 +62,8 @@ pub struct Daemon {
 /// State shared by the listener, the hub and the consoles' tasks.
 struct Shared {
     config: Config,
+    /// The CDR pool every console's CDR service shares.
+    cdr: db::Connections,
     tz: chrono_tz::Tz,
     pbx: String,
     consoles: Registry,
@@ -97,6 +99,7 @@ impl Daemon {
         let (join_tx, join_rx) = mpsc::channel(16);
         let shared = Arc::new(Shared {
             config: self.config,
+            cdr: db::Connections::default(),
             tz,
             pbx,
             consoles: Registry::default(),
@@ -369,7 +372,10 @@ async fn attached(
         return;
     }
     let mut cdr = match db::DbSettings::from_config(config, visibility, None, None, None) {
-        Ok(settings) => db::spawn(settings),
+        Ok(settings) => db::spawn(db::DbSettings {
+            connections: shared.cdr.clone(),
+            ..settings
+        }),
         Err(_) => return,
     };
     let mut app = appdb::spawn(

@@ -52,6 +52,18 @@ pub struct DbSettings {
     /// The app database that keeps closed days' KPIs (`Err`: none, every
     /// day is computed).
     pub kpi_days: Result<Secret, String>,
+    /// The connections, opened at the first request; services given the
+    /// same (the daemon's, one per attached console) share one pool.
+    pub connections: Connections,
+}
+
+/// A CDR store and a kept-days database, opened once and shared by every
+/// service holding a clone (one pool for all the daemon's consoles, not one
+/// per console).
+#[derive(Clone, Default)]
+pub struct Connections {
+    store: Arc<tokio::sync::Mutex<Option<Arc<CdrStore>>>>,
+    kept: Arc<KeptDays>,
 }
 
 impl DbSettings {
@@ -85,6 +97,7 @@ impl DbSettings {
             export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
             deadline: std::time::Duration::from_secs(config.cdr.screen_query_timeout_s),
             kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
+            connections: Connections::default(),
         })
     }
 }
@@ -233,8 +246,8 @@ async fn run(
     mut requests: mpsc::Receiver<DbRequest>,
     replies: mpsc::Sender<DbReply>,
 ) {
-    let store: Arc<tokio::sync::Mutex<Option<Arc<CdrStore>>>> = Arc::default();
-    let kept: Arc<KeptDays> = Arc::default();
+    let store = settings.connections.store.clone();
+    let kept = settings.connections.kept.clone();
     let mut running: Option<JoinHandle<()>> = None;
     while let Some(req) = requests.recv().await {
         if let Some(task) = running.take() {
