@@ -29,6 +29,12 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
     }
 }
 
+/// `login` is an admin: listed with `role = "admin"`, or anyone when no
+/// user is configured (a single-supervisor install).
+pub fn is_admin(acl: &AclConfig, login: &str) -> bool {
+    acl.users.is_empty() || acl.users.get(login).is_some_and(|u| u.role == Role::Admin)
+}
+
 /// `login` may start, pause and stop campaigns: anyone when no user is
 /// configured, an admin, or a user with `campaigns = true`.
 pub fn may_control_campaigns(acl: &AclConfig, login: &str) -> bool {
@@ -57,9 +63,7 @@ pub fn login(acl: &AclConfig, as_user: Option<&str>) -> Result<String, ConfigErr
         })?;
     match as_user {
         Some(other) if other != me => {
-            let admin =
-                acl.users.is_empty() || acl.users.get(&me).is_some_and(|u| u.role == Role::Admin);
-            if admin {
+            if is_admin(acl, &me) {
                 Ok(other.to_string())
             } else {
                 Err(ConfigError::new(

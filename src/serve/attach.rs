@@ -56,13 +56,15 @@ pub async fn handshake(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link,
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "daemon socket {}: no answer within {ATTACH_DEADLINE:?}",
+                "daemon socket {}: no daemon answered within {ATTACH_DEADLINE:?}; is `switchboard serve` running (systemctl status switchboard-serve)? --direct runs without it",
                 socket.display()
             )
         })?
         .map_err(|e| anyhow::anyhow!("daemon socket {}: {e}", socket.display()))?;
     let mut link = Framed::new(stream, protocol::codec());
-    link.send(encode(&Hello::new(purpose))?).await?;
+    send(&mut link, &Hello::new(purpose))
+        .await
+        .map_err(|e| anyhow::anyhow!("daemon socket {}: {e}", socket.display()))?;
     let answer: Answer = read(&mut link, socket).await?;
     if let Some(why) = &answer.refused {
         anyhow::bail!(
@@ -112,7 +114,26 @@ pub async fn read<T: for<'a> serde::Deserialize<'a>>(
             )
         })?
         .ok_or_else(|| anyhow::anyhow!("daemon {}: closed the connection", socket.display()))??;
-    Ok(decode(&frame)?)
+    decode(&frame).map_err(|e| {
+        anyhow::anyhow!(
+            "daemon {}: unreadable answer ({e}); run the same switchboard version as the daemon",
+            socket.display()
+        )
+    })
+}
+
+/// Connects as a console: the handshake, then the site's settings.
+///
+/// Errors: as [`handshake`], or no settings after the answer.
+async fn attach_once(socket: &Path) -> anyhow::Result<(Link, Answer, Site)> {
+    let (mut link, answer) = handshake(socket, Purpose::Console).await?;
+    match read::<ToConsole>(&mut link, socket).await? {
+        ToConsole::Welcome(site) => Ok((link, answer, site)),
+        _ => anyhow::bail!(
+            "daemon {}: no site settings after its answer; run the same switchboard version as the daemon",
+            socket.display()
+        ),
+    }
 }
 
 /// Attaches a console to the daemon at `socket`.
@@ -120,14 +141,7 @@ pub async fn read<T: for<'a> serde::Deserialize<'a>>(
 /// Errors: as [`handshake`]; the first attach must succeed (later losses
 /// are retried).
 pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
-    let (mut link, answer) = handshake(&socket, Purpose::Console).await?;
-    let site = match read::<ToConsole>(&mut link, &socket).await? {
-        ToConsole::Welcome(site) => site,
-        _ => anyhow::bail!(
-            "daemon {}: no site settings after the answer",
-            socket.display()
-        ),
-    };
+    let (link, answer, site) = attach_once(&socket).await?;
     let (ami_tx, ami) = mpsc::channel(64);
     let (live_tx, live) = mpsc::channel(1024);
     let (health_tx, health) = watch::channel(LinkHealth::default());
@@ -198,16 +212,12 @@ async fn keep_attached(socket: PathBuf, mut link: Link, mut ends: Ends) {
             if wait_refusing(&mut ends, wait, &why).await.is_err() {
                 return;
             }
-            match handshake(&socket, Purpose::Console).await {
-                Ok((mut l, _)) => match read::<ToConsole>(&mut l, &socket).await {
-                    Ok(ToConsole::Welcome(_)) => {
-                        link = l;
-                        backoff.reset();
-                        break;
-                    }
-                    Ok(_) => why = format!("daemon {}: no site settings", socket.display()),
-                    Err(e) => why = format!("{e:#}"),
-                },
+            match attach_once(&socket).await {
+                Ok((l, _, _)) => {
+                    link = l;
+                    backoff.reset();
+                    break;
+                }
                 Err(e) => why = format!("{e:#}"),
             }
         }
@@ -274,9 +284,14 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
     }
 }
 
-async fn send(link: &mut Link, msg: &ToDaemon) -> Result<(), String> {
+/// Sends one frame within [`ATTACH_DEADLINE`] (a daemon that stops
+/// reading must not freeze the console: the link is dropped and retried).
+async fn send<T: serde::Serialize>(link: &mut Link, msg: &T) -> Result<(), String> {
     let frame = encode(msg).map_err(|e| e.to_string())?;
-    link.send(frame).await.map_err(|e| e.to_string())
+    match tokio::time::timeout(ATTACH_DEADLINE, link.send(frame)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("the daemon did not read for {ATTACH_DEADLINE:?}")),
+    }
 }
 
 async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {

@@ -2,7 +2,7 @@
 //! task per attached console (handshake, then its frames out and its
 //! requests in, each console with its own CDR and app-database workers).
 
-use super::hub::{Hub, Join, Registry};
+use super::hub::{self, Hub, Join, Registry};
 use super::peer::{Peer, peer};
 use super::protocol::{
     self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
@@ -13,7 +13,7 @@ use crate::capture::Speed;
 use crate::cdr::acl;
 use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
-use crate::config::{Config, Role};
+use crate::config::Config;
 use crate::sanitize::escape;
 use crate::service::campaigns::{self as appdb, AppReply, AppRequest};
 use crate::service::cdr::{self as db, DbReply, DbRequest};
@@ -304,45 +304,32 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     if send(&mut framed, &ToConsole::Welcome(site)).await.is_err() {
         return;
     }
-    tracing::info!(console = id, login = %peer.login, pid = ?peer.pid, "console attached");
-    shared
-        .consoles
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(
-            id,
-            ConsoleInfo {
-                login: peer.login.clone(),
-                pid: peer.pid,
-                since_ms: now_ms(),
-                frames: 0,
-                dropped: 0,
-            },
-        );
+    tracing::info!(console = id, login = %escape(&peer.login), pid = ?peer.pid, "console attached");
+    hub::lock(&shared.consoles).insert(
+        id,
+        ConsoleInfo {
+            login: peer.login.clone(),
+            pid: peer.pid,
+            since_ms: now_ms(),
+            frames: 0,
+            dropped: 0,
+        },
+    );
     attached(framed, id, &peer, visibility, &shared).await;
-    shared
-        .consoles
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&id);
-    tracing::info!(console = id, login = %peer.login, "console detached");
+    hub::lock(&shared.consoles).remove(&id);
+    tracing::info!(console = id, login = %escape(&peer.login), "console detached");
 }
 
 /// Whether `peer` may attach for `purpose`, and with which rights.
 fn admit(config: &Config, peer: &Peer, purpose: Purpose) -> Result<Visibility, String> {
-    let visibility = acl::visibility(&config.acl, &peer.login).map_err(|e| {
+    let login = &peer.login;
+    let visibility = acl::visibility(&config.acl, login).map_err(|_| {
         format!(
-            "user `{}` (uid {}) has no access to this switchboard; an admin adds to the daemon's config:\n[acl.users.{}]\nrole = \"supervisor\"\nextensions = [\"…\"]",
-            peer.login, peer.uid, peer.login
-        ) + &format!(" ({})", e.message)
+            "user `{login}` (uid {}) has no access to this switchboard; an admin adds to the daemon's config:\n[acl.users.{login}]\nrole = \"supervisor\"\nextensions = [\"…\"]",
+            peer.uid
+        )
     })?;
-    let admin = config.acl.users.is_empty()
-        || config
-            .acl
-            .users
-            .get(&peer.login)
-            .is_some_and(|u| u.role == Role::Admin);
-    if purpose == Purpose::Status && !admin {
+    if purpose == Purpose::Status && !acl::is_admin(&config.acl, login) {
         return Err(format!(
             "`serve status` lists every attached user; `{}` is not an admin",
             peer.login
@@ -433,20 +420,29 @@ async fn attached(
             let refused = match request {
                 ToDaemon::Cdr(req) => match refuse_cdr(&req) {
                     Some(reply) => Some(ToConsole::Cdr(reply)),
-                    None => cdr_requests
-                        .send(*req)
-                        .await
-                        .err()
-                        .map(|_| ToConsole::Cdr(failed(0, "the CDR worker stopped"))),
+                    None => {
+                        let id = req.id();
+                        cdr_requests.send(*req).await.err().map(|_| {
+                            ToConsole::Cdr(failed(
+                                id,
+                                "the daemon's CDR service stopped; restart the daemon",
+                            ))
+                        })
+                    }
                 },
                 ToDaemon::App(req) => match refuse_app(&req, may_control, &peer.login) {
                     Some(reply) => Some(ToConsole::App(reply)),
-                    None => app_requests.send(req).await.err().map(|_| {
-                        ToConsole::App(AppReply::Failed {
-                            id: 0,
-                            message: "the app database worker stopped".into(),
+                    None => {
+                        let id = req.id();
+                        app_requests.send(req).await.err().map(|_| {
+                            ToConsole::App(AppReply::Failed {
+                                id,
+                                message:
+                                    "the daemon's campaigns service stopped; restart the daemon"
+                                        .into(),
+                            })
                         })
-                    }),
+                    }
                 },
             };
             if let Some(msg) = refused

@@ -39,6 +39,12 @@ pub const MIN_GAP: Duration = Duration::from_millis(20);
 /// The attached consoles as `serve status` lists them, by connection id.
 pub type Registry = Mutex<BTreeMap<u64, ConsoleInfo>>;
 
+/// The registry, locked (a panic elsewhere while it was held leaves
+/// counters, which stay usable).
+pub fn lock(registry: &Registry) -> std::sync::MutexGuard<'_, BTreeMap<u64, ConsoleInfo>> {
+    registry.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A console joining the hub.
 pub struct Join {
     /// Connection id (the registry's key).
@@ -274,7 +280,7 @@ fn stamped(mut delta: LiveDelta, stamp_ms: Option<i64>) -> LiveDelta {
 /// console behind (a snapshot follows when it reads again); a queued `live`
 /// frame (a delta or a snapshot) brings it up to date.
 fn record(registry: &Registry, slot: &mut Slot, sent: &Offer, live: bool) {
-    let mut consoles = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let mut consoles = lock(registry);
     let info = consoles.get_mut(&slot.id);
     match sent {
         Offer::Queued => {

@@ -91,6 +91,12 @@ fn model_and_db(
     Ok((model, link, app))
 }
 
+/// The longest a healthy link is silent, ms: the ping interval plus
+/// [`connection::PING_OVERDUE`] (longer, the header shows the data's age).
+fn quiet_after_ms(ping_interval: std::time::Duration) -> i64 {
+    i64::try_from((ping_interval + connection::PING_OVERDUE).as_millis()).unwrap_or(i64::MAX)
+}
+
 /// The console on a live AMI connection.
 pub async fn run_live(
     config: Config,
@@ -102,10 +108,7 @@ pub async fn run_live(
         addr: settings.addr.clone(),
     };
     let (mut model, db, appdb) = model_and_db(&config, source, &opts)?;
-    model.quiet_after_ms = Some(
-        i64::try_from((settings.ping_interval + connection::PING_OVERDUE).as_millis())
-            .unwrap_or(i64::MAX),
-    );
+    model.quiet_after_ms = Some(quiet_after_ms(settings.ping_interval));
     let (handle, task) = connection::spawn(settings, tx, None);
     let setup = setup(&config, app::Clock::default(), Some(handle.health()))?;
     let result = run_direct(model, rx, (db, appdb), setup).await;
@@ -140,7 +143,10 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     let a = crate::serve::attach::attach(socket).await?;
     let tz: chrono_tz::Tz =
         a.site.tz.parse().map_err(|_| {
-            anyhow::anyhow!("the daemon's time zone `{}` is unknown here", a.site.tz)
+            anyhow::anyhow!(
+            "the daemon's time zone `{}` is unknown to this switchboard; run the same version as the daemon",
+            a.site.tz
+        )
         })?;
     let source = Source::Attached {
         pbx: a.pbx.clone(),
@@ -151,6 +157,11 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     model.sl_targets = a.site.kpi.targets();
     model.extension_rule = a.site.kpi.extensions.clone();
     model.campaigns.may_control = a.site.may_control_campaigns;
+    // The daemon's link reads from Asterisk at least once per ping interval;
+    // longer silence (a frozen daemon or PBX) shows as the data's age.
+    model.quiet_after_ms = Some(quiet_after_ms(std::time::Duration::from_secs(
+        config.ami.ping_interval_s,
+    )));
     let setup = setup(&config, app::Clock::default(), Some(a.health))?;
     let feeds = app::Feeds {
         ami: a.ami,
