@@ -46,12 +46,14 @@ struct Cli {
     /// Run the dialer engine (no screen; for systemd) instead of the console.
     #[arg(long)]
     engine: bool,
-    /// Console: attach to the `switchboard serve` daemon at this socket
-    /// (default: [serve] socket, else /run/switchboard/console.sock when it exists).
+    /// Console and the cdr, kpi and campaign commands: attach to the
+    /// `switchboard serve` daemon at this socket (default: [serve] socket,
+    /// else /run/switchboard/console.sock when it exists).
     #[arg(long, global = true, env = "SWITCHBOARD_CONNECT")]
     connect: Option<PathBuf>,
-    /// Console: run direct (own AMI link and databases) even when a daemon's socket exists.
-    #[arg(long, conflicts_with = "connect")]
+    /// Console and the cdr, kpi and campaign commands: run direct (own AMI
+    /// link and databases) even when a daemon's socket exists.
+    #[arg(long, global = true, conflicts_with = "connect")]
     direct: bool,
     /// Console and engine: app database URL (campaigns, leads, attempts).
     #[arg(long, env = "SWITCHBOARD_DB_URL", hide_env_values = true)]
@@ -226,6 +228,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.engine {
         return engine(&config, cli.db_url.as_deref());
     }
+    // The console and the history and campaign commands attach when a
+    // daemon's socket is there (or was named); else they run direct.
+    let target = commands::services::Target::choose(
+        cli.direct,
+        cli.connect.is_some(),
+        config.serve.socket_path(cli.connect.as_deref()),
+    );
     match cli.command {
         Some(Command::CheckConfig) => {
             println!("{}", sanitize::escape(&config_origin(&cli)));
@@ -256,21 +265,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: CdrCommand::Export(args),
         }) => {
             let rt = runtime()?;
-            if let Some(rows) = rt.block_on(history::cdr_export(&config, args))? {
+            if let Some(rows) = rt.block_on(history::cdr_export(&config, &target, args))? {
                 eprintln!("exported {rows} rows");
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Kpi(args)) => {
             let rt = runtime()?;
-            rt.block_on(history::kpi(&config, args))?;
+            rt.block_on(history::kpi(&config, &target, args))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Campaign(args)) => {
             let rt = runtime()?;
-            Ok(ExitCode::from(
-                rt.block_on(commands::campaign::run(&config, args))?,
-            ))
+            Ok(ExitCode::from(rt.block_on(commands::campaign::run(
+                &config, &target, args,
+            ))?))
         }
         Some(Command::Replay {
             file,
@@ -341,11 +350,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
-            // Attach when a daemon's socket is there (or was named); else
-            // run direct, a single-user install.
-            if !cli.direct && (cli.connect.is_some() || socket.exists()) {
+            if let commands::services::Target::Daemon(socket) = target {
                 rt.block_on(ui::run_attached(config, socket))?;
                 return Ok(ExitCode::SUCCESS);
             }

@@ -158,6 +158,7 @@ async fn the_screens_queries_answer_and_keep_the_acl_on_every_backend() {
                 id: 3,
                 from: since,
                 to,
+                options: Default::default(),
             },
         )
         .await
@@ -220,6 +221,7 @@ async fn a_wrong_url_is_a_message_on_screen_not_a_crash() {
             id: 9,
             from: now,
             to: now,
+            options: Default::default(),
         },
     )
     .await;

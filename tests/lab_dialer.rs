@@ -1156,7 +1156,10 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
     m.campaigns.may_control = true;
     let mut link = switchboard::service::campaigns::spawn(
         Ok(switchboard::secret::Secret::new(url.clone())),
-        "supervisor".into(),
+        switchboard::service::campaigns::Actor {
+            login: "supervisor".into(),
+            may_control: true,
+        },
     );
     let o = key(&mut m, KeyCode::F(5));
     drive(&mut m, o, &mut link).await;

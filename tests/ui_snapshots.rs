@@ -495,6 +495,7 @@ fn kpi(size: (u16, u16)) -> Model {
             extensions: acc.finish(None, Some(&log), &settings.agent_names),
             queues: Ok(log.queues.clone()),
             agents: log.agents.clone(),
+            skipped_lines: 0,
         },
     );
     m

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use std::io::Write;
 
 /// Output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Format {
     /// CSV, UTF-8, header row; `bom` prepends a byte-order mark for
     /// spreadsheet programs.

@@ -53,7 +53,11 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Runs `$sql` on `$pool` and feeds each row, decoded into a [`CdrRecord`],
-/// to `$sink`; evaluates to the number of rows. One body for every backend.
+/// to `$sink`, awaiting the [`Wait`] it may return before the next row;
+/// evaluates to the number of rows. One body for every backend.
+/// What a paced sink hands back to hold the query until it resolves.
+pub type Wait = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 macro_rules! each_row {
     ($self:expr, $pool:expr, $sql:expr, $fields:expr, $sink:expr) => {{
         // The text holds only quoted identifiers (from the table's own column
@@ -75,7 +79,9 @@ macro_rules! each_row {
                 let raw: Option<&[u8]> = row.try_get(i)?;
                 rec.set(*field, raw);
             }
-            $sink(rec)?;
+            if let Some(wait) = $sink(rec)? {
+                wait.await;
+            }
             n += 1;
         }
         n
@@ -280,6 +286,22 @@ impl CdrStore {
         fields: &[Field],
         mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
     ) -> Result<u64, CdrError> {
+        self.for_each_paced(filter, fields, |r| sink(r).map(|()| None))
+            .await
+    }
+
+    /// [`for_each`](Self::for_each) with a sink that can hold the query
+    /// back: when it returns a [`Wait`] (a chunk handed to a slow reader),
+    /// the next row is read only after the wait ends, so a slow consumer
+    /// costs no memory.
+    ///
+    /// Errors: as `for_each`.
+    pub async fn for_each_paced(
+        &self,
+        filter: &CdrFilter,
+        fields: &[Field],
+        mut sink: impl FnMut(CdrRecord) -> Result<Option<Wait>, CdrError>,
+    ) -> Result<u64, CdrError> {
         let mut sent = 0u64;
         let mut from = filter.from;
         while from < filter.to {
@@ -337,7 +359,7 @@ impl CdrStore {
             if !shown(&r) {
                 legs.push(r);
             }
-            Ok(())
+            Ok(None)
         })
         .await?;
         legs.truncate(rows as usize);
@@ -348,7 +370,7 @@ impl CdrStore {
         &self,
         sql: &Sql,
         fields: &[Field],
-        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+        mut sink: impl FnMut(CdrRecord) -> Result<Option<Wait>, CdrError>,
     ) -> Result<u64, CdrError> {
         let fields: Vec<Field> = fields
             .iter()

@@ -1,11 +1,14 @@
 //! `campaign …`: campaigns and leads from the shell, for scripts. The work
-//! is in the library's `dialer` module.
+//! is the campaigns service's (`service::campaigns`), the daemon's when
+//! attached: the right to change campaigns and the audit rows are its.
 
+use super::services::{self, DirectOptions, Services, Target};
 use anyhow::Context;
 use std::path::PathBuf;
 use switchboard::config::Config;
 use switchboard::dialer::campaign::CampaignDef;
-use switchboard::dialer::store::{AppDb, CampaignRow, Progress};
+use switchboard::dialer::store::{CampaignRow, EngineRow, Progress};
+use switchboard::service::campaigns::{AppReply, AppRequest, CampaignStatus};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct CampaignArgs {
@@ -196,12 +199,6 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the app database the config and flags name.
-pub(crate) async fn open(config: &Config, cli: Option<&str>) -> anyhow::Result<AppDb> {
-    let url = config.db_url(cli)?;
-    Ok(AppDb::open(url.expose()).await?)
-}
-
 fn summary(c: &CampaignRow, p: &Progress) -> serde_json::Value {
     serde_json::json!({
         "name": c.name,
@@ -236,91 +233,97 @@ fn text_line(c: &CampaignRow, p: &Progress) -> String {
     )
 }
 
-/// Runs `campaign …`; returns the process exit code (1 when an import
-/// found bad rows).
-pub(crate) async fn run(config: &Config, a: CampaignArgs) -> anyhow::Result<u8> {
-    match a.command {
+/// Runs `campaign …` on `target`'s services; returns the process exit
+/// code (1 when an import found bad rows).
+pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> anyhow::Result<u8> {
+    let command = match a.command {
         // The simulator needs neither the app database nor a login.
         CampaignCommand::Simulate(s) => {
             simulate(s)?;
-            Ok(0)
+            return Ok(0);
         }
-        command => on_db(config, a.db_url.as_deref(), command).await,
-    }
-}
-
-/// The commands that read or write the app database.
-async fn on_db(
-    config: &Config,
-    db_url: Option<&str>,
-    command: CampaignCommand,
-) -> anyhow::Result<u8> {
-    let login = switchboard::cdr::acl::login(&config.acl, None)?;
-    let db = open(config, db_url).await?;
+        command => command,
+    };
+    let direct = DirectOptions {
+        db_url: a.db_url.as_deref(),
+        ..DirectOptions::default()
+    };
+    let mut s = services::open(config, target, &direct).await?;
+    let id = 1;
     match command {
-        CampaignCommand::Simulate(s) => simulate(s)?,
+        CampaignCommand::Simulate(_) => {}
         CampaignCommand::Apply { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let def = CampaignDef::parse(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let created = db.apply(&def, &login).await?;
-            eprintln!(
-                "campaign `{}` {}",
-                def.name,
-                if created {
+            let text = String::from_utf8(services::read(&file)?)
+                .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", file.display()))?;
+            let source = file.display().to_string();
+            if let AppReply::Applied { name, created, .. } =
+                s.ask_app(AppRequest::Apply { id, source, text }).await?
+            {
+                let what = if created {
                     "created (stopped)"
                 } else {
                     "updated"
-                }
-            );
+                };
+                eprintln!("campaign `{name}` {what}");
+            }
         }
         CampaignCommand::Import { name, file } => {
-            db.campaign(&name).await?;
-            let input = std::fs::File::open(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            match switchboard::dialer::import::parse(std::io::BufReader::new(input)) {
-                Ok(parsed) => {
-                    let r = db.import(&name, parsed, &login).await?;
-                    println!(
-                        "imported {} leads into `{name}`; skipped {} duplicates and {} on the do-not-call list",
-                        r.imported, r.duplicates, r.dnc
-                    );
-                }
-                Err(errors) => {
+            let csv = services::read(&file)?.into();
+            let source = file.display().to_string();
+            let req = AppRequest::Import {
+                id,
+                name,
+                source,
+                csv,
+            };
+            match s.ask_app(req).await? {
+                AppReply::Imported { message, .. } => println!("{message}"),
+                AppReply::ImportRejected {
+                    source,
+                    errors,
+                    count,
+                    ..
+                } => {
                     for e in &errors {
-                        eprintln!("{}: {e}", file.display());
+                        eprintln!("{source}: {e}");
                     }
+                    let listed = if count > errors.len() {
+                        format!(" (the first {} listed)", errors.len())
+                    } else {
+                        String::new()
+                    };
                     eprintln!(
-                        "{}: {} bad rows; nothing was imported (fix them and import again)",
-                        file.display(),
-                        errors.len()
+                        "{source}: {count} bad rows{listed}; nothing was imported (fix them and import again)"
                     );
                     return Ok(1);
                 }
+                _ => {}
             }
         }
         CampaignCommand::List { format } => {
-            for c in db.campaigns().await? {
-                let p = db.progress(c.id).await?;
+            for c in snapshot(&mut s).await?.0 {
                 match format {
-                    ReadFormat::Json => println!("{}", summary(&c, &p)),
-                    ReadFormat::Text => println!("{}", text_line(&c, &p)),
+                    ReadFormat::Json => println!("{}", summary(&c.row, &c.progress)),
+                    ReadFormat::Text => println!("{}", text_line(&c.row, &c.progress)),
                 }
             }
         }
         CampaignCommand::Status { name, format } => {
-            let c = db.campaign(&name).await?;
-            let p = db.progress(c.id).await?;
-            let engines = db.engines().await?;
+            let (campaigns, engines) = snapshot(&mut s).await?;
+            let c = campaigns
+                .iter()
+                .find(|c| c.row.name == name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no campaign `{name}`; `switchboard campaign list` shows them")
+                })?;
             match format {
                 ReadFormat::Json => {
-                    let mut v = summary(&c, &p);
+                    let mut v = summary(&c.row, &c.progress);
                     v["engines"] = serde_json::to_value(&engines)?;
                     println!("{v}");
                 }
                 ReadFormat::Text => {
-                    println!("{}", text_line(&c, &p));
+                    println!("{}", text_line(&c.row, &c.progress));
                     let now = chrono::Utc::now().timestamp_millis();
                     for e in engines {
                         println!(
@@ -333,37 +336,38 @@ async fn on_db(
                 }
             }
         }
-        CampaignCommand::Start { name } => set(&db, config, &name, "running", &login).await?,
-        CampaignCommand::Pause { name } => set(&db, config, &name, "paused", &login).await?,
-        CampaignCommand::Stop { name } => set(&db, config, &name, "stopped", &login).await?,
+        CampaignCommand::Start { name } => set(&mut s, name, "running").await?,
+        CampaignCommand::Pause { name } => set(&mut s, name, "paused").await?,
+        CampaignCommand::Stop { name } => set(&mut s, name, "stopped").await?,
         CampaignCommand::Dnc { numbers } => {
-            let mut clean = Vec::new();
-            for n in &numbers {
-                clean.push(
-                    switchboard::dialer::number::normalize(n)
-                        .map_err(|e| anyhow::anyhow!("number `{n}`: {e}"))?,
-                );
+            if let AppReply::DncAdded { count, .. } =
+                s.ask_app(AppRequest::Dnc { id, numbers }).await?
+            {
+                eprintln!("{count} numbers on the do-not-call list");
             }
-            db.add_dnc(&clean, &login).await?;
-            eprintln!("{} numbers on the do-not-call list", clean.len());
         }
     }
     Ok(0)
 }
 
-async fn set(
-    db: &AppDb,
-    config: &Config,
-    name: &str,
-    status: &str,
-    login: &str,
-) -> anyhow::Result<()> {
-    if !switchboard::cdr::acl::may_control_campaigns(&config.acl, login) {
-        anyhow::bail!(
-            "`{login}` may not start, pause or stop campaigns; an admin sets campaigns = true in [acl.users.{login}]"
-        );
+/// Every campaign with its progress, and the engines.
+async fn snapshot(s: &mut Services) -> anyhow::Result<(Vec<CampaignStatus>, Vec<EngineRow>)> {
+    match s.ask_app(AppRequest::Refresh { id: 1 }).await? {
+        AppReply::Snapshot {
+            campaigns, engines, ..
+        } => Ok((campaigns, engines)),
+        _ => anyhow::bail!("the campaigns service answered something else"),
     }
-    db.set_status(name, status, login).await?;
-    eprintln!("campaign `{name}`: {status} requested; the engine acknowledges within a second");
+}
+
+async fn set(s: &mut Services, name: String, status: &str) -> anyhow::Result<()> {
+    let req = AppRequest::SetStatus {
+        id: 1,
+        name,
+        status: status.into(),
+    };
+    if let AppReply::Asked { name, status, .. } = s.ask_app(req).await? {
+        eprintln!("campaign `{name}`: {status} requested; the engine acknowledges within a second");
+    }
     Ok(())
 }

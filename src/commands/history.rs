@@ -1,9 +1,13 @@
 //! `cdr export` and `kpi`: the history commands, from parsed arguments to
-//! output. The CDR work itself is in the library's `cdr` module.
+//! output. The work is the CDR service's (`service::cdr`), the daemon's
+//! when attached, this process's otherwise.
 
-use anyhow::Context;
+use super::services::{self, DirectOptions, Target};
 use std::path::PathBuf;
+use switchboard::cdr::filter::{CdrFilter, Visibility};
 use switchboard::config::Config;
+use switchboard::sanitize;
+use switchboard::service::cdr::{DbReply, DbRequest};
 
 /// The days, the user and the database every history command takes.
 #[derive(clap::Args, Debug)]
@@ -114,18 +118,30 @@ pub(crate) fn day(flag: &str, value: &str) -> anyhow::Result<chrono::NaiveDate> 
 
 /// What every history command works from.
 pub(crate) struct History {
-    tz: chrono_tz::Tz,
     /// First instant included, PBX local time.
     from: chrono::NaiveDateTime,
     /// First instant excluded, PBX local time.
     to: chrono::NaiveDateTime,
-    login: String,
     format: ExportFormat,
 }
 
+impl HistoryArgs {
+    /// What a direct run takes from these arguments.
+    fn direct(&self) -> DirectOptions<'_> {
+        DirectOptions {
+            cdr_url: self.cdr_url.as_deref(),
+            tz: self.tz.as_deref(),
+            as_user: self.as_user.as_deref(),
+            ..DirectOptions::default()
+        }
+    }
+}
+
 impl History {
-    fn new(config: &Config, a: &HistoryArgs) -> anyhow::Result<Self> {
-        let tz = config.time_zone(a.tz.as_deref())?;
+    /// The days asked for, in the PBX's zone `tz`.
+    ///
+    /// Errors: a date that is not YYYY-MM-DD, or `--to` before `--from`.
+    fn new(tz: chrono_tz::Tz, a: &HistoryArgs) -> anyhow::Result<Self> {
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let from = a
             .from
@@ -139,57 +155,35 @@ impl History {
                 .transpose()?
                 .unwrap_or(from);
         anyhow::ensure!(to >= from, "--to {to} is before --from {from}");
-        let login = switchboard::cdr::acl::login(&config.acl, a.as_user.as_deref())?;
         Ok(History {
-            tz,
             from: from.and_hms_opt(0, 0, 0).unwrap_or_default(),
             to: to
                 .succ_opt()
                 .unwrap_or(to)
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default(),
-            login,
             format: a.format,
         })
     }
 
-    fn filter(&self, config: &Config) -> anyhow::Result<switchboard::cdr::filter::CdrFilter> {
-        Ok(switchboard::cdr::filter::CdrFilter::window(
-            self.from,
-            self.to,
-            switchboard::cdr::acl::visibility(&config.acl, &self.login)?,
-        )
-        .with_extension_rule(config.kpi.extensions.clone()))
-    }
-
-    /// `t` (PBX local) as seconds since the Unix epoch.
-    fn epoch(&self, t: chrono::NaiveDateTime) -> i64 {
-        switchboard::clock::local_to_utc(self.tz, t).timestamp()
+    /// The window; the service puts in the user's rights and the site's
+    /// extension rule.
+    fn filter(&self) -> CdrFilter {
+        CdrFilter::window(self.from, self.to, Visibility::All)
     }
 }
 
-pub(crate) async fn connect(
+/// Runs `cdr export` on `target`'s services; `None` when the reader closed
+/// the output early.
+pub(crate) async fn cdr_export(
     config: &Config,
-    a: &HistoryArgs,
-) -> anyhow::Result<switchboard::cdr::store::CdrStore> {
-    let url = config.cdr_url(a.cdr_url.as_deref())?;
-    Ok(switchboard::cdr::store::CdrStore::connect(
-        url.expose(),
-        &config.cdr.table,
-        &config.cdr.columns,
-    )
-    .await?
-    .with_deadline(std::time::Duration::from_secs(config.cdr.query_timeout_s)))
-}
-
-/// Runs `cdr export`; `None` when the reader closed the output early.
-pub(crate) async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result<Option<u64>> {
-    use switchboard::cdr::CdrError;
-    use switchboard::cdr::export::{Format, Writer};
+    target: &Target,
+    a: ExportArgs,
+) -> anyhow::Result<Option<u64>> {
+    use std::io::Write;
+    use switchboard::cdr::export::Format;
     use switchboard::cdr::filter::Disposition;
-    let h = History::new(config, &a.history)?;
-    let mut filter = h.filter(config)?;
-    filter.disposition = match a.disposition.as_deref() {
+    let disposition = match a.disposition.as_deref() {
         Some(d) => Some(Disposition::parse(d).ok_or_else(|| {
             anyhow::anyhow!(
                 "--disposition `{d}`: use ANSWERED, NO-ANSWER, BUSY, FAILED or CONGESTION"
@@ -197,29 +191,45 @@ pub(crate) async fn cdr_export(config: &Config, a: ExportArgs) -> anyhow::Result
         })?),
         None => None,
     };
+    let mut services = services::open(config, target, &a.history.direct()).await?;
+    let h = History::new(services.tz, &a.history)?;
+    let mut filter = h.filter();
+    filter.disposition = disposition;
     filter.src = a.src;
     filter.dst = a.dst;
     filter.search = a.search;
     filter.limit = a.limit;
-    let store = connect(config, &a.history).await?;
     let format = match h.format {
         ExportFormat::Csv => Format::Csv { bom: a.bom },
         ExportFormat::Json => Format::JsonLines,
     };
-    let out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut writer = Writer::new(out, format, store.columns(), h.tz)?;
-    let fields: Vec<switchboard::cdr::columns::Field> = store.columns().fields().collect();
-    match store
-        .for_each(&filter, &fields, |rec| writer.write(&rec))
-        .await
-    {
-        Ok(rows) => match writer.finish() {
-            Ok(()) => Ok(Some(rows)),
-            Err(CdrError::OutputClosed) => Ok(None),
-            Err(e) => Err(e.into()),
-        },
-        Err(CdrError::OutputClosed) => Ok(None),
-        Err(e) => Err(e.into()),
+    services
+        .ask_db(DbRequest::Stream {
+            id: 1,
+            filter,
+            format,
+        })
+        .await?;
+    let mut out = std::io::stdout().lock();
+    let closed = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Ok(None),
+        _ => Err(anyhow::anyhow!("cannot write the export: {e}")),
+    };
+    loop {
+        match services.next_db().await? {
+            DbReply::Chunk { bytes, .. } => {
+                if let Err(e) = out.write_all(&bytes) {
+                    return closed(e);
+                }
+            }
+            DbReply::Streamed { rows, .. } => {
+                return match out.flush() {
+                    Ok(()) => Ok(Some(rows)),
+                    Err(e) => closed(e),
+                };
+            }
+            _ => {}
+        }
     }
 }
 
@@ -243,81 +253,67 @@ pub(crate) fn print_rows<T: serde::Serialize>(
     Ok(())
 }
 
-pub(crate) async fn kpi(config: &Config, a: KpiArgs) -> anyhow::Result<()> {
-    use switchboard::cdr::kpi_cache::{KpiSources, extension_kpis_by_day, open_kept_days};
-    let h = History::new(config, &a.history)?;
-    let filter = h.filter(config)?;
-    let settings = switchboard::cdr::queue_log::QueueKpiSettings {
-        service_level_s: a.sl_seconds,
-        short_abandon_s: a.short_abandon_seconds,
-        staffing_window_s: a.staffing_window_minutes * 60,
-        now: Some(chrono::Utc::now().timestamp()),
-        sl_goal_percent: a.sl_goal_percent,
-        ..config.kpi.queue_kpi_settings()
+/// Runs `kpi` on `target`'s services.
+pub(crate) async fn kpi(config: &Config, target: &Target, a: KpiArgs) -> anyhow::Result<()> {
+    use switchboard::service::cdr::{KpiOptions, KpiTuning};
+    // A queue_log named here or in this config must be read; the default
+    // one may be missing (a PBX whose queue_log is elsewhere, or none).
+    let explicit = a.queue_log.is_some()
+        || (matches!(target, Target::Direct) && config.cdr.queue_log.is_some());
+    let direct = DirectOptions {
+        queue_log: a.queue_log.as_deref(),
+        ..a.history.direct()
     };
-    let explicit = a.queue_log.is_some() || config.cdr.queue_log.is_some();
-    let path = a
-        .queue_log
-        .or_else(|| config.cdr.queue_log.clone())
-        .unwrap_or_else(|| PathBuf::from("/var/log/asterisk/queue_log"));
-    let read = || -> anyhow::Result<switchboard::cdr::queue_log::QueueLog> {
-        let file = std::fs::File::open(&path).with_context(|| {
-            format!(
-                "cannot read queue_log {} (set --queue-log or cdr.queue_log)",
-                path.display()
-            )
-        })?;
-        let log = switchboard::cdr::queue_log::read(
-            std::io::BufReader::new(file),
-            h.epoch(h.from),
-            h.epoch(h.to),
-            &filter.visibility,
-            &settings,
-        )?;
-        if log.skipped > 0 {
-            eprintln!(
-                "{}: {} lines are not queue_log lines and were skipped",
-                path.display(),
-                log.skipped
-            );
+    let mut services = services::open(config, target, &direct).await?;
+    let h = History::new(services.tz, &a.history)?;
+    let options = KpiOptions {
+        queue_log_only: a.by != KpiBy::Extension,
+        tuning: Some(KpiTuning {
+            service_level_s: a.sl_seconds,
+            short_abandon_s: a.short_abandon_seconds,
+            staffing_window_s: a.staffing_window_minutes * 60,
+            sl_goal_percent: a.sl_goal_percent,
+        }),
+        recompute: a.recompute,
+    };
+    services
+        .ask_db(DbRequest::Kpi {
+            id: 1,
+            from: h.from,
+            to: h.to,
+            options,
+        })
+        .await?;
+    let (extensions, queues, agents, skipped) = loop {
+        if let DbReply::Kpi {
+            extensions,
+            queues,
+            agents,
+            skipped_lines,
+            ..
+        } = services.next_db().await?
+        {
+            break (extensions, queues, agents, skipped_lines);
         }
-        Ok(log)
     };
-    match a.by {
-        KpiBy::Extension => {
-            // The queue_log refines queue calls; without one (a PBX whose
-            // queue_log is elsewhere, or none) the CDRs alone still answer.
-            let readable = std::fs::File::open(&path).map(drop);
-            match &readable {
-                Err(e) if explicit => anyhow::bail!(
-                    "cannot read queue_log {} ({e}); set --queue-log or cdr.queue_log",
-                    path.display()
-                ),
-                Err(_) => eprintln!(
-                    "no queue_log at {}: queue calls' talk is their CDR billsec (queue wait included); set --queue-log or cdr.queue_log",
-                    path.display()
-                ),
-                Ok(()) => {}
+    if skipped > 0 {
+        eprintln!("queue_log: {skipped} lines are not queue_log lines and were skipped");
+    }
+    match (a.by, queues) {
+        (KpiBy::Extension, queues) => {
+            if let Err(e) = queues {
+                if explicit {
+                    anyhow::bail!("{e}");
+                }
+                eprintln!(
+                    "{e}: queue calls' talk is their CDR billsec (queue wait included)",
+                    e = sanitize::escape(&e)
+                );
             }
-            let store = connect(config, &a.history).await?;
-            // Closed days are kept in the app database; without one, every
-            // day is computed.
-            let url = config.db_url(None).map_err(|e| e.to_string());
-            let cache = open_kept_days(url.as_ref().map_err(Clone::clone)).await;
-            let sources = KpiSources {
-                store: &store,
-                queue_log: readable.is_ok().then_some(path.as_path()),
-                read: None,
-                settings: &settings,
-                tz: h.tz,
-                cache: cache.as_ref(),
-                recompute: a.recompute,
-            };
-            let today = chrono::Utc::now().with_timezone(&h.tz).date_naive();
-            let rows = extension_kpis_by_day(&sources, &filter, today).await?;
-            print_rows(&rows, h.format)
+            print_rows(&extensions, h.format)
         }
-        KpiBy::Queue => print_rows(&read()?.queues, h.format),
-        KpiBy::Agent => print_rows(&read()?.agents, h.format),
+        (_, Err(e)) => anyhow::bail!("{e}"),
+        (KpiBy::Queue, Ok(queues)) => print_rows(&queues, h.format),
+        (KpiBy::Agent, Ok(_)) => print_rows(&agents, h.format),
     }
 }

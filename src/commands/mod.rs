@@ -3,3 +3,4 @@
 
 pub(crate) mod campaign;
 pub(crate) mod history;
+pub(crate) mod services;

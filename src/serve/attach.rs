@@ -62,9 +62,10 @@ pub async fn handshake(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link,
         })?
         .map_err(|e| anyhow::anyhow!("daemon socket {}: {e}", socket.display()))?;
     let mut link = Framed::new(stream, protocol::codec());
-    send(&mut link, &Hello::new(purpose))
-        .await
-        .map_err(|e| anyhow::anyhow!("daemon socket {}: {e}", socket.display()))?;
+    if let Err(Unsent::TooLarge(e) | Unsent::Lost(e)) = send(&mut link, &Hello::new(purpose)).await
+    {
+        anyhow::bail!("daemon socket {}: {e}", socket.display());
+    }
     let answer: Answer = read(&mut link, socket).await?;
     if let Some(why) = &answer.refused {
         anyhow::bail!(
@@ -125,8 +126,8 @@ pub async fn read<T: for<'a> serde::Deserialize<'a>>(
 /// Connects as a console: the handshake, then the site's settings.
 ///
 /// Errors: as [`handshake`], or no settings after the answer.
-async fn attach_once(socket: &Path) -> anyhow::Result<(Link, Answer, Site)> {
-    let (mut link, answer) = handshake(socket, Purpose::Console).await?;
+async fn attach_once(socket: &Path, purpose: Purpose) -> anyhow::Result<(Link, Answer, Site)> {
+    let (mut link, answer) = handshake(socket, purpose).await?;
     match read::<ToConsole>(&mut link, socket).await? {
         ToConsole::Welcome(site) => Ok((link, answer, site)),
         _ => anyhow::bail!(
@@ -136,28 +137,85 @@ async fn attach_once(socket: &Path) -> anyhow::Result<(Link, Answer, Site)> {
     }
 }
 
-/// Attaches a console to the daemon at `socket`.
+/// A command's CDR and campaign services through the daemon: no live
+/// data, no reattach (a lost daemon ends the replies and the command says
+/// so).
+pub struct Services {
+    /// The login the daemon serves (from the kernel).
+    pub login: String,
+    /// The site's settings.
+    pub site: Site,
+    /// CDR requests through the daemon.
+    pub db: DbLink,
+    /// Campaign requests through the daemon.
+    pub app: AppLink,
+}
+
+/// Attaches a command (`cdr export`, `kpi`, `campaign …`) to the daemon at
+/// `socket`.
 ///
-/// Errors: as [`handshake`]; the first attach must succeed (later losses
-/// are retried).
-pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
-    let (link, answer, site) = attach_once(&socket).await?;
-    let (ami_tx, ami) = mpsc::channel(64);
-    let (live_tx, live) = mpsc::channel(1024);
-    let (health_tx, health) = watch::channel(LinkHealth::default());
+/// Errors: as [`handshake`], or no settings after the answer.
+pub async fn services(socket: &Path) -> anyhow::Result<Services> {
+    let (mut link, answer, site) = attach_once(socket, Purpose::Command).await?;
+    // No live data comes for a command.
+    let (ami_tx, _) = mpsc::channel(1);
+    let (live_tx, _) = mpsc::channel(1);
+    let health = watch::channel(LinkHealth::default()).0;
+    let (mut ends, db, app) = request_ends(ami_tx, live_tx, health);
+    tokio::spawn(async move {
+        let _ = pump(&mut link, &mut ends).await;
+    });
+    Ok(Services {
+        login: answer.login.unwrap_or_default(),
+        site,
+        db,
+        app,
+    })
+}
+
+/// The attach task's ends (live senders given) and the requester's ends
+/// of the request channels.
+fn request_ends(
+    ami: mpsc::Sender<AmiMsg>,
+    live: mpsc::Sender<LiveDelta>,
+    health: watch::Sender<LinkHealth>,
+) -> (Ends, DbLink, AppLink) {
     let (db_req_tx, db_req) = mpsc::channel(16);
     let (db_reply_tx, db_reply) = mpsc::channel(64);
     let (app_req_tx, app_req) = mpsc::channel(16);
     let (app_reply_tx, app_reply) = mpsc::channel(64);
     let ends = Ends {
-        ami: ami_tx,
-        live: live_tx,
-        health: health_tx,
+        ami,
+        live,
+        health,
         db_requests: db_req,
         db_replies: db_reply_tx,
         app_requests: app_req,
         app_replies: app_reply_tx,
     };
+    (
+        ends,
+        DbLink {
+            requests: db_req_tx,
+            replies: db_reply,
+        },
+        AppLink {
+            requests: app_req_tx,
+            replies: app_reply,
+        },
+    )
+}
+
+/// Attaches a console to the daemon at `socket`.
+///
+/// Errors: as [`handshake`]; the first attach must succeed (later losses
+/// are retried).
+pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
+    let (link, answer, site) = attach_once(&socket, Purpose::Console).await?;
+    let (ami_tx, ami) = mpsc::channel(64);
+    let (live_tx, live) = mpsc::channel(1024);
+    let (health_tx, health) = watch::channel(LinkHealth::default());
+    let (ends, db, app) = request_ends(ami_tx, live_tx, health_tx);
     let task = tokio::spawn(keep_attached(socket, link, ends));
     Ok(Attachment {
         login: answer.login.unwrap_or_default(),
@@ -166,14 +224,8 @@ pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
         ami,
         live,
         health,
-        db: DbLink {
-            requests: db_req_tx,
-            replies: db_reply,
-        },
-        app: AppLink {
-            requests: app_req_tx,
-            replies: app_reply,
-        },
+        db,
+        app,
         task,
     })
 }
@@ -212,7 +264,7 @@ async fn keep_attached(socket: PathBuf, mut link: Link, mut ends: Ends) {
             if wait_refusing(&mut ends, wait, &why).await.is_err() {
                 return;
             }
-            match attach_once(&socket).await {
+            match attach_once(&socket, Purpose::Console).await {
                 Ok((l, _, _)) => {
                     link = l;
                     backoff.reset();
@@ -270,14 +322,26 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
                     ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
                     continue;
                 }
-                if let Err(e) = send(link, &ToDaemon::Cdr(Box::new(r))).await {
-                    return Ok(e);
+                let id = r.id();
+                match send(link, &ToDaemon::Cdr(Box::new(r))).await {
+                    Ok(()) => {}
+                    Err(Unsent::TooLarge(message)) => {
+                        let reply = DbReply::Failed { id, message };
+                        ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+                    }
+                    Err(Unsent::Lost(e)) => return Ok(e),
                 }
             }
             r = ends.app_requests.recv() => {
                 let r = r.ok_or(ConsoleGone)?;
-                if let Err(e) = send(link, &ToDaemon::App(r)).await {
-                    return Ok(e);
+                let id = r.id();
+                match send(link, &ToDaemon::App(r)).await {
+                    Ok(()) => {}
+                    Err(Unsent::TooLarge(message)) => {
+                        let reply = AppReply::Failed { id, message };
+                        ends.app_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+                    }
+                    Err(Unsent::Lost(e)) => return Ok(e),
                 }
             }
         }
@@ -286,12 +350,30 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
 
 /// Sends one frame within [`ATTACH_DEADLINE`] (a daemon that stops
 /// reading must not freeze the console: the link is dropped and retried).
-async fn send<T: serde::Serialize>(link: &mut Link, msg: &T) -> Result<(), String> {
-    let frame = encode(msg).map_err(|e| e.to_string())?;
-    match tokio::time::timeout(ATTACH_DEADLINE, link.send(frame)).await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!("the daemon did not read for {ATTACH_DEADLINE:?}")),
+async fn send<T: serde::Serialize>(link: &mut Link, msg: &T) -> Result<(), Unsent> {
+    let frame = encode(msg).map_err(|e| Unsent::TooLarge(e.to_string()))?;
+    if frame.len() > protocol::MAX_FRAME {
+        return Err(Unsent::TooLarge(format!(
+            "the request is {} MiB and the daemon takes at most {} MiB at once; split the file",
+            frame.len() >> 20,
+            protocol::MAX_FRAME >> 20
+        )));
     }
+    match tokio::time::timeout(ATTACH_DEADLINE, link.send(frame)).await {
+        Ok(r) => r.map_err(|e| Unsent::Lost(e.to_string())),
+        Err(_) => Err(Unsent::Lost(format!(
+            "the daemon did not read for {ATTACH_DEADLINE:?}"
+        ))),
+    }
+}
+
+/// Why a frame was not sent.
+enum Unsent {
+    /// This request cannot go (too large, or not encodable); the link is
+    /// fine.
+    TooLarge(String),
+    /// The link is lost: why.
+    Lost(String),
 }
 
 async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {

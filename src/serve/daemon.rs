@@ -15,7 +15,7 @@ use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::sanitize::escape;
-use crate::service::campaigns::{self as appdb, AppReply, AppRequest};
+use crate::service::campaigns::{self as appdb, AppReply};
 use crate::service::cdr::{self as db, DbReply, DbRequest};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -315,7 +315,7 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
             dropped: 0,
         },
     );
-    attached(framed, id, &peer, visibility, &shared).await;
+    attached(framed, (id, purpose), &peer, visibility, &shared).await;
     hub::lock(&shared.consoles).remove(&id);
     tracing::info!(console = id, login = %escape(&peer.login), "console detached");
 }
@@ -343,19 +343,20 @@ fn admit(config: &Config, peer: &Peer, purpose: Purpose) -> Result<Visibility, S
 /// user's rights.
 async fn attached(
     framed: Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
-    id: u64,
+    (id, purpose): (u64, Purpose),
     peer: &Peer,
     visibility: Visibility,
     shared: &Shared,
 ) {
     let config = &shared.config;
     let (frames_tx, mut frames_rx) = mpsc::channel::<Bytes>(CONSOLE_QUEUE);
+    // A command gets replies only; a console gets the live data too.
     let join = Join {
         id,
         visibility: visibility.clone(),
         frames: frames_tx.clone(),
     };
-    if shared.join.send(join).await.is_err() {
+    if purpose == Purpose::Console && shared.join.send(join).await.is_err() {
         return;
     }
     let mut cdr = match db::DbSettings::from_config(config, visibility, None, None, None) {
@@ -367,9 +368,11 @@ async fn attached(
     };
     let mut app = appdb::spawn(
         config.db_url(None).map_err(|e| e.to_string()),
-        peer.login.clone(),
+        appdb::Actor {
+            login: peer.login.clone(),
+            may_control: acl::may_control_campaigns(&config.acl, &peer.login),
+        },
     );
-    let may_control = acl::may_control_campaigns(&config.acl, &peer.login);
     // Frames are shared between consoles (one encoding per group): they are
     // written straight from the shared bytes, not copied into a per-console
     // codec buffer.
@@ -430,20 +433,16 @@ async fn attached(
                         })
                     }
                 },
-                ToDaemon::App(req) => match refuse_app(&req, may_control, &peer.login) {
-                    Some(reply) => Some(ToConsole::App(reply)),
-                    None => {
-                        let id = req.id();
-                        app_requests.send(req).await.err().map(|_| {
-                            ToConsole::App(AppReply::Failed {
-                                id,
-                                message:
-                                    "the daemon's campaigns service stopped; restart the daemon"
-                                        .into(),
-                            })
+                ToDaemon::App(req) => {
+                    let id = req.id();
+                    app_requests.send(req).await.err().map(|_| {
+                        ToConsole::App(AppReply::Failed {
+                            id,
+                            message: "the daemon's campaigns service stopped; restart the daemon"
+                                .into(),
                         })
-                    }
-                },
+                    })
+                }
             };
             if let Some(msg) = refused
                 && let Ok(frame) = encode(&msg)
@@ -479,24 +478,6 @@ fn refuse_cdr(req: &DbRequest) -> Option<DbReply> {
             "CDR export through the daemon is not available yet; an admin can run `switchboard cdr export` on the daemon's host",
         )),
         _ => None,
-    }
-}
-
-/// Campaign requests this user may not make, answered here.
-fn refuse_app(req: &AppRequest, may_control: bool, login: &str) -> Option<AppReply> {
-    match req {
-        AppRequest::Refresh { .. } => None,
-        AppRequest::SetStatus { id, .. } if !may_control => Some(AppReply::Failed {
-            id: *id,
-            message: format!(
-                "`{login}` may not start, pause or stop campaigns; an admin sets campaigns = true in [acl.users.{login}]"
-            ),
-        }),
-        AppRequest::SetStatus { .. } => None,
-        AppRequest::Import { id, .. } => Some(AppReply::Failed {
-            id: *id,
-            message: "importing leads through the daemon is not available yet (the daemon must not read files as itself for you)".into(),
-        }),
     }
 }
 

@@ -32,7 +32,7 @@ use tokio_util::codec::LengthDelimitedCodec;
 
 /// The protocol version this build speaks. Raised when a frame's meaning
 /// changes in a way the other side cannot skip.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// Largest frame either side accepts, bytes (16 MiB: a snapshot of a very
 /// large PBX; a bigger frame is a broken or hostile peer and closes the
@@ -43,8 +43,11 @@ pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
-    /// Live data, CDR and campaign requests: a console or a command.
+    /// Live data, CDR and campaign requests: a console.
     Console,
+    /// CDR and campaign requests only, no live data: `cdr export`, `kpi`,
+    /// `campaign …` run attached.
+    Command,
     /// `switchboard serve status`: the list of attached consoles (admins).
     Status,
 }

@@ -24,7 +24,7 @@ pub enum AppRequest {
         /// Request id.
         id: u64,
     },
-    /// Ask for `status` on campaign `name`.
+    /// Ask for `status` on campaign `name` (needs the campaign right).
     SetStatus {
         /// Request id.
         id: u64,
@@ -33,14 +33,36 @@ pub enum AppRequest {
         /// `running`, `paused` or `stopped`.
         status: String,
     },
-    /// Import leads from a CSV file, all or nothing.
+    /// Create or update a campaign from its TOML definition (needs the
+    /// campaign right).
+    Apply {
+        /// Request id.
+        id: u64,
+        /// Where the text came from (a file name), for messages.
+        source: String,
+        /// The definition, TOML.
+        text: String,
+    },
+    /// Import leads from CSV, all or nothing (needs the campaign right).
+    /// The requester reads the file, as its user: the worker (the daemon's,
+    /// when attached) never opens a file a user names.
     Import {
         /// Request id.
         id: u64,
         /// Campaign.
         name: String,
-        /// CSV file.
-        file: String,
+        /// Where the text came from (a file name), for messages.
+        source: String,
+        /// The CSV, a header row first.
+        csv: bytes::Bytes,
+    },
+    /// Add numbers to the do-not-call list of every campaign (needs the
+    /// campaign right); each is checked and normalised first.
+    Dnc {
+        /// Request id.
+        id: u64,
+        /// Numbers as typed.
+        numbers: Vec<String>,
     },
 }
 
@@ -50,7 +72,9 @@ impl AppRequest {
         match self {
             AppRequest::Refresh { id }
             | AppRequest::SetStatus { id, .. }
-            | AppRequest::Import { id, .. } => *id,
+            | AppRequest::Apply { id, .. }
+            | AppRequest::Import { id, .. }
+            | AppRequest::Dnc { id, .. } => *id,
         }
     }
 }
@@ -76,6 +100,15 @@ pub enum AppReply {
         /// Status asked for.
         status: String,
     },
+    /// A campaign was created (stopped) or updated.
+    Applied {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+        /// It is new.
+        created: bool,
+    },
     /// Leads were imported.
     Imported {
         /// Request id.
@@ -84,6 +117,24 @@ pub enum AppReply {
         name: String,
         /// What was imported and skipped.
         message: String,
+    },
+    /// An import found bad lines; nothing was imported.
+    ImportRejected {
+        /// Request id.
+        id: u64,
+        /// Where the CSV came from.
+        source: String,
+        /// The bad lines, line number first, at most [`LISTED_ERRORS`].
+        errors: Vec<String>,
+        /// How many lines were bad in all.
+        count: usize,
+    },
+    /// Numbers were added to the do-not-call list.
+    DncAdded {
+        /// Request id.
+        id: u64,
+        /// How many.
+        count: usize,
     },
     /// The request failed; the message says what to do.
     Failed {
@@ -102,46 +153,71 @@ pub struct AppLink {
     pub replies: mpsc::Receiver<AppReply>,
 }
 
+impl AppReply {
+    /// The id of the request this answers.
+    pub fn id(&self) -> u64 {
+        match self {
+            AppReply::Snapshot { id, .. }
+            | AppReply::Asked { id, .. }
+            | AppReply::Applied { id, .. }
+            | AppReply::Imported { id, .. }
+            | AppReply::ImportRejected { id, .. }
+            | AppReply::DncAdded { id, .. }
+            | AppReply::Failed { id, .. } => *id,
+        }
+    }
+}
+
+/// Most bad lines an [`AppReply::ImportRejected`] lists (the rest are
+/// counted): a file of garbage must not make a reply of megabytes.
+pub const LISTED_ERRORS: usize = 1000;
+
+/// Who the worker acts for: the audit rows' login and the campaign right.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Written to every audit row (from the kernel when attached).
+    pub login: String,
+    /// May start, pause, stop, apply, import and add to the do-not-call
+    /// list ([`crate::cdr::acl::may_control_campaigns`]).
+    pub may_control: bool,
+}
+
 /// Starts the worker for the app database at `url` (or why there is none),
-/// writing audit rows as `login`.
-pub fn spawn(url: Result<Secret, String>, login: String) -> AppLink {
+/// acting as `actor`.
+pub fn spawn(url: Result<Secret, String>, actor: Actor) -> AppLink {
     let (req_tx, mut req_rx) = mpsc::channel::<AppRequest>(16);
     let (reply_tx, reply_rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let mut db: Option<AppDb> = None;
         while let Some(req) = req_rx.recv().await {
-            let id = match &req {
-                AppRequest::Refresh { id }
-                | AppRequest::SetStatus { id, .. }
-                | AppRequest::Import { id, .. } => *id,
-            };
+            let id = req.id();
+            if let Some(refusal) = refuse(&req, &actor) {
+                if reply_tx.send(refusal).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if db.is_none() {
-                db = match &url {
-                    Ok(u) => match AppDb::open(u.expose()).await {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            let _ = reply_tx
-                                .send(AppReply::Failed {
-                                    id,
-                                    message: e.to_string(),
-                                })
-                                .await;
-                            continue;
+                let opened = match &url {
+                    Ok(u) => AppDb::open(u.expose()).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                match opened {
+                    Ok(d) => db = Some(d),
+                    Err(message) => {
+                        if reply_tx
+                            .send(AppReply::Failed { id, message })
+                            .await
+                            .is_err()
+                        {
+                            return;
                         }
-                    },
-                    Err(e) => {
-                        let _ = reply_tx
-                            .send(AppReply::Failed {
-                                id,
-                                message: e.clone(),
-                            })
-                            .await;
                         continue;
                     }
-                };
+                }
             }
             let Some(d) = db.as_ref() else { continue };
-            let reply = match serve(d, req, &login).await {
+            let reply = match serve(d, req, &actor.login).await {
                 Ok(r) => r,
                 Err(e) => {
                     db = None;
@@ -160,6 +236,20 @@ pub fn spawn(url: Result<Secret, String>, login: String) -> AppLink {
         requests: req_tx,
         replies: reply_rx,
     }
+}
+
+/// A change the actor may not make, answered without the database.
+fn refuse(req: &AppRequest, actor: &Actor) -> Option<AppReply> {
+    if matches!(req, AppRequest::Refresh { .. }) || actor.may_control {
+        return None;
+    }
+    let login = &actor.login;
+    Some(AppReply::Failed {
+        id: req.id(),
+        message: format!(
+            "`{login}` may not change campaigns (start, pause, stop, apply, import, do-not-call); an admin sets campaigns = true in [acl.users.{login}]"
+        ),
+    })
 }
 
 async fn serve(
@@ -184,61 +274,75 @@ async fn serve(
             db.set_status(&name, &status, login).await?;
             AppReply::Asked { id, name, status }
         }
-        AppRequest::Import { id, name, file } => import(db, id, name, &file, login).await?,
+        AppRequest::Apply { id, source, text } => {
+            match crate::dialer::campaign::CampaignDef::parse(&text) {
+                Ok(def) => AppReply::Applied {
+                    id,
+                    created: db.apply(&def, login).await?,
+                    name: def.name,
+                },
+                Err(e) => AppReply::Failed {
+                    id,
+                    message: format!("{source}: {e}"),
+                },
+            }
+        }
+        AppRequest::Import {
+            id,
+            name,
+            source,
+            csv,
+        } => import(db, (id, name, source), &csv, login).await?,
+        AppRequest::Dnc { id, numbers } => {
+            let mut clean = Vec::with_capacity(numbers.len());
+            for n in &numbers {
+                match crate::dialer::number::normalize(n) {
+                    Ok(c) => clean.push(c),
+                    Err(e) => {
+                        return Ok(AppReply::Failed {
+                            id,
+                            message: format!("number `{n}`: {e}; nothing was added"),
+                        });
+                    }
+                }
+            }
+            db.add_dnc(&clean, login).await?;
+            AppReply::DncAdded {
+                id,
+                count: clean.len(),
+            }
+        }
     })
 }
 
-/// Bad lines shown on the status line; the rest are counted.
-const SHOWN_ERRORS: usize = 3;
-
 async fn import(
     db: &AppDb,
-    id: u64,
-    name: String,
-    file: &str,
+    (id, name, source): (u64, String, String),
+    csv: &[u8],
     login: &str,
 ) -> Result<AppReply, crate::dialer::DialerError> {
     db.campaign(&name).await?;
-    let text = match tokio::fs::read(file).await {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(AppReply::Failed {
-                id,
-                message: format!("cannot read {file}: {e}"),
-            });
-        }
-    };
-    match crate::dialer::import::parse(text.as_slice()) {
+    Ok(match crate::dialer::import::parse(csv) {
         Ok(parsed) => {
             let r = db.import(&name, parsed, login).await?;
-            Ok(AppReply::Imported {
+            AppReply::Imported {
                 id,
-                name,
                 message: format!(
-                    "imported {} leads; skipped {} duplicates and {} on the do-not-call list",
+                    "imported {} leads into `{name}`; skipped {} duplicates and {} on the do-not-call list",
                     r.imported, r.duplicates, r.dnc
                 ),
-            })
+                name,
+            }
         }
-        Err(errors) => {
-            let shown: Vec<String> = errors
+        Err(errors) => AppReply::ImportRejected {
+            id,
+            source,
+            count: errors.len(),
+            errors: errors
                 .iter()
-                .take(SHOWN_ERRORS)
+                .take(LISTED_ERRORS)
                 .map(|e| e.to_string())
-                .collect();
-            let more = errors.len().saturating_sub(SHOWN_ERRORS);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            Ok(AppReply::Failed {
-                id,
-                message: format!(
-                    "{file}: nothing imported; {}{more} (`switchboard campaign import` lists every line)",
-                    shown.join("; ")
-                ),
-            })
-        }
-    }
+                .collect(),
+        },
+    })
 }

@@ -138,6 +138,21 @@ pub enum DbRequest {
         from: NaiveDateTime,
         /// First instant excluded.
         to: NaiveDateTime,
+        /// The `kpi` command's choices; the console sends the default.
+        #[serde(default)]
+        options: KpiOptions,
+    },
+    /// Every row of `filter`, formatted, to the requester as
+    /// [`DbReply::Chunk`]s then [`DbReply::Streamed`] (`cdr export`). The
+    /// query reads a row only when the requester has taken the chunk
+    /// before the last: constant memory however slow the reader.
+    Stream {
+        /// Request id.
+        id: u64,
+        /// What to export (its visibility is replaced by the worker's).
+        filter: CdrFilter,
+        /// CSV or JSON lines.
+        format: Format,
     },
     /// Every row of `filter` to a new CSV file.
     Export {
@@ -161,6 +176,32 @@ pub enum DbRequest {
     },
     /// Stop the running query.
     Cancel,
+}
+
+/// The `kpi` command's choices over the site's `[kpi]` settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KpiOptions {
+    /// Only the queue_log's tables (per queue and per agent): no CDR query,
+    /// so no CDR database is needed.
+    pub queue_log_only: bool,
+    /// Thresholds instead of the site's defaults.
+    pub tuning: Option<KpiTuning>,
+    /// Compute every day of the range again and keep the new figures
+    /// (they are everyone's: only a user who sees every call may).
+    pub recompute: bool,
+}
+
+/// The `kpi` command's thresholds (`--sl-seconds` and the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KpiTuning {
+    /// Service-level threshold T for queues without their own, seconds.
+    pub service_level_s: u32,
+    /// Abandons shorter than this are short, seconds.
+    pub short_abandon_s: u32,
+    /// Staffing advice from this many seconds before the range's end.
+    pub staffing_window_s: u32,
+    /// Staffing goal: percent of calls answered within T.
+    pub sl_goal_percent: u8,
 }
 
 /// A worker's answer.
@@ -196,6 +237,9 @@ pub enum DbReply {
         queues: Result<Vec<QueueKpi>, String>,
         /// Per agent, from the same queue_log.
         agents: Vec<AgentKpi>,
+        /// queue_log lines that were not queue_log lines, skipped.
+        #[serde(default)]
+        skipped_lines: u64,
     },
     /// Rows written so far by an export.
     Progress {
@@ -212,6 +256,21 @@ pub enum DbReply {
         rows: u64,
         /// The file.
         path: PathBuf,
+    },
+    /// The next bytes of a [`DbRequest::Stream`], in order.
+    Chunk {
+        /// Request id.
+        id: u64,
+        /// Formatted rows (whole rows; the first chunk starts with the
+        /// header).
+        bytes: bytes::Bytes,
+    },
+    /// A stream ended: every chunk was sent.
+    Streamed {
+        /// Request id.
+        id: u64,
+        /// Rows sent.
+        rows: u64,
     },
     /// The request failed; the message says what to do.
     Failed {
@@ -273,10 +332,7 @@ async fn run(
         let kept = kept.clone();
         running = Some(tokio::spawn(async move {
             let id = req.id();
-            let reply = match connected(&settings, &store).await {
-                Ok(db) => serve(&settings, &db, &kept, req, &replies).await,
-                Err(e) => Err(e),
-            };
+            let reply = serve(&settings, &store, &kept, req, &replies).await;
             let reply = reply.unwrap_or_else(|e| {
                 if matches!(
                     e,
@@ -307,6 +363,7 @@ impl DbRequest {
             DbRequest::Page { id, .. }
             | DbRequest::Legs { id, .. }
             | DbRequest::Kpi { id, .. }
+            | DbRequest::Stream { id, .. }
             | DbRequest::Export { id, .. }
             | DbRequest::ExportKpi { id, .. } => *id,
             DbRequest::Cancel => 0,
@@ -314,10 +371,23 @@ impl DbRequest {
     }
 }
 
-async fn connected(
-    settings: &DbSettings,
-    store: &tokio::sync::Mutex<Option<Arc<CdrStore>>>,
-) -> Result<Arc<CdrStore>, CdrError> {
+impl DbReply {
+    /// The id of the request this answers.
+    pub fn id(&self) -> u64 {
+        match self {
+            DbReply::Page { id, .. }
+            | DbReply::Legs { id, .. }
+            | DbReply::Kpi { id, .. }
+            | DbReply::Progress { id, .. }
+            | DbReply::Exported { id, .. }
+            | DbReply::Chunk { id, .. }
+            | DbReply::Streamed { id, .. }
+            | DbReply::Failed { id, .. } => *id,
+        }
+    }
+}
+
+async fn connected(settings: &DbSettings, store: &StoreSlot) -> Result<Arc<CdrStore>, CdrError> {
     let mut slot = store.lock().await;
     if let Some(db) = slot.as_ref() {
         return Ok(db.clone());
@@ -335,9 +405,12 @@ async fn connected(
     Ok(db)
 }
 
+/// The CDR store's slot, shared by the services of one pool.
+type StoreSlot = tokio::sync::Mutex<Option<Arc<CdrStore>>>;
+
 async fn serve(
     settings: &DbSettings,
-    db: &CdrStore,
+    store: &StoreSlot,
     kept: &KeptDays,
     req: DbRequest,
     replies: &mpsc::Sender<DbReply>,
@@ -358,6 +431,7 @@ async fn serve(
             rows,
         } => {
             let filter = scoped(filter);
+            let db = connected(settings, store).await?;
             let legs = db.page(&filter, order, cursor.as_ref(), rows).await?;
             DbReply::Page {
                 id,
@@ -368,14 +442,29 @@ async fn serve(
         }
         DbRequest::Legs { id, call, around } => {
             let scope = scoped(CdrFilter::window(around, around, Visibility::All));
-            let legs = legs_of(db, &call, around, &scope).await?;
+            let legs = legs_of(&*connected(settings, store).await?, &call, around, &scope).await?;
             DbReply::Legs { id, call, legs }
         }
-        DbRequest::Kpi { id, from, to } => {
+        DbRequest::Kpi {
+            id,
+            from,
+            to,
+            options,
+        } => {
+            if options.recompute && settings.visibility != Visibility::All {
+                return Err(CdrError::Config(
+                    "recomputing rewrites the kept figures everyone reads; only a user who sees every call (an admin) may".into(),
+                ));
+            }
+            let queue_kpi = tuned(&settings.queue_kpi, options.tuning);
+            let log = queue_log(settings, &queue_kpi, from, to).await;
+            if options.queue_log_only {
+                return Ok(kpi_reply(id, Vec::new(), log));
+            }
             let filter = scoped(CdrFilter::window(from, to, Visibility::All));
-            let log = queue_log(settings, from, to).await;
+            let db = connected(settings, store).await?;
             let sources = KpiSources {
-                store: db,
+                store: &db,
                 queue_log: log.is_ok().then_some(settings.queue_log.as_path()),
                 read: log.as_ref().ok().map(|log| ReadLog {
                     log,
@@ -383,7 +472,7 @@ async fn serve(
                     to,
                     visibility: &settings.visibility,
                 }),
-                settings: &settings.queue_kpi,
+                settings: &queue_kpi,
                 tz: settings.tz,
                 cache: kept
                     .get_or_init(|| {
@@ -391,24 +480,27 @@ async fn serve(
                     })
                     .await
                     .as_ref(),
-                recompute: false,
+                recompute: options.recompute,
             };
             let today = chrono::Utc::now().with_timezone(&settings.tz).date_naive();
             let extensions = extension_kpis_by_day(&sources, &filter, today).await?;
-            let (queues, agents) = match log {
-                Ok(l) => (Ok(l.queues), l.agents),
-                Err(e) => (Err(e), Vec::new()),
-            };
-            DbReply::Kpi {
-                id,
-                extensions,
-                queues,
-                agents,
-            }
+            kpi_reply(id, extensions, log)
         }
         DbRequest::Export { id, filter } => {
             let filter = scoped(filter);
-            export(settings, db, id, &filter, replies).await?
+            export(
+                settings,
+                &*connected(settings, store).await?,
+                id,
+                &filter,
+                replies,
+            )
+            .await?
+        }
+        DbRequest::Stream { id, filter, format } => {
+            let filter = scoped(filter);
+            let db = connected(settings, store).await?;
+            stream(settings, &db, (id, format), &filter, replies).await?
         }
         DbRequest::Cancel | DbRequest::ExportKpi { .. } => DbReply::Failed {
             id: 0,
@@ -421,18 +513,45 @@ fn epoch(tz: chrono_tz::Tz, t: NaiveDateTime) -> i64 {
     crate::clock::local_to_utc(tz, t).timestamp()
 }
 
+fn kpi_reply(id: u64, extensions: Vec<ExtensionKpi>, log: Result<QueueLog, String>) -> DbReply {
+    let (queues, agents, skipped_lines) = match log {
+        Ok(l) => (Ok(l.queues), l.agents, l.skipped),
+        Err(e) => (Err(e), Vec::new(), 0),
+    };
+    DbReply::Kpi {
+        id,
+        extensions,
+        queues,
+        agents,
+        skipped_lines,
+    }
+}
+
+/// The site's KPI settings with a request's thresholds.
+fn tuned(site: &QueueKpiSettings, tuning: Option<KpiTuning>) -> QueueKpiSettings {
+    let mut s = site.clone();
+    if let Some(t) = tuning {
+        s.service_level_s = t.service_level_s;
+        s.short_abandon_s = t.short_abandon_s;
+        s.staffing_window_s = t.staffing_window_s;
+        s.sl_goal_percent = t.sl_goal_percent;
+    }
+    s
+}
+
 async fn queue_log(
     settings: &DbSettings,
+    queue_kpi: &QueueKpiSettings,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<QueueLog, String> {
     let path = settings.queue_log.clone();
     let (from, to) = (epoch(settings.tz, from), epoch(settings.tz, to));
     let visibility = settings.visibility.clone();
-    // Staffing advice from the half hour before now (or the range's end).
+    // Staffing advice from the window before now (or the range's end).
     let kpi = QueueKpiSettings {
         now: Some(chrono::Utc::now().timestamp()),
-        ..settings.queue_kpi.clone()
+        ..queue_kpi.clone()
     };
     let result = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&path).map_err(|e| {
@@ -480,6 +599,66 @@ async fn export(
         .await?;
     writer.finish()?;
     Ok(DbReply::Exported { id, rows, path })
+}
+
+/// Bytes a stream's chunk holds before it is handed on.
+const CHUNK: usize = 64 * 1024;
+
+/// A stream's formatted bytes, shared by the writer that fills it and the
+/// sink that hands it on in chunks.
+#[derive(Clone, Default)]
+struct Pending(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Pending {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Pending {
+    /// What was written, when it holds more than `at_least` bytes.
+    fn take(&self, at_least: usize) -> Option<bytes::Bytes> {
+        let mut buf = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (buf.len() > at_least).then(|| std::mem::take(&mut *buf).into())
+    }
+}
+
+/// Sends `bytes` as the next chunk of stream `id`; the query waits for it.
+fn chunk(replies: &mpsc::Sender<DbReply>, id: u64, bytes: bytes::Bytes) -> crate::cdr::store::Wait {
+    let replies = replies.clone();
+    Box::pin(async move {
+        let _ = replies.send(DbReply::Chunk { id, bytes }).await;
+    })
+}
+
+async fn stream(
+    settings: &DbSettings,
+    db: &CdrStore,
+    (id, format): (u64, Format),
+    filter: &CdrFilter,
+    replies: &mpsc::Sender<DbReply>,
+) -> Result<DbReply, CdrError> {
+    let pending = Pending::default();
+    let mut writer = Writer::new(pending.clone(), format, db.columns(), settings.tz)?;
+    let fields: Vec<_> = db.columns().fields().collect();
+    let rows = db
+        .for_each_paced(filter, &fields, |rec| {
+            writer.write(&rec)?;
+            Ok(pending.take(CHUNK).map(|b| chunk(replies, id, b)))
+        })
+        .await?;
+    writer.finish()?;
+    if let Some(rest) = pending.take(0) {
+        chunk(replies, id, rest).await;
+    }
+    Ok(DbReply::Streamed { id, rows })
 }
 
 /// A new file `name` in `dir` (never overwriting one).

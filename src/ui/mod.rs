@@ -79,7 +79,10 @@ fn model_and_db(
         config
             .db_url(opts.db_url.as_deref())
             .map_err(|e| e.to_string()),
-        login.clone(),
+        appdb::Actor {
+            login: login.clone(),
+            may_control: model.campaigns.may_control,
+        },
     );
     let link = db::spawn(db::DbSettings::from_config(
         config,

@@ -372,14 +372,7 @@ fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
 /// A reply from the CDR worker; replies to a request since replaced are
 /// dropped.
 fn cdr_reply(model: &mut Model, reply: DbReply) -> Outcome {
-    let id = match &reply {
-        DbReply::Page { id, .. }
-        | DbReply::Legs { id, .. }
-        | DbReply::Kpi { id, .. }
-        | DbReply::Progress { id, .. }
-        | DbReply::Exported { id, .. }
-        | DbReply::Failed { id, .. } => *id,
-    };
+    let id = reply.id();
     let Some(running) = model.running.as_mut().filter(|r| r.id == id) else {
         return go(false);
     };
@@ -409,7 +402,8 @@ fn cdr_reply(model: &mut Model, reply: DbReply) -> Outcome {
             model.notice = Some((format!("exported {rows} rows to {}", path.display()), false));
         }
         DbReply::Failed { message, .. } => model.notice = Some((message, true)),
-        DbReply::Progress { .. } => {}
+        // The screen asks for no stream.
+        DbReply::Progress { .. } | DbReply::Chunk { .. } | DbReply::Streamed { .. } => {}
     }
     go(true)
 }

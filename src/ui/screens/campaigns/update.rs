@@ -126,7 +126,15 @@ fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
             if !model.campaigns.may_control {
                 return Err("you may not change campaigns; an admin sets campaigns = true for you in [acl.users]".into());
             }
-            ask(model, |id| AppRequest::Import { id, name, file })
+            // Read here, as the console's user: the worker (the daemon's,
+            // when attached) never opens a file a user names.
+            let csv = std::fs::read(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            ask(model, |id| AppRequest::Import {
+                id,
+                name,
+                source: file,
+                csv: csv.into(),
+            })
         }
     })
 }
@@ -154,12 +162,7 @@ pub fn confirm_key(
 
 /// A reply from the app-database worker.
 pub fn reply(model: &mut Model, reply: AppReply) -> Outcome {
-    let id = match &reply {
-        AppReply::Snapshot { id, .. }
-        | AppReply::Asked { id, .. }
-        | AppReply::Imported { id, .. }
-        | AppReply::Failed { id, .. } => *id,
-    };
+    let id = reply.id();
     if model.campaigns.pending != Some(id) {
         return go(false);
     }
@@ -185,13 +188,57 @@ pub fn reply(model: &mut Model, reply: AppReply) -> Outcome {
             model.campaigns.asked = Some((name, status));
             refresh(model)
         }
-        AppReply::Imported { name, message, .. } => {
-            model.notice = Some((format!("`{name}`: {message}"), false));
+        AppReply::Imported { message, .. } => {
+            model.notice = Some((message, false));
             refresh(model)
+        }
+        AppReply::Applied { name, created, .. } => {
+            let what = if created {
+                "created (stopped)"
+            } else {
+                "updated"
+            };
+            model.notice = Some((format!("campaign `{name}` {what}"), false));
+            refresh(model)
+        }
+        AppReply::DncAdded { count, .. } => {
+            model.notice = Some((format!("{count} numbers on the do-not-call list"), false));
+            go(true)
+        }
+        AppReply::ImportRejected {
+            source,
+            errors,
+            count,
+            ..
+        } => {
+            model.notice = Some((rejected(&source, &errors, count), true));
+            go(true)
         }
         AppReply::Failed { message, .. } => {
             model.notice = Some((message, true));
             go(true)
         }
     }
+}
+
+/// Bad lines shown on the status line; the rest are counted.
+const SHOWN_ERRORS: usize = 3;
+
+/// The status line for an import with bad lines.
+fn rejected(source: &str, errors: &[String], count: usize) -> String {
+    let shown: Vec<&str> = errors
+        .iter()
+        .take(SHOWN_ERRORS)
+        .map(String::as_str)
+        .collect();
+    let more = count.saturating_sub(shown.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{source}: nothing imported; {}{more} (`switchboard campaign import` lists every line)",
+        shown.join("; ")
+    )
 }

@@ -93,7 +93,12 @@ impl KpiView {
     /// The request that computes the figures.
     pub fn request(&self, id: u64) -> DbRequest {
         let (from, to) = self.query.window();
-        DbRequest::Kpi { id, from, to }
+        DbRequest::Kpi {
+            id,
+            from,
+            to,
+            options: Default::default(),
+        }
     }
 
     /// Calls ended and have settled, and the last computation is old
