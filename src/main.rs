@@ -228,6 +228,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.engine {
         return engine(&config, cli.db_url.as_deref());
     }
+    if cli.as_user.is_some() && matches!(cli.command, Some(Command::Cdr { .. } | Command::Kpi(_))) {
+        anyhow::bail!(
+            "--as-user before the command is the console's; put it after: switchboard cdr export --as-user NAME (or kpi --as-user NAME)"
+        );
+    }
     // The console and the history and campaign commands attach when a
     // daemon's socket is there (or was named); else they run direct.
     let target = commands::services::Target::choose(

@@ -464,3 +464,206 @@ fn history_through_the_daemon_needs_no_credential_in_the_console() {
         legs.len()
     );
 }
+
+/// Runs the CLI as `uid` with no config and no URL at all (`--config
+/// /dev/null`, an empty environment): only the daemon's socket.
+fn bare_cli_as(site: &Site, uid: u32, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--config", "/dev/null", "--connect"])
+        .arg(&site.socket)
+        .args(args)
+        .env_clear()
+        .uid(uid)
+        .gid(NOGROUP)
+        .current_dir(site.dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("switchboard {args:?}: {e}"))
+}
+
+/// One exported leg: its uniqueid, its call, and whether it touches
+/// nobody's rights (extension 301, or waiting in queue `sales`).
+#[derive(Debug, PartialEq)]
+struct Leg {
+    uniqueid: String,
+    call: String,
+    touches: bool,
+    on_302: bool,
+}
+
+/// The legs of `cdr export --format json` output.
+fn exported(out: &Output, what: &str) -> Vec<Leg> {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: {e}: {l}"));
+            let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let on = |ext: &str| {
+                ["channel", "dstchannel"]
+                    .iter()
+                    .any(|k| text(k).contains(&format!("/{ext}")))
+                    || text("src") == ext
+                    || text("dst") == ext
+            };
+            let data = text("lastdata");
+            let in_sales =
+                text("lastapp") == "Queue" && (data == "sales" || data.starts_with("sales,"));
+            Leg {
+                uniqueid: text("uniqueid"),
+                call: text("linkedid"),
+                touches: on("301") || in_sales,
+                on_302: on("302"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn commands_through_the_daemon_hold_no_credential_and_keep_the_users_rights() {
+    let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let _daemon = start(&site);
+    // A call on 301 (nobody's extension) and one on 302 (not theirs).
+    for phone in ["301", "302"] {
+        lab.cli(&format!(
+            "channel originate Local/{phone}@phones application Wait 1"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        wait_channel(&lab, &format!("PJSIP/{phone}-"));
+    }
+    lab.quiesce();
+    // The lab's PBX time zone is UTC.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let export = ["cdr", "export", "--format", "json", "--from", &today];
+    let attached = exported(&bare_cli_as(&site, NOBODY, &export), "attached export");
+    let direct = |as_user: Option<&str>| {
+        let mut args = vec!["--direct"];
+        args.extend(export);
+        if let Some(u) = as_user {
+            args.extend(["--as-user", u]);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(&site.config)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        exported(&out, &format!("direct export as {as_user:?}"))
+    };
+    // The same legs (rows that start in the same second come in any order).
+    let ids = |legs: &[Leg]| -> std::collections::BTreeSet<String> {
+        legs.iter().map(|l| l.uniqueid.clone()).collect()
+    };
+    let (got, want) = (ids(&attached), ids(&direct(Some("nobody"))));
+    assert!(
+        got == want,
+        "the daemon's export differs from the ACL's view of nobody: {} legs only attached {:?}, {} only direct {:?}",
+        got.difference(&want).count(),
+        got.difference(&want).take(5).collect::<Vec<_>>(),
+        want.difference(&got).count(),
+        want.difference(&got).take(5).collect::<Vec<_>>()
+    );
+    // Every call nobody received has a leg on 301 or in sales.
+    let theirs: std::collections::BTreeSet<&str> = attached
+        .iter()
+        .filter(|l| l.touches)
+        .map(|l| l.call.as_str())
+        .collect();
+    assert!(
+        !theirs.is_empty(),
+        "today's call on 301 is not in nobody's export"
+    );
+    let foreign: Vec<&Leg> = attached
+        .iter()
+        .filter(|l| !theirs.contains(l.call.as_str()))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "{} legs of calls nobody may not see, such as {:?}",
+        foreign.len(),
+        foreign.iter().take(5).collect::<Vec<_>>()
+    );
+    // And the admin's export holds the call on 302 that nobody's lacks.
+    let all = direct(None);
+    assert!(
+        all.iter()
+            .any(|l| l.on_302 && !theirs.contains(l.call.as_str())),
+        "the admin's export has no call on 302 alone: the test proves nothing"
+    );
+    // KPIs: only nobody's extension and queue.
+    let kpi = bare_cli_as(
+        &site,
+        NOBODY,
+        &["kpi", "--format", "json", "--from", &today],
+    );
+    assert!(
+        kpi.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kpi.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&kpi.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        rows.iter().any(|r| r["extension"] == "301")
+            && rows.iter().all(|r| r["extension"] == "301"),
+        "nobody's extension KPIs: {rows:?}"
+    );
+    // What only a direct run takes is refused, with what to do.
+    let o = bare_cli_as(&site, NOBODY, &["kpi", "--as-user", "root"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("you are who the kernel says"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Campaigns: nobody reads, but may not change; the admin may.
+    let name = format!("serve-{}", std::process::id());
+    let file = site.dir.path().join("campaign.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"{name}\"\ndial = \"Local/{{number}}@customers\"\ncaller_id = \"\\\"Lab\\\" <5551000>\"\ndestination = {{ queue = \"sales\" }}\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let file = file.to_string_lossy().to_string();
+    let leads = site.dir.path().join("leads.csv");
+    std::fs::write(&leads, "number\n5551234\n").unwrap_or_else(|e| panic!("{e}"));
+    let leads = leads.to_string_lossy().to_string();
+    for args in [
+        vec!["campaign", "apply", file.as_str()],
+        vec!["campaign", "import", name.as_str(), leads.as_str()],
+        vec!["campaign", "dnc", "5551234"],
+        vec!["campaign", "start", name.as_str()],
+    ] {
+        let o = bare_cli_as(&site, NOBODY, &args);
+        assert!(!o.status.success(), "nobody ran {args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("`nobody` may not change campaigns"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = cli_as(&site, 0, &["campaign", "apply", &file]);
+    assert!(
+        o.status.success(),
+        "the admin's apply: {}\ndaemon log:\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        log(&site)
+    );
+    let o = bare_cli_as(&site, NOBODY, &["campaign", "status", &name]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains(&name) && out.contains("stopped"),
+        "nobody's campaign status: {out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

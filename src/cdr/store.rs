@@ -10,13 +10,15 @@ use futures_util::TryStreamExt;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
+#[derive(Clone)]
 enum Pool {
     MySql(sqlx::MySqlPool),
     Postgres(sqlx::PgPool),
     Sqlite(sqlx::SqlitePool),
 }
 
-/// A connected CDR database.
+/// A connected CDR database. A clone shares the connection pool.
+#[derive(Clone)]
 pub struct CdrStore {
     pool: Pool,
     table: String,
@@ -178,6 +180,11 @@ impl CdrStore {
     pub fn with_deadline(mut self, deadline: std::time::Duration) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// The longest wait for a query's next row.
+    pub fn deadline(&self) -> std::time::Duration {
+        self.deadline
     }
 
     fn timed_out(&self) -> CdrError {

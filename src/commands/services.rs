@@ -108,7 +108,8 @@ pub(crate) async fn open(
             let login = switchboard::cdr::acl::login(acl, o.as_user)?;
             let visibility = switchboard::cdr::acl::visibility(acl, &login)?;
             let mut settings =
-                db::DbSettings::from_config(config, visibility, o.cdr_url, o.db_url, o.tz)?;
+                db::DbSettings::from_config(config, visibility, o.cdr_url, o.db_url, o.tz)?
+                    .for_commands(config);
             if let Some(path) = o.queue_log {
                 settings.queue_log = path.to_path_buf();
             }

@@ -360,10 +360,16 @@ async fn attached(
         return;
     }
     let mut cdr = match db::DbSettings::from_config(config, visibility, None, None, None) {
-        Ok(settings) => db::spawn(db::DbSettings {
-            connections: shared.cdr.clone(),
-            ..settings
-        }),
+        Ok(settings) => {
+            let settings = db::DbSettings {
+                connections: shared.cdr.clone(),
+                ..settings
+            };
+            db::spawn(match purpose {
+                Purpose::Command => settings.for_commands(config),
+                _ => settings,
+            })
+        }
         Err(_) => return,
     };
     let mut app = appdb::spawn(

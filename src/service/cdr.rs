@@ -47,7 +47,9 @@ pub struct DbSettings {
     pub queue_kpi: QueueKpiSettings,
     /// Folder export files are written to.
     pub export_dir: PathBuf,
-    /// Longest wait for a query's next row (`[cdr] screen_query_timeout_s`).
+    /// Longest wait for a query's next row (`[cdr] screen_query_timeout_s`
+    /// for a console, `query_timeout_s` for a command: see
+    /// [`DbSettings::for_commands`]).
     pub deadline: std::time::Duration,
     /// The app database that keeps closed days' KPIs (`Err`: none, every
     /// day is computed).
@@ -99,6 +101,15 @@ impl DbSettings {
             kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
             connections: Connections::default(),
         })
+    }
+
+    /// The settings for a command (`cdr export`, `kpi`): queries may take
+    /// `[cdr] query_timeout_s` per row instead of a screen's shorter wait.
+    pub fn for_commands(self, config: &crate::config::Config) -> Self {
+        DbSettings {
+            deadline: std::time::Duration::from_secs(config.cdr.query_timeout_s),
+            ..self
+        }
     }
 }
 
@@ -390,7 +401,13 @@ impl DbReply {
 async fn connected(settings: &DbSettings, store: &StoreSlot) -> Result<Arc<CdrStore>, CdrError> {
     let mut slot = store.lock().await;
     if let Some(db) = slot.as_ref() {
-        return Ok(db.clone());
+        // The pool is shared; the deadline is this service's (a screen's
+        // is short, a command's export long).
+        return Ok(if db.deadline() == settings.deadline {
+            db.clone()
+        } else {
+            Arc::new(CdrStore::clone(db).with_deadline(settings.deadline))
+        });
     }
     let url = settings
         .url
