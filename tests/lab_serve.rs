@@ -450,11 +450,57 @@ fn history_through_the_daemon_needs_no_credential_in_the_console() {
         })
         .await
         .unwrap_or_else(|_| panic!("no History page through the daemon in 60 s"));
-        a.task.abort();
-        match reply {
+        let legs = match reply {
             DbReply::Page { legs, .. } => legs,
             other => panic!("{other:?}\ndaemon log:\n{}", log(&site)),
-        }
+        };
+        // The History export (`e`): the daemon streams the rows, the
+        // console writes the file, as its user, where it runs.
+        let export = DbRequest::Export {
+            id: 43,
+            filter: CdrFilter::window(since, to, Visibility::All),
+        };
+        a.db.requests
+            .send(export)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match a.db.replies.recv().await {
+                    Some(
+                        r @ (DbReply::Exported { id: 43, .. } | DbReply::Failed { id: 43, .. }),
+                    ) => {
+                        return r;
+                    }
+                    Some(_) => {}
+                    None => panic!("the attachment ended"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no export through the daemon in 60 s"));
+        a.task.abort();
+        let DbReply::Exported { rows, path, .. } = reply else {
+            panic!("{reply:?}\ndaemon log:\n{}", log(&site));
+        };
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            text.lines().count() as u64,
+            rows + 1,
+            "{}: a header and {rows} rows",
+            path.display()
+        );
+        assert!(
+            text.starts_with("calldate,") || text.contains("uniqueid"),
+            "{text}"
+        );
+        assert_eq!(
+            rows as usize,
+            legs.len(),
+            "the export holds the page's legs"
+        );
+        legs
     });
     assert!(
         legs.iter()

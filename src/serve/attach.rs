@@ -192,6 +192,7 @@ fn request_ends(
         db_replies: db_reply_tx,
         app_requests: app_req,
         app_replies: app_reply_tx,
+        exports: Default::default(),
     };
     (
         ends,
@@ -230,6 +231,13 @@ pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
     })
 }
 
+/// A History export written here, as the user, from the rows the daemon
+/// streams.
+struct LocalExport {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
 /// The attach task's ends of the console's channels.
 struct Ends {
     ami: mpsc::Sender<AmiMsg>,
@@ -239,6 +247,82 @@ struct Ends {
     db_replies: mpsc::Sender<DbReply>,
     app_requests: mpsc::Receiver<AppRequest>,
     app_replies: mpsc::Sender<AppReply>,
+    /// Exports under way, by request id.
+    exports: std::collections::HashMap<u64, LocalExport>,
+}
+
+impl Ends {
+    /// Ends every export under way: their partial files are removed, and
+    /// each is answered with `why`.
+    async fn fail_exports(&mut self, why: &str) -> Result<(), ConsoleGone> {
+        for (id, e) in std::mem::take(&mut self.exports) {
+            drop(e.out);
+            let _ = std::fs::remove_file(&e.path);
+            let reply = DbReply::Failed {
+                id,
+                message: format!("export stopped: {why}"),
+            };
+            self.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+        }
+        Ok(())
+    }
+
+    /// A History export: a file made here, the rows streamed by the daemon.
+    fn start_export(
+        &mut self,
+        id: u64,
+        filter: crate::cdr::filter::CdrFilter,
+    ) -> Result<DbRequest, DbReply> {
+        let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        let (path, file) =
+            crate::service::cdr::export_file(&dir, filter.from).map_err(|e| DbReply::Failed {
+                id,
+                message: e.to_string(),
+            })?;
+        let out = std::io::BufWriter::new(file);
+        self.exports.insert(id, LocalExport { path, out });
+        Ok(DbRequest::Stream {
+            id,
+            filter,
+            format: crate::cdr::export::Format::Csv { bom: false },
+        })
+    }
+
+    /// A reply for an export under way, written to its file; `Some` is the
+    /// reply for the console (the export done or failed).
+    fn export_reply(&mut self, reply: DbReply) -> Option<DbReply> {
+        use std::io::Write;
+        let id = reply.id();
+        let Some(export) = self.exports.get_mut(&id) else {
+            return Some(reply);
+        };
+        let written = match &reply {
+            DbReply::Chunk { bytes, .. } => match export.out.write_all(bytes) {
+                Ok(()) => return None,
+                Err(e) => Err(e.to_string()),
+            },
+            DbReply::Streamed { .. } => export.out.flush().map_err(|e| e.to_string()),
+            _ => Ok(()),
+        };
+        let export = self.exports.remove(&id)?;
+        match (reply, written) {
+            (DbReply::Streamed { rows, .. }, Ok(())) => Some(DbReply::Exported {
+                id,
+                rows,
+                path: export.path,
+            }),
+            (other, written) => {
+                let _ = std::fs::remove_file(&export.path);
+                Some(match written {
+                    Err(e) => DbReply::Failed {
+                        id,
+                        message: format!("{}: {e}", export.path.display()),
+                    },
+                    Ok(()) => other,
+                })
+            }
+        }
+    }
 }
 
 /// Why the console stopped: it went away, so the task ends.
@@ -252,6 +336,9 @@ async fn keep_attached(socket: PathBuf, mut link: Link, mut ends: Ends) {
             Err(ConsoleGone) => return,
         };
         let mut why = format!("daemon {}: {why}", socket.display());
+        if ends.fail_exports(&why).await.is_err() {
+            return;
+        }
         loop {
             let wait = backoff.next_delay();
             let down = ConnectionState::Down {
@@ -322,6 +409,19 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
                     ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
                     continue;
                 }
+                // The service runs one query at a time: a new request
+                // ends an export under way.
+                ends.fail_exports("another query replaced it").await?;
+                let r = match r {
+                    DbRequest::Export { id, filter } => match ends.start_export(id, filter) {
+                        Ok(stream) => stream,
+                        Err(reply) => {
+                            ends.db_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+                            continue;
+                        }
+                    },
+                    other => other,
+                };
                 let id = r.id();
                 match send(link, &ToDaemon::Cdr(Box::new(r))).await {
                     Ok(()) => {}
@@ -386,7 +486,10 @@ async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {
                 .map_err(|_| ConsoleGone)
         }
         ToConsole::Live(d) => ends.live.send(d).await.map_err(|_| ConsoleGone),
-        ToConsole::Cdr(r) => ends.db_replies.send(r).await.map_err(|_| ConsoleGone),
+        ToConsole::Cdr(r) => match ends.export_reply(r) {
+            Some(r) => ends.db_replies.send(r).await.map_err(|_| ConsoleGone),
+            None => Ok(()),
+        },
         ToConsole::App(r) => ends.app_replies.send(r).await.map_err(|_| ConsoleGone),
         ToConsole::Welcome(_) | ToConsole::Status(_) => Ok(()),
     }

@@ -481,7 +481,7 @@ fn refuse_cdr(req: &DbRequest) -> Option<DbReply> {
         )),
         DbRequest::Export { id, .. } => Some(failed(
             *id,
-            "CDR export through the daemon is not available yet; an admin can run `switchboard cdr export` on the daemon's host",
+            "the daemon writes no file for a console (the console streams the export and writes it itself); run the same switchboard version as the daemon",
         )),
         _ => None,
     }

@@ -594,12 +594,7 @@ async fn export(
     filter: &CdrFilter,
     replies: &mpsc::Sender<DbReply>,
 ) -> Result<DbReply, CdrError> {
-    let name = format!(
-        "cdr-{}-{}.csv",
-        filter.from.format("%Y%m%d"),
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-    );
-    let (path, file) = new_file(&settings.export_dir, name)?;
+    let (path, file) = export_file(&settings.export_dir, filter.from)?;
     let out = std::io::BufWriter::new(file);
     let mut writer = Writer::new(out, Format::Csv { bom: false }, db.columns(), settings.tz)?;
     let fields: Vec<_> = db.columns().fields().collect();
@@ -676,6 +671,22 @@ async fn stream(
         chunk(replies, id, rest).await;
     }
     Ok(DbReply::Streamed { id, rows })
+}
+
+/// A new export file in `dir` for rows from `from` on:
+/// `cdr-DAY-STAMP.csv`, STAMP the UTC time now (never overwriting one).
+///
+/// Errors: the file cannot be created (the message names it).
+pub fn export_file(
+    dir: &std::path::Path,
+    from: NaiveDateTime,
+) -> Result<(PathBuf, std::fs::File), CdrError> {
+    let name = format!(
+        "cdr-{}-{}.csv",
+        from.format("%Y%m%d"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+    new_file(dir, name)
 }
 
 /// A new file `name` in `dir` (never overwriting one).
