@@ -13,8 +13,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
 use std::time::Instant;
+use switchboard::access::Visibility;
 use switchboard::cdr::export::{Format, Writer};
-use switchboard::cdr::filter::{CdrFilter, Order, SortKey, Visibility};
+use switchboard::cdr::filter::{CdrFilter, Order, SortKey};
 use switchboard::cdr::kpi::extension_kpis;
 use switchboard::cdr::kpi_cache::{KpiSources, extension_kpis_by_day};
 use switchboard::cdr::queue_log::QueueKpiSettings;

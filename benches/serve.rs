@@ -357,7 +357,7 @@ fn delta_figures(capture: &Path) {
     let mut state = switchboard::pbx::State::new();
     let mut sent = SentCopy::new();
     let (all, rule) = (
-        switchboard::cdr::filter::Visibility::All,
+        switchboard::access::Visibility::All,
         switchboard::endpoints::ExtensionRule::default(),
     );
     let access = LiveAccess {

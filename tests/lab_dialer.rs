@@ -274,7 +274,7 @@ async fn customer_calls<T>(
     let f = switchboard::cdr::filter::CdrFilter::window(
         now - chrono::Duration::minutes(30),
         now + chrono::Duration::minutes(1),
-        switchboard::cdr::filter::Visibility::All,
+        switchboard::access::Visibility::All,
     );
     let mut calls: BTreeMap<String, BTreeMap<String, (String, bool)>> = BTreeMap::new();
     cdr.for_each(&f, &switchboard::cdr::columns::Field::ALL, |r| {
@@ -414,7 +414,7 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
     let mut f = switchboard::cdr::filter::CdrFilter::window(
         now - chrono::Duration::minutes(10),
         now + chrono::Duration::minutes(1),
-        switchboard::cdr::filter::Visibility::All,
+        switchboard::access::Visibility::All,
     );
     f.dst = Some((base).to_string());
     let mut userfields = BTreeSet::new();

@@ -404,7 +404,8 @@ fn a_console_reattaches_by_itself_when_the_daemon_comes_back() {
 
 #[test]
 fn history_through_the_daemon_needs_no_credential_in_the_console() {
-    use switchboard::cdr::filter::{CdrFilter, Order, SortKey, Visibility};
+    use switchboard::access::Visibility;
+    use switchboard::cdr::filter::{CdrFilter, Order, SortKey};
     use switchboard::service::cdr::{DbReply, DbRequest};
     let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
     let Some(lab) = Lab::get() else { return };

@@ -4,10 +4,10 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
+use switchboard::access::Visibility;
 use switchboard::ami::ConnectionState;
 use switchboard::capture::{Capture, headless};
 use switchboard::cdr::columns::Field;
-use switchboard::cdr::filter::Visibility;
 use switchboard::cdr::kpi::ExtensionKpis;
 use switchboard::cdr::queue_log::{self, QueueKpiSettings};
 use switchboard::cdr::record::CdrRecord;

@@ -335,7 +335,7 @@ async fn half(store: &CdrStore, filter: &CdrFilter) -> Result<ExtensionKpis, Cdr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cdr::filter::Visibility;
+    use crate::access::Visibility;
     use crate::cdr::queue_log::{QueueKpiSettings, read};
 
     struct Leg<'a> {

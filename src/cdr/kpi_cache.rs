@@ -13,10 +13,11 @@
 //! else differs.
 
 use super::CdrError;
-use super::filter::{CdrFilter, Visibility};
+use super::filter::CdrFilter;
 use super::kpi::{ExtensionKpi, extension_kpis};
 use super::queue_log::{self, QueueKpiSettings, QueueLog};
 use super::store::CdrStore;
+use crate::access::Visibility;
 use crate::dialer::store::{AppDb, KpiDay};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use sha2::{Digest, Sha256};

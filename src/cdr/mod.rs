@@ -15,7 +15,6 @@
 //!   of days, closed days kept in the app database; [`queue_log`]: per-queue
 //!   and per-agent KPIs.
 
-pub mod acl;
 pub mod columns;
 pub mod export;
 pub mod filter;

@@ -4,7 +4,8 @@
 
 use super::services::{self, DirectOptions, Target};
 use std::path::PathBuf;
-use switchboard::cdr::filter::{CdrFilter, Visibility};
+use switchboard::access::Visibility;
+use switchboard::cdr::filter::CdrFilter;
 use switchboard::config::Config;
 use switchboard::sanitize;
 use switchboard::service::cdr::{DbReply, DbRequest};

@@ -105,8 +105,8 @@ pub(crate) async fn open(
         }
         Target::Direct => {
             let acl = &config.acl;
-            let login = switchboard::cdr::acl::login(acl, o.as_user)?;
-            let visibility = switchboard::cdr::acl::visibility(acl, &login)?;
+            let login = switchboard::access::acl::login(acl, o.as_user)?;
+            let visibility = switchboard::access::acl::visibility(acl, &login)?;
             let mut settings =
                 db::DbSettings::from_config(config, visibility, o.cdr_url, o.db_url, o.tz)?
                     .for_commands(config);
@@ -117,7 +117,7 @@ pub(crate) async fn open(
             let app = appdb::spawn(
                 config.db_url(o.db_url).map_err(|e| e.to_string()),
                 appdb::Actor {
-                    may_control: switchboard::cdr::acl::may_control_campaigns(acl, &login),
+                    may_control: switchboard::access::acl::may_control_campaigns(acl, &login),
                     login,
                 },
             );

@@ -7,11 +7,11 @@ use super::peer::{Peer, peer};
 use super::protocol::{
     self, Answer, ConsoleInfo, Hello, PROTOCOL, Purpose, ToConsole, ToDaemon, decode, encode,
 };
+use crate::access::Visibility;
+use crate::access::acl;
 use crate::ami::Settings;
 use crate::ami::connection;
 use crate::capture::Speed;
-use crate::cdr::acl;
-use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::sanitize::escape;

@@ -19,9 +19,9 @@
 use super::live::{LiveDelta, SentCopy};
 use super::protocol::{ConsoleInfo, ToConsole, encode};
 use crate::access::LiveAccess;
+use crate::access::Visibility;
 use crate::ami::connection::LinkHealth;
 use crate::ami::{AmiMsg, ConnectionState};
-use crate::cdr::filter::Visibility;
 use crate::clock::now_ms;
 use crate::endpoints::ExtensionRule;
 use crate::pbx::State;

@@ -4,7 +4,7 @@
 //! sends only what changed; the console applies it to its own [`State`].
 
 use crate::access::LiveAccess;
-use crate::cdr::filter::Visibility;
+use crate::access::Visibility;
 use crate::pbx::channel::{Bridge, Channel, calls};
 use crate::pbx::{Extension, Queue, QueueCaller, QueueMember, RecentMark, RecentSince, State};
 use rustc_hash::{FxHashMap, FxHashSet};

@@ -178,7 +178,7 @@ pub struct Actor {
     /// Written to every audit row (from the kernel when attached).
     pub login: String,
     /// May start, pause, stop, apply, import and add to the do-not-call
-    /// list ([`crate::cdr::acl::may_control_campaigns`]).
+    /// list ([`crate::access::acl::may_control_campaigns`]).
     pub may_control: bool,
 }
 

@@ -7,9 +7,10 @@
 //! The worker applies the user's [`Visibility`] to every query itself: the
 //! ACL does not depend on what the screen asks for.
 
+use crate::access::Visibility;
 use crate::cdr::CdrError;
 use crate::cdr::export::{Format, Writer};
-use crate::cdr::filter::{CdrFilter, Cursor, Order, Visibility};
+use crate::cdr::filter::{CdrFilter, Cursor, Order};
 use crate::cdr::history::legs_of;
 use crate::cdr::kpi::ExtensionKpi;
 use crate::cdr::kpi_cache::{KpiSources, ReadLog, extension_kpis_by_day, open_kept_days};

@@ -67,14 +67,14 @@ fn model_and_db(
     opts: &ConsoleOptions,
 ) -> anyhow::Result<(Model, db::DbLink, appdb::AppLink)> {
     let tz = config.time_zone(opts.tz.as_deref())?;
-    let login = crate::cdr::acl::login(&config.acl, opts.as_user.as_deref())?;
-    let visibility = crate::cdr::acl::visibility(&config.acl, &login)?;
+    let login = crate::access::acl::login(&config.acl, opts.as_user.as_deref())?;
+    let visibility = crate::access::acl::visibility(&config.acl, &login)?;
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.access = visibility.clone();
     model.sl_targets = config.kpi.targets();
     model.extension_rule = config.kpi.extensions.clone();
-    model.campaigns.may_control = crate::cdr::acl::may_control_campaigns(&config.acl, &login);
+    model.campaigns.may_control = crate::access::acl::may_control_campaigns(&config.acl, &login);
     let app = appdb::spawn(
         config
             .db_url(opts.db_url.as_deref())

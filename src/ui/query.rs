@@ -14,7 +14,8 @@
 //! of the first day to midnight after the last, PBX local time, which is how
 //! Asterisk writes `calldate`.
 
-use crate::cdr::filter::{CdrFilter, Disposition, Visibility};
+use crate::access::Visibility;
+use crate::cdr::filter::{CdrFilter, Disposition};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 /// A parsed query line.

@@ -222,7 +222,7 @@ const WRAPUP: &str = "\0wrapup";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cdr::filter::Visibility;
+    use crate::access::Visibility;
     use crate::service_level::QueueTarget;
 
     const LOG: &str = "\

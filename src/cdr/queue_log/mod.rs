@@ -11,7 +11,7 @@ pub mod queues;
 pub use agents::AgentKpi;
 pub use queues::QueueKpi;
 
-use super::filter::Visibility;
+use crate::access::Visibility;
 use crate::endpoints::ExtensionRule;
 use crate::service_level::Targets;
 use std::collections::{BTreeMap, HashMap};

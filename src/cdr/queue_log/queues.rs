@@ -181,7 +181,7 @@ impl<'s> Counter<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cdr::filter::Visibility;
+    use crate::access::Visibility;
     use crate::service_level::QueueTarget;
 
     const LOG: &str = "\

@@ -1,8 +1,8 @@
 //! Header: connection state (with a STALE marker when the data may be out of
 //! date), the clock, and the headline figures summed over all queues.
 
+use crate::access::Visibility;
 use crate::ami::ConnectionState;
-use crate::cdr::filter::Visibility;
 use crate::pbx::queue::Activity;
 use crate::pbx::{ExtensionState, Health};
 use crate::sanitize::clean;

@@ -3,7 +3,8 @@
 //! and the lines the table draws. Pure state: the requests it makes are
 //! returned to `update`, which hands them to the CDR worker.
 
-use crate::cdr::filter::{Order, SortKey, Visibility};
+use crate::access::Visibility;
+use crate::cdr::filter::{Order, SortKey};
 use crate::cdr::history::CallList;
 use crate::cdr::record::CdrRecord;
 use crate::service::cdr::DbRequest;

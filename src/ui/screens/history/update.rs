@@ -86,7 +86,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
         }
         Action::Export => issue(model, "exporting", |m, id| DbRequest::Export {
             id,
-            filter: m.history.query.filter(crate::cdr::filter::Visibility::All),
+            filter: m.history.query.filter(crate::access::Visibility::All),
         }),
         Action::Refresh => issue(model, "loading calls", |m, id| m.history.restart(id)),
         _ => go(false),

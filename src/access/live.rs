@@ -1,9 +1,9 @@
 //! Who sees what on the live panes: one rule, used by the daemon (which
 //! drops what a console's user may not see before anything is sent) and by
 //! a direct console (which hides it before drawing). The CDR side of the
-//! same rule is `cdr::filter::Visibility`'s SQL.
+//! same rule is [`Visibility`]'s SQL in `cdr::filter`.
 
-use crate::cdr::filter::Visibility;
+use super::Visibility;
 use crate::endpoints::ExtensionRule;
 use crate::pbx::{Call, Extension, Queue, State};
 

@@ -1,7 +1,7 @@
 //! Who sees what, and who may do what: the `[acl]` config turned into a
 //! [`Visibility`] (live panes, History, KPIs, exports) and campaign rights.
 
-use super::filter::Visibility;
+use super::Visibility;
 use crate::config::{AclConfig, ConfigError, Role};
 
 /// What `login` may see under `acl`. With no user configured everyone sees
