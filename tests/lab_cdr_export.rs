@@ -30,15 +30,7 @@ fn export(config: &str, args: &[&str]) -> Output {
 }
 
 fn json_rows(o: &Output) -> Vec<serde_json::Value> {
-    assert!(
-        o.status.success(),
-        "export failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    common::json_lines(o, "export")
 }
 
 /// Waits until a CDR with `linkedid`-sharing legs for a call from `src`

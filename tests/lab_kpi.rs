@@ -22,15 +22,7 @@ fn run(lab: &Lab, args: &[&str]) -> Vec<Value> {
         .env_remove("SWITCHBOARD_CDR_URL")
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}")))
-        .collect()
+    common::json_lines(&o, &format!("{args:?}"))
 }
 
 /// The lab's phones and queue members (tests/lab/asterisk): nothing else is

@@ -402,6 +402,33 @@ fn a_console_reattaches_by_itself_when_the_daemon_comes_back() {
     drop(daemon);
 }
 
+/// Sends `request` and waits up to 60 s for its last reply (not a chunk
+/// or a progress count).
+async fn final_reply(
+    link: &mut switchboard::service::cdr::DbLink,
+    request: switchboard::service::cdr::DbRequest,
+    what: &str,
+) -> switchboard::service::cdr::DbReply {
+    use switchboard::service::cdr::DbReply;
+    let id = request.id();
+    link.requests
+        .send(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match link.replies.recv().await {
+                Some(DbReply::Chunk { .. } | DbReply::Progress { .. }) => {}
+                Some(r) if r.id() == id => return r,
+                Some(_) => {}
+                None => panic!("the attachment ended"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no reply to {what} through the daemon in 60 s"))
+}
+
 #[test]
 fn history_through_the_daemon_needs_no_credential_in_the_console() {
     use switchboard::access::Visibility;
@@ -434,23 +461,7 @@ fn history_through_the_daemon_needs_no_credential_in_the_console() {
             cursor: None,
             rows: 500,
         };
-        a.db.requests
-            .send(request)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let reply = tokio::time::timeout(Duration::from_secs(60), async {
-            loop {
-                match a.db.replies.recv().await {
-                    Some(r @ (DbReply::Page { id: 42, .. } | DbReply::Failed { id: 42, .. })) => {
-                        return r;
-                    }
-                    Some(_) => {}
-                    None => panic!("the attachment ended"),
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("no History page through the daemon in 60 s"));
+        let reply = final_reply(&mut a.db, request, "a History page").await;
         let legs = match reply {
             DbReply::Page { legs, .. } => legs,
             other => panic!("{other:?}\ndaemon log:\n{}", log(&site)),
@@ -461,25 +472,7 @@ fn history_through_the_daemon_needs_no_credential_in_the_console() {
             id: 43,
             filter: CdrFilter::window(since, to, Visibility::All),
         };
-        a.db.requests
-            .send(export)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let reply = tokio::time::timeout(Duration::from_secs(60), async {
-            loop {
-                match a.db.replies.recv().await {
-                    Some(
-                        r @ (DbReply::Exported { id: 43, .. } | DbReply::Failed { id: 43, .. }),
-                    ) => {
-                        return r;
-                    }
-                    Some(_) => {}
-                    None => panic!("the attachment ended"),
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("no export through the daemon in 60 s"));
+        let reply = final_reply(&mut a.db, export, "an export").await;
         a.task.abort();
         let DbReply::Exported { rows, path, .. } = reply else {
             panic!("{reply:?}\ndaemon log:\n{}", log(&site));
@@ -539,16 +532,9 @@ struct Leg {
 
 /// The legs of `cdr export --format json` output.
 fn exported(out: &Output, what: &str) -> Vec<Leg> {
-    assert!(
-        out.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: {e}: {l}"));
+    common::json_lines(out, what)
+        .into_iter()
+        .map(|v| {
             let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
             let on = |ext: &str| {
                 ["channel", "dstchannel"]
@@ -649,15 +635,7 @@ fn commands_through_the_daemon_hold_no_credential_and_keep_the_users_rights() {
         NOBODY,
         &["kpi", "--format", "json", "--from", &today],
     );
-    assert!(
-        kpi.status.success(),
-        "{}",
-        String::from_utf8_lossy(&kpi.stderr)
-    );
-    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&kpi.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let rows = common::json_lines(&kpi, "nobody's kpi");
     assert!(
         rows.iter().any(|r| r["extension"] == "301")
             && rows.iter().all(|r| r["extension"] == "301"),

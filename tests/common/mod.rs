@@ -415,3 +415,17 @@ fn proxy(listener: std::net::TcpListener, upstream: String, trigger: Option<&'st
         }
     });
 }
+
+/// The JSON lines a `switchboard` command printed (`--format json`); the
+/// command must have succeeded (`what` names it in the failure).
+pub fn json_lines(o: &std::process::Output, what: &str) -> Vec<serde_json::Value> {
+    assert!(
+        o.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: {e}: {l}")))
+        .collect()
+}
