@@ -692,3 +692,95 @@ fn commands_through_the_daemon_hold_no_credential_and_keep_the_users_rights() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The daemon's resident memory, kB (`VmRSS`).
+fn rss_kb(daemon: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.0.id()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in {status}"))
+}
+
+/// Event-to-console latencies (ms, from the daemon applying a change to
+/// this console holding it) of the deltas received for `span`, and the
+/// longest gap between two deltas.
+async fn latencies(
+    live: &mut tokio::sync::mpsc::Receiver<switchboard::serve::live::LiveDelta>,
+    span: Duration,
+) -> (Vec<i64>, Duration) {
+    let end = tokio::time::Instant::now() + span;
+    let (mut got, mut gap, mut last) = (Vec::new(), Duration::ZERO, tokio::time::Instant::now());
+    while let Ok(Some(d)) = tokio::time::timeout_at(end, live.recv()).await {
+        let now = tokio::time::Instant::now();
+        gap = gap.max(now - last);
+        last = now;
+        if d.applied_ms > 0 {
+            got.push(switchboard::clock::now_ms() - d.applied_ms);
+        }
+    }
+    got.sort_unstable();
+    (got, gap.max(tokio::time::Instant::now() - last))
+}
+
+fn p99(sorted: &[i64]) -> i64 {
+    sorted
+        .get(sorted.len().saturating_sub(1) * 99 / 100)
+        .copied()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_console_that_stops_reading_slows_no_one_and_costs_no_memory() {
+    let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let daemon = start(&site);
+    let _traffic = lab.traffic(120, 4.0);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut healthy = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let (before, _) = latencies(&mut healthy.live, Duration::from_secs(10)).await;
+        assert!(
+            before.len() > 10,
+            "only {} deltas in 10 s of traffic",
+            before.len()
+        );
+        // A console that says hello, then never reads again.
+        let stream = tokio::net::UnixStream::connect(&site.socket)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stalled = tokio_util::codec::Framed::new(stream, protocol::codec());
+        let hello = protocol::encode(&Hello::new(Purpose::Console)).unwrap_or_else(|e| panic!("{e}"));
+        stalled.send(hello).await.unwrap_or_else(|e| panic!("{e}"));
+        let rss_before = rss_kb(&daemon);
+        let (during, gap) = latencies(&mut healthy.live, Duration::from_secs(60)).await;
+        let rss_after = rss_kb(&daemon);
+        healthy.task.abort();
+        drop(stalled);
+        eprintln!(
+            "p99 {} ms before, {} ms while a console did not read ({} deltas, longest gap {gap:?}); daemon RSS {rss_before} -> {rss_after} kB",
+            p99(&before),
+            p99(&during),
+            during.len()
+        );
+        assert!(
+            p99(&during) <= 2 * p99(&before) + 500,
+            "the other console's p99 went from {} ms to {} ms",
+            p99(&before),
+            p99(&during)
+        );
+        assert!(
+            gap < Duration::from_secs(15),
+            "the other console received nothing for {gap:?}"
+        );
+        assert!(
+            rss_after <= rss_before + 32 * 1024,
+            "the daemon grew from {rss_before} kB to {rss_after} kB while a console did not read"
+        );
+    });
+}
