@@ -1160,6 +1160,7 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
             login: "supervisor".into(),
             may_control: true,
         },
+        Default::default(),
     );
     let o = key(&mut m, KeyCode::F(5));
     drive(&mut m, o, &mut link).await;

@@ -120,6 +120,7 @@ pub(crate) async fn open(
                     may_control: switchboard::access::acl::may_control_campaigns(acl, &login),
                     login,
                 },
+                appdb::AppDbSlot::default(),
             );
             Ok(Services {
                 tz,

@@ -64,6 +64,8 @@ struct Shared {
     config: Config,
     /// The CDR pool every console's CDR service shares.
     cdr: db::Connections,
+    /// The app-database pool every console's campaigns service shares.
+    app: appdb::AppDbSlot,
     tz: chrono_tz::Tz,
     pbx: String,
     consoles: Registry,
@@ -100,6 +102,7 @@ impl Daemon {
         let shared = Arc::new(Shared {
             config: self.config,
             cdr: db::Connections::default(),
+            app: appdb::AppDbSlot::default(),
             tz,
             pbx,
             consoles: Registry::default(),
@@ -378,6 +381,7 @@ async fn attached(
             login: peer.login.clone(),
             may_control: acl::may_control_campaigns(&config.acl, &peer.login),
         },
+        shared.app.clone(),
     );
     // Frames are shared between consoles (one encoding per group): they are
     // written straight from the shared bytes, not copied into a per-console

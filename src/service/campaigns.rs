@@ -182,13 +182,37 @@ pub struct Actor {
     pub may_control: bool,
 }
 
+/// The app database's connection pool, opened at the first request;
+/// workers given clones of one slot (the daemon's, one per attached
+/// console) share one pool.
+#[derive(Clone, Default)]
+pub struct AppDbSlot(std::sync::Arc<tokio::sync::Mutex<Option<AppDb>>>);
+
+impl AppDbSlot {
+    /// The pool, opened from `url` when there is none yet.
+    async fn get(&self, url: &Result<Secret, String>) -> Result<AppDb, String> {
+        let mut slot = self.0.lock().await;
+        if let Some(db) = slot.as_ref() {
+            return Ok(db.clone());
+        }
+        let url = url.as_ref().map_err(Clone::clone)?;
+        let db = AppDb::open(url.expose()).await.map_err(|e| e.to_string())?;
+        *slot = Some(db.clone());
+        Ok(db)
+    }
+
+    /// Forgets the pool (it failed): the next request opens a new one.
+    async fn reset(&self) {
+        *self.0.lock().await = None;
+    }
+}
+
 /// Starts the worker for the app database at `url` (or why there is none),
-/// acting as `actor`.
-pub fn spawn(url: Result<Secret, String>, actor: Actor) -> AppLink {
+/// acting as `actor`, with the pool in `slot`.
+pub fn spawn(url: Result<Secret, String>, actor: Actor, slot: AppDbSlot) -> AppLink {
     let (req_tx, mut req_rx) = mpsc::channel::<AppRequest>(16);
     let (reply_tx, reply_rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        let mut db: Option<AppDb> = None;
         while let Some(req) = req_rx.recv().await {
             let id = req.id();
             if let Some(refusal) = refuse(&req, &actor) {
@@ -197,35 +221,25 @@ pub fn spawn(url: Result<Secret, String>, actor: Actor) -> AppLink {
                 }
                 continue;
             }
-            if db.is_none() {
-                let opened = match &url {
-                    Ok(u) => AppDb::open(u.expose()).await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
-                };
-                match opened {
-                    Ok(d) => db = Some(d),
-                    Err(message) => {
-                        if reply_tx
-                            .send(AppReply::Failed { id, message })
-                            .await
-                            .is_err()
-                        {
-                            return;
+            let reply = match slot.get(&url).await {
+                Ok(db) => match serve(&db, req, &actor.login).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // A lost database, not a refused request: reopen.
+                        if matches!(
+                            e,
+                            crate::dialer::DialerError::Db(_)
+                                | crate::dialer::DialerError::Connect { .. }
+                        ) {
+                            slot.reset().await;
                         }
-                        continue;
+                        AppReply::Failed {
+                            id,
+                            message: e.to_string(),
+                        }
                     }
-                }
-            }
-            let Some(d) = db.as_ref() else { continue };
-            let reply = match serve(d, req, &actor.login).await {
-                Ok(r) => r,
-                Err(e) => {
-                    db = None;
-                    AppReply::Failed {
-                        id,
-                        message: e.to_string(),
-                    }
-                }
+                },
+                Err(message) => AppReply::Failed { id, message },
             };
             if reply_tx.send(reply).await.is_err() {
                 return;

@@ -83,6 +83,7 @@ fn model_and_db(
             login: login.clone(),
             may_control: model.campaigns.may_control,
         },
+        appdb::AppDbSlot::default(),
     );
     let link = db::spawn(db::DbSettings::from_config(
         config,
