@@ -393,7 +393,18 @@ async fn serve(
 fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
     use switchboard::dialer::engine::{Engine, EngineSettings};
     let mut ari = switchboard::ari::AriSettings::from_config(config)?;
-    let settings = EngineSettings::from_config(config);
+    let mut settings = EngineSettings::from_config(config);
+    // The engine paces queue campaigns by the agents its AMI link shows.
+    settings.ami = match config.ami_settings(pbx::resync::actions()?) {
+        Ok(ami) => Some(ami),
+        Err(e) => {
+            tracing::warn!(
+                "no AMI link for the engine ({}): queue campaigns will not dial",
+                sanitize::escape(&e.to_string())
+            );
+            None
+        }
+    };
     // One Stasis app per engine: Asterisk gives an app's events to one
     // WebSocket, so engines sharing a name would lose each other's calls.
     ari.app = format!("{}-{}", ari.app, settings.id);

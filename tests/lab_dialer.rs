@@ -106,9 +106,22 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
+/// Campaign keys that send answered calls to queue `sales` through its
+/// dialplan place rather than as a `{ queue = … }` destination: the engine
+/// then dials up to `max_concurrent` whatever the agents, for the tests of
+/// its faults at load (pacing by agents has its own test).
+const AT_THE_CAP: &str = "destination = { context = \"switchboard-queue\", exten = \"sales\" }\n";
+
+/// Campaign `name` sending answered calls to queue `sales` (unless `extra`
+/// names another destination), with `extra` TOML lines.
 fn campaign_file(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let destination = if extra.starts_with("destination") {
+        ""
+    } else {
+        "destination = { queue = \"sales\" }\n"
+    };
     let text = format!(
-        "name = \"{name}\"\ndial = \"Local/{{number}}@customers\"\ncaller_id = \"\\\"Lab\\\" <5551000>\"\ndestination = {{ queue = \"sales\" }}\n{extra}"
+        "name = \"{name}\"\ndial = \"Local/{{number}}@customers\"\ncaller_id = \"\\\"Lab\\\" <5551000>\"\n{destination}{extra}"
     );
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
@@ -591,7 +604,9 @@ async fn twenty_sigkills_never_redial_an_answer_nor_lose_a_lead() {
         &lab,
         dir.path(),
         "crash",
-        "max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = { delay_s = 2, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
+        &format!(
+            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = {{ delay_s = 2, max_attempts = 2 }}\n[pacing]\nregime = \"custom\"\n",
+        ),
         &rows,
     )
     .await;
@@ -678,7 +693,9 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
         let file = campaign_file(
             dir.path(),
             "two",
-            "max_concurrent = 12\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
+            &format!(
+                "{AT_THE_CAP}max_concurrent = 12\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
+            ),
         );
         campaign(&cfg_a, &url, &["apply", file.to_str().unwrap_or_default()]);
         let base = 5_555_000_000u64 + u64::from(std::process::id() % 1000) * 1000;
@@ -739,7 +756,9 @@ async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
         &lab,
         dir.path(),
         "freeze",
-        "max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = { delay_s = 5, max_attempts = 3 }\n[pacing]\nregime = \"custom\"\n",
+        &format!(
+            "{AT_THE_CAP}max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = {{ delay_s = 5, max_attempts = 3 }}\n[pacing]\nregime = \"custom\"\n",
+        ),
         &rows,
     )
     .await;
@@ -1036,7 +1055,9 @@ async fn two_engines_never_pass_the_campaigns_cap_together() {
         &lab,
         dir.path(),
         "cap",
-        "max_concurrent = 30\nring_timeout_s = 5\n[pacing]\nregime = \"custom\"\n",
+        &format!(
+            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 5\n[pacing]\nregime = \"custom\"\n",
+        ),
         &rows,
     )
     .await;
@@ -1314,4 +1335,114 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
         );
     }
     assert_eq!((p.unknown + p.failed, p.answered), (3, 5), "{p:?}");
+}
+
+/// Unpauses `sales` agents when dropped (a failed test leaves the lab's
+/// queue as it found it).
+struct Paused<'a>(&'a Lab, Vec<&'static str>);
+
+impl Paused<'_> {
+    fn unpause(&mut self) {
+        for a in self.1.drain(..) {
+            let _ = self.0.cli(&format!(
+                "queue unpause member Local/{a}@agents/n queue sales"
+            ));
+        }
+    }
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.unpause();
+    }
+}
+
+/// The queue_log's `CONNECT` wait (seconds) and whether it abandoned, for
+/// each call id (the caller's uniqueid: the engine's attempt id).
+fn queue_outcomes(lab: &Lab) -> BTreeMap<String, (Option<u64>, bool)> {
+    let path = Path::new(lab.var("LAB_ROOT")).join("var/log/asterisk/queue_log");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut out: BTreeMap<String, (Option<u64>, bool)> = BTreeMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        if f.len() < 5 {
+            continue;
+        }
+        let entry = out.entry(f[1].to_string()).or_default();
+        match f[4] {
+            "CONNECT" => entry.0 = f.get(5).and_then(|h| h.parse().ok()),
+            "ABANDON" | "EXITWITHTIMEOUT" | "EXITEMPTY" => entry.1 = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Progressive pacing by the agents actually free: with four of the five
+/// `sales` agents paused, a campaign allowed 20 calls keeps at most one
+/// customer on the line that no agent holds, every answered customer
+/// reaches the one agent within 2 s (queue_log's `CONNECT` wait), none
+/// abandons; unpaused, it dials more at once.
+#[tokio::test]
+async fn a_queue_campaign_dials_by_the_agents_actually_free() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_563_000_000u64);
+    // Numbers ending in 0 answer at once and talk 3 to 8 s.
+    let rows = leads_ending(base, 40, 0);
+    let (url, cfg) = prepared(&lab, dir.path(), "agents", "max_concurrent = 20\n", &rows).await;
+    let mut paused = Paused(&lab, vec!["202", "203", "204", "205"]);
+    for a in &paused.1 {
+        lab.cli(&format!(
+            "queue pause member Local/{a}@agents/n queue sales reason lunch"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "agents").await;
+    let start = Instant::now();
+    let mut most = 0;
+    while start.elapsed() < Duration::from_secs(40) {
+        let (p, _) = state(&db, "agents").await;
+        most = most.max(p.live);
+        assert!(
+            p.live <= 2,
+            "{} calls in flight with one agent free:\n{}",
+            p.live,
+            log_tail(&log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (p, attempts) = state(&db, "agents").await;
+    assert!(
+        p.answered >= 3,
+        "one free agent, 40 s: only {} answered:\n{}",
+        p.answered,
+        log_tail(&log)
+    );
+    let queue = queue_outcomes(&lab);
+    for a in attempts
+        .iter()
+        .filter(|a| a.ended_at.is_some() && a.answered_at.is_some())
+    {
+        let (wait, abandoned) = queue.get(&a.id).copied().unwrap_or_default();
+        assert!(!abandoned, "customer {} abandoned in the queue", a.number);
+        assert!(
+            wait.is_some_and(|w| w < 2),
+            "customer {} waited {wait:?} s for the agent",
+            a.number
+        );
+    }
+    // The agents back: more calls at once.
+    paused.unpause();
+    until(
+        &db,
+        "agents",
+        Duration::from_secs(30),
+        "three calls at once with five agents",
+        |p| p.live >= 3,
+    )
+    .await;
+    let _ = engine.stop(Duration::from_secs(10));
+    eprintln!("with one agent free: at most {most} calls in flight");
 }

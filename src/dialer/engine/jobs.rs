@@ -8,6 +8,7 @@
 //! work slot), so a reconciliation never sees a claim half done or an
 //! originate on its way; [`beat`] has a slot of its own.
 
+use super::pace::Pace;
 use crate::ari::AriError;
 use crate::ari::rest::{Originate, Rest};
 use crate::clock::now_ms;
@@ -72,7 +73,7 @@ pub struct Stepped {
 
 /// Reads campaigns, acknowledges status changes, and (when `may_dial`)
 /// claims due leads of running campaigns within their windows and caps.
-pub async fn step(db: AppDb, lease: Lease, may_dial: bool) -> Stepped {
+pub async fn step(db: AppDb, lease: Lease, may_dial: bool, pace: Pace) -> Stepped {
     let mut out = Stepped::default();
     let run = async {
         out.campaigns = db.campaigns().await?;
@@ -84,15 +85,20 @@ pub async fn step(db: AppDb, lease: Lease, may_dial: bool) -> Stepped {
             if c.status != "running" || !may_dial || !c.def.in_window(chrono::Utc::now()) {
                 continue;
             }
-            // The cap holds across engines: the claim counts what is in
-            // flight and claims in one transaction.
+            // A queue campaign by its free agents, any other within its
+            // cap; the cap holds across engines: the claim counts what is
+            // in flight and claims in one transaction.
+            let allow = pace.allowance(c);
+            if allow.n == 0 {
+                continue;
+            }
             let batch = db
                 .claim_within(&Claim {
                     campaign: c.id,
                     engine: &lease.engine,
-                    n: c.def.max_concurrent.min(50),
+                    n: allow.n,
                     now: now_ms(),
-                    max_concurrent: Some(c.def.max_concurrent),
+                    max_concurrent: Some(allow.cap),
                     lease: Some(&lease),
                 })
                 .await?;

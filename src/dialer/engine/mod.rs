@@ -22,7 +22,9 @@
 //! in the app); one whose channel is gone ends by the rules of
 //! [`super::verdict`], and is never redialed unless it was never sent.
 
+pub mod agents;
 pub mod jobs;
+pub mod pace;
 pub mod settings;
 pub mod vars;
 pub mod writer;
@@ -69,6 +71,9 @@ fn notify(state: &[sd_notify::NotifyState<'_>]) {
 /// than this loses it, and a restarted engine with the same id waits at
 /// most this long for it.
 const LEASE_MS: i64 = 5_000;
+
+/// Why queue campaigns wait when the engine has no AMI link.
+const NO_AMI: &str = "no AMI link ([ami] settings): queue campaigns wait, the agents are not seen";
 
 /// A lead whose originate Asterisk could not take (5xx) is due again
 /// after this, ms.
@@ -154,6 +159,9 @@ pub struct Engine {
     /// The reconciliation whose snapshot is being read.
     reconciling: Option<Reconciling>,
     done: mpsc::UnboundedSender<Done>,
+    /// The queues' agents, from the engine's own AMI link (`None`: no
+    /// `[ami]` settings, so queue campaigns do not dial).
+    agents: Option<agents::Agents>,
 }
 
 impl Engine {
@@ -185,6 +193,7 @@ impl Engine {
             slots: Slots::default(),
             reconciling: None,
             done: mpsc::unbounded_channel().0,
+            agents: None,
         })
     }
 
@@ -198,6 +207,8 @@ impl Engine {
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(), DialerError> {
         self.exclusive().await?;
+        let queues = self.s.queues.clone();
+        self.agents = self.s.ami.clone().map(|a| agents::follow(a, queues));
         let writer = Writer::start(self.db.clone(), self.s.spool.as_deref());
         let (done_tx, mut done) = mpsc::unbounded_channel();
         self.done = done_tx;
@@ -320,8 +331,16 @@ impl Engine {
             Some(why) if queued.is_empty() => format!(", app database failing ({why})"),
             _ => String::new(),
         };
+        // Queue campaigns dial only while the agents are seen.
+        let agents = match &self.agents {
+            Some(a) => match a.floors(std::iter::empty(), now_ms()) {
+                Ok(_) => String::new(),
+                Err(why) => format!(", agents unknown ({why}): queue campaigns wait"),
+            },
+            None => format!(", {NO_AMI}"),
+        };
         format!(
-            "{mode}{ari}, {running} campaigns running, {} live calls{queued}{db}",
+            "{mode}{ari}, {running} campaigns running, {} live calls{agents}{queued}{db}",
             self.live.len()
         )
     }
@@ -388,9 +407,37 @@ impl Engine {
             let job = jobs::snapshot(self.db.clone(), self.rest.clone(), self.s.id.clone(), stale);
             self.spawn(async move { Done::Snapshot(job.await) });
         } else {
-            let job = jobs::step(self.db.clone(), self.lease.clone(), self.may_dial());
+            let job = jobs::step(
+                self.db.clone(),
+                self.lease.clone(),
+                self.may_dial(),
+                self.pace(),
+            );
             self.spawn(async move { Done::Stepped(job.await) });
         }
+    }
+
+    /// The floors of the running campaigns' queues and the calls in flight
+    /// per campaign, for a step.
+    fn pace(&self) -> pace::Pace {
+        let queues = self
+            .campaigns
+            .values()
+            .filter(|c| c.status == "running")
+            .filter_map(|c| c.def.destination.queue.as_deref());
+        let agents = match &self.agents {
+            Some(a) => a.floors(queues, now_ms()),
+            None => Err(NO_AMI.into()),
+        };
+        let mut in_flight: HashMap<i64, pace::InFlight> = HashMap::new();
+        for call in self.live.values() {
+            let f = in_flight.entry(call.campaign_id).or_default();
+            f.total += 1;
+            if !call.answered {
+                f.ringing += 1;
+            }
+        }
+        pace::Pace { agents, in_flight }
     }
 
     fn may_dial(&self) -> bool {

@@ -23,6 +23,12 @@ pub struct EngineSettings {
     /// The spool of writes not yet landed (see [`super::writer`]); `None`
     /// keeps them in memory only.
     pub spool: Option<PathBuf>,
+    /// The AMI link through which the engine sees the queues' agents
+    /// (`[ami]`); `None`: queue campaigns do not dial.
+    pub ami: Option<crate::ami::connection::Settings>,
+    /// Per-queue settings (`[kpi.queues]`): the wrap-up an agent takes
+    /// after a call, which Asterisk does not report.
+    pub queues: crate::service_level::Targets,
 }
 
 impl EngineSettings {
@@ -48,6 +54,8 @@ impl EngineSettings {
             drain: Duration::from_secs(u64::from(c.dialer.drain_s)),
             tick: Duration::from_millis(250),
             stale_after: Duration::from_secs(15),
+            ami: None,
+            queues: c.kpi.targets(),
         }
     }
 }

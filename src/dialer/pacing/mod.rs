@@ -10,6 +10,7 @@
 //! - [`decide`]: calls to dial now, from a [`Floor`] and [`Stats`];
 //! - [`ledger`]: the abandon ledger over the regulator's window.
 
+pub mod floor;
 pub mod ledger;
 mod normal;
 
