@@ -53,6 +53,7 @@ fn the_unit_file_verifies() {
         "ProtectSystem=strict",
         "StateDirectory=switchboard",
         "LoadCredential=ari-secret:",
+        "LoadCredential=ami-secret:",
         "User=switchboard",
         "StartLimitIntervalSec=0",
         "Restart=always",
