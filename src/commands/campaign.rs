@@ -256,9 +256,16 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
             let text = String::from_utf8(services::read(&file)?)
                 .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", file.display()))?;
             let source = file.display().to_string();
-            if let AppReply::Applied { name, created, .. } =
-                s.ask_app(AppRequest::Apply { id, source, text }).await?
+            if let AppReply::Applied {
+                name,
+                created,
+                note,
+                ..
+            } = s.ask_app(AppRequest::Apply { id, source, text }).await?
             {
+                if let Some(note) = note {
+                    eprintln!("note: {note}");
+                }
                 let what = if created {
                     "created (stopped)"
                 } else {

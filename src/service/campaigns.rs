@@ -108,6 +108,9 @@ pub enum AppReply {
         name: String,
         /// It is new.
         created: bool,
+        /// What the supervisor must know of how it will be dialed.
+        #[serde(default)]
+        note: Option<String>,
     },
     /// Leads were imported.
     Imported {
@@ -293,6 +296,7 @@ async fn serve(
                 Ok(def) => AppReply::Applied {
                     id,
                     created: db.apply(&def, login).await?,
+                    note: crate::dialer::engine::pace::note(&def),
                     name: def.name,
                 },
                 Err(e) => AppReply::Failed {

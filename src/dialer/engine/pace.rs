@@ -8,10 +8,26 @@
 //! `[pacing] mode`: power and predictive dial ahead of the agents, which is
 //! only lawful with the drops counted and capped.
 
+use crate::dialer::campaign::CampaignDef;
 use crate::dialer::pacing::floor::QueueFloor;
 use crate::dialer::pacing::{self, Floor, Mode, PacingDef, Stats};
 use crate::dialer::store::CampaignRow;
 use std::collections::HashMap;
+
+/// The mode the engine dials a queue campaign in, whatever its own (see
+/// the module's doc).
+pub const DIALED: Mode = Mode::Progressive;
+
+/// What a supervisor applying `def` must know of how the engine dials it:
+/// `Some` when its mode is not the one dialed.
+pub fn note(def: &CampaignDef) -> Option<String> {
+    (def.destination.queue.is_some() && def.pacing.mode != DIALED).then(|| {
+        format!(
+            "[pacing] mode {}: the engine dials it progressive until it catches and counts drops (docs/dialer.md, Pacing)",
+            format!("{:?}", def.pacing.mode).to_lowercase()
+        )
+    })
+}
 
 /// Most leads one campaign claims at one step.
 pub const MAX_BATCH: u32 = 50;
@@ -69,7 +85,7 @@ impl Pace {
             waiting: q.waiting,
         };
         let def = PacingDef {
-            mode: Mode::Progressive,
+            mode: DIALED,
             ..c.def.pacing.clone()
         };
         // Progressive uses no statistics.
@@ -92,7 +108,6 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialer::campaign::CampaignDef;
 
     fn campaign(dest: &str, extra: &str) -> CampaignRow {
         let text = format!(
@@ -156,6 +171,7 @@ mod tests {
                 Allowance { n: 4, cap: 4 },
                 "{pacing}"
             );
+            assert!(note(&c.def).is_some_and(|n| n.contains("dials it progressive")));
         }
     }
 
