@@ -1400,6 +1400,23 @@ async fn a_queue_campaign_dials_by_the_agents_actually_free() {
         .unwrap_or_else(|e| panic!("{e}"));
     }
     let (db, engine, log) = running(dir.path(), &cfg, &url, "agents").await;
+    // The engine says what it dials by (systemd status, `campaign status`).
+    let start = Instant::now();
+    loop {
+        let engines = db.engines().await.unwrap_or_else(|e| panic!("{e}"));
+        if engines
+            .iter()
+            .any(|e| e.state.contains("sales: ") && e.state.contains(" 4 paused"))
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no engine shows sales' floor: {:?}",
+            engines.iter().map(|e| &e.state).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let start = Instant::now();
     let mut most = 0;
     while start.elapsed() < Duration::from_secs(40) {

@@ -96,6 +96,14 @@ pub(crate) async fn open(
                     s.site.tz
                 )
             })?;
+            if let Some(asked) = o.tz.filter(|t| *t != s.site.tz) {
+                eprintln!(
+                    "attached to the daemon at {}: days are the PBX's ({}), not {}; --direct uses --tz",
+                    socket.display(),
+                    s.site.tz,
+                    switchboard::sanitize::escape(asked)
+                );
+            }
             Ok(Services {
                 tz,
                 db: s.db,

@@ -331,13 +331,25 @@ impl Engine {
             Some(why) if queued.is_empty() => format!(", app database failing ({why})"),
             _ => String::new(),
         };
-        // Queue campaigns dial only while the agents are seen.
-        let agents = match &self.agents {
-            Some(a) => match a.floors(std::iter::empty(), now_ms()) {
-                Ok(_) => String::new(),
-                Err(why) => format!(", agents unknown ({why}): queue campaigns wait"),
-            },
-            None => format!(", {NO_AMI}"),
+        // Queue campaigns dial only while the agents are seen; the floor
+        // they dial by, per queue.
+        let agents = match self.pace().agents {
+            Ok(floors) => floors
+                .iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .map(|(q, f)| {
+                    format!(
+                        ", {}: {} free, {} busy, {} paused, {} waiting",
+                        crate::sanitize::escape(q),
+                        f.available,
+                        f.busy,
+                        f.paused,
+                        f.waiting
+                    )
+                })
+                .collect(),
+            Err(why) => format!(", agents unknown ({why}): queue campaigns wait"),
         };
         format!(
             "{mode}{ari}, {running} campaigns running, {} live calls{agents}{queued}{db}",
