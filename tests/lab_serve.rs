@@ -784,3 +784,42 @@ fn a_console_that_stops_reading_slows_no_one_and_costs_no_memory() {
         );
     });
 }
+
+/// A frozen daemon (SIGSTOP) is not a quiet one: the console learns it
+/// within the silence limit (no heartbeat), shows the link down with the
+/// reason, and reattaches by itself once the daemon runs again.
+#[test]
+fn a_console_tells_a_frozen_daemon_and_reattaches_when_it_thaws() {
+    let Some(lab) = Lab::get() else { return };
+    let site = site(&lab);
+    let daemon = start(&site);
+    let signal = |sig: &str| {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &daemon.0.id().to_string()])
+            .status();
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut a = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        wait_link(&mut a, |s| *s == ConnectionState::Ready, Duration::from_secs(60)).await;
+        signal("STOP");
+        let frozen = Instant::now();
+        wait_link(
+            &mut a,
+            |s| matches!(s, ConnectionState::Down { reason, .. } if reason.contains("sent nothing")),
+            Duration::from_secs(60),
+        )
+        .await;
+        let told = frozen.elapsed();
+        signal("CONT");
+        wait_link(&mut a, |s| *s == ConnectionState::Ready, Duration::from_secs(60)).await;
+        a.task.abort();
+        assert!(
+            told >= switchboard::serve::protocol::DAEMON_SILENCE - Duration::from_secs(6),
+            "the link was called lost after {told:?}, before the silence limit"
+        );
+        eprintln!("a frozen daemon was told after {told:?}");
+    });
+}

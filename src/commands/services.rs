@@ -57,6 +57,8 @@ pub(crate) struct Services {
     pub app: AppLink,
     /// The daemon's socket, when attached (for messages).
     pub daemon: Option<PathBuf>,
+    /// Why the daemon's link ended, once it has.
+    ended: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// Opens the services for `target`.
@@ -109,6 +111,7 @@ pub(crate) async fn open(
                 db: s.db,
                 app: s.app,
                 daemon: Some(socket.clone()),
+                ended: s.ended,
             })
         }
         Target::Direct => {
@@ -135,6 +138,7 @@ pub(crate) async fn open(
                 db: db::spawn(settings),
                 app,
                 daemon: None,
+                ended: Default::default(),
             })
         }
     }
@@ -143,10 +147,17 @@ pub(crate) async fn open(
 impl Services {
     /// Why the services went away before answering.
     fn gone(&self) -> anyhow::Error {
+        let why = self
+            .ended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| "it closed the connection".into());
         match &self.daemon {
             Some(socket) => anyhow::anyhow!(
-                "the daemon at {} closed the connection before answering; its log says why (journalctl -u switchboard-serve)",
-                socket.display()
+                "the daemon at {} stopped before answering: {}; its log says more (journalctl -u switchboard-serve)",
+                socket.display(),
+                switchboard::sanitize::escape(&why)
             ),
             None => anyhow::anyhow!("the database worker stopped before answering"),
         }

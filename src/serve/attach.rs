@@ -149,6 +149,8 @@ pub struct Services {
     pub db: DbLink,
     /// Campaign requests through the daemon.
     pub app: AppLink,
+    /// Why the link ended, once it has (the replies then end too).
+    pub ended: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// Attaches a command (`cdr export`, `kpi`, `campaign …`) to the daemon at
@@ -162,14 +164,19 @@ pub async fn services(socket: &Path) -> anyhow::Result<Services> {
     let (live_tx, _) = mpsc::channel(1);
     let health = watch::channel(LinkHealth::default()).0;
     let (mut ends, db, app) = request_ends(ami_tx, live_tx, health);
+    let ended = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let why = ended.clone();
     tokio::spawn(async move {
-        let _ = pump(&mut link, &mut ends).await;
+        if let Ok(reason) = pump(&mut link, &mut ends).await {
+            *why.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        }
     });
     Ok(Services {
         login: answer.login.unwrap_or_default(),
         site,
         db,
         app,
+        ended,
     })
 }
 
@@ -387,9 +394,19 @@ async fn wait_refusing(ends: &mut Ends, wait: Duration, why: &str) -> Result<(),
 /// Moves frames both ways until the socket ends (returns why) or the
 /// console goes away.
 async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
+    // The daemon sends at least a heartbeat every few seconds: silence is
+    // a frozen or overloaded daemon, and the link is dropped and retried.
+    let mut silent_at = tokio::time::Instant::now() + protocol::DAEMON_SILENCE;
     loop {
         tokio::select! {
+            _ = tokio::time::sleep_until(silent_at) => {
+                return Ok(format!(
+                    "the daemon sent nothing for {} s (frozen or overloaded?)",
+                    protocol::DAEMON_SILENCE.as_secs()
+                ));
+            }
             frame = link.next() => {
+                silent_at = tokio::time::Instant::now() + protocol::DAEMON_SILENCE;
                 let frame = match frame {
                     Some(Ok(f)) => f,
                     Some(Err(e)) => return Ok(e.to_string()),
@@ -491,6 +508,6 @@ async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {
             None => Ok(()),
         },
         ToConsole::App(r) => ends.app_replies.send(r).await.map_err(|_| ConsoleGone),
-        ToConsole::Welcome(_) | ToConsole::Status(_) => Ok(()),
+        ToConsole::Welcome(_) | ToConsole::Status(_) | ToConsole::Heartbeat => Ok(()),
     }
 }

@@ -416,6 +416,24 @@ async fn attached(
             }
         }
     };
+    // Alive, even with nothing to say (a console tells a frozen daemon
+    // from a quiet one by these). A console whose queue is full is
+    // receiving frames anyway.
+    let heartbeat = {
+        let frames = frames_tx.clone();
+        async move {
+            let Ok(beat) = encode(&ToConsole::Heartbeat) else {
+                return std::future::pending().await;
+            };
+            let mut every = tokio::time::interval(protocol::HEARTBEAT);
+            loop {
+                every.tick().await;
+                if let Err(mpsc::error::TrySendError::Closed(_)) = frames.try_send(beat.clone()) {
+                    return;
+                }
+            }
+        }
+    };
     let (cdr_requests, app_requests) = (cdr.requests.clone(), app.requests.clone());
     let reader = async {
         while let Some(Ok(frame)) = stream.next().await {
@@ -466,6 +484,7 @@ async fn attached(
         _ = writer => {}
         _ = replies => {}
         _ = reader => {}
+        _ = heartbeat => {}
     }
 }
 

@@ -150,7 +150,18 @@ pub enum ToConsole {
     App(AppReply),
     /// The attached consoles (answer to [`Purpose::Status`]).
     Status(Vec<ConsoleInfo>),
+    /// Nothing new: the daemon is alive. Sent every [`HEARTBEAT`] to every
+    /// console and command, so a side that hears nothing for
+    /// [`DAEMON_SILENCE`] knows the daemon is frozen, not quiet.
+    Heartbeat,
 }
+
+/// How often the daemon says it is alive.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A daemon silent this long (three heartbeats missed) is frozen or
+/// overloaded: the console drops the link and reattaches.
+pub const DAEMON_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The codec both sides frame with.
 pub fn codec() -> LengthDelimitedCodec {
