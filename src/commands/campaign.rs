@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use switchboard::config::Config;
 use switchboard::dialer::campaign::CampaignDef;
 use switchboard::dialer::store::{CampaignRow, EngineRow, Progress};
+use switchboard::sanitize;
 use switchboard::service::campaigns::{AppReply, AppRequest, CampaignStatus};
 
 #[derive(clap::Args, Debug)]
@@ -264,14 +265,14 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
             } = s.ask_app(AppRequest::Apply { id, source, text }).await?
             {
                 if let Some(note) = note {
-                    eprintln!("note: {note}");
+                    eprintln!("note: {}", sanitize::escape(&note));
                 }
                 let what = if created {
                     "created (stopped)"
                 } else {
                     "updated"
                 };
-                eprintln!("campaign `{name}` {what}");
+                eprintln!("campaign `{}` {what}", sanitize::escape(&name));
             }
         }
         CampaignCommand::Import { name, file } => {
@@ -284,7 +285,7 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
                 csv,
             };
             match s.ask_app(req).await? {
-                AppReply::Imported { message, .. } => println!("{message}"),
+                AppReply::Imported { message, .. } => println!("{}", sanitize::escape(&message)),
                 AppReply::ImportRejected {
                     source,
                     errors,
@@ -292,7 +293,7 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
                     ..
                 } => {
                     for e in &errors {
-                        eprintln!("{source}: {e}");
+                        eprintln!("{}", sanitize::escape(&format!("{source}: {e}")));
                     }
                     let listed = if count > errors.len() {
                         format!(" (the first {} listed)", errors.len())
@@ -300,7 +301,8 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
                         String::new()
                     };
                     eprintln!(
-                        "{source}: {count} bad rows{listed}; nothing was imported (fix them and import again)"
+                        "{}: {count} bad rows{listed}; nothing was imported (fix them and import again)",
+                        sanitize::escape(&source)
                     );
                     return Ok(1);
                 }
@@ -311,7 +313,9 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
             for c in snapshot(&mut s).await?.0 {
                 match format {
                     ReadFormat::Json => println!("{}", summary(&c.row, &c.progress)),
-                    ReadFormat::Text => println!("{}", text_line(&c.row, &c.progress)),
+                    ReadFormat::Text => {
+                        println!("{}", sanitize::escape(&text_line(&c.row, &c.progress)))
+                    }
                 }
             }
         }
@@ -330,15 +334,16 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
                     println!("{v}");
                 }
                 ReadFormat::Text => {
-                    println!("{}", text_line(&c.row, &c.progress));
+                    println!("{}", sanitize::escape(&text_line(&c.row, &c.progress)));
                     let now = chrono::Utc::now().timestamp_millis();
                     for e in engines {
-                        println!(
+                        let line = format!(
                             "engine {}: {} (heartbeat {} s ago)",
                             e.id,
                             e.state,
                             (now - e.heartbeat_at) / 1000
                         );
+                        println!("{}", sanitize::escape(&line));
                     }
                 }
             }
@@ -374,7 +379,11 @@ async fn set(s: &mut Services, name: String, status: &str) -> anyhow::Result<()>
         status: status.into(),
     };
     if let AppReply::Asked { name, status, .. } = s.ask_app(req).await? {
-        eprintln!("campaign `{name}`: {status} requested; the engine acknowledges within a second");
+        eprintln!(
+            "campaign `{}`: {} requested; the engine acknowledges within a second",
+            sanitize::escape(&name),
+            sanitize::escape(&status)
+        );
     }
     Ok(())
 }

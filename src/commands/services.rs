@@ -95,14 +95,14 @@ pub(crate) async fn open(
             let tz: chrono_tz::Tz = s.site.tz.parse().map_err(|_| {
                 anyhow::anyhow!(
                     "the daemon's time zone `{}` is unknown here; update this host's tzdata",
-                    s.site.tz
+                    switchboard::sanitize::escape(&s.site.tz)
                 )
             })?;
             if let Some(asked) = o.tz.filter(|t| *t != s.site.tz) {
                 eprintln!(
                     "attached to the daemon at {}: days are the PBX's ({}), not {}; --direct uses --tz",
                     socket.display(),
-                    s.site.tz,
+                    tz,
                     switchboard::sanitize::escape(asked)
                 );
             }
