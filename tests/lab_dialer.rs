@@ -1463,3 +1463,85 @@ async fn a_queue_campaign_dials_by_the_agents_actually_free() {
     let _ = engine.stop(Duration::from_secs(10));
     eprintln!("with one agent free: at most {most} calls in flight");
 }
+
+/// Calling hours where the lead lives: the campaign's window (UTC, open
+/// now) dials the leads without a zone of their own and those in UTC; the
+/// leads whose `time_zone` puts them twelve hours away are never dialed
+/// (not in Asterisk's CDRs), but given back, due when their hours begin
+/// there.
+#[tokio::test]
+async fn leads_are_called_only_within_the_hours_where_they_live() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let now = chrono::Utc::now();
+    let hhmm = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M").to_string();
+    let window = format!(
+        "{AT_THE_CAP}max_concurrent = 10\n[window]\nstart = \"{}\"\nend = \"{}\"\ntime_zone = \"UTC\"\n",
+        hhmm(now - chrono::Duration::hours(2)),
+        hhmm(now + chrono::Duration::hours(2))
+    );
+    let (url, cfg) = prepared(&lab, dir.path(), "zones", &window, &[]).await;
+    let base = numbers_from(5_565_000_000u64);
+    let mut csv = String::from("number,time_zone\n");
+    let (mut near, mut far) = (BTreeMap::new(), BTreeMap::new());
+    for i in 0..12u64 {
+        // Numbers ending in 0 answer at once.
+        let number = (base + i * 10).to_string();
+        let zone = match i % 3 {
+            0 => "",
+            1 => "UTC",
+            _ => "Etc/GMT+12",
+        };
+        csv.push_str(&format!("{number},{zone}\n"));
+        if zone == "Etc/GMT+12" {
+            far.insert(number, ());
+        } else {
+            near.insert(number, ());
+        }
+    }
+    let file = dir.path().join("zoned.csv");
+    std::fs::write(&file, csv).unwrap_or_else(|e| panic!("{e}"));
+    campaign(
+        &cfg,
+        &url,
+        &["import", "zones", file.to_str().unwrap_or_default()],
+    );
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "zones").await;
+    until(
+        &db,
+        "zones",
+        Duration::from_secs(60),
+        "the leads in their hours answered",
+        |p| p.answered >= 8 && p.live == 0 && p.dialing == 0,
+    )
+    .await;
+    let (p, attempts) = state(&db, "zones").await;
+    let _ = engine.stop(Duration::from_secs(10));
+    assert_eq!(
+        p.pending,
+        4,
+        "the far leads wait: {p:?}\n{}",
+        log_tail(&log)
+    );
+    for a in attempts.iter().filter(|a| far.contains_key(&a.number)) {
+        assert_eq!(
+            a.outcome.as_deref(),
+            Some("not_dialed"),
+            "far lead {} was dialed",
+            a.number
+        );
+    }
+    let calls = customer_calls(&lab, &far).await;
+    assert!(
+        calls.values().all(Vec::is_empty),
+        "Asterisk dialed a lead outside its hours: {calls:?}"
+    );
+    assert!(
+        customer_calls(&lab, &near)
+            .await
+            .values()
+            .all(|c| c.len() == 1),
+        "a lead in its hours was not dialed once"
+    );
+}

@@ -5,6 +5,7 @@
 
 use super::outcome::Outcome;
 use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// When a lead is tried again after an outcome.
@@ -280,22 +281,69 @@ impl CampaignDef {
         }
     }
 
-    /// Dialing is allowed at `now`.
+    /// The window's start, end and zone; `None` without a window. (A bad
+    /// one cannot be stored: [`CampaignDef::validate`].)
+    fn window_parts(&self) -> Option<Result<(NaiveTime, NaiveTime, Tz), ()>> {
+        let w = self.window.as_ref()?;
+        Some(
+            match (
+                hhmm("start", &w.start),
+                hhmm("end", &w.end),
+                w.time_zone.parse::<Tz>(),
+            ) {
+                (Ok(s), Ok(e), Ok(tz)) => Ok((s, e, tz)),
+                _ => Err(()),
+            },
+        )
+    }
+
+    /// Dialing is allowed at `now` in the campaign's zone.
     pub fn in_window(&self, now: DateTime<Utc>) -> bool {
-        let Some(w) = &self.window else { return true };
-        let (Ok(start), Ok(end), Ok(tz)) = (
-            hhmm("start", &w.start),
-            hhmm("end", &w.end),
-            w.time_zone.parse::<chrono_tz::Tz>(),
-        ) else {
-            return false;
-        };
-        let t = now.with_timezone(&tz).time();
-        if start < end {
-            start <= t && t < end
-        } else {
-            t >= start || t < end
+        match self.window_parts() {
+            None => true,
+            Some(Ok((start, end, tz))) => open_at(start, end, now.with_timezone(&tz).time()),
+            Some(Err(())) => false,
         }
+    }
+
+    /// Whether a lead may be dialed at `now` in its own time zone: `None`
+    /// when it may (no window, no zone of its own, or the window's hours
+    /// hold there too), else when they next begin there (UTC). The lead's
+    /// zone is its `time_zone` column (checked at import); the campaign's
+    /// window, in the campaign's zone, still decides when the campaign
+    /// dials at all.
+    pub fn lead_closed(
+        &self,
+        now: DateTime<Utc>,
+        data: &std::collections::BTreeMap<String, String>,
+    ) -> Option<DateTime<Utc>> {
+        let lead_tz = data.get(LEAD_TIME_ZONE)?.trim().parse::<Tz>().ok()?;
+        let Some(Ok((start, end, _))) = self.window_parts() else {
+            return None;
+        };
+        let local = now.with_timezone(&lead_tz).naive_local();
+        if open_at(start, end, local.time()) {
+            return None;
+        }
+        // Outside the hours: they begin today at `start`, or tomorrow.
+        let day = if local.time() < start {
+            local.date()
+        } else {
+            local.date().succ_opt()?
+        };
+        Some(crate::clock::local_to_utc(lead_tz, day.and_time(start)))
+    }
+}
+
+/// The lead column naming the lead's own time zone (IANA).
+pub const LEAD_TIME_ZONE: &str = "time_zone";
+
+/// `t` is within `[start, end)`, a window that may cross midnight.
+fn open_at(start: NaiveTime, end: NaiveTime, t: NaiveTime) -> bool {
+    if start < end {
+        start <= t && t < end
+    } else {
+        t >= start || t < end
     }
 }
 
@@ -339,6 +387,30 @@ time_zone = "America/New_York"
         assert!(c.in_window(t("2026-11-21T14:00:00Z")));
         assert!(!c.in_window(t("2026-11-21T13:59:00Z")));
         assert!(!c.in_window(t("2026-11-22T01:00:00Z")));
+        // A lead in Los Angeles: 11:00 there is open, 06:00 is not, and
+        // its hours begin at 09:00 Pacific (17:00Z in November).
+        let la = |zone: &str| {
+            std::collections::BTreeMap::from([(LEAD_TIME_ZONE.to_string(), zone.to_string())])
+        };
+        assert_eq!(
+            c.lead_closed(t("2026-11-21T19:00:00Z"), &la("America/Los_Angeles")),
+            None
+        );
+        assert_eq!(
+            c.lead_closed(t("2026-11-21T14:00:00Z"), &la("America/Los_Angeles")),
+            Some(t("2026-11-21T17:00:00Z"))
+        );
+        // After its hours: the next day's start.
+        assert_eq!(
+            c.lead_closed(t("2026-11-22T06:00:00Z"), &la("America/Los_Angeles")),
+            Some(t("2026-11-22T17:00:00Z"))
+        );
+        // No zone of its own, or an empty one: the campaign's decides.
+        assert_eq!(c.lead_closed(t("2026-11-21T14:00:00Z"), &la("")), None);
+        assert_eq!(
+            c.lead_closed(t("2026-11-21T14:00:00Z"), &Default::default()),
+            None
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Leads from CSV: a header row with a `number` column (or `phone`), any
-//! other columns kept as the lead's data. Every row is checked before
+//! other columns kept as the lead's data; a `time_zone` column (IANA, or
+//! empty) is the lead's own zone for the campaign's calling hours. Every row is checked before
 //! anything is written; one bad row and nothing is imported, and every bad
 //! row is reported with its line number.
 
@@ -124,6 +125,19 @@ pub fn parse(input: impl std::io::Read) -> Result<Parsed, Vec<LineError>> {
                 });
                 row_ok = false;
             }
+            if names[i] == super::campaign::LEAD_TIME_ZONE
+                && !value.trim().is_empty()
+                && value.trim().parse::<chrono_tz::Tz>().is_err()
+            {
+                errors.push(LineError {
+                    line,
+                    message: format!(
+                        "time_zone `{}`: use an IANA zone like America/New_York, or leave it empty for the campaign's",
+                        value.escape_debug()
+                    ),
+                });
+                row_ok = false;
+            }
             data.insert(names[i].clone(), value.to_string());
         }
         if !row_ok {
@@ -162,6 +176,20 @@ mod tests {
             p.leads[1].data.get("name").map(String::as_str),
             Some("Smith, John")
         );
+    }
+
+    #[test]
+    fn a_lead_time_zone_must_be_a_zone() {
+        let csv = "number,time_zone\n5551230,America/Chicago\n5551231,\n5551232,Central\n";
+        let errs = parse(csv.as_bytes()).err().unwrap_or_default();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("line 4: time_zone `Central`")
+        );
+        let ok = "number,time_zone\n5551230,America/Chicago\n5551231,\n";
+        assert_eq!(parse(ok.as_bytes()).map(|p| p.leads.len()), Ok(2));
     }
 
     #[test]

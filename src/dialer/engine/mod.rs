@@ -738,7 +738,16 @@ impl Engine {
                 continue;
             };
             for lead in batch {
-                if self.may_dial() {
+                let now = chrono::Utc::now();
+                if let Some(opens) = c.def.lead_closed(now, &lead.data) {
+                    // Outside the hours where the lead lives: given back,
+                    // due when they begin there (not counted as a dial).
+                    writer.send(Write::Requeue {
+                        attempt: lead.attempt_id,
+                        at: now.timestamp_millis(),
+                        retry_at: opens.timestamp_millis(),
+                    });
+                } else if self.may_dial() {
                     calls.push(self.call(&c, lead));
                 } else {
                     // Dialing stopped while the claim ran: nothing was sent.
