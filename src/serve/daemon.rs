@@ -366,6 +366,10 @@ async fn attached(
         Ok(settings) => {
             let settings = db::DbSettings {
                 connections: shared.cdr.clone(),
+                // The console's user cannot set the daemon's URL: say who can.
+                url: settings.url.map_err(|e| {
+                    format!("the daemon has no CDR database ({e}); an admin sets [cdr] url_file in the daemon's config")
+                }),
                 ..settings
             };
             db::spawn(match purpose {
@@ -376,7 +380,9 @@ async fn attached(
         Err(_) => return,
     };
     let mut app = appdb::spawn(
-        config.db_url(None).map_err(|e| e.to_string()),
+        config.db_url(None).map_err(|e| {
+            format!("the daemon has no app database ({e}); an admin sets [dialer] db_url_file in the daemon's config")
+        }),
         appdb::Actor {
             login: peer.login.clone(),
             may_control: acl::may_control_campaigns(&config.acl, &peer.login),
