@@ -1450,6 +1450,13 @@ async fn a_queue_campaign_dials_by_the_agents_actually_free() {
             a.number
         );
     }
+    // The ledger: every live answer reached its agent in time, no drop.
+    let status = campaign(&cfg, &url, &["status", "agents", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        v["abandons"]["answers"].as_i64() >= Some(3) && v["abandons"]["drops"] == 0,
+        "{status}"
+    );
     // The agents back: more calls at once.
     paused.unpause();
     until(
@@ -1543,5 +1550,56 @@ async fn leads_are_called_only_within_the_hours_where_they_live() {
             .values()
             .all(|c| c.len() == 1),
         "a lead in its hours was not dialed once"
+    );
+}
+
+/// The abandon ledger counts what the regulator counts: customers answered
+/// while no agent is free (here every `sales` agent paused, and a campaign
+/// sent to the queue's dialplan place, so the engine dials anyway) wait
+/// past `drop_s` and hang up: each is a drop, shown by `campaign status`.
+#[tokio::test]
+async fn answered_customers_no_agent_takes_within_drop_s_are_counted_as_abandoned() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = numbers_from(5_567_000_000u64);
+    // Numbers ending in 0 answer at once and hang up after 3 to 8 s.
+    let rows = leads_ending(base, 4, 0);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "drops",
+        &format!("{AT_THE_CAP}max_concurrent = 4\n"),
+        &rows,
+    )
+    .await;
+    let mut paused = Paused(&lab, vec!["201", "202", "203", "204", "205"]);
+    for a in &paused.1 {
+        lab.cli(&format!(
+            "queue pause member Local/{a}@agents/n queue sales reason lunch"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (db, engine, _log) = running(dir.path(), &cfg, &url, "drops").await;
+    let (p, _) = until_done(&db, "drops", Duration::from_secs(60)).await;
+    let _ = engine.stop(Duration::from_secs(10));
+    paused.unpause();
+    let status = campaign(&cfg, &url, &["status", "drops", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        v["abandons"]["answers"].as_i64(),
+        Some(p.answered),
+        "{status}"
+    );
+    assert_eq!(
+        v["abandons"]["drops"].as_i64(),
+        Some(p.answered),
+        "{status}"
+    );
+    assert_eq!(v["abandon_percent"].as_f64(), Some(100.0), "{status}");
+    let text = campaign(&cfg, &url, &["status", "drops"]);
+    assert!(
+        text.contains("abandoned 100.0 % (4 of 4 live answers, 30 days)"),
+        "{text}"
     );
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 use switchboard::config::Config;
 use switchboard::dialer::campaign::CampaignDef;
-use switchboard::dialer::store::{CampaignRow, EngineRow, Progress};
+use switchboard::dialer::store::EngineRow;
 use switchboard::sanitize;
 use switchboard::service::campaigns::{AppReply, AppRequest, CampaignStatus};
 
@@ -200,7 +200,8 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn summary(c: &CampaignRow, p: &Progress) -> serde_json::Value {
+fn summary(cs: &CampaignStatus) -> serde_json::Value {
+    let (c, p) = (&cs.row, &cs.progress);
     serde_json::json!({
         "name": c.name,
         "status": c.status,
@@ -209,17 +210,35 @@ fn summary(c: &CampaignRow, p: &Progress) -> serde_json::Value {
         "acked_at": c.acked_at,
         "progress": p,
         "answer_rate": p.answer_rate(),
+        "abandons": cs.abandons,
+        "abandon_percent": cs.abandons.and_then(|a| a.percent()),
     })
 }
 
-fn text_line(c: &CampaignRow, p: &Progress) -> String {
+fn text_line(cs: &CampaignStatus) -> String {
+    let (c, p) = (&cs.row, &cs.progress);
     let ack = if c.acked_status == c.status {
         String::new()
     } else {
         format!(" (engine: {})", c.acked_status)
     };
+    // The regulator's figure: drops over live answers in its window.
+    let window = match c.def.pacing.regime.window_s() / 3600 {
+        24 => "24 h".to_string(),
+        h => format!("{} days", h / 24),
+    };
+    let abandoned = match cs.abandons {
+        Some(a) => match a.percent() {
+            Some(pct) => format!(
+                " abandoned {pct:.1} % ({} of {} live answers, {window})",
+                a.drops, a.answers
+            ),
+            None => format!(" abandoned - (no live answer in {window})"),
+        },
+        None => String::new(),
+    };
     format!(
-        "{:<24} {:<8}{ack} total {} pending {} dialing {} answered {} failed {} dnc {} exhausted {} unknown {} live {}",
+        "{:<24} {:<8}{ack} total {} pending {} dialing {} answered {} failed {} dnc {} exhausted {} unknown {} live {}{abandoned}",
         c.name,
         c.status,
         p.total,
@@ -312,9 +331,9 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
         CampaignCommand::List { format } => {
             for c in snapshot(&mut s).await?.0 {
                 match format {
-                    ReadFormat::Json => println!("{}", summary(&c.row, &c.progress)),
+                    ReadFormat::Json => println!("{}", summary(&c)),
                     ReadFormat::Text => {
-                        println!("{}", sanitize::escape(&text_line(&c.row, &c.progress)))
+                        println!("{}", sanitize::escape(&text_line(&c)))
                     }
                 }
             }
@@ -329,12 +348,12 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
                 })?;
             match format {
                 ReadFormat::Json => {
-                    let mut v = summary(&c.row, &c.progress);
+                    let mut v = summary(c);
                     v["engines"] = serde_json::to_value(&engines)?;
                     println!("{v}");
                 }
                 ReadFormat::Text => {
-                    println!("{}", sanitize::escape(&text_line(&c.row, &c.progress)));
+                    println!("{}", sanitize::escape(&text_line(c)));
                     let now = chrono::Utc::now().timestamp_millis();
                     for e in engines {
                         let line = format!(

@@ -3,7 +3,7 @@
 //! supervisor asks for (a status and an audit row). The engine acts on it;
 //! the console never talks to ARI.
 
-use crate::dialer::store::{AppDb, CampaignRow, EngineRow, Progress};
+use crate::dialer::store::{Abandons, AppDb, CampaignRow, EngineRow, Progress};
 use crate::secret::Secret;
 use tokio::sync::mpsc;
 
@@ -14,6 +14,29 @@ pub struct CampaignStatus {
     pub row: CampaignRow,
     /// Lead counts and live calls.
     pub progress: Progress,
+    /// The abandon ledger over its regime's window (30 days, or 24 hours
+    /// under `uk`); `None` where the agent's answer is not seen (an
+    /// `{ extension = … }` destination).
+    #[serde(default)]
+    pub abandons: Option<Abandons>,
+}
+
+/// Campaign `row`'s abandon ledger now, where it is measured: the agent's
+/// answer is app_queue's `MEMBERINTERFACE`, so a call sent to an extension
+/// has none.
+///
+/// Errors: the database fails.
+pub async fn ledger(
+    db: &AppDb,
+    row: &CampaignRow,
+) -> Result<Option<Abandons>, crate::dialer::DialerError> {
+    if row.def.destination.extension.is_some() {
+        return Ok(None);
+    }
+    let pacing = &row.def.pacing;
+    let since = crate::clock::now_ms() - pacing.regime.window_s() * 1000;
+    let drop_ms = i64::from(pacing.drop_s) * 1000;
+    Ok(Some(db.abandons(row.id, since, drop_ms).await?))
 }
 
 /// A request; `id` comes back in the reply.
@@ -279,7 +302,12 @@ async fn serve(
             let mut campaigns = Vec::new();
             for row in db.campaigns().await? {
                 let progress = db.progress(row.id).await?;
-                campaigns.push(CampaignStatus { row, progress });
+                let abandons = ledger(db, &row).await?;
+                campaigns.push(CampaignStatus {
+                    row,
+                    progress,
+                    abandons,
+                });
             }
             AppReply::Snapshot {
                 id,

@@ -579,6 +579,7 @@ impl Engine {
                     writer.send(Write::Agent {
                         attempt: channel,
                         agent: value,
+                        at: now_ms(),
                     });
                 }
             }

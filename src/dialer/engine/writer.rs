@@ -61,6 +61,9 @@ pub enum Write {
         attempt: String,
         /// The member's interface.
         agent: String,
+        /// When the agent took it (0 in a spool written before it was kept).
+        #[serde(default)]
+        at: i64,
     },
     /// The attempt ended ([`AppDb::finish`]); the campaign's definition
     /// decides the lead's next state.
@@ -104,7 +107,7 @@ impl Write {
         match self {
             Write::Originated { attempt, at } => db.originated(attempt, *at).await,
             Write::Answered { attempt, at } => db.answered(attempt, *at).await,
-            Write::Agent { attempt, agent } => db.agent(attempt, agent).await,
+            Write::Agent { attempt, agent, at } => db.agent(attempt, agent, *at).await,
             Write::Finish {
                 attempt,
                 outcome,

@@ -98,6 +98,25 @@ pub struct Progress {
     pub attempts: i64,
 }
 
+/// A campaign's abandon ledger over the regulator's window
+/// ([`AppDb::abandons`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Abandons {
+    /// The window's start, ms since the epoch (UTC).
+    pub since: i64,
+    /// Live answers in it.
+    pub answers: i64,
+    /// Of those, drops (no agent within `drop_s`).
+    pub drops: i64,
+}
+
+impl Abandons {
+    /// Drops / live answers, %; `None` without answers.
+    pub fn percent(&self) -> Option<f64> {
+        (self.answers > 0).then(|| self.drops as f64 * 100.0 / self.answers as f64)
+    }
+}
+
 impl Progress {
     /// Answered / attempts ended, %.
     pub fn answer_rate(&self) -> Option<f64> {
@@ -644,6 +663,39 @@ impl AppDb {
         Ok(pr)
     }
 
+    /// The abandon ledger of campaign `id` since `since` (ms since the
+    /// epoch, UTC): its live answers (attempts answered since then), and
+    /// of those the drops: taken by an agent more than `drop_ms` after the
+    /// answer, or ended more than `drop_ms` after it with no agent. An
+    /// answered call still waiting counts once it ends or is taken.
+    ///
+    /// Errors: the database fails.
+    pub async fn abandons(
+        &self,
+        id: i64,
+        since: i64,
+        drop_ms: i64,
+    ) -> Result<Abandons, DialerError> {
+        let sql = self.sql(
+            "SELECT COUNT(*), COUNT(CASE WHEN agent_at IS NOT NULL AND agent_at - answered_at > ? THEN 1 WHEN agent_at IS NULL AND ended_at IS NOT NULL AND ended_at - answered_at > ? THEN 1 END) FROM attempts WHERE campaign_id = ? AND answered_at >= ?",
+        );
+        let (answers, drops) = on!(self, p => {
+            let r = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(drop_ms)
+                .bind(drop_ms)
+                .bind(id)
+                .bind(since)
+                .fetch_one(p)
+                .await?;
+            Ok::<_, sqlx::Error>((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?))
+        })?;
+        Ok(Abandons {
+            since,
+            answers,
+            drops,
+        })
+    }
+
     /// Claims at most `n` due leads of campaign `id` for `engine`: each
     /// becomes `dialing` and gets an attempt row, committed before anything
     /// is dialed. Two engines never claim the same lead (`FOR UPDATE SKIP
@@ -901,11 +953,15 @@ impl AppDb {
     /// destination extension (at most 64 characters).
     ///
     /// Errors: the database fails.
-    pub async fn agent(&self, attempt: &str, agent: &str) -> Result<(), DialerError> {
+    pub async fn agent(&self, attempt: &str, agent: &str, at: i64) -> Result<(), DialerError> {
         let agent: String = agent.chars().filter(|c| !c.is_control()).take(64).collect();
-        let sql = self.sql("UPDATE attempts SET agent = ? WHERE id = ?");
+        // The first agent's time is the answer-to-agent time's end.
+        let sql = self
+            .sql("UPDATE attempts SET agent = ?, agent_at = COALESCE(agent_at, ?) WHERE id = ?");
+        let at = (at > 0).then_some(at);
         on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(&agent)
+            .bind(at)
             .bind(attempt)
             .execute(p)
             .await
