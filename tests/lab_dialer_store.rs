@@ -422,3 +422,51 @@ async fn a_lease_fences_an_engine_that_lost_it() {
             .unwrap_or_else(|e| panic!("{name}: the holder is fenced: {e}"));
     }
 }
+
+/// The abandon ledger on every backend: of four live answers since the
+/// window's start, one taken by an agent after 1 s (in time), one after
+/// 3 s (a drop), one ended after 5 s with no agent (a drop), one ended
+/// after 1 s with no agent (the customer hung up: not a drop); an answer
+/// before the window does not count.
+#[tokio::test]
+async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, url) in lab.app_dbs("ledger", dir.path()).await {
+        let (db, id) = campaign_with_leads(&url, 5).await;
+        let def = db.campaign("t").await.unwrap_or_else(|e| panic!("{e}")).def;
+        let t0 = chrono::Utc::now().timestamp_millis();
+        let calls = db
+            .claim(id, "e", 10, t0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(calls.len(), 5, "{name}");
+        // (answered at, agent after ms, ended after ms)
+        let plan = [
+            (t0, Some(1_000), 20_000),
+            (t0, Some(3_000), 20_000),
+            (t0, None, 5_000),
+            (t0, None, 1_000),
+            (t0 - 100_000, Some(9_000), 20_000),
+        ];
+        for (call, (answered, agent, ended)) in calls.iter().zip(plan) {
+            let a = &call.attempt_id;
+            let ok = |r: Result<(), switchboard::dialer::DialerError>| {
+                r.unwrap_or_else(|e| panic!("{name}: {e}"))
+            };
+            ok(db.answered(a, answered).await);
+            if let Some(after) = agent {
+                ok(db.agent(a, "Local/201@agents/n", answered + after).await);
+            }
+            ok(db
+                .finish(a, Outcome::Answered, Some(16), &def, answered + ended)
+                .await);
+        }
+        let ledger = db
+            .abandons(id, t0 - 50_000, 2_000)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((ledger.answers, ledger.drops), (4, 2), "{name}: {ledger:?}");
+        assert_eq!(ledger.percent(), Some(50.0), "{name}");
+    }
+}
