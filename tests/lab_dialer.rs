@@ -1341,7 +1341,18 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
 /// queue as it found it).
 struct Paused<'a>(&'a Lab, Vec<&'static str>);
 
-impl Paused<'_> {
+impl<'a> Paused<'a> {
+    /// Pauses `agents` (`sales` members `Local/NNN@agents/n`).
+    fn new(lab: &'a Lab, agents: Vec<&'static str>) -> Self {
+        for a in &agents {
+            lab.cli(&format!(
+                "queue pause member Local/{a}@agents/n queue sales reason lunch"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        Paused(lab, agents)
+    }
+
     fn unpause(&mut self) {
         for a in self.1.drain(..) {
             let _ = self.0.cli(&format!(
@@ -1392,13 +1403,7 @@ async fn a_queue_campaign_dials_by_the_agents_actually_free() {
     // Numbers ending in 0 answer at once and talk 3 to 8 s.
     let rows = leads_ending(base, 40, 0);
     let (url, cfg) = prepared(&lab, dir.path(), "agents", "max_concurrent = 20\n", &rows).await;
-    let mut paused = Paused(&lab, vec!["202", "203", "204", "205"]);
-    for a in &paused.1 {
-        lab.cli(&format!(
-            "queue pause member Local/{a}@agents/n queue sales reason lunch"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
-    }
+    let mut paused = Paused::new(&lab, vec!["202", "203", "204", "205"]);
     let (db, engine, log) = running(dir.path(), &cfg, &url, "agents").await;
     // The engine says what it dials by (systemd status, `campaign status`).
     let start = Instant::now();
@@ -1573,13 +1578,7 @@ async fn answered_customers_no_agent_takes_within_drop_s_are_counted_as_abandone
         &rows,
     )
     .await;
-    let mut paused = Paused(&lab, vec!["201", "202", "203", "204", "205"]);
-    for a in &paused.1 {
-        lab.cli(&format!(
-            "queue pause member Local/{a}@agents/n queue sales reason lunch"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
-    }
+    let mut paused = Paused::new(&lab, vec!["201", "202", "203", "204", "205"]);
     let (db, engine, _log) = running(dir.path(), &cfg, &url, "drops").await;
     let (p, _) = until_done(&db, "drops", Duration::from_secs(60)).await;
     let _ = engine.stop(Duration::from_secs(10));
