@@ -177,6 +177,14 @@ async fn prepared_on(
     extra: &str,
     rows: &[(String, &str)],
 ) -> (String, PathBuf) {
+    // Every `sales` agent unpaused: the lab's traffic pauses members and
+    // may be stopped before it unpauses them, and queue campaigns dial by
+    // the agents free.
+    for a in 201..=205 {
+        let _ = lab.cli(&format!(
+            "queue unpause member Local/{a}@agents/n queue sales"
+        ));
+    }
     let (_, url) = lab.app_dbs(name, dir).await[backend].clone();
     let cfg = config(lab, dir, &format!("engine-{name}"));
     let file = campaign_file(dir, name, extra);

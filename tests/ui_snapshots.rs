@@ -615,12 +615,6 @@ fn campaigns_screen(size: (u16, u16), may_control: bool) -> Model {
         ..Progress::default()
     };
     let mut paused = campaign_status("winter-promo", "running", "paused", Progress::default());
-    // 3 drops of 120 live answers: 2.5 %, amber under a 3 % cap.
-    paused.abandons = Some(switchboard::dialer::store::Abandons {
-        since: now - 30 * 86_400_000,
-        answers: 120,
-        drops: 3,
-    });
     paused.row.updated_at = now - 3_000;
     update(
         &mut m,

@@ -1,7 +1,7 @@
 //! Campaigns pane: each campaign's status and whether the engine has
 //! acknowledged it, progress (total, pending, dialing, answered, failed,
-//! DNC, exhausted), live calls, answer rate and abandon rate; the engines'
-//! heartbeats on the status line.
+//! DNC, exhausted), live calls and answer rate; the engines' heartbeats on
+//! the status line.
 
 use super::state::ENGINE_STALE_MS;
 use crate::service::campaigns::CampaignStatus;
@@ -18,25 +18,23 @@ const fn col(title: &'static str, width: u16) -> Column {
 }
 
 /// Columns: Campaign, Status, Engine, Total, Pending, Dialing, Answered,
-/// Failed, DNC, Exhausted, Live, Answer %, Abandon % (drops over live
-/// answers in the regime's window: the regulator's figure).
-pub const COLUMNS: [Column; 13] = [
+/// Failed, DNC, Exhausted, Live, Answer %.
+pub const COLUMNS: [Column; 12] = [
     Column {
         title: "Campaign",
         width: Constraint::Min(16),
     },
     col("Status", 8),
-    col("Engine", 22),
-    col("Total", 6),
+    col("Engine", 30),
+    col("Total", 7),
     col("Pending", 7),
     col("Dialing", 7),
     col("Answered", 8),
     col("Failed", 6),
-    col("DNC", 4),
+    col("DNC", 5),
     col("Exhaust", 7),
-    col("Live", 4),
+    col("Live", 5),
     col("Ans %", 5),
-    col("Aband%", 6),
 ];
 
 fn status_item(status: &str) -> Item {
@@ -60,23 +58,6 @@ fn ack(c: &CampaignStatus, engines_up: bool, now_ms: i64) -> (String, Item) {
         let secs = (now_ms - r.updated_at).max(0) / 1000;
         (format!("waiting {secs} s"), Item::RampWarn)
     }
-}
-
-/// The abandon rate against the campaign's cap: red at the cap, amber
-/// from 80 % of it (where pacing falls back to progressive).
-fn abandon_cell(c: &CampaignStatus) -> TableCell {
-    let Some(pct) = c.abandons.and_then(|a| a.percent()) else {
-        return TableCell::new("—", Item::Muted);
-    };
-    let cap = c.row.def.pacing.max_abandon_percent;
-    let item = if pct >= cap {
-        Item::HealthCritical
-    } else if pct >= 0.8 * cap {
-        Item::RampWarn
-    } else {
-        Item::Text
-    };
-    TableCell::new(format!("{pct:.1}"), item)
 }
 
 /// One row per campaign, by name.
@@ -111,7 +92,6 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
                             .map_or_else(|| "—".into(), |r| format!("{r:.0}")),
                         Item::Text,
                     ),
-                    abandon_cell(c),
                 ]
             }),
         })
