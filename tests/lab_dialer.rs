@@ -210,20 +210,25 @@ async fn running(dir: &Path, cfg: &Path, url: &str, name: &str) -> (AppDb, Engin
 
 /// Waits (at most 30 s) until `n` engines say ARI is up in their heartbeat.
 async fn until_engines_up(db: &AppDb, n: usize) {
+    until_engines(db, &format!("{n} engines up"), |states| {
+        states.iter().filter(|s| s.starts_with("ARI up")).count() >= n
+    })
+    .await;
+}
+
+/// Waits (at most 30 s, polling) until the engines' heartbeat states
+/// satisfy `want`.
+async fn until_engines(db: &AppDb, what: &str, want: impl Fn(&[String]) -> bool) {
     let start = Instant::now();
     loop {
         let engines = db.engines().await.unwrap_or_else(|e| panic!("{e}"));
-        if engines
-            .iter()
-            .filter(|e| e.state.starts_with("ARI up"))
-            .count()
-            >= n
-        {
+        let states: Vec<String> = engines.into_iter().map(|e| e.state).collect();
+        if want(&states) {
             return;
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "{n} engines not up within 30 s: {engines:?}"
+            "{what}: not within 30 s: {states:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1414,22 +1419,14 @@ async fn a_queue_campaign_dials_by_the_agents_actually_free() {
     let mut paused = Paused::new(&lab, vec!["202", "203", "204", "205"]);
     let (db, engine, log) = running(dir.path(), &cfg, &url, "agents").await;
     // The engine says what it dials by (systemd status, `campaign status`).
-    let start = Instant::now();
-    loop {
-        let engines = db.engines().await.unwrap_or_else(|e| panic!("{e}"));
-        if engines
+    until_engines(&db, "an engine showing sales' floor", |states| {
+        states
             .iter()
-            .any(|e| e.state.contains("sales: ") && e.state.contains(" 4 paused"))
-        {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no engine shows sales' floor: {:?}",
-            engines.iter().map(|e| &e.state).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+            .any(|s| s.contains("sales: ") && s.contains(" 4 paused"))
+    })
+    .await;
+    // Not a wait: the bound must hold at every moment of 40 s of dialing,
+    // so the calls in flight are sampled every 100 ms over that span.
     let start = Instant::now();
     let mut most = 0;
     while start.elapsed() < Duration::from_secs(40) {
