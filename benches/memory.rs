@@ -33,8 +33,8 @@ fn main() {
     let peak = status_kb("VmHWM:");
     println!(
         "{{\"extensions\":{},\"channels\":{},\"queues\":100,\"rss_before_kb\":{before},\"rss_after_kb\":{after},\"peak_rss_kb\":{peak}}}",
-        model.pbx.extensions.len(),
-        model.pbx.channels.len()
+        model.pbxs.0[0].state.extensions.len(),
+        model.pbxs.0[0].state.channels.len()
     );
     if full {
         assert!(peak < 50 * 1024, "peak RSS {peak} kB exceeds 50 MB");

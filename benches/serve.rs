@@ -203,7 +203,7 @@ enum Client {
 /// The part of a frame a reader looks at.
 #[derive(serde::Deserialize)]
 enum Peek {
-    Live(Stamp),
+    Live(Vec<Stamp>),
     #[serde(other)]
     Other,
 }
@@ -231,10 +231,9 @@ async fn reader(socket: std::path::PathBuf, end: tokio::time::Instant) -> Vec<i6
             _ = tokio::time::sleep_until(end) => return seen,
             f = link.next() => match f {
                 Some(Ok(frame)) => {
-                    if let Ok(Peek::Live(s)) = switchboard::serve::protocol::decode::<Peek>(&frame)
-                        && !s.reset
-                    {
-                        seen.push(now_ms() - s.applied_ms);
+                    if let Ok(Peek::Live(stamps)) = switchboard::serve::protocol::decode::<Peek>(&frame) {
+                        let now = now_ms();
+                        seen.extend(stamps.iter().filter(|s| !s.reset).map(|s| now - s.applied_ms));
                     }
                 }
                 _ => return seen,
@@ -295,6 +294,7 @@ fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize)
                 let mut state = switchboard::pbx::State::new();
                 let mut seen = Vec::new();
                 let end = tokio::time::Instant::from_std(load_to);
+                let mut links = switchboard::ami::fan_in::FanIn::new(std::mem::take(&mut a.ami));
                 loop {
                     tokio::select! {
                         _ = tokio::time::sleep_until(end) => break,
@@ -307,7 +307,7 @@ fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize)
                             }
                             None => break,
                         },
-                        _ = a.ami.recv() => {}
+                        _ = links.recv() => {}
                     }
                 }
                 a.task.abort();

@@ -122,6 +122,9 @@ enum ServeCommand {
         /// Longest wait for the daemon's link and data, seconds.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// Which PBX (`[[pbx]] name`), when the daemon follows several.
+        #[arg(long)]
+        pbx: Option<String>,
     },
 }
 
@@ -324,7 +327,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     file,
                     speed: capture::Speed::parse(&speed)?,
                 },
-                None => Feed::Live(config.ami_settings(pbx::resync::actions()?)?),
+                None => Feed::Live(config.pbx_links(&pbx::resync::actions()?)?),
             };
             let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
@@ -342,7 +345,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve {
-            command: Some(ServeCommand::Snapshot { timeout }),
+            command: Some(ServeCommand::Snapshot { timeout, pbx }),
             ..
         }) => {
             let socket = config.serve.socket_path(cli.connect.as_deref());
@@ -350,6 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = rt.block_on(switchboard::serve::status::view(
                 &socket,
                 Duration::from_secs(timeout),
+                pbx.as_deref(),
             ))?;
             println!("{}", sanitize::json_pretty(&Snapshot::of(&state))?);
             Ok(ExitCode::SUCCESS)
@@ -360,8 +364,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rt.block_on(ui::run_attached(config, socket))?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let settings = config.ami_settings(pbx::resync::actions()?)?;
-            rt.block_on(ui::run_live(config, settings, opts))?;
+            let links = config.pbx_links(&pbx::resync::actions()?)?;
+            rt.block_on(ui::run_live(config, links, opts))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -476,7 +480,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
-    config.ami_settings(Vec::new())?;
+    config.pbx_links(&[])?;
     ui::theme::Theme::load(&config.ui.theme)?;
     ui::keymap::Keymap::load(&config.ui.keymap)?;
     let tz = config.time_zone(None)?;
@@ -489,11 +493,21 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         "no CDR database (history commands need --cdr-url)"
     };
+    let links: Vec<String> = config
+        .pbxs()
+        .iter()
+        .map(|(name, ami)| {
+            let at = format!("{}@{}:{}", ami.username, ami.host, ami.port);
+            if config.pbx.is_empty() {
+                at
+            } else {
+                format!("{name} {at}")
+            }
+        })
+        .collect();
     let line = format!(
-        "config OK: AMI {}@{}:{}, theme {}, keymap {}, PBX time zone {tz}, {cdr}, {} ACL user(s)",
-        config.ami.username,
-        config.ami.host,
-        config.ami.port,
+        "config OK: AMI {}, theme {}, keymap {}, PBX time zone {tz}, {cdr}, {} ACL user(s)",
+        links.join(", "),
         config.ui.theme,
         config.ui.keymap,
         config.acl.users.len()

@@ -326,7 +326,7 @@ async fn wait_link(
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(until) => panic!("link state not reached in {deadline:?}"),
-            m = a.ami.recv() => match m {
+            m = a.ami[0].recv() => match m {
                 Some(AmiMsg::State(s)) if want(&s) => return snapshot,
                 Some(_) => {}
                 None => panic!("attachment ended"),

@@ -38,8 +38,8 @@ fn model() -> Model {
         HealthThresholds::default(),
         end,
     );
-    m.pbx = state;
-    m.conn = ConnectionState::Ready;
+    m.pbxs.0[0].state = state;
+    m.pbxs.0[0].link.conn = ConnectionState::Ready;
     m.extension_rule = lab_rule();
     m
 }
@@ -107,7 +107,7 @@ fn queues_zoomed_with_callers_and_members() {
         // Twenty minutes of load on sales: a call every 20 s, 90 s of talk
         // each (4.5 erlangs), for the staffing advice in the members' title.
         let now = m.now_ms;
-        if let Some(q) = m.pbx.queues.get_mut("sales") {
+        if let Some(q) = m.pbxs.0[0].state.queues.get_mut("sales") {
             q.recent = switchboard::pbx::RecentLoad::watched_from(now - 20 * 60_000);
             for i in 0..60 {
                 let at = now - 20 * 60_000 + i * 20_000;
@@ -144,7 +144,7 @@ fn trunks_and_custom_devices_are_not_extensions() {
     let before = phones(&m);
     assert!(before.1 > 0);
     for device in ["PJSIP/provider", "Custom:DND301", "Local/5551234@customers"] {
-        m.pbx.extensions.insert(
+        m.pbxs.0[0].state.extensions.insert(
             device.into(),
             switchboard::pbx::Extension::new(device, m.now_ms),
         );
@@ -181,6 +181,51 @@ fn filter_typed_in_extensions() {
     });
 }
 
+/// Two PBXs with the same recording (so the same queue names, devices and
+/// uniqueids on both): lyon's link is down.
+fn two_pbxs() -> Model {
+    let mut m = model();
+    let mut lyon = switchboard::pbx::Pbx::new("lyon", m.now_ms);
+    lyon.state = m.pbxs.0[0].state.clone();
+    lyon.link.conn = ConnectionState::Down {
+        retry_in: Duration::from_secs(4),
+        reason: "connect to 10.0.1.2:5038: Connection refused".into(),
+    };
+    m.pbxs.0[0].name = "paris".into();
+    m.pbxs.0.push(lyon);
+    m
+}
+
+#[test]
+fn two_pbxs_show_a_pbx_column_and_each_link() {
+    check("two_pbxs", |s| sized(two_pbxs(), s));
+    let m = sized(two_pbxs(), (120, 40));
+    let text = screen(&m, (120, 40));
+    let top = text.lines().next().unwrap_or_default();
+    assert!(
+        top.contains("● Ready paris") && top.contains("✕ Down lyon") && top.contains("STALE"),
+        "{top}"
+    );
+    assert!(text.contains("lyon: connect to 10.0.1.2:5038"), "{text}");
+    // Every queue is listed once per PBX, its rows keyed by both.
+    let queues = m.pbxs.0[0].state.queues.len();
+    let rows = switchboard::ui::screens::live::rows(&m, switchboard::ui::model::PaneId::Queues);
+    assert_eq!(rows.len(), 2 * queues);
+    let mut ids: Vec<String> = rows.iter().map(|r| r.id()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2 * queues, "no two rows share an id");
+    // `pbx:lyon` keeps lyon's rows; the headline counts both PBXs' calls.
+    let mut f = sized(two_pbxs(), (120, 40));
+    f.table_mut(switchboard::ui::model::PaneId::Queues).filter = "pbx:lyon".into();
+    let lyon = switchboard::ui::screens::live::rows(&f, switchboard::ui::model::PaneId::Queues);
+    assert_eq!(lyon.len(), queues);
+    assert!(lyon.iter().all(|r| r.pbx == "lyon"));
+    let one = switchboard::ui::chrome::header::Headline::of(&model());
+    let both = switchboard::ui::chrome::header::Headline::of(&m);
+    assert_eq!(both.calls, 2 * one.calls);
+    assert_eq!(both.available, 2 * one.available);
+}
+
 #[test]
 fn help_popup() {
     check("help", |s| {
@@ -194,11 +239,11 @@ fn help_popup() {
 fn stale_marker_when_down() {
     check("down", |s| {
         let mut m = sized(model(), s);
-        m.conn = ConnectionState::Down {
+        m.pbxs.0[0].link.conn = ConnectionState::Down {
             retry_in: Duration::from_secs(4),
             reason: "connect to pbx.example:5038: Connection refused".into(),
         };
-        m.conn_since_ms = m.now_ms;
+        m.pbxs.0[0].link.since_ms = m.now_ms;
         m
     });
 }
@@ -206,14 +251,14 @@ fn stale_marker_when_down() {
 #[test]
 fn hostile_caller_names_never_reach_the_terminal_raw() {
     let mut m = sized(model(), (120, 40));
-    let first = m
-        .pbx
+    let first = m.pbxs.0[0]
+        .state
         .queues
         .get("sales")
         .and_then(|q| q.callers.iter().next())
         .map(|c| c.uniqueid.clone());
     if let Some(uid) = first
-        && let Some(q) = m.pbx.queues.get_mut("sales")
+        && let Some(q) = m.pbxs.0[0].state.queues.get_mut("sales")
         && let Some(c) = q.callers.get_mut(&uid)
     {
         c.caller_name = "Evil\x1b]0;pwned\x07\x1b[2J\u{202E}name".into();
@@ -514,6 +559,7 @@ fn kpis_recompute_after_calls_end() {
         message.push("Event", "Hangup");
         message.push("Uniqueid", "x.1");
         Msg::Ami {
+            pbx: 0,
             msg: switchboard::ami::AmiMsg::Event(switchboard::ami::ReceivedEvent {
                 at_ms,
                 message,
@@ -555,8 +601,8 @@ fn a_restricted_supervisor_sees_only_their_extension_and_queue_live() {
         text.contains("Extensions  1 ") && !text.contains("│302 "),
         "another extension shows:\n{text}"
     );
-    for call in switchboard::pbx::calls(m.pbx.channels.values()) {
-        let shown = m.sees_call(&call);
+    for call in switchboard::pbx::calls(m.pbxs.0[0].state.channels.values()) {
+        let shown = m.sees_call(&m.pbxs.0[0].state, &call);
         let on_301 = call
             .channels
             .iter()
@@ -789,11 +835,11 @@ fn header_and_footer_keep_what_matters_at_80x24() {
         let footer = t.lines().last().unwrap_or("");
         assert!(footer.contains("q quit"), "{screen_key:?}: {footer}");
     }
-    live.conn = ConnectionState::Down {
+    live.pbxs.0[0].link.conn = ConnectionState::Down {
         retry_in: Duration::from_secs(5),
         reason: "AMI login as `switchboard` refused: Authentication failed (check manager.conf user and secret)".into(),
     };
-    live.conn_since_ms = live.now_ms;
+    live.pbxs.0[0].link.since_ms = live.now_ms;
     for (w, h) in SIZES {
         let m = sized(live.clone(), (w, h));
         let t = screen(&m, (w, h));
@@ -817,7 +863,7 @@ fn header_and_footer_keep_what_matters_at_80x24() {
 fn dropped_events_or_an_overdue_ping_show_stale_and_silence_shows_the_age() {
     let mut m = sized(model(), (120, 40));
     m.quiet_after_ms = Some(11_000);
-    m.link.last_read_ms = m.now_ms - 2_000;
+    m.pbxs.0[0].link.health.last_read_ms = m.now_ms - 2_000;
     assert!(!m.is_stale());
     assert!(
         !screen(&m, (120, 40))
@@ -827,9 +873,9 @@ fn dropped_events_or_an_overdue_ping_show_stale_and_silence_shows_the_age() {
             .contains("STALE")
     );
     // The actor dropped an event: STALE at once, until the next Ready.
-    let mut health = m.link;
+    let mut health = m.pbxs.0[0].link.health;
     health.dropped = 3;
-    update(&mut m, Msg::Link(health), &keymap());
+    update(&mut m, Msg::Link(0, health), &keymap());
     assert!(
         screen(&m, (120, 40))
             .lines()
@@ -842,6 +888,7 @@ fn dropped_events_or_an_overdue_ping_show_stale_and_silence_shows_the_age() {
         update(
             &mut m,
             Msg::Ami {
+                pbx: 0,
                 msg: switchboard::ami::AmiMsg::State(s),
                 now_ms,
             },
@@ -851,8 +898,8 @@ fn dropped_events_or_an_overdue_ping_show_stale_and_silence_shows_the_age() {
     assert!(!m.is_stale(), "the resync after the loss ends STALE");
     // A half-dead link: the Ping is overdue, then nothing arrives for 25 s.
     health.ping_overdue = true;
-    update(&mut m, Msg::Link(health), &keymap());
-    m.now_ms = m.link.last_read_ms + 25_000;
+    update(&mut m, Msg::Link(0, health), &keymap());
+    m.now_ms = m.pbxs.0[0].link.health.last_read_ms + 25_000;
     let top = screen(&m, (80, 24))
         .lines()
         .next()
@@ -882,9 +929,9 @@ fn the_end_of_a_replay_is_shown() {
 #[test]
 fn queue_names_in_titles_are_sanitized_and_sort_markers_survive_narrow_columns() {
     let mut m = sized(model(), (80, 24));
-    if let Some(mut q) = m.pbx.queues.remove("sales") {
+    if let Some(mut q) = m.pbxs.0[0].state.queues.remove("sales") {
         q.name = "sa\u{202E}les\u{200B}".into();
-        m.pbx.queues.insert(q.name.clone(), q);
+        m.pbxs.0[0].state.queues.insert(q.name.clone(), q);
     }
     let t = screen(&m, (120, 40));
     assert!(!t.contains('\u{202E}') && !t.contains('\u{200B}'), "{t}");
@@ -953,7 +1000,7 @@ fn an_attached_console_shows_what_the_daemon_sent_it() {
         let daemon = model();
         let rule = lab_rule();
         let delta = SentCopy::new().delta(
-            &daemon.pbx,
+            &daemon.pbxs.0[0].state,
             LiveAccess {
                 visibility: &restricted,
                 rule: &rule,
@@ -968,9 +1015,9 @@ fn an_attached_console_shows_what_the_daemon_sent_it() {
             HealthThresholds::default(),
             daemon.now_ms,
         );
-        m.conn = ConnectionState::Ready;
+        m.pbxs.0[0].link.conn = ConnectionState::Ready;
         m.extension_rule = rule;
-        delta.apply(&mut m.pbx);
+        delta.apply(&mut m.pbxs.0[0].state);
         sized(m, (w, h))
     };
     check("attached", attached);
@@ -992,7 +1039,7 @@ fn an_attached_console_shows_what_the_daemon_sent_it() {
 
     // The daemon goes away: the header says so and the data is STALE.
     let mut m = attached((120, 40));
-    m.conn = ConnectionState::Down {
+    m.pbxs.0[0].link.conn = ConnectionState::Down {
         retry_in: std::time::Duration::from_secs(2),
         reason: "daemon /run/switchboard/console.sock: connection refused".into(),
     };

@@ -170,7 +170,7 @@ pub fn model(
         HealthThresholds::default(),
         now_ms,
     );
-    model.pbx = call_centre(extensions, queues, members, channels, now_ms);
-    model.conn = ConnectionState::Ready;
+    model.pbxs.0[0].state = call_centre(extensions, queues, members, channels, now_ms);
+    model.pbxs.0[0].link.conn = ConnectionState::Ready;
     model
 }

@@ -5,6 +5,7 @@ pub mod action;
 pub mod codec;
 pub mod connection;
 pub mod escape;
+pub mod fan_in;
 pub mod message;
 
 pub use action::{Action, ActionError};

@@ -56,8 +56,12 @@ impl ConfigError {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
-    /// `[ami]`: how to reach Asterisk.
+    /// `[ami]`: how to reach Asterisk, for a single PBX (named
+    /// [`crate::pbx::site::DEFAULT_PBX`]).
     pub ami: AmiConfig,
+    /// `[[pbx]]`: several PBXs, each with its name and AMI link (instead of
+    /// `[ami]`).
+    pub pbx: Vec<PbxConfig>,
     /// `[ui]`: theme, keymap, frame rate.
     pub ui: UiConfig,
     /// `[time_in_state]`: colour ramps per extension state.
@@ -298,7 +302,28 @@ pub struct AclConfig {
     pub users: BTreeMap<String, AclUser>,
 }
 
-/// `[ami]`.
+/// One `[[pbx]]` table: a PBX the daemon (or a direct console) follows.
+///
+/// ```toml
+/// [[pbx]]
+/// name = "paris"
+/// ami = { host = "10.0.0.2", username = "switchboard", secret_file = "/etc/switchboard/paris-ami" }
+/// [[pbx]]
+/// name = "lyon"
+/// ami = { host = "10.0.1.2", secret_env = "LYON_AMI_SECRET" }
+/// ```
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PbxConfig {
+    /// Shown in the PBX column and the header, and matched by `pbx:NAME`
+    /// filters: letters, digits, `.`, `_`, `-`, at most 32.
+    pub name: String,
+    /// How to reach its AMI (the keys of `[ami]`).
+    #[serde(default)]
+    pub ami: AmiConfig,
+}
+
+/// `[ami]` (or a `[[pbx]]` table's `ami`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AmiConfig {
@@ -450,6 +475,88 @@ impl Config {
         }
     }
 
+    /// The PBXs followed, in order: each `[[pbx]]`, or `[ami]` as the one
+    /// PBX named [`crate::pbx::site::DEFAULT_PBX`].
+    pub fn pbxs(&self) -> Vec<(&str, &AmiConfig)> {
+        if self.pbx.is_empty() {
+            vec![(crate::pbx::site::DEFAULT_PBX, &self.ami)]
+        } else {
+            self.pbx.iter().map(|p| (p.name.as_str(), &p.ami)).collect()
+        }
+    }
+
+    /// The PBXs' names, in order.
+    pub fn pbx_names(&self) -> Vec<String> {
+        self.pbxs().iter().map(|(n, _)| n.to_string()).collect()
+    }
+
+    /// Each PBX's name and connection settings (secrets resolved), in order.
+    ///
+    /// Errors: a PBX's secret is missing or its file readable by others.
+    pub fn pbx_links(
+        &self,
+        resync: &[crate::ami::Action],
+    ) -> Result<Vec<(String, Settings)>, ConfigError> {
+        self.pbxs()
+            .into_iter()
+            .map(|(name, ami)| {
+                let settings = ami.settings(resync.to_vec()).map_err(|e| {
+                    if self.pbx.is_empty() {
+                        e
+                    } else {
+                        ConfigError::new(&format!("pbx.{name}.{}", e.key), e.message)
+                    }
+                })?;
+                Ok((name.to_string(), settings))
+            })
+            .collect()
+    }
+
+    /// `[ami]` beside `[[pbx]]`, names and every PBX's AMI keys.
+    fn validate_pbxs(&self) -> Result<(), ConfigError> {
+        if !self.pbx.is_empty() && self.ami != AmiConfig::default() {
+            return Err(ConfigError::new(
+                "ami",
+                "use either [ami] (one PBX) or [[pbx]] tables (several), not both: move the [ami] keys into a [[pbx]] table's `ami`",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in self.pbx.iter().enumerate() {
+            let ok = !p.name.is_empty()
+                && p.name.len() <= 32
+                && p.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !ok {
+                return Err(ConfigError::new(
+                    &format!("pbx[{i}].name"),
+                    format!(
+                        "`{}` is not a PBX name: use letters, digits and . _ - (1 to 32 characters)",
+                        crate::sanitize::escape(&p.name)
+                    ),
+                ));
+            }
+            if !seen.insert(p.name.as_str()) {
+                return Err(ConfigError::new(
+                    &format!("pbx[{i}].name"),
+                    format!(
+                        "`{}` names two [[pbx]] tables; give each PBX its own name",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        for (name, ami) in self.pbxs() {
+            let key = if self.pbx.is_empty() {
+                "ami".to_string()
+            } else {
+                format!("pbx.{name}.ami")
+            };
+            ami.validate(&key)?;
+        }
+        Ok(())
+    }
+
     /// Checks values serde cannot: ranges and orderings.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(id) = &self.dialer.engine_id {
@@ -465,22 +572,11 @@ impl Config {
                 ));
             }
         }
-        if self.ami.host.trim().is_empty() {
-            return Err(ConfigError::new("ami.host", "must not be empty"));
-        }
-        if self.ami.port == 0 {
-            return Err(ConfigError::new("ami.port", "must be 1-65535"));
-        }
-        if self.ami.username.is_empty() || self.ami.username.contains(['\r', '\n', '\0']) {
-            return Err(ConfigError::new(
-                "ami.username",
-                "must be a non-empty single line",
-            ));
-        }
+        self.validate_pbxs()?;
         // Seconds and milliseconds that become Durations and deadlines:
         // outside these ranges a value is a typo, and a huge one would
         // overflow an Instant.
-        let ranges: [(&str, u64, u64, u64); 9] = [
+        let ranges: [(&str, u64, u64, u64); 4] = [
             ("cdr.query_timeout_s", self.cdr.query_timeout_s, 1, 3_600),
             (
                 "cdr.screen_query_timeout_s",
@@ -488,11 +584,6 @@ impl Config {
                 1,
                 600,
             ),
-            ("ami.connect_timeout_s", self.ami.connect_timeout_s, 1, 300),
-            ("ami.ping_interval_s", self.ami.ping_interval_s, 1, 3_600),
-            ("ami.ping_timeout_s", self.ami.ping_timeout_s, 1, 300),
-            ("ami.backoff_min_ms", self.ami.backoff_min_ms, 50, 60_000),
-            ("ami.backoff_max_s", self.ami.backoff_max_s, 1, 3_600),
             ("dialer.drain_s", u64::from(self.dialer.drain_s), 0, 86_400),
             (
                 "health.staffing_window_s",
@@ -508,12 +599,6 @@ impl Config {
                     format!("{value} is out of range {lo}-{hi}"),
                 ));
             }
-        }
-        if self.ami.backoff_min_ms > self.ami.backoff_max_s.saturating_mul(1000) {
-            return Err(ConfigError::new(
-                "ami.backoff_min_ms",
-                "must not exceed ami.backoff_max_s",
-            ));
         }
         if !(1..=60).contains(&self.ui.fps) {
             return Err(ConfigError::new(
@@ -697,23 +782,76 @@ impl Config {
         })
     }
 
-    /// Connection settings with the secret resolved and the given resync list.
+    /// The first PBX's connection settings (secret resolved) with the given
+    /// resync list: what `record` and the engine follow.
+    ///
+    /// Errors: its secret is missing or its file readable by others.
     pub fn ami_settings(&self, resync: Vec<crate::ami::Action>) -> Result<Settings, ConfigError> {
-        let secret = secret::resolve(
-            self.ami.secret_file.as_deref(),
-            self.ami.secret_env.as_deref(),
-        )?;
+        let (_, ami) = self.pbxs()[0];
+        ami.settings(resync)
+    }
+}
+
+impl AmiConfig {
+    /// Connection settings with the secret resolved and the given resync
+    /// list.
+    ///
+    /// Errors: the secret is missing or its file readable by others.
+    pub fn settings(&self, resync: Vec<crate::ami::Action>) -> Result<Settings, ConfigError> {
+        let secret = secret::resolve(self.secret_file.as_deref(), self.secret_env.as_deref())?;
         Ok(Settings {
-            addr: format!("{}:{}", self.ami.host, self.ami.port),
-            username: self.ami.username.clone(),
+            addr: format!("{}:{}", self.host, self.port),
+            username: self.username.clone(),
             secret,
-            connect_timeout: Duration::from_secs(self.ami.connect_timeout_s),
-            ping_interval: Duration::from_secs(self.ami.ping_interval_s),
-            ping_timeout: Duration::from_secs(self.ami.ping_timeout_s),
-            backoff_min: Duration::from_millis(self.ami.backoff_min_ms),
-            backoff_max: Duration::from_secs(self.ami.backoff_max_s),
+            connect_timeout: Duration::from_secs(self.connect_timeout_s),
+            ping_interval: Duration::from_secs(self.ping_interval_s),
+            ping_timeout: Duration::from_secs(self.ping_timeout_s),
+            backoff_min: Duration::from_millis(self.backoff_min_ms),
+            backoff_max: Duration::from_secs(self.backoff_max_s),
             resync,
         })
+    }
+
+    /// Host, port, user, and the seconds that become deadlines; `key` is
+    /// where these keys are (`ami`, `pbx.paris.ami`).
+    fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        if self.host.trim().is_empty() {
+            return Err(ConfigError::new(
+                &format!("{key}.host"),
+                "must not be empty",
+            ));
+        }
+        if self.port == 0 {
+            return Err(ConfigError::new(&format!("{key}.port"), "must be 1-65535"));
+        }
+        if self.username.is_empty() || self.username.contains(['\r', '\n', '\0']) {
+            return Err(ConfigError::new(
+                &format!("{key}.username"),
+                "must be a non-empty single line",
+            ));
+        }
+        let ranges: [(&str, u64, u64, u64); 5] = [
+            ("connect_timeout_s", self.connect_timeout_s, 1, 300),
+            ("ping_interval_s", self.ping_interval_s, 1, 3_600),
+            ("ping_timeout_s", self.ping_timeout_s, 1, 300),
+            ("backoff_min_ms", self.backoff_min_ms, 50, 60_000),
+            ("backoff_max_s", self.backoff_max_s, 1, 3_600),
+        ];
+        for (name, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                return Err(ConfigError::new(
+                    &format!("{key}.{name}"),
+                    format!("{value} is out of range {lo}-{hi}"),
+                ));
+            }
+        }
+        if self.backoff_min_ms > self.backoff_max_s.saturating_mul(1000) {
+            return Err(ConfigError::new(
+                &format!("{key}.backoff_min_ms"),
+                format!("must not exceed {key}.backoff_max_s"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -727,6 +865,26 @@ mod tests {
         assert_eq!(
             c.map(|c| (c.ami.host, c.ami.port)),
             Ok(("pbx".into(), 5038))
+        );
+    }
+
+    #[test]
+    fn pbx_tables_or_one_ami() {
+        let one = Config::parse("[ami]\nhost = \"pbx1\"\n", "t").unwrap_or_default();
+        assert_eq!(one.pbx_names(), ["default"]);
+        let two = Config::parse(
+            "[[pbx]]\nname = \"paris\"\nami = { host = \"10.0.0.2\" }\n[[pbx]]\nname = \"lyon\"\n[pbx.ami]\nport = 25038\n",
+            "t",
+        )
+        .unwrap_or_default();
+        let got: Vec<(&str, &str, u16)> = two
+            .pbxs()
+            .into_iter()
+            .map(|(n, a)| (n, a.host.as_str(), a.port))
+            .collect();
+        assert_eq!(
+            got,
+            [("paris", "10.0.0.2", 5038), ("lyon", "127.0.0.1", 25038)]
         );
     }
 
@@ -760,6 +918,17 @@ mod tests {
         assert_eq!(
             ramp.err().map(|e| e.key).as_deref(),
             Some("time_in_state.ringing")
+        );
+        let both = Config::parse("[ami]\nhost = \"a\"\n[[pbx]]\nname = \"b\"\n", "t");
+        assert_eq!(both.err().map(|e| e.key).as_deref(), Some("ami"));
+        let twice = Config::parse("[[pbx]]\nname = \"b\"\n[[pbx]]\nname = \"b\"\n", "t");
+        assert_eq!(twice.err().map(|e| e.key).as_deref(), Some("pbx[1].name"));
+        let bad = Config::parse("[[pbx]]\nname = \"a b\"\n", "t");
+        assert_eq!(bad.err().map(|e| e.key).as_deref(), Some("pbx[0].name"));
+        let port = Config::parse("[[pbx]]\nname = \"lyon\"\nami = { port = 0 }\n", "t");
+        assert_eq!(
+            port.err().map(|e| e.key).as_deref(),
+            Some("pbx.lyon.ami.port")
         );
         let typ = Config::parse("[ami]\nport = \"x\"\n", "t.toml")
             .err()

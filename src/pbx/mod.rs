@@ -8,6 +8,7 @@ pub mod device;
 pub mod extension;
 pub mod queue;
 pub mod resync;
+pub mod site;
 pub mod snapshot;
 pub mod state;
 
@@ -19,4 +20,5 @@ pub use extension::{Extension, ExtensionState};
 pub use queue::{
     Health, HealthThresholds, Queue, QueueFigures, QueueMember, RecentLoad, RecentMark, RecentSince,
 };
+pub use site::{Link, Pbx, Pbxs};
 pub use state::State;

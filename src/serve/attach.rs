@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
@@ -32,12 +32,13 @@ pub struct Attachment {
     pub pbx: String,
     /// The site's settings.
     pub site: Site,
-    /// The daemon's AMI link state, and this socket's when it is lost.
-    pub ami: mpsc::Receiver<AmiMsg>,
+    /// Each of the daemon's AMI links' state (one receiver per PBX of
+    /// [`Site::pbxs`]), and this socket's when it is lost.
+    pub ami: Vec<mpsc::Receiver<AmiMsg>>,
     /// Live data changes.
     pub live: mpsc::Receiver<LiveDelta>,
-    /// The daemon's AMI link freshness.
-    pub health: watch::Receiver<LinkHealth>,
+    /// The daemon's AMI links' freshness, by PBX index.
+    pub health: mpsc::Receiver<(usize, LinkHealth)>,
     /// CDR requests through the daemon.
     pub db: DbLink,
     /// Campaign requests through the daemon.
@@ -160,10 +161,9 @@ pub struct Services {
 pub async fn services(socket: &Path) -> anyhow::Result<Services> {
     let (mut link, answer, site) = attach_once(socket, Purpose::Command).await?;
     // No live data comes for a command.
-    let (ami_tx, _) = mpsc::channel(1);
     let (live_tx, _) = mpsc::channel(1);
-    let health = watch::channel(LinkHealth::default()).0;
-    let (mut ends, db, app) = request_ends(ami_tx, live_tx, health);
+    let (health, _) = mpsc::channel(1);
+    let (mut ends, db, app) = request_ends(Vec::new(), live_tx, health);
     let ended = std::sync::Arc::new(std::sync::Mutex::new(None));
     let why = ended.clone();
     tokio::spawn(async move {
@@ -183,9 +183,9 @@ pub async fn services(socket: &Path) -> anyhow::Result<Services> {
 /// The attach task's ends (live senders given) and the requester's ends
 /// of the request channels.
 fn request_ends(
-    ami: mpsc::Sender<AmiMsg>,
+    ami: Vec<mpsc::Sender<AmiMsg>>,
     live: mpsc::Sender<LiveDelta>,
-    health: watch::Sender<LinkHealth>,
+    health: mpsc::Sender<(usize, LinkHealth)>,
 ) -> (Ends, DbLink, AppLink) {
     let (db_req_tx, db_req) = mpsc::channel(16);
     let (db_reply_tx, db_reply) = mpsc::channel(64);
@@ -220,9 +220,9 @@ fn request_ends(
 /// are retried).
 pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
     let (link, answer, site) = attach_once(&socket, Purpose::Console).await?;
-    let (ami_tx, ami) = mpsc::channel(64);
+    let (ami_tx, ami): (Vec<_>, Vec<_>) = site.pbxs.iter().map(|_| mpsc::channel(64)).unzip();
     let (live_tx, live) = mpsc::channel(1024);
-    let (health_tx, health) = watch::channel(LinkHealth::default());
+    let (health_tx, health) = mpsc::channel(64);
     let (ends, db, app) = request_ends(ami_tx, live_tx, health_tx);
     let task = tokio::spawn(keep_attached(socket, link, ends));
     Ok(Attachment {
@@ -247,9 +247,10 @@ struct LocalExport {
 
 /// The attach task's ends of the console's channels.
 struct Ends {
-    ami: mpsc::Sender<AmiMsg>,
+    /// Per PBX of the site, in order.
+    ami: Vec<mpsc::Sender<AmiMsg>>,
     live: mpsc::Sender<LiveDelta>,
-    health: watch::Sender<LinkHealth>,
+    health: mpsc::Sender<(usize, LinkHealth)>,
     db_requests: mpsc::Receiver<DbRequest>,
     db_replies: mpsc::Sender<DbReply>,
     app_requests: mpsc::Receiver<AppRequest>,
@@ -352,8 +353,11 @@ async fn keep_attached(socket: PathBuf, mut link: Link, mut ends: Ends) {
                 retry_in: wait,
                 reason: why.clone(),
             };
-            if ends.ami.send(AmiMsg::State(down)).await.is_err() {
-                return;
+            // Every PBX's data is now out of date.
+            for ami in &ends.ami {
+                if ami.send(AmiMsg::State(down.clone())).await.is_err() {
+                    return;
+                }
             }
             if wait_refusing(&mut ends, wait, &why).await.is_err() {
                 return;
@@ -495,14 +499,22 @@ enum Unsent {
 
 async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {
     match msg {
-        ToConsole::Link { conn, health } => {
-            ends.health.send_replace(health);
-            ends.ami
-                .send(AmiMsg::State(conn))
+        ToConsole::Link { pbx, conn, health } => {
+            let Some(ami) = ends.ami.get(pbx) else {
+                return Ok(());
+            };
+            ends.health
+                .send((pbx, health))
                 .await
-                .map_err(|_| ConsoleGone)
+                .map_err(|_| ConsoleGone)?;
+            ami.send(AmiMsg::State(conn)).await.map_err(|_| ConsoleGone)
         }
-        ToConsole::Live(d) => ends.live.send(d).await.map_err(|_| ConsoleGone),
+        ToConsole::Live(deltas) => {
+            for d in deltas {
+                ends.live.send(d).await.map_err(|_| ConsoleGone)?;
+            }
+            Ok(())
+        }
         ToConsole::Cdr(r) => match ends.export_reply(r) {
             Some(r) => ends.db_replies.send(r).await.map_err(|_| ConsoleGone),
             None => Ok(()),

@@ -10,7 +10,7 @@ use super::protocol::{
 use crate::access::Visibility;
 use crate::access::acl;
 use crate::ami::Settings;
-use crate::ami::connection;
+use crate::ami::fan_in;
 use crate::capture::Speed;
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -38,8 +38,8 @@ pub const WRITE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Where the daemon's live data comes from.
 pub enum Feed {
-    /// Its AMI link to the PBX.
-    Live(Settings),
+    /// One AMI link per PBX: each PBX's name and settings, in config order.
+    Live(Vec<(String, Settings)>),
     /// A capture replayed at `speed` (demos and benchmarks).
     Replay {
         /// The capture file.
@@ -67,7 +67,11 @@ struct Shared {
     /// The app-database pool every console's campaigns service shares.
     app: appdb::AppDbSlot,
     tz: chrono_tz::Tz,
+    /// What the handshake's answer names (the PBXs' addresses, or the
+    /// replayed file).
     pbx: String,
+    /// The PBXs' names, in order (the indexes frames use).
+    pbxs: Vec<String>,
     consoles: Registry,
     join: mpsc::Sender<Join>,
 }
@@ -80,22 +84,29 @@ impl Daemon {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let tz = self.config.time_zone(None)?;
         let listener = listen(&self.socket, self.config.serve.group.as_deref()).await?;
-        let (ami_tx, ami_rx) = mpsc::channel(crate::ami::connection::AMI_QUEUE);
-        let (pbx, health, ami_task) = match self.feed {
-            Feed::Live(settings) => {
-                let pbx = settings.addr.clone();
-                let (handle, task) = connection::spawn(settings, ami_tx, None);
-                (pbx, handle.health(), task)
+        let (pbx, pbxs, links) = match self.feed {
+            Feed::Live(links) => {
+                let addrs: Vec<&str> = links.iter().map(|(_, s)| s.addr.as_str()).collect();
+                let pbx = addrs.join(", ");
+                let names = links.iter().map(|(n, _)| n.clone()).collect();
+                let links = fan_in::spawn_links(links.into_iter().map(|(_, s)| s).collect());
+                (pbx, names, links)
             }
             Feed::Replay { file, speed } => {
                 let reader = crate::capture::open(&file)?;
-                let (keep, health) = tokio::sync::watch::channel(Default::default());
+                let (ami_tx, ami_rx) = mpsc::channel(crate::ami::connection::AMI_QUEUE);
+                let (_, health) = mpsc::channel(1);
                 let task = tokio::spawn(async move {
                     let replay = crate::capture::Replay::from_reader(reader);
                     crate::capture::feed(replay, speed, ami_tx, |_| {}).await;
-                    drop(keep);
                 });
-                (format!("replay {}", file.display()), health, task)
+                let links = fan_in::Links {
+                    ami: fan_in::FanIn::new(vec![ami_rx]),
+                    health,
+                    tasks: vec![task],
+                };
+                let names = vec![crate::pbx::site::DEFAULT_PBX.to_string()];
+                (format!("replay {}", file.display()), names, links)
             }
         };
         let (join_tx, join_rx) = mpsc::channel(16);
@@ -105,15 +116,21 @@ impl Daemon {
             app: appdb::AppDbSlot::default(),
             tz,
             pbx,
+            pbxs,
             consoles: Registry::default(),
             join: join_tx,
         });
         let rule = shared.config.kpi.extensions.clone();
+        let fan_in::Links {
+            ami,
+            health,
+            tasks: link_tasks,
+        } = links;
         let hub = {
             let shared = shared.clone();
             tokio::spawn(async move {
-                Hub::new(rule)
-                    .run(ami_rx, health, join_rx, &shared.consoles)
+                Hub::new(rule, shared.pbxs.len())
+                    .run(ami, health, join_rx, &shared.consoles)
                     .await;
             })
         };
@@ -139,7 +156,9 @@ impl Daemon {
         }
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         hub.abort();
-        ami_task.abort();
+        for t in link_tasks {
+            t.abort();
+        }
         watchdog.abort();
         let _ = std::fs::remove_file(&self.socket);
         Ok(())
@@ -301,6 +320,7 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     }
     let site = protocol::Site {
         tz: shared.tz.name().to_string(),
+        pbxs: shared.pbxs.clone(),
         kpi: shared.config.kpi.clone(),
         may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
     };

@@ -1,6 +1,7 @@
-//! The hub: the daemon's one owner of the PBX state. It applies AMI
-//! messages, publishes the link's state, and sends each console what changed
-//! for it.
+//! The hub: the daemon's one owner of the PBXs' state. It applies each
+//! PBX's AMI messages to that PBX's own state (links taken in turn, see
+//! [`FanIn`]: a flooding PBX never holds back another), publishes each
+//! link's state, and sends each console what changed for it.
 //!
 //! Consoles with the same rights form a [`Group`]: the group's delta is
 //! computed and encoded once ([`SentCopy::delta`], one pass over the state)
@@ -21,6 +22,7 @@ use super::protocol::{ConsoleInfo, ToConsole, encode};
 use crate::access::LiveAccess;
 use crate::access::Visibility;
 use crate::ami::connection::LinkHealth;
+use crate::ami::fan_in::FanIn;
 use crate::ami::{AmiMsg, ConnectionState};
 use crate::clock::now_ms;
 use crate::endpoints::ExtensionRule;
@@ -29,7 +31,7 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Shortest interval between two deltas (and so the longest a change waits
@@ -64,12 +66,27 @@ struct Slot {
     behind: bool,
 }
 
-/// Consoles with the same rights, sharing one copy and one encoded delta.
+/// Consoles with the same rights, sharing one copy per PBX and one encoded
+/// delta.
 struct Group {
     visibility: Visibility,
-    sent: SentCopy,
+    /// What the group's consoles hold, per PBX (indexed like `Hub::pbxs`).
+    sent: Vec<SentCopy>,
     slots: Vec<Slot>,
 }
+
+/// One PBX in the hub.
+struct HubPbx {
+    state: State,
+    conn: ConnectionState,
+    health: LinkHealth,
+    /// Its state changed since the last fan-out.
+    changed: bool,
+}
+
+/// Most AMI messages applied in one go before the hub looks at joins and
+/// its fan-out timer again.
+const APPLY_BUDGET: usize = 4096;
 
 /// What happened to a frame offered to a console.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,12 +106,10 @@ fn offer(slot: &Slot, frame: Bytes) -> Offer {
 
 /// The hub's state between messages.
 pub struct Hub {
-    state: State,
+    /// The PBXs, in the order of [`super::protocol::Site::pbxs`].
+    pbxs: Vec<HubPbx>,
     rule: ExtensionRule,
-    conn: ConnectionState,
     groups: Vec<Group>,
-    /// The state changed since the last fan-out.
-    changed: bool,
     /// When the last fan-out ran.
     last_fan_out: Instant,
     /// When the oldest change not yet sent was applied, ms since epoch.
@@ -102,80 +117,106 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// An empty hub for a site whose extensions follow `rule`.
-    pub fn new(rule: ExtensionRule) -> Self {
+    /// An empty hub for `pbxs` PBXs whose extensions follow `rule`.
+    pub fn new(rule: ExtensionRule, pbxs: usize) -> Self {
         Hub {
-            state: State::new(),
+            pbxs: (0..pbxs.max(1))
+                .map(|_| HubPbx {
+                    state: State::new(),
+                    conn: ConnectionState::Connecting { attempt: 1 },
+                    health: LinkHealth::default(),
+                    changed: false,
+                })
+                .collect(),
             rule,
-            conn: ConnectionState::Connecting { attempt: 1 },
             groups: Vec::new(),
-            changed: false,
             last_fan_out: Instant::now(),
             oldest_unsent_ms: None,
         }
     }
 
-    /// Runs until the daemon stops (the joins end). When the AMI messages
-    /// end (a replay reached its end) the state stays as it was, served.
+    /// Runs until the daemon stops (the joins end). `ami` carries each
+    /// PBX's messages, `health` each link's freshness (by PBX index). When a
+    /// PBX's messages end (a replay reached its end) its state stays as it
+    /// was, served.
     pub async fn run(
         mut self,
-        mut ami: mpsc::Receiver<AmiMsg>,
-        mut health: watch::Receiver<LinkHealth>,
+        mut ami: FanIn,
+        mut health: mpsc::Receiver<(usize, LinkHealth)>,
         mut joins: mpsc::Receiver<Join>,
         registry: &Registry,
     ) {
         let (mut ami_open, mut health_open) = (true, true);
         loop {
             let due = self.due();
-            let link_changed = tokio::select! {
+            // The links whose state or freshness the consoles must hear of.
+            let links: Vec<usize> = tokio::select! {
                 msg = ami.recv(), if ami_open => match msg {
-                    Some(msg) => self.apply(msg, &mut ami),
+                    Some(first) => self.apply(first, &mut ami),
                     None => {
                         ami_open = false;
-                        false
+                        Vec::new()
                     }
                 },
-                r = health.changed(), if health_open => {
-                    health_open = r.is_ok();
-                    health_open
-                }
+                h = health.recv(), if health_open => match h {
+                    Some((i, h)) if i < self.pbxs.len() => {
+                        self.pbxs[i].health = h;
+                        vec![i]
+                    }
+                    Some(_) => Vec::new(),
+                    None => {
+                        health_open = false;
+                        Vec::new()
+                    }
+                },
                 join = joins.recv() => {
                     let Some(join) = join else { return };
                     self.join(join);
-                    true
+                    (0..self.pbxs.len()).collect()
                 }
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     self.fan_out(registry);
-                    false
+                    Vec::new()
                 }
             };
-            if link_changed {
+            for i in links {
+                let p = &self.pbxs[i];
                 let link = ToConsole::Link {
-                    conn: self.conn.clone(),
-                    health: *health.borrow_and_update(),
+                    pbx: i,
+                    conn: p.conn.clone(),
+                    health: p.health,
                 };
                 self.broadcast(&link, registry);
             }
         }
     }
 
-    /// Applies `first` and whatever else is queued (one delta per gap,
-    /// not per event); true when the link's state changed.
-    fn apply(&mut self, first: AmiMsg, ami: &mut mpsc::Receiver<AmiMsg>) -> bool {
-        let mut link = false;
+    /// Applies `first` and what else is queued, at most [`APPLY_BUDGET`]
+    /// messages (one delta per gap, not per event); returns the PBXs whose
+    /// link state changed.
+    fn apply(&mut self, first: (usize, AmiMsg), ami: &mut FanIn) -> Vec<usize> {
+        let mut links = Vec::new();
         let mut next = Some(first);
-        while let Some(msg) = next {
+        let mut left = APPLY_BUDGET;
+        while let Some((i, msg)) = next {
+            let Some(p) = self.pbxs.get_mut(i) else {
+                next = ami.try_recv();
+                continue;
+            };
             if let AmiMsg::State(s) = &msg {
-                self.conn = s.clone();
-                link = true;
+                p.conn = s.clone();
+                if !links.contains(&i) {
+                    links.push(i);
+                }
             }
-            if self.state.handle(&msg) {
-                self.changed = true;
+            if p.state.handle(&msg) {
+                p.changed = true;
                 self.oldest_unsent_ms.get_or_insert_with(now_ms);
             }
-            next = ami.try_recv().ok();
+            left -= 1;
+            next = if left > 0 { ami.try_recv() } else { None };
         }
-        link
+        links
     }
 
     fn join(&mut self, join: Join) {
@@ -192,7 +233,7 @@ impl Hub {
             Some(g) => g.slots.push(slot),
             None => self.groups.push(Group {
                 visibility: join.visibility,
-                sent: SentCopy::new(),
+                sent: self.pbxs.iter().map(|_| SentCopy::new()).collect(),
                 slots: vec![slot],
             }),
         }
@@ -202,26 +243,40 @@ impl Hub {
     /// something changed or a console waits for a snapshot.
     fn due(&self) -> Option<Instant> {
         let waiting = self.groups.iter().any(|g| g.slots.iter().any(|s| s.behind));
-        (self.changed || waiting).then_some(self.last_fan_out + MIN_GAP)
+        let changed = self.pbxs.iter().any(|p| p.changed);
+        (changed || waiting).then_some(self.last_fan_out + MIN_GAP)
     }
 
-    /// Sends each group its delta, and snapshots to consoles behind.
+    /// Sends each group its deltas (one per PBX that changed, in one
+    /// frame), and snapshots of every PBX to consoles behind.
     fn fan_out(&mut self, registry: &Registry) {
         self.last_fan_out = Instant::now();
-        let changed = std::mem::take(&mut self.changed);
+        let changed: Vec<bool> = self
+            .pbxs
+            .iter_mut()
+            .map(|p| std::mem::take(&mut p.changed))
+            .collect();
         let stamp_ms = self.oldest_unsent_ms.take();
         for g in &mut self.groups {
             let access = LiveAccess {
                 visibility: &g.visibility,
                 rule: &self.rule,
             };
-            let delta = if changed || g.sent.is_fresh() {
-                g.sent.delta(&self.state, access)
-            } else {
-                LiveDelta::default()
-            };
-            let frame = (!delta.is_empty())
-                .then(|| encode(&ToConsole::Live(stamped(delta, stamp_ms))).ok())
+            let deltas: Vec<LiveDelta> = self
+                .pbxs
+                .iter()
+                .zip(&mut g.sent)
+                .enumerate()
+                .filter(|(i, (_, sent))| changed[*i] || sent.is_fresh())
+                .map(|(i, (p, sent))| LiveDelta {
+                    pbx: i,
+                    ..sent.delta(&p.state, access)
+                })
+                .filter(|d| !d.is_empty())
+                .map(|d| stamped(d, stamp_ms))
+                .collect();
+            let frame = (!deltas.is_empty())
+                .then(|| encode(&ToConsole::Live(deltas)).ok())
                 .flatten();
             let mut snapshot: Option<Bytes> = None;
             for slot in &mut g.slots {
@@ -232,11 +287,22 @@ impl Hub {
                         continue;
                     }
                     let snap = snapshot.get_or_insert_with(|| {
-                        encode(&ToConsole::Live(stamped(
-                            g.sent.snapshot(&self.state),
-                            stamp_ms,
-                        )))
-                        .unwrap_or_default()
+                        let all = self
+                            .pbxs
+                            .iter()
+                            .zip(&g.sent)
+                            .enumerate()
+                            .map(|(i, (p, sent))| {
+                                stamped(
+                                    LiveDelta {
+                                        pbx: i,
+                                        ..sent.snapshot(&p.state)
+                                    },
+                                    stamp_ms,
+                                )
+                            })
+                            .collect();
+                        encode(&ToConsole::Live(all)).unwrap_or_default()
                     });
                     let sent = offer(slot, snap.clone());
                     record(registry, slot, &sent, true);
@@ -309,19 +375,66 @@ mod tests {
     use crate::pbx::Queue;
 
     fn hub_with_queues(names: &[&str]) -> Hub {
-        let mut hub = Hub::new(ExtensionRule::default());
+        let mut hub = Hub::new(ExtensionRule::default(), 1);
         for n in names {
-            hub.state.queues.insert((*n).into(), Queue::new(n));
+            hub.pbxs[0].state.queues.insert((*n).into(), Queue::new(n));
         }
-        hub.changed = true;
+        hub.pbxs[0].changed = true;
         hub
     }
 
-    fn live(frame: &Bytes) -> LiveDelta {
+    fn deltas(frame: &Bytes) -> Vec<LiveDelta> {
         match super::super::protocol::decode::<ToConsole>(frame) {
             Ok(ToConsole::Live(d)) => d,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The one PBX's delta of a frame.
+    fn live(frame: &Bytes) -> LiveDelta {
+        let mut d = deltas(frame);
+        assert_eq!(d.len(), 1, "{d:?}");
+        d.pop().unwrap_or_default()
+    }
+
+    #[test]
+    fn each_pbx_has_its_own_state_and_deltas_name_their_pbx() {
+        let registry = Registry::default();
+        let mut hub = Hub::new(ExtensionRule::default(), 2);
+        for p in &mut hub.pbxs {
+            p.state.queues.insert("sales".into(), Queue::new("sales"));
+            p.changed = true;
+        }
+        let (tx, mut rx) = mpsc::channel(8);
+        hub.join(Join {
+            id: 1,
+            visibility: Visibility::All,
+            frames: tx,
+        });
+        hub.fan_out(&registry);
+        let snap = deltas(&rx.try_recv().unwrap_or_default());
+        let got: Vec<(usize, bool, usize)> = snap
+            .iter()
+            .map(|d| (d.pbx, d.reset, d.queues.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [(0, true, 1), (1, true, 1)],
+            "two `sales`, one per PBX"
+        );
+        // A change on PBX 1 only: the frame carries PBX 1's delta alone.
+        hub.pbxs[1]
+            .state
+            .queues
+            .insert("support".into(), Queue::new("support"));
+        hub.pbxs[1].changed = true;
+        hub.fan_out(&registry);
+        let d = deltas(&rx.try_recv().unwrap_or_default());
+        let got: Vec<(usize, Vec<&str>)> = d
+            .iter()
+            .map(|d| (d.pbx, d.queues.iter().map(|q| q.name.as_str()).collect()))
+            .collect();
+        assert_eq!(got, [(1, vec!["support"])]);
     }
 
     #[test]
@@ -343,8 +456,8 @@ mod tests {
 
         // Two changes; the slow console reads neither.
         for n in ["a", "b"] {
-            hub.state.queues.insert(n.into(), Queue::new(n));
-            hub.changed = true;
+            hub.pbxs[0].state.queues.insert(n.into(), Queue::new(n));
+            hub.pbxs[0].changed = true;
             hub.fan_out(&registry);
         }
         let d = live(&fast.try_recv().unwrap_or_default());
@@ -399,6 +512,7 @@ mod tests {
         drop(rx.pop());
         hub.broadcast(
             &ToConsole::Link {
+                pbx: 0,
                 conn: ConnectionState::Ready,
                 health: LinkHealth::default(),
             },

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 /// keys in the `*_gone` lists are removed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveDelta {
-    /// A full snapshot: the console drops what it holds first.
+    /// Which PBX: its index in the daemon's [`super::protocol::Site::pbxs`].
+    pub pbx: usize,
+    /// A full snapshot: the console drops what it holds (of this PBX) first.
     pub reset: bool,
     /// Channels new or changed.
     pub channels: Vec<Channel>,

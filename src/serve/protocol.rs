@@ -32,7 +32,7 @@ use tokio_util::codec::LengthDelimitedCodec;
 
 /// The protocol version this build speaks. Raised when a frame's meaning
 /// changes in a way the other side cannot skip.
-pub const PROTOCOL: u32 = 2;
+pub const PROTOCOL: u32 = 3;
 
 /// Largest frame either side accepts, bytes (16 MiB: a snapshot of a very
 /// large PBX; a bigger frame is a broken or hostile peer and closes the
@@ -124,6 +124,9 @@ pub struct ConsoleInfo {
 pub struct Site {
     /// The PBX's time zone (IANA name): "today" and day windows.
     pub tz: String,
+    /// The PBXs the daemon follows, in order: [`ToConsole::Link`] and
+    /// [`LiveDelta::pbx`] name a PBX by its index here.
+    pub pbxs: Vec<String>,
     /// `[kpi]`: the extension rule and service-level variants.
     pub kpi: crate::config::KpiConfig,
     /// The user may start, pause and stop campaigns.
@@ -135,15 +138,18 @@ pub struct Site {
 pub enum ToConsole {
     /// The site's settings, right after an accepting [`Answer`].
     Welcome(Site),
-    /// The daemon's AMI link: its state and freshness.
+    /// One of the daemon's AMI links: its state and freshness.
     Link {
+        /// Index of the PBX in [`Site::pbxs`].
+        pbx: usize,
         /// Connection state.
         conn: ConnectionState,
         /// Freshness.
         health: LinkHealth,
     },
-    /// Live data changes (the first one a snapshot).
-    Live(LiveDelta),
+    /// Live data changes, one per PBX that changed (the first frame holds
+    /// every PBX's snapshot).
+    Live(Vec<LiveDelta>),
     /// A CDR worker's reply.
     Cdr(DbReply),
     /// An app-database worker's reply.
@@ -273,12 +279,17 @@ mod tests {
             last_read_ms: 7,
         };
         let bytes = encode(&ToConsole::Link {
+            pbx: 1,
             conn: conn.clone(),
             health,
         })
         .unwrap_or_else(|e| panic!("{e}"));
         match decode::<ToConsole>(&bytes) {
-            Ok(ToConsole::Link { conn: c, health: h }) => {
+            Ok(ToConsole::Link {
+                pbx: 1,
+                conn: c,
+                health: h,
+            }) => {
                 assert_eq!((c, h), (conn, health));
             }
             other => panic!("{other:?}"),

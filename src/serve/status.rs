@@ -42,18 +42,44 @@ pub fn table(list: &[ConsoleInfo]) -> String {
 /// link is Ready: no delta for this long.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// What the daemon at `socket` shows this user: the live state once the
-/// daemon's AMI link is Ready and the deltas have settled (`switchboard
-/// serve snapshot`, for scripts and for checking a user's rights).
+/// What the daemon at `socket` shows this user of one PBX (`pbx`, or the
+/// only one): its live state once that PBX's link is Ready and the deltas
+/// have settled (`switchboard serve snapshot`, for scripts and for checking
+/// a user's rights).
 ///
-/// Errors: the daemon cannot be reached or refuses, or its link is not
-/// Ready within `deadline`.
+/// Errors: the daemon cannot be reached or refuses; `pbx` is not one of
+/// its PBXs, or is missing while it follows several; the link is not Ready
+/// within `deadline`.
 pub async fn view(
     socket: &Path,
     deadline: std::time::Duration,
+    pbx: Option<&str>,
 ) -> anyhow::Result<crate::pbx::State> {
     use crate::ami::{AmiMsg, ConnectionState};
     let mut a = super::attach::attach(socket.to_path_buf()).await?;
+    let names = a.site.pbxs.join(", ");
+    let chosen = match pbx {
+        Some(name) => a.site.pbxs.iter().position(|n| n == name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "daemon {}: no PBX named `{}`; it follows {names}",
+                socket.display(),
+                crate::sanitize::escape(name)
+            )
+        }),
+        None if a.site.pbxs.len() > 1 => Err(anyhow::anyhow!(
+            "daemon {}: it follows {names}; name one with --pbx",
+            socket.display()
+        )),
+        None => Ok(0),
+    };
+    let chosen = match chosen {
+        Ok(i) => i,
+        Err(e) => {
+            a.task.abort();
+            return Err(e);
+        }
+    };
+    let mut ami = crate::ami::fan_in::FanIn::new(std::mem::take(&mut a.ami));
     let mut state = crate::pbx::State::new();
     let (mut ready, mut snapshot) = (false, false);
     let give_up = tokio::time::Instant::now() + deadline;
@@ -62,21 +88,23 @@ pub async fn view(
         tokio::select! {
             _ = tokio::time::sleep_until(give_up) => {
                 break Err(anyhow::anyhow!(
-                    "daemon {}: its AMI link was not Ready with data within {deadline:?}",
-                    socket.display()
+                    "daemon {}: its AMI link to {} was not Ready with data within {deadline:?}",
+                    socket.display(),
+                    a.site.pbxs.get(chosen).map(String::as_str).unwrap_or("the PBX")
                 ));
             }
             _ = tokio::time::sleep_until(quiet), if ready && snapshot => break Ok(()),
-            msg = a.ami.recv() => match msg {
-                Some(AmiMsg::State(s)) => ready = s == ConnectionState::Ready,
-                Some(AmiMsg::Event(_)) => {}
+            msg = ami.recv() => match msg {
+                Some((i, AmiMsg::State(s))) if i == chosen => ready = s == ConnectionState::Ready,
+                Some(_) => {}
                 None => break Err(anyhow::anyhow!("daemon {}: attachment ended", socket.display())),
             },
             d = a.live.recv() => match d {
-                Some(d) => {
+                Some(d) if d.pbx == chosen => {
                     snapshot |= d.reset;
                     d.apply(&mut state);
                 }
+                Some(_) => {}
                 None => break Err(anyhow::anyhow!("daemon {}: attachment ended", socket.display())),
             },
         }

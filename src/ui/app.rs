@@ -11,6 +11,7 @@ use super::update::{Msg, Outcome, update};
 use super::view::{self, ViewCtx};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
+use crate::ami::fan_in::FanIn;
 use crate::clock::now_ms;
 use crate::service::campaigns::AppLink;
 use crate::service::cdr::DbLink;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 /// Longest time spent applying queued AMI messages before the loop looks at
@@ -62,16 +63,16 @@ pub struct Setup {
     pub theme: Theme,
     /// Frame rate cap.
     pub fps: u32,
-    /// The live link's freshness (none for a replay).
-    pub health: Option<watch::Receiver<LinkHealth>>,
 }
 
-/// Where the console's data comes from: the AMI link's (or a replay's)
-/// messages, and for a console attached to the daemon, the daemon's live
-/// deltas (`ami` then carries only the daemon's link state).
+/// Where the console's data comes from: each PBX's AMI link (or a
+/// replay's) messages, and for a console attached to the daemon, the
+/// daemon's live deltas (`ami` then carries only the links' states).
 pub struct Feeds {
-    /// AMI messages (events and link state).
-    pub ami: mpsc::Receiver<AmiMsg>,
+    /// AMI messages (events and link state), per PBX.
+    pub ami: FanIn,
+    /// The links' freshness, by PBX index (none for a replay).
+    pub health: Option<mpsc::Receiver<(usize, LinkHealth)>>,
     /// Live deltas from the daemon.
     pub live: Option<mpsc::Receiver<crate::serve::live::LiveDelta>>,
     /// CDR requests and replies.
@@ -102,6 +103,7 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let Feeds {
         mut ami,
+        mut health,
         mut live,
         mut db,
         mut app,
@@ -112,7 +114,6 @@ async fn event_loop(
         theme: &setup.theme,
         keymap: &setup.keymap,
     };
-    let mut health = setup.health.clone();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -140,14 +141,14 @@ async fn event_loop(
                 None => return Ok(()),
             },
             msg = ami.recv(), if ami_open => match msg {
-                Some(msg) => {
+                Some((pbx, msg)) => {
                     let now = setup.clock.now();
                     let until = Instant::now() + DRAIN_BUDGET;
-                    dirty |= apply(&mut model, msg, now, &setup.keymap);
+                    dirty |= apply(&mut model, pbx, msg, now, &setup.keymap);
                     while Instant::now() < until {
                         match ami.try_recv() {
-                            Ok(msg) => dirty |= apply(&mut model, msg, now, &setup.keymap),
-                            Err(_) => break,
+                            Some((pbx, msg)) => dirty |= apply(&mut model, pbx, msg, now, &setup.keymap),
+                            None => break,
                         }
                     }
                     continue;
@@ -159,12 +160,12 @@ async fn event_loop(
             },
             changed = async {
                 match health.as_mut() {
-                    Some(h) => h.changed().await,
+                    Some(h) => h.recv().await,
                     None => std::future::pending().await,
                 }
             } => match changed {
-                Ok(()) => Msg::Link(health.as_mut().map(|h| *h.borrow_and_update()).unwrap_or_default()),
-                Err(_) => {
+                Some((pbx, h)) => Msg::Link(pbx, h),
+                None => {
                     health = None;
                     continue;
                 }
@@ -205,9 +206,9 @@ async fn event_loop(
     }
 }
 
-fn apply(model: &mut Model, msg: AmiMsg, now_ms: i64, keymap: &Keymap) -> bool {
+fn apply(model: &mut Model, pbx: usize, msg: AmiMsg, now_ms: i64, keymap: &Keymap) -> bool {
     matches!(
-        update(model, Msg::Ami { msg, now_ms }, keymap),
+        update(model, Msg::Ami { pbx, msg, now_ms }, keymap),
         Outcome::Continue { dirty: true }
     )
 }

@@ -28,18 +28,14 @@ use model::{Model, Source};
 use tokio::sync::mpsc;
 
 use crate::ami::connection::AMI_QUEUE;
+use crate::ami::fan_in::FanIn;
 
-fn setup(
-    config: &Config,
-    clock: app::Clock,
-    health: Option<tokio::sync::watch::Receiver<connection::LinkHealth>>,
-) -> anyhow::Result<app::Setup> {
+fn setup(config: &Config, clock: app::Clock) -> anyhow::Result<app::Setup> {
     Ok(app::Setup {
         clock,
         keymap: keymap::Keymap::load(&config.ui.keymap)?,
         theme: theme::Theme::load(&config.ui.theme)?,
         fps: config.ui.fps,
-        health,
     })
 }
 
@@ -101,39 +97,36 @@ fn quiet_after_ms(ping_interval: std::time::Duration) -> i64 {
     i64::try_from((ping_interval + connection::PING_OVERDUE).as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The console on a live AMI connection.
+/// The console on live AMI connections, one per PBX (`links`: each PBX's
+/// name and settings, in config order).
 pub async fn run_live(
     config: Config,
-    settings: Settings,
+    links: Vec<(String, Settings)>,
     opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel(AMI_QUEUE);
+    let addrs: Vec<&str> = links.iter().map(|(_, s)| s.addr.as_str()).collect();
     let source = Source::Live {
-        addr: settings.addr.clone(),
+        addr: addrs.join(", "),
     };
     let (mut model, db, appdb) = model_and_db(&config, source, &opts)?;
-    model.quiet_after_ms = Some(quiet_after_ms(settings.ping_interval));
-    let (handle, task) = connection::spawn(settings, tx, None);
-    let setup = setup(&config, app::Clock::default(), Some(handle.health()))?;
-    let result = run_direct(model, rx, (db, appdb), setup).await;
-    task.abort();
-    result
-}
-
-/// Runs the console on its own AMI messages and services.
-async fn run_direct(
-    model: Model,
-    ami: mpsc::Receiver<crate::ami::AmiMsg>,
-    (db, app): (db::DbLink, appdb::AppLink),
-    setup: app::Setup,
-) -> anyhow::Result<()> {
+    let names: Vec<&str> = links.iter().map(|(n, _)| n.as_str()).collect();
+    model.pbxs = crate::pbx::Pbxs::named(&names, now_ms());
+    let ping = links.iter().map(|(_, s)| s.ping_interval).max();
+    model.quiet_after_ms = ping.map(quiet_after_ms);
+    let links = crate::ami::fan_in::spawn_links(links.into_iter().map(|(_, s)| s).collect());
+    let setup = setup(&config, app::Clock::default())?;
     let feeds = app::Feeds {
-        ami,
+        ami: links.ami,
+        health: Some(links.health),
         live: None,
         db,
-        app,
+        app: appdb,
     };
-    app::run(model, feeds, setup).await
+    let result = app::run(model, feeds, setup).await;
+    for t in links.tasks {
+        t.abort();
+    }
+    result
 }
 
 /// The console attached to the `switchboard serve` daemon at `socket`: the
@@ -158,6 +151,7 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     };
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
+    model.pbxs = crate::pbx::Pbxs::named(&a.site.pbxs, now_ms());
     model.sl_targets = a.site.kpi.targets();
     model.extension_rule = a.site.kpi.extensions.clone();
     model.campaigns.may_control = a.site.may_control_campaigns;
@@ -166,9 +160,10 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     model.quiet_after_ms = Some(quiet_after_ms(std::time::Duration::from_secs(
         config.ami.ping_interval_s,
     )));
-    let setup = setup(&config, app::Clock::default(), Some(a.health))?;
+    let setup = setup(&config, app::Clock::default())?;
     let feeds = app::Feeds {
-        ami: a.ami,
+        ami: FanIn::new(a.ami),
+        health: Some(a.health),
         live: Some(a.live),
         db: a.db,
         app: a.app,
@@ -188,7 +183,7 @@ pub async fn run_replay(
 ) -> anyhow::Result<()> {
     let reader = crate::capture::open(&file)?;
     let clock = app::Clock::default();
-    let setup = setup(&config, clock.clone(), None)?;
+    let setup = setup(&config, clock.clone())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
     let source = Source::Replay {
         file: file.display().to_string(),
@@ -200,7 +195,14 @@ pub async fn run_replay(
         })
         .await
     });
-    let result = run_direct(model, rx, (db, appdb), setup).await;
+    let feeds = app::Feeds {
+        ami: FanIn::new(vec![rx]),
+        health: None,
+        live: None,
+        db,
+        app: appdb,
+    };
+    let result = app::run(model, feeds, setup).await;
     feeder.abort();
     result
 }

@@ -7,11 +7,8 @@ use super::screens::history::HistoryView;
 use super::screens::kpi::KpiView;
 use super::table::TableState;
 use crate::access::Visibility;
-use crate::ami::ConnectionState;
-use crate::ami::connection::LinkHealth;
 use crate::config::TimeInState;
-use crate::pbx::Call;
-use crate::pbx::{HealthThresholds, State};
+use crate::pbx::{Call, HealthThresholds, Pbxs, State};
 use ratatui::layout::Rect;
 
 /// The list panes, in focus order.
@@ -142,17 +139,9 @@ pub enum Source {
 /// The console model.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The PBX state.
-    pub pbx: State,
-    /// Connection state and when it was entered (ms since epoch, UTC).
-    pub conn: ConnectionState,
-    /// When `conn` was entered, ms since epoch (UTC).
-    pub conn_since_ms: i64,
-    /// The link's freshness as its actor last published it.
-    pub link: LinkHealth,
-    /// `link.dropped` when the connection last reported Ready: more drops
-    /// since then mean events are missing from the screen until the resync.
-    pub dropped_at_ready: u64,
+    /// The PBXs followed: each its state and its AMI link (one for a
+    /// single `[ami]`).
+    pub pbxs: Pbxs,
     /// A live link answers a Ping at least this often (ping interval plus
     /// [`crate::ami::connection::PING_OVERDUE`]), ms; longer silence makes
     /// the header show the data's age. `None` for a replay.
@@ -213,11 +202,7 @@ impl Model {
         let tz = chrono_tz::Tz::UTC;
         let today = Query::today(today(tz, now_ms));
         Model {
-            pbx: State::new(),
-            conn: ConnectionState::Connecting { attempt: 1 },
-            conn_since_ms: now_ms,
-            link: LinkHealth::default(),
-            dropped_at_ready: 0,
+            pbxs: Pbxs::named(&[crate::pbx::site::DEFAULT_PBX], now_ms),
             quiet_after_ms: None,
             source_ended: false,
             source,
@@ -309,28 +294,28 @@ impl Model {
         self.live_access().shows_extension(e)
     }
 
-    /// The user may see a live call
+    /// The user may see a live call of the PBX whose state is `state`
     /// ([`crate::access::LiveAccess::sees_call`]).
-    pub fn sees_call(&self, call: &Call<'_>) -> bool {
-        self.live_access().sees_call(&self.pbx, call)
+    pub fn sees_call(&self, state: &State, call: &Call<'_>) -> bool {
+        self.live_access().sees_call(state, call)
     }
 
-    /// Data on screen may be out of date: not Ready, events dropped since
-    /// the last Ready (a resync follows), or a Ping overdue (a half-dead link).
+    /// Data on screen may be out of date: some link is not Ready, dropped
+    /// events since its last Ready (a resync follows), or has a Ping
+    /// overdue (a half-dead link).
     pub fn is_stale(&self) -> bool {
-        self.conn != ConnectionState::Ready
-            || self.link.ping_overdue
-            || self.link.dropped > self.dropped_at_ready
+        self.pbxs.any_stale()
     }
 
-    /// Seconds since anything arrived from Asterisk, when that is longer than
-    /// a healthy link is ever silent (`quiet_after_ms`); `None` otherwise.
-    pub fn data_age_s(&self) -> Option<i64> {
+    /// Seconds since anything arrived from `link`'s Asterisk, when that is
+    /// longer than a healthy link is ever silent (`quiet_after_ms`); `None`
+    /// otherwise.
+    pub fn data_age_s(&self, link: &crate::pbx::Link) -> Option<i64> {
         let quiet = self.quiet_after_ms?;
-        if self.link.last_read_ms <= 0 || self.source_ended {
+        if link.health.last_read_ms <= 0 || self.source_ended {
             return None;
         }
-        let age = self.now_ms.saturating_sub(self.link.last_read_ms);
+        let age = self.now_ms.saturating_sub(link.health.last_read_ms);
         (age > quiet).then_some(age / 1000)
     }
 }

@@ -14,15 +14,18 @@ use ratatui::layout::Rect;
 /// Everything the console reacts to.
 #[derive(Debug)]
 pub enum Msg {
-    /// From the AMI connection (or a replay), received at `now_ms`.
+    /// From PBX number `pbx`'s AMI link (or a replay), received at
+    /// `now_ms`.
     Ami {
+        /// Index of the PBX in the model's list.
+        pbx: usize,
         /// The message.
         msg: AmiMsg,
         /// Receive time, ms since epoch (UTC).
         now_ms: i64,
     },
-    /// The AMI link's freshness changed.
-    Link(LinkHealth),
+    /// PBX number `.0`'s AMI link freshness changed.
+    Link(usize, LinkHealth),
     /// The event source ended: a replay reached its end, or the AMI actor
     /// stopped.
     SourceEnded,
@@ -100,24 +103,16 @@ pub fn issue(
 /// Applies `msg` to `model`.
 pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
     match msg {
-        Msg::Ami { msg, now_ms } => {
-            if let AmiMsg::State(s) = &msg
-                && *s != model.conn
-            {
-                model.conn = s.clone();
-                model.conn_since_ms = now_ms;
-                if model.conn == crate::ami::ConnectionState::Ready {
-                    model.dropped_at_ready = model.link.dropped;
-                }
-                model.pbx.handle(&msg);
-                return go(true);
-            }
+        Msg::Ami { pbx, msg, now_ms } => {
             if let AmiMsg::Event(e) = &msg
                 && e.message.event_name() == Some("Hangup")
             {
                 model.kpi.call_ended_ms = Some(now_ms);
             }
-            go(model.pbx.handle(&msg))
+            go(model
+                .pbxs
+                .get_mut(pbx)
+                .is_some_and(|p| p.handle(&msg, now_ms)))
         }
         Msg::Tick(now_ms) => {
             model.now_ms = now_ms;
@@ -129,10 +124,13 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             }
             go(true)
         }
-        Msg::Link(health) => {
-            let was_stale = model.is_stale();
-            model.link = health;
-            go(was_stale != model.is_stale())
+        Msg::Link(pbx, health) => {
+            let Some(p) = model.pbxs.get_mut(pbx) else {
+                return go(false);
+            };
+            let was_stale = p.link.is_stale();
+            p.link.health = health;
+            go(was_stale != p.link.is_stale())
         }
         Msg::SourceEnded => {
             model.source_ended = true;
@@ -142,8 +140,12 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             if !delta.channels_gone.is_empty() {
                 model.kpi.call_ended_ms = Some(model.now_ms);
             }
-            delta.apply(&mut model.pbx);
-            go(true)
+            let pbx = delta.pbx;
+            go(model
+                .pbxs
+                .get_mut(pbx)
+                .map(|p| delta.apply(&mut p.state))
+                .is_some())
         }
         Msg::Db(reply) => cdr_reply(model, reply),
         Msg::App(reply) => campaigns::update::reply(model, reply),

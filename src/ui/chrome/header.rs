@@ -48,69 +48,69 @@ impl Headline {
     /// Sums the queues, extensions and calls the user may see, at
     /// `model.now_ms`.
     pub fn of(model: &Model) -> Self {
-        let calls = if model.access == Visibility::All {
-            model
-                .pbx
+        let mut h = Headline::default();
+        for (i, p) in model.pbxs.iter().enumerate() {
+            h.add(model, i, p);
+        }
+        h.sl_variant = h.sl.shown(model.sl_targets.sl);
+        h
+    }
+
+    /// Adds PBX `p` (number `i`) to the sums.
+    fn add(&mut self, model: &Model, i: usize, p: &crate::pbx::Pbx) {
+        let state = &p.state;
+        self.calls += if model.access == Visibility::All {
+            state
                 .channels
                 .values()
                 .map(|c| c.linkedid.as_str())
                 .collect::<std::collections::HashSet<_>>()
                 .len()
         } else {
-            crate::pbx::calls(model.pbx.channels.values())
+            crate::pbx::calls(state.channels.values())
                 .iter()
-                .filter(|c| model.sees_call(c))
+                .filter(|c| model.sees_call(state, c))
                 .count()
         };
-        let mut h = Headline {
-            calls,
-            ..Headline::default()
-        };
+        // A member in two queues of one PBX counts once; interfaces of two
+        // PBXs are two agents.
         let mut seen = std::collections::HashSet::new();
-        for q in model
-            .pbx
-            .queues
-            .values()
-            .filter(|q| model.sees_queue(&q.name))
-        {
+        for q in state.queues.values().filter(|q| model.sees_queue(&q.name)) {
             let f = q.figures(
                 model.now_ms,
                 &model.health,
                 model.sl_targets.variant(&q.name),
             );
-            h.waiting += f.waiting;
-            h.longest_wait_s = h.longest_wait_s.max(f.longest_wait_s);
+            self.waiting += f.waiting;
+            self.longest_wait_s = self.longest_wait_s.max(f.longest_wait_s);
             let c = q.sl_counts();
-            h.sl.answered += c.answered;
-            h.sl.answered_in_sl += c.answered_in_sl;
-            h.sl.abandoned += c.abandoned;
-            h.sl.abandoned_in_sl += c.abandoned_in_sl;
-            h.worst = h.worst.max(Some(f.health));
+            self.sl.answered += c.answered;
+            self.sl.answered_in_sl += c.answered_in_sl;
+            self.sl.abandoned += c.abandoned;
+            self.sl.abandoned_in_sl += c.abandoned_in_sl;
+            self.worst = self.worst.max(Some(f.health));
             for m in q.members.values() {
                 let Some(a) = m.activity() else { continue };
-                if !seen.insert(m.interface.as_str()) {
+                if !seen.insert((i, m.interface.as_str())) {
                     continue;
                 }
                 match a {
-                    Activity::Paused => h.paused += 1,
-                    Activity::Available => h.available += 1,
-                    Activity::Busy => h.busy += 1,
+                    Activity::Paused => self.paused += 1,
+                    Activity::Available => self.available += 1,
+                    Activity::Busy => self.busy += 1,
                 }
             }
         }
-        h.sl_variant = h.sl.shown(model.sl_targets.sl);
         let visible = || {
-            model
-                .pbx
+            state
                 .extensions
                 .values()
                 .filter(|e| model.shows_extension(e))
         };
-        h.extensions = visible().count();
-        h.online = visible()
+        self.extensions += visible().count();
+        self.online += visible()
             .filter(|e| e.state != ExtensionState::Offline)
             .count();
-        h
     }
 
     /// Service level over all queues, % in `sl_variant`.
@@ -144,41 +144,35 @@ fn status_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
         }
         Source::Replay { file } => format!("replay {file}"),
     };
-    let (conn_text, conn_item) = match (&model.conn, &model.source) {
-        (_, Source::Replay { .. }) if model.source_ended => {
-            ("■ End of recording".to_string(), Item::ConnResyncing)
+    let mut parts = vec![Part::new(
+        1,
+        Span::styled(" switchboard ", theme.style(Item::Title)),
+    )];
+    let many = model.pbxs.is_many();
+    for p in model.pbxs.iter() {
+        let (text, item) = link_text(model, &p.link.conn);
+        // Several PBXs: each link's state is named after its PBX.
+        let text = if many {
+            format!(" {text} {} ", clean(&p.name))
+        } else {
+            format!(" {text} ")
+        };
+        parts.push(Part::new(ALWAYS, Span::styled(text, theme.style(item))));
+        if p.link.is_stale() {
+            parts.push(Part::new(
+                ALWAYS,
+                Span::styled(" STALE ", theme.style(Item::Stale)),
+            ));
         }
-        (_, Source::Live { .. } | Source::Attached { .. }) if model.source_ended => {
-            ("✕ AMI link stopped".to_string(), Item::ConnDown)
+        if let Some(age) = model.data_age_s(&p.link) {
+            parts.push(Part::new(
+                9,
+                Span::styled(
+                    format!(" no data for {} ", duration(age)),
+                    theme.style(Item::Stale),
+                ),
+            ));
         }
-        (ConnectionState::Ready, _) => ("● Ready".to_string(), Item::ConnReady),
-        (ConnectionState::Resyncing, _) => ("◐ Resyncing".to_string(), Item::ConnResyncing),
-        (ConnectionState::Connecting { attempt }, _) => {
-            (format!("◌ Connecting ({attempt})"), Item::ConnResyncing)
-        }
-        (ConnectionState::Down { .. }, _) => ("✕ Down".to_string(), Item::ConnDown),
-    };
-    let mut parts = vec![
-        Part::new(1, Span::styled(" switchboard ", theme.style(Item::Title))),
-        Part::new(
-            ALWAYS,
-            Span::styled(format!(" {conn_text} "), theme.style(conn_item)),
-        ),
-    ];
-    if model.is_stale() {
-        parts.push(Part::new(
-            ALWAYS,
-            Span::styled(" STALE ", theme.style(Item::Stale)),
-        ));
-    }
-    if let Some(age) = model.data_age_s() {
-        parts.push(Part::new(
-            9,
-            Span::styled(
-                format!(" no data for {} ", duration(age)),
-                theme.style(Item::Stale),
-            ),
-        ));
     }
     parts.push(Part::new(
         8,
@@ -194,6 +188,24 @@ fn status_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
     fit(parts, width)
 }
 
+/// A link's state as the header words it, with its theme item.
+fn link_text(model: &Model, conn: &ConnectionState) -> (String, Item) {
+    match (conn, &model.source) {
+        (_, Source::Replay { .. }) if model.source_ended => {
+            ("■ End of recording".to_string(), Item::ConnResyncing)
+        }
+        (_, Source::Live { .. } | Source::Attached { .. }) if model.source_ended => {
+            ("✕ AMI link stopped".to_string(), Item::ConnDown)
+        }
+        (ConnectionState::Ready, _) => ("● Ready".to_string(), Item::ConnReady),
+        (ConnectionState::Resyncing, _) => ("◐ Resyncing".to_string(), Item::ConnResyncing),
+        (ConnectionState::Connecting { attempt }, _) => {
+            (format!("◌ Connecting ({attempt})"), Item::ConnResyncing)
+        }
+        (ConnectionState::Down { .. }, _) => ("✕ Down".to_string(), Item::ConnDown),
+    }
+}
+
 /// Line 2: the headline figures, SL and waiting callers last to go; while
 /// the link is down, why and when it retries come first.
 fn figures_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
@@ -201,17 +213,26 @@ fn figures_line<'a>(model: &Model, theme: &Theme, width: u16) -> Line<'a> {
     let h = Headline::of(model);
     let pct = |v: Option<f64>| v.map(|v| format!("{v:.0}%")).unwrap_or_else(|| "-".into());
     let mut parts = Vec::new();
-    if let ConnectionState::Down { retry_in, reason } = &model.conn
-        && !model.source_ended
-    {
+    for p in model.pbxs.iter() {
+        let ConnectionState::Down { retry_in, reason } = &p.link.conn else {
+            continue;
+        };
+        if model.source_ended {
+            break;
+        }
         let left = i64::try_from(retry_in.as_millis())
             .unwrap_or(i64::MAX)
-            .saturating_sub(model.now_ms.saturating_sub(model.conn_since_ms));
+            .saturating_sub(model.now_ms.saturating_sub(p.link.since_ms));
+        let who = if model.pbxs.is_many() {
+            format!("{}: ", clean(&p.name))
+        } else {
+            String::new()
+        };
         parts.push(Part::new(
             ALWAYS,
             Span::styled(
                 format!(
-                    " {}; retry in {}s ",
+                    " {who}{}; retry in {}s ",
                     clean(reason),
                     (left.max(0).saturating_add(999)) / 1000
                 ),

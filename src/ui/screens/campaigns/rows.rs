@@ -69,6 +69,7 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
         .campaigns
         .iter()
         .map(|c| TableRow {
+            pbx: "",
             key: &c.row.name,
             sort: SortKey::Fold(&c.row.name),
             cells: Box::new(move || {

@@ -136,6 +136,7 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
                 }
             };
             Some(TableRow {
+                pbx: "",
                 key: &line.key,
                 sort: SortKey::Num(0),
                 cells,

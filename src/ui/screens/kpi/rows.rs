@@ -102,6 +102,7 @@ fn extension_row(k: &ExtensionKpi, sort: usize) -> TableRow<'_> {
         _ => SortKey::Natural(&k.extension),
     };
     TableRow {
+        pbx: "",
         key: &k.extension,
         sort: key,
         cells: Box::new(move || {
@@ -143,6 +144,7 @@ fn queue_row(q: &QueueKpi, sort: usize) -> TableRow<'_> {
         _ => SortKey::Natural(&q.queue),
     };
     TableRow {
+        pbx: "",
         key: &q.queue,
         sort: key,
         cells: Box::new(move || {
@@ -214,6 +216,7 @@ fn agent_row(a: &AgentKpi, sort: usize) -> TableRow<'_> {
         _ => SortKey::Fold(&a.agent),
     };
     TableRow {
+        pbx: "",
         key: &a.agent,
         sort: key,
         cells: Box::new(move || {

@@ -1,6 +1,6 @@
 //! Calls pane: live calls (channels grouped by Linkedid).
 
-use crate::pbx::{Call, Channel, calls};
+use crate::pbx::{Call, Channel, Pbx, calls};
 use crate::ui::format::{duration, ramp_item};
 use crate::ui::model::Model;
 use crate::ui::table::{Column, SortKey, TableCell, TableRow};
@@ -55,11 +55,19 @@ fn caller<'a>(call: &Call<'a>) -> Option<&'a Channel> {
         .copied()
 }
 
-/// One row per call, sorting by column `sort`.
+/// One row per call of every PBX, sorting by column `sort`.
 pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
+    model
+        .pbxs
+        .iter()
+        .flat_map(|p| pbx_rows(model, p, sort))
+        .collect()
+}
+
+/// One row per call of PBX `p`.
+fn pbx_rows<'a>(model: &'a Model, p: &'a Pbx, sort: usize) -> Vec<TableRow<'a>> {
     let queued: Rc<HashSet<&str>> = Rc::new(
-        model
-            .pbx
+        p.state
             .queues
             .values()
             .flat_map(|q| q.callers.iter().map(|c| c.uniqueid.as_str()))
@@ -67,9 +75,9 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     );
     let now = model.now_ms;
     let in_call = model.time_in_state.in_call;
-    calls(model.pbx.channels.values())
+    calls(p.state.channels.values())
         .into_iter()
-        .filter(|call| model.sees_call(call))
+        .filter(|call| model.sees_call(&p.state, call))
         .map(|call| {
             let queued = Rc::clone(&queued);
             let status = call.status(|u| queued.contains(u));
@@ -87,6 +95,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
                 _ => SortKey::Fold(call.peer().map(|c| c.name.as_str()).unwrap_or("")),
             };
             TableRow {
+                pbx: &p.name,
                 key: call.linkedid,
                 sort: key,
                 cells: Box::new(move || {

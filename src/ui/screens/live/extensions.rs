@@ -52,16 +52,16 @@ fn state_text(e: &Extension) -> String {
     }
 }
 
-/// One row per extension (unsorted, unfiltered), sorting by column `sort`.
+/// One row per extension of every PBX (unsorted, unfiltered), sorting by column `sort`.
 pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     let ramps = &model.time_in_state;
     let now = model.now_ms;
     model
-        .pbx
-        .extensions
-        .values()
-        .filter(|e| model.shows_extension(e))
-        .map(|e| {
+        .pbxs
+        .iter()
+        .flat_map(|p| p.state.extensions.values().map(move |e| (p, e)))
+        .filter(|(_, e)| model.shows_extension(e))
+        .map(|(p, e)| {
             let secs = e.seconds_in_state(now);
             let key = match sort {
                 1 => SortKey::Fold(&e.name),
@@ -71,6 +71,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
                 _ => SortKey::Natural(&e.exten),
             };
             TableRow {
+                pbx: &p.name,
                 key: &e.device,
                 sort: key,
                 cells: Box::new(move || {

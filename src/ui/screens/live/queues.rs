@@ -1,7 +1,7 @@
 //! Queues pane: one row per queue with its live figures; beside it the
 //! selected queue's waiting callers and members.
 
-use crate::pbx::{DeviceState, Health, Queue, QueueMember};
+use crate::pbx::{DeviceState, Health, Pbx, Queue, QueueMember};
 use crate::ui::format::{duration, ramp_item};
 use crate::ui::model::{Model, PaneId};
 use crate::ui::table::{self, Column, SortKey, TableCell, TableRow};
@@ -111,14 +111,14 @@ pub fn health_item(h: Health) -> Item {
     }
 }
 
-/// One row per queue, sorting by column `sort`.
+/// One row per queue of every PBX, sorting by column `sort`.
 pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     model
-        .pbx
-        .queues
-        .values()
-        .filter(|q| model.sees_queue(&q.name))
-        .map(|q| {
+        .pbxs
+        .iter()
+        .flat_map(|p| p.state.queues.values().map(move |q| (p, q)))
+        .filter(|(_, q)| model.sees_queue(&q.name))
+        .map(|(p, q)| {
             let f = q.figures(
                 model.now_ms,
                 &model.health,
@@ -138,6 +138,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
             };
             let waiting_ramp = model.time_in_state.waiting;
             TableRow {
+                pbx: &p.name,
                 key: &q.name,
                 sort: key,
                 cells: Box::new(move || {
@@ -201,11 +202,12 @@ pub fn member_state(m: &QueueMember, now_ms: i64) -> (&'static str, Item) {
     }
 }
 
-/// The queue selected in the Queues pane, if any.
-pub fn selected_queue<'a>(model: &'a Model, rows: &[TableRow<'_>]) -> Option<&'a Queue> {
+/// The queue selected in the Queues pane, if any, with its PBX.
+pub fn selected_queue<'a>(model: &'a Model, rows: &[TableRow<'_>]) -> Option<(&'a Pbx, &'a Queue)> {
     let st = model.table(PaneId::Queues);
-    rows.get(table::selected_index(rows, st))
-        .and_then(|r| model.pbx.queues.get(r.key))
+    let row = rows.get(table::selected_index(rows, st))?;
+    let p = model.pbxs.by_name(row.pbx)?;
+    p.state.queues.get(row.key).map(|q| (p, q))
 }
 
 /// The cells of a member row.

@@ -5,7 +5,7 @@ use super::{columns, rows};
 use crate::ui::keymap::Action;
 use crate::ui::model::{Mode, Model, PaneId};
 use crate::ui::nav;
-use crate::ui::table;
+use crate::ui::table::{self, TableRow};
 use crate::ui::update::{Outcome, global_action, go};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
@@ -48,7 +48,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
         Action::Zoom => model.zoom = !model.zoom,
         _ if nav::is_movement(action) => move_by(model, nav::steps(action, page)),
         Action::SortNext => {
-            let n = columns(model.focus).len();
+            let n = columns(model, model.focus).len();
             let st = model.table_mut(model.focus);
             st.sort = (st.sort + 1) % n;
         }
@@ -85,7 +85,7 @@ pub fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
                 return go(true);
             };
             let index = model.table(pane).offset + usize::from(line);
-            let key = rows(model, pane).get(index).map(|r| r.key.to_string());
+            let key = rows(model, pane).get(index).map(TableRow::id);
             if key.is_some() {
                 model.table_mut(pane).selected = key;
             }

@@ -3,7 +3,7 @@
 
 use super::queues::{CALLER_COLUMNS, MEMBER_COLUMNS, member_cells};
 use super::{columns, queues, rows};
-use crate::pbx::Queue;
+use crate::pbx::{Pbx, Queue};
 use crate::ui::format::{duration, ramp_item};
 use crate::ui::layout::Areas;
 use crate::ui::model::Model;
@@ -23,7 +23,8 @@ pub fn draw(f: &mut Frame, areas: &Areas, model: &Model, theme: &Theme) {
             focused: model.focus == *pane,
             theme,
         };
-        table::render(f, *area, columns(*pane), &rows, model.table(*pane), decor);
+        let columns = columns(model, *pane);
+        table::render(f, *area, &columns, &rows, model.table(*pane), decor);
         if *pane == crate::ui::model::PaneId::Queues {
             queue_rows = Some(rows);
         }
@@ -36,8 +37,14 @@ pub fn draw(f: &mut Frame, areas: &Areas, model: &Model, theme: &Theme) {
 }
 
 /// Draws the selected queue's callers (top) and members (bottom) in `area`.
-pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queue>, theme: &Theme) {
-    let Some(q) = queue else {
+pub fn draw_detail(
+    f: &mut Frame,
+    area: Rect,
+    model: &Model,
+    queue: Option<(&Pbx, &Queue)>,
+    theme: &Theme,
+) {
+    let Some((p, q)) = queue else {
         let empty = TableState::default();
         let decor = Decor {
             title: "No queue".into(),
@@ -57,6 +64,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         .callers
         .positioned()
         .map(|(position, c)| TableRow {
+            pbx: "",
             key: &c.uniqueid,
             sort: SortKey::Num(i64::from(position)),
             cells: Box::new(move || {
@@ -71,7 +79,13 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         })
         .collect();
     let st = TableState::default();
-    let title = format!("{}: callers", q.name);
+    // With several PBXs the queue is named with its PBX: `lyon/sales`.
+    let name = if model.pbxs.is_many() {
+        format!("{}/{}", p.name, q.name)
+    } else {
+        q.name.clone()
+    };
+    let title = format!("{name}: callers");
     table::render(
         f,
         top,
@@ -89,6 +103,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         .members
         .values()
         .map(|m| TableRow {
+            pbx: "",
             key: &m.interface,
             sort: SortKey::Fold(if m.name.is_empty() {
                 &m.interface
@@ -99,7 +114,7 @@ pub fn draw_detail(f: &mut Frame, area: Rect, model: &Model, queue: Option<&Queu
         })
         .collect();
     let members = table::prepare(members, &st);
-    let title = format!("{}: members{}", q.name, staffing(model, q));
+    let title = format!("{name}: members{}", staffing(model, q));
     table::render(
         f,
         bottom,
