@@ -823,3 +823,194 @@ fn a_console_tells_a_frozen_daemon_and_reattaches_when_it_thaws() {
         eprintln!("a frozen daemon was told after {told:?}");
     });
 }
+
+/// The lab's config with its `[ami]` table replaced by two `[[pbx]]`: `a`
+/// (the first Asterisk) and `b` (the second, its keep-alive short so a
+/// frozen `b` shows within seconds).
+fn two_pbx_site(lab: &Lab) -> Site {
+    let one = site(lab);
+    let text = std::fs::read_to_string(&one.config).unwrap_or_else(|e| panic!("{e}"));
+    let mut kept = Vec::new();
+    let mut in_ami = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_ami = line.trim() == "[ami]";
+        }
+        if !in_ami {
+            kept.push(line);
+        }
+    }
+    let secret = lab.var("LAB_AMI_SECRET_FILE");
+    let pbxs = format!(
+        "[[pbx]]\nname = \"a\"\nami = {{ port = {}, secret_file = \"{secret}\" }}\n\n[[pbx]]\nname = \"b\"\nami = {{ port = {}, secret_file = \"{secret}\", ping_interval_s = 2, ping_timeout_s = 2 }}\n",
+        lab.var("LAB_AMI_PORT"),
+        lab.var("LAB_B_AMI_PORT"),
+    );
+    std::fs::write(&one.config, format!("{pbxs}\n{}\n", kept.join("\n")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    one
+}
+
+/// An attached console's view, per PBX, fed by its frames.
+struct View {
+    a: switchboard::serve::attach::Attachment,
+    links: switchboard::ami::fan_in::FanIn,
+    states: Vec<switchboard::pbx::State>,
+    conns: Vec<ConnectionState>,
+    health: Vec<switchboard::ami::connection::LinkHealth>,
+    /// When each link was first seen out of date after being Ready.
+    stale_at: Vec<Option<Instant>>,
+}
+
+impl View {
+    async fn attach(socket: PathBuf) -> View {
+        let mut a = switchboard::serve::attach::attach(socket)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let n = a.site.pbxs.len();
+        let links = switchboard::ami::fan_in::FanIn::new(std::mem::take(&mut a.ami));
+        View {
+            a,
+            links,
+            states: (0..n).map(|_| switchboard::pbx::State::new()).collect(),
+            conns: vec![ConnectionState::Connecting { attempt: 1 }; n],
+            health: vec![Default::default(); n],
+            stale_at: vec![None; n],
+        }
+    }
+
+    fn note_stale(&mut self, i: usize) {
+        let stale = self.health[i].ping_overdue || self.conns[i] != ConnectionState::Ready;
+        if !stale {
+            self.stale_at[i] = None;
+        } else if self.stale_at[i].is_none() {
+            self.stale_at[i] = Some(Instant::now());
+        }
+    }
+
+    /// Applies frames until `done(self)` holds; panics after `deadline`.
+    /// Returns the PBXs each applied delta was for, with its arrival time.
+    async fn until(
+        &mut self,
+        deadline: Duration,
+        done: impl Fn(&View) -> bool,
+    ) -> Vec<(usize, Instant)> {
+        let give_up = tokio::time::Instant::now() + deadline;
+        let mut seen = Vec::new();
+        while !done(self) {
+            tokio::select! {
+                _ = tokio::time::sleep_until(give_up) => panic!(
+                    "not reached in {deadline:?}: links {:?}, health {:?}", self.conns, self.health
+                ),
+                m = self.links.recv() => match m {
+                    Some((i, AmiMsg::State(s))) => {
+                        self.conns[i] = s;
+                        self.note_stale(i);
+                    }
+                    Some(_) => {}
+                    None => panic!("attachment ended"),
+                },
+                h = self.a.health.recv() => if let Some((i, h)) = h {
+                    self.health[i] = h;
+                    self.note_stale(i);
+                },
+                d = self.a.live.recv() => {
+                    let d = d.unwrap_or_else(|| panic!("attachment ended"));
+                    seen.push((d.pbx, Instant::now()));
+                    let i = d.pbx;
+                    d.apply(&mut self.states[i]);
+                }
+            }
+        }
+        seen
+    }
+
+    /// PBX `i` has a channel whose name contains `part`.
+    fn has(&self, i: usize, part: &str) -> bool {
+        self.states[i]
+            .channels
+            .values()
+            .any(|c| c.name.contains(part))
+    }
+}
+
+/// Puts PBX b's Asterisk back to running when dropped (even on a failed
+/// assert), and hangs up what the test started on both.
+struct ThawB<'a>(&'a Lab);
+
+impl Drop for ThawB<'_> {
+    fn drop(&mut self) {
+        self.0.signal_asterisk_b("CONT");
+        let _ = self.0.cli("channel request hangup all");
+        let _ = self.0.cli_b("channel request hangup all");
+    }
+}
+
+/// One daemon follows both lab Asterisks: each PBX's calls land in its own
+/// state (the same queue names and devices on both, never mixed), and with
+/// PBX b frozen (SIGSTOP) for 20 s, PBX a's new calls still reach the
+/// console within a second or two, while b's link is shown out of date.
+#[test]
+fn two_pbxs_in_one_daemon_and_a_frozen_one_never_delays_the_other() {
+    let Some(lab) = Lab::get() else { return };
+    let _calls = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    let site = two_pbx_site(&lab);
+    let _daemon = start(&site);
+    let _thaw = ThawB(&lab);
+    let originate = |b: bool, num: &str| {
+        let cmd = format!("channel originate Local/{num}@callers-sales application Wait 25");
+        let r = if b { lab.cli_b(&cmd) } else { lab.cli(&cmd) };
+        r.unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut v = View::attach(site.socket.clone()).await;
+        assert_eq!(v.a.site.pbxs, ["a", "b"]);
+        v.until(Duration::from_secs(60), |v| {
+            v.conns.iter().all(|c| *c == ConnectionState::Ready)
+                && v.states.iter().all(|s| s.queues.contains_key("sales"))
+        })
+        .await;
+
+        // A call on each PBX: each in its own state only.
+        originate(false, "5551201");
+        originate(true, "5552202");
+        v.until(Duration::from_secs(30), |v| v.has(0, "5551201") && v.has(1, "5552202"))
+            .await;
+        assert!(!v.has(0, "5552202") && !v.has(1, "5551201"), "calls of one PBX showed on the other");
+
+        // PBX b freezes; a call a second on PBX a, each timed to the console.
+        lab.signal_asterisk_b("STOP");
+        let frozen = Instant::now();
+        let mut worst = Duration::ZERO;
+        let mut n = 0;
+        while frozen.elapsed() < Duration::from_secs(20) {
+            n += 1;
+            let num = format!("55513{n:02}");
+            let sent = Instant::now();
+            originate(false, &num);
+            v.until(Duration::from_secs(10), |v| v.has(0, &num)).await;
+            worst = worst.max(sent.elapsed());
+            tokio::time::sleep_until((sent + Duration::from_secs(1)).into()).await;
+        }
+        // b's link was shown out of date (its ping unanswered) meanwhile.
+        let b_stale_after = v.stale_at[1].map(|t| t.saturating_duration_since(frozen));
+        lab.signal_asterisk_b("CONT");
+        v.until(Duration::from_secs(60), |v| {
+            v.conns[1] == ConnectionState::Ready && !v.health[1].ping_overdue
+        })
+        .await;
+        v.a.task.abort();
+        eprintln!(
+            "PBX b frozen 20 s: {n} calls on PBX a, the slowest on screen after {worst:?}; b shown out of date after {b_stale_after:?}"
+        );
+        assert!(
+            b_stale_after.is_some_and(|t| t < Duration::from_secs(15)),
+            "PBX b's link was not shown out of date within 15 s of its freeze: {b_stale_after:?}"
+        );
+        assert!(
+            worst < Duration::from_secs(2),
+            "a call on PBX a took {worst:?} to reach the console while PBX b was frozen"
+        );
+    });
+}

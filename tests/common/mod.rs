@@ -38,6 +38,29 @@ impl Drop for Traffic<'_> {
     }
 }
 
+/// `scripts/lab <how> <cmd>`'s output (`how`: `cli` or `cli-b`).
+fn lab_cli(how: &str, cmd: &str) -> Result<String, String> {
+    let out = Command::new(repo().join("scripts/lab"))
+        .args([how, cmd])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Sends `signal` to the process whose PID `pid_file` holds.
+fn signal_pid_file(pid_file: &Path, signal: &str) {
+    let pid =
+        std::fs::read_to_string(pid_file).unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
+    let st = Command::new("kill")
+        .args([&format!("-{signal}"), pid.trim()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(st.success(), "kill -{signal} {pid}");
+}
+
 /// The Unix login running the tests (what switchboard's ACL sees).
 pub fn login() -> String {
     let out = Command::new("id")
@@ -114,14 +137,17 @@ impl Lab {
 
     /// An Asterisk CLI command's output.
     pub fn cli(&self, cmd: &str) -> Result<String, String> {
-        let out = Command::new(repo().join("scripts/lab"))
-            .args(["cli", cmd])
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        lab_cli("cli", cmd)
+    }
+
+    /// A CLI command's output on the lab's second Asterisk (PBX b).
+    pub fn cli_b(&self, cmd: &str) -> Result<String, String> {
+        lab_cli("cli-b", cmd)
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) to the lab's second Asterisk.
+    pub fn signal_asterisk_b(&self, signal: &str) {
+        signal_pid_file(Path::new(self.var("LAB_B_PID_FILE")), signal);
     }
 
     /// Starts `scripts/lab traffic` in the background; stopped (and every
@@ -170,14 +196,10 @@ impl Lab {
 
     /// Sends `signal` (`STOP`, `CONT`) to the lab's Asterisk, by its PID.
     pub fn signal_asterisk(&self, signal: &str) {
-        let pid_file = Path::new(self.var("LAB_DIR")).join("pids/asterisk");
-        let pid = std::fs::read_to_string(&pid_file)
-            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()));
-        let st = Command::new("kill")
-            .args([&format!("-{signal}"), pid.trim()])
-            .status()
-            .unwrap_or_else(|e| panic!("kill: {e}"));
-        assert!(st.success(), "kill -{signal} {pid}");
+        signal_pid_file(
+            &Path::new(self.var("LAB_DIR")).join("pids/asterisk"),
+            signal,
+        );
     }
 
     /// Sends `signal` (`STOP`, `CONT`) to the lab's PostgreSQL: the
