@@ -1563,10 +1563,79 @@ async fn leads_are_called_only_within_the_hours_where_they_live() {
     );
 }
 
-/// The abandon ledger counts what the regulator counts: customers answered
-/// while no agent is free (here every `sales` agent paused, and a campaign
-/// sent to the queue's dialplan place, so the engine dials anyway) wait
-/// past `drop_s` and hang up: each is a drop, shown by `campaign status`.
+/// When each channel went Up and when it entered `context`, from
+/// Asterisk's own AMI events, ms as read (the watcher runs until dropped).
+/// Per channel: when it went Up, when it entered the context (ms).
+type Times = BTreeMap<String, (Option<i64>, Option<i64>)>;
+
+struct Entered {
+    seen: std::sync::Arc<std::sync::Mutex<Times>>,
+    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn watch_entering(lab: &Lab, context: &'static str) -> Entered {
+    use switchboard::ami::AmiMsg;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let (handle, link) = switchboard::ami::connection::spawn(lab.observer(), tx, None);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (into, up) = (seen.clone(), ready.clone());
+    let task = tokio::spawn(async move {
+        let _keep = handle;
+        while let Some(msg) = rx.recv().await {
+            let e = match msg {
+                AmiMsg::Event(e) => e,
+                AmiMsg::State(s) => {
+                    let is_ready = s == switchboard::ami::ConnectionState::Ready;
+                    up.store(is_ready, std::sync::atomic::Ordering::SeqCst);
+                    continue;
+                }
+            };
+            let m = &e.message;
+            let channel = m.get("Channel").unwrap_or_default().to_string();
+            let mut s = into.lock().unwrap_or_else(|e| e.into_inner());
+            let entry: &mut (Option<i64>, Option<i64>) = s.entry(channel).or_default();
+            match m.event_name() {
+                Some("Newstate") if m.get("ChannelStateDesc") == Some("Up") => {
+                    entry.0.get_or_insert(e.at_ms);
+                }
+                Some("Newexten") if m.get("Context") == Some(context) => {
+                    entry.1.get_or_insert(e.at_ms);
+                }
+                _ => {}
+            }
+        }
+        link.abort();
+    });
+    Entered { seen, ready, task }
+}
+
+impl Entered {
+    /// Waits (at most 30 s) until the watcher's AMI link is Ready.
+    async fn until_ready(&self) {
+        let start = Instant::now();
+        while !self.ready.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the test's AMI watcher did not log in within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The safe harbour and the abandon ledger: customers answered while no
+/// agent is free (here every `sales` agent paused, and a campaign sent to
+/// the queue's dialplan place, so the engine dials anyway) are moved by the
+/// engine to the safe-harbour message within `drop_s` of their answer (as
+/// Asterisk's own events time it), and each is a drop in `campaign status`.
 #[tokio::test]
 async fn answered_customers_no_agent_takes_within_drop_s_are_counted_as_abandoned() {
     let _g = LAB.lock().await;
@@ -1579,15 +1648,39 @@ async fn answered_customers_no_agent_takes_within_drop_s_are_counted_as_abandone
         &lab,
         dir.path(),
         "drops",
-        &format!("{AT_THE_CAP}max_concurrent = 4\n"),
+        &format!("{AT_THE_CAP}max_concurrent = 4\n[pacing]\ndrop_message = \"vm-goodbye\"\n"),
         &rows,
     )
     .await;
+    let entered = watch_entering(&lab, "switchboard-drop");
+    entered.until_ready().await;
     let mut paused = Paused::new(&lab, vec!["201", "202", "203", "204", "205"]);
-    let (db, engine, _log) = running(dir.path(), &cfg, &url, "drops").await;
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "drops").await;
     let (p, _) = until_done(&db, "drops", Duration::from_secs(60)).await;
     let _ = engine.stop(Duration::from_secs(10));
     paused.unpause();
+    // Asterisk's view: every answered call the engine followed (the Stasis
+    // side, `;1`) entered the drop context, each within 2 s of its answer.
+    let times: Vec<(String, i64)> = entered
+        .seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(ch, _)| ch.contains("@customers-") && ch.ends_with(";1"))
+        .filter_map(|(ch, (up, drop))| Some((ch.clone(), (*drop)? - (*up)?)))
+        .collect();
+    drop(entered);
+    eprintln!("answer to safe-harbour message, ms: {times:?}");
+    assert_eq!(
+        times.len() as i64,
+        p.answered,
+        "not every answered call reached the safe-harbour message: {times:?}\n{}",
+        log_tail(&log)
+    );
+    assert!(
+        times.iter().all(|(_, ms)| (1_000..2_000).contains(ms)),
+        "the message must begin within drop_s (2 s) of the answer, not before an agent had a chance: {times:?}"
+    );
     let status = campaign(&cfg, &url, &["status", "drops", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(

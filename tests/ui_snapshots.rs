@@ -662,14 +662,18 @@ fn campaigns_screen(size: (u16, u16), may_control: bool) -> Model {
     };
     let mut paused = campaign_status("winter-promo", "running", "paused", Progress::default());
     paused.row.updated_at = now - 3_000;
+    let mut spring = campaign_status("spring-renewals", "running", "running", running);
+    // 7 drops of 250 live answers: 2.8 %, within a fifth of the 3 % cap.
+    spring.abandons = Some(switchboard::dialer::store::Abandons {
+        since: now - 30 * 86_400_000,
+        answers: 250,
+        drops: 7,
+    });
     update(
         &mut m,
         Msg::App(AppReply::Snapshot {
             id,
-            campaigns: vec![
-                campaign_status("spring-renewals", "running", "running", running),
-                paused,
-            ],
+            campaigns: vec![spring, paused],
             engines: vec![EngineRow {
                 id: "lab-engine".into(),
                 started_at: now - 60_000,
@@ -685,6 +689,8 @@ fn campaigns_screen(size: (u16, u16), may_control: bool) -> Model {
 #[test]
 fn campaigns_pane_with_progress_and_acknowledgements() {
     check("campaigns", |s| campaigns_screen(s, true));
+    let text = screen(&campaigns_screen((200, 40), true), (200, 40));
+    assert!(text.contains("Aband %") && text.contains(" 2.8 "), "{text}");
 }
 
 #[test]

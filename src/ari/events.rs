@@ -17,6 +17,8 @@ pub enum AriEvent {
     StasisStart {
         /// Channel id.
         channel: String,
+        /// Channel name (`PJSIP/trunk-0000002a`): what AMI actions name.
+        name: String,
     },
     /// A dial ended for channel `channel` (the peer) with `status`
     /// (`ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`,
@@ -77,15 +79,18 @@ pub enum AriMsg {
 pub fn parse(text: &str) -> Option<AriEvent> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let kind = v.get("type")?.as_str()?;
-    let channel = || {
+    // A field of the event's channel object, as text.
+    let of_channel = |field: &str| {
         v.get("channel")
-            .and_then(|c| c.get("id"))
-            .and_then(|i| i.as_str())
+            .and_then(|c| c.get(field))
+            .and_then(|x| x.as_str())
             .map(str::to_string)
     };
+    let channel = || of_channel("id");
     Some(match kind {
         "StasisStart" => AriEvent::StasisStart {
             channel: channel()?,
+            name: of_channel("name").unwrap_or_default(),
         },
         "Dial" => {
             let status = v.get("dialstatus").and_then(|d| d.as_str()).unwrap_or("");
@@ -112,12 +117,7 @@ pub fn parse(text: &str) -> Option<AriEvent> {
         },
         "ChannelStateChange" => AriEvent::StateChange {
             channel: channel()?,
-            state: v
-                .get("channel")
-                .and_then(|c| c.get("state"))
-                .and_then(|x| x.as_str())
-                .unwrap_or("")
-                .to_string(),
+            state: of_channel("state").unwrap_or_default(),
         },
         "ChannelDestroyed" => AriEvent::ChannelDestroyed {
             channel: channel()?,
@@ -238,9 +238,12 @@ mod tests {
             })
         );
         assert_eq!(
-            parse(r#"{"type":"StasisStart","args":["dialed"],"channel":{"id":"sb-2-1"}}"#),
+            parse(
+                r#"{"type":"StasisStart","args":["dialed"],"channel":{"id":"sb-2-1","name":"Local/5551230@customers-00000001;1"}}"#
+            ),
             Some(AriEvent::StasisStart {
-                channel: "sb-2-1".into()
+                channel: "sb-2-1".into(),
+                name: "Local/5551230@customers-00000001;1".into()
             })
         );
         assert_eq!(

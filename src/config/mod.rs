@@ -204,6 +204,11 @@ pub struct DialerConfig {
     pub queue_context: String,
     /// Dialplan context for `{ extension = "201" }`.
     pub extension_context: String,
+    /// Dialplan context whose `s` extension plays the safe-harbour message
+    /// (`${SB_DROP_MESSAGE}`, the campaign's `pacing.drop_message`) and
+    /// hangs up: where an answered call no agent took within the
+    /// campaign's `drop_s` is moved (AMI `Redirect`, `write = call`).
+    pub drop_context: String,
     /// On SIGTERM, wait at most this long for live calls, seconds.
     pub drain_s: u32,
     /// Where the engine keeps its spool of database writes not yet landed
@@ -221,6 +226,7 @@ impl Default for DialerConfig {
             engine_id: None,
             queue_context: "switchboard-queue".into(),
             extension_context: "from-internal".into(),
+            drop_context: "switchboard-drop".into(),
             drain_s: 120,
             spool_dir: None,
         }

@@ -349,11 +349,21 @@ impl Lab {
 
     /// Connection settings for the lab's AMI user, with fast reconnects.
     pub fn settings(&self, resync: Vec<Action>) -> Settings {
+        self.settings_as(self.var("LAB_AMI_USER"), resync)
+    }
+
+    /// The same for the lab's `lab-observer` user, which reads every event
+    /// class (dialplan steps included) and may send nothing.
+    pub fn observer(&self) -> Settings {
+        self.settings_as("lab-observer", Vec::new())
+    }
+
+    fn settings_as(&self, user: &str, resync: Vec<Action>) -> Settings {
         let secret = std::fs::read_to_string(self.var("LAB_AMI_SECRET_FILE"))
             .unwrap_or_else(|e| panic!("secret: {e}"));
         Settings {
             addr: format!("{}:{}", self.var("LAB_AMI_HOST"), self.var("LAB_AMI_PORT")),
-            username: self.var("LAB_AMI_USER").to_string(),
+            username: user.to_string(),
             secret: Secret::new(secret.trim()),
             connect_timeout: Duration::from_secs(3),
             ping_interval: Duration::from_secs(2),

@@ -26,6 +26,9 @@ pub struct Agents {
     /// Each queue's wrap-up (`[kpi.queues.NAME] wrapup_s`).
     queues: Targets,
     health: watch::Receiver<LinkHealth>,
+    /// The link, for the actions the engine sends (the safe-harbour
+    /// `Redirect`).
+    link: connection::Handle,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -41,6 +44,7 @@ pub fn follow(settings: Settings, queues: Targets) -> Agents {
     let (tx, mut rx) = mpsc::channel(crate::ami::connection::AMI_QUEUE);
     let (handle, link) = connection::spawn(settings, tx, None);
     let health = handle.health();
+    let link_handle = handle.clone();
     let seen = Arc::new(Mutex::new(Seen {
         state: State::new(),
         conn: ConnectionState::Connecting { attempt: 1 },
@@ -65,11 +69,17 @@ pub fn follow(settings: Settings, queues: Targets) -> Agents {
         seen,
         queues,
         health,
+        link: link_handle,
         task,
     }
 }
 
 impl Agents {
+    /// The AMI link, to send an action on.
+    pub fn link(&self) -> connection::Handle {
+        self.link.clone()
+    }
+
     /// The floors of `queues` at `now_ms` (ms since the epoch, UTC); `Err`
     /// says why the agents are unknown (the link down, resyncing or
     /// silent). A queue Asterisk does not list has an empty floor.

@@ -57,6 +57,48 @@ pub enum Done {
         /// The channel.
         channel: String,
     },
+    /// An answered call's drop timer ran out (see
+    /// [`crate::dialer::pacing::safe_harbour_after`]).
+    DropDue {
+        /// The channel.
+        channel: String,
+    },
+    /// A dropped call was moved to the safe-harbour message (or not, with
+    /// why).
+    Dropped {
+        /// The channel.
+        channel: String,
+        /// What Asterisk said.
+        result: Result<(), String>,
+    },
+}
+
+/// Longest wait for Asterisk's answer to the safe-harbour `Redirect`.
+const REDIRECT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Moves channel `name` to extension `s` of `context` (AMI `Redirect`).
+///
+/// Errors: a name or context that is not a valid header, Asterisk's
+/// refusal (e.g. "Permission denied": the manager user needs `write =
+/// call`), or no answer within [`REDIRECT_DEADLINE`].
+pub async fn redirect(
+    ami: &crate::ami::connection::Handle,
+    name: &str,
+    context: &str,
+) -> Result<(), String> {
+    let action = crate::ami::Action::new("Redirect")
+        .and_then(|a| a.header("Channel", name))
+        .and_then(|a| a.header("Context", context))
+        .and_then(|a| a.header("Exten", "s"))
+        .and_then(|a| a.header("Priority", "1"))
+        .map_err(|e| e.to_string())?;
+    match tokio::time::timeout(REDIRECT_DEADLINE, ami.request(action)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "Asterisk did not answer the Redirect within {REDIRECT_DEADLINE:?}"
+        )),
+    }
 }
 
 /// A step's result.

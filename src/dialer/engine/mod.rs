@@ -59,6 +59,29 @@ struct Live {
     in_doubt: bool,
     /// When the engine last asked Asterisk to send the answered call on.
     sent_on: Option<Instant>,
+    /// The channel's name (from `StasisStart`), for AMI actions.
+    name: Option<String>,
+    /// An agent took the call (`MEMBERINTERFACE` or `BRIDGEPEER` set on
+    /// the channel).
+    connected: bool,
+    /// Moved to the safe-harbour message (or the move was asked for).
+    dropped: bool,
+}
+
+impl Live {
+    /// A call of campaign `campaign_id` being followed, `answered` or not.
+    fn new(campaign_id: i64, answered: bool, in_doubt: bool) -> Self {
+        Live {
+            campaign_id,
+            answered,
+            dial_status: None,
+            in_doubt,
+            sent_on: None,
+            name: None,
+            connected: false,
+            dropped: false,
+        }
+    }
 }
 
 /// Tells systemd (when it started us with `Type=notify`) what we do.
@@ -508,6 +531,18 @@ impl Engine {
             Done::HungUp { channel } => {
                 self.hanging_up.remove(&channel);
             }
+            Done::DropDue { channel } => self.drop_due(&channel),
+            Done::Dropped { channel, result } => match result {
+                Ok(()) => tracing::info!(
+                    channel,
+                    "no agent took the call within drop_s: it hears the safe-harbour message"
+                ),
+                Err(why) => tracing::warn!(
+                    channel,
+                    "moving a dropped call to the safe-harbour message: {}",
+                    crate::sanitize::escape(&why)
+                ),
+            },
             Done::Probed(r) => {
                 self.slots.probe = false;
                 if let Err(why) = r
@@ -553,7 +588,12 @@ impl Engine {
                 self.ari_up = false;
                 self.ari_down_reason = Some(reason(&why));
             }
-            AriMsg::Event(AriEvent::StasisStart { channel }) => self.answered(&channel, writer),
+            AriMsg::Event(AriEvent::StasisStart { channel, name }) => {
+                if let Some(live) = self.live.get_mut(&channel) {
+                    live.name = Some(name);
+                }
+                self.answered(&channel, writer)
+            }
             AriMsg::Event(AriEvent::ChannelDestroyed { channel, cause }) => {
                 self.destroyed(&channel, cause, writer)
             }
@@ -575,7 +615,16 @@ impl Engine {
                 variable,
                 value,
             }) => {
-                if variable == "MEMBERINTERFACE" && self.live.contains_key(&channel) {
+                // A queue sets MEMBERINTERFACE when an agent answers, and any
+                // bridge sets BRIDGEPEER: the call reached its agent.
+                let Some(live) = self.live.get_mut(&channel) else {
+                    return;
+                };
+                let first = !live.connected;
+                if (variable == "MEMBERINTERFACE" || (variable == "BRIDGEPEER" && first))
+                    && !value.is_empty()
+                {
+                    live.connected = true;
                     writer.send(Write::Agent {
                         attempt: channel,
                         agent: value,
@@ -601,6 +650,49 @@ impl Engine {
         writer.send(Write::Answered {
             attempt: channel.to_string(),
             at: now_ms(),
+        });
+        // The safe-harbour timer runs from the answer the engine saw.
+        if let Some(c) = self.campaigns.get(&live.campaign_id) {
+            let after = crate::dialer::pacing::safe_harbour_after(c.def.pacing.drop_s);
+            let channel = channel.to_string();
+            self.spawn(async move {
+                tokio::time::sleep(after).await;
+                Done::DropDue { channel }
+            });
+        }
+    }
+
+    /// The drop timer of `channel` ran out: if no agent took the call, it
+    /// is moved to the safe-harbour message (AMI `Redirect` to
+    /// `[dialer] drop_context`), which then hangs up. The ledger counts it
+    /// as a drop (answered, no agent within `drop_s`).
+    fn drop_due(&mut self, channel: &str) {
+        let Some(live) = self.live.get_mut(channel) else {
+            return;
+        };
+        if live.connected || live.dropped {
+            return;
+        }
+        let Some(name) = live.name.clone().filter(|n| !n.is_empty()) else {
+            tracing::warn!(
+                channel,
+                "a call to drop has no channel name yet (its StasisStart is late): it keeps waiting for an agent"
+            );
+            return;
+        };
+        let Some(ami) = self.agents.as_ref().map(agents::Agents::link) else {
+            tracing::warn!(
+                channel,
+                "{NO_AMI}: a call no agent took cannot be given the safe-harbour message"
+            );
+            return;
+        };
+        live.dropped = true;
+        let context = self.s.drop_context.clone();
+        let channel = channel.to_string();
+        self.spawn(async move {
+            let result = jobs::redirect(&ami, &name, &context).await;
+            Done::Dropped { channel, result }
         });
     }
 
@@ -777,18 +869,14 @@ impl Engine {
     /// `lead` of `c` as a call, followed from now on (its events may come
     /// before its originate's answer).
     fn call(&mut self, c: &CampaignRow, lead: Claimed) -> Call {
-        self.live.insert(
-            lead.attempt_id.clone(),
-            Live {
-                campaign_id: c.id,
-                answered: false,
-                dial_status: None,
-                in_doubt: false,
-                sent_on: None,
-            },
-        );
+        self.live
+            .insert(lead.attempt_id.clone(), Live::new(c.id, false, false));
+        let mut variables = lead_variables(&lead, &c.name);
+        if let Some(m) = &c.def.pacing.drop_message {
+            variables.insert("SB_DROP_MESSAGE".into(), m.clone());
+        }
         Call {
-            variables: lead_variables(&lead, &c.name),
+            variables,
             endpoint: c.def.dial_string(&lead.number),
             caller_id: c.def.caller_id.clone(),
             ring_timeout_s: c.def.ring_timeout_s,
@@ -912,14 +1000,11 @@ impl Engine {
                 continue;
             }
             if snap.followed.contains(&id) {
-                let live = self.live.entry(id.clone()).or_insert_with(|| Live {
-                    campaign_id: a.campaign_id,
-                    answered: a.answered,
-                    dial_status: None,
-                    // Followed again after a gap: events may be lost.
-                    in_doubt: true,
-                    sent_on: None,
-                });
+                // Followed again after a gap: events may be lost.
+                let live = self
+                    .live
+                    .entry(id.clone())
+                    .or_insert_with(|| Live::new(a.campaign_id, a.answered, true));
                 if gap {
                     live.in_doubt = true;
                 }

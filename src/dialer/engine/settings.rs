@@ -12,6 +12,9 @@ pub struct EngineSettings {
     pub queue_context: String,
     /// Dialplan context for `{ extension = … }` destinations.
     pub extension_context: String,
+    /// Dialplan context (extension `s`) playing the safe-harbour message
+    /// to a dropped call, then hanging up.
+    pub drop_context: String,
     /// On shutdown, wait at most this long for live calls and for the
     /// writes still queued.
     pub drain: Duration,
@@ -51,6 +54,7 @@ impl EngineSettings {
             id,
             queue_context: c.dialer.queue_context.clone(),
             extension_context: c.dialer.extension_context.clone(),
+            drop_context: c.dialer.drop_context.clone(),
             drain: Duration::from_secs(u64::from(c.dialer.drain_s)),
             tick: Duration::from_millis(250),
             stale_after: Duration::from_secs(15),

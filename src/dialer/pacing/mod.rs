@@ -98,6 +98,11 @@ pub struct PacingDef {
     /// Whose rules the cap follows (default `us`).
     #[serde(default)]
     pub regime: Regime,
+    /// The safe-harbour recording a dropped call hears: an Asterisk sound
+    /// name (`custom/acme-safe-harbour`), given to the drop context as
+    /// `SB_DROP_MESSAGE`; unset, the context plays its own.
+    #[serde(default)]
+    pub drop_message: Option<String>,
 }
 
 impl Default for PacingDef {
@@ -108,8 +113,22 @@ impl Default for PacingDef {
             max_abandon_percent: default_cap(),
             drop_s: default_drop(),
             regime: Regime::Us,
+            drop_message: None,
         }
     }
+}
+
+/// How long before `drop_s` runs out the engine moves an unconnected call
+/// to the safe-harbour message, ms: the redirect, the dialplan and the
+/// first audio frame take time, and the message must begin within
+/// `drop_s` of the answer, not after it.
+pub const DROP_MARGIN_MS: u64 = 300;
+
+/// How long after a customer's answer the engine gives up waiting for an
+/// agent and plays the safe-harbour message: `drop_s` less
+/// [`DROP_MARGIN_MS`].
+pub fn safe_harbour_after(drop_s: u32) -> std::time::Duration {
+    std::time::Duration::from_millis((u64::from(drop_s) * 1000).saturating_sub(DROP_MARGIN_MS))
 }
 
 impl PacingDef {
@@ -132,6 +151,19 @@ impl PacingDef {
                 "pacing.drop_s {}: use 1 to {longest} (the US and UK rules allow 2 s; regime = \"custom\" allows up to 5)",
                 self.drop_s
             ));
+        }
+        if let Some(m) = &self.drop_message {
+            let ok = !m.is_empty()
+                && m.len() <= 80
+                && m.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
+                && !m.contains("..");
+            if !ok {
+                return Err(format!(
+                    "pacing.drop_message `{}`: an Asterisk sound name (letters, digits, / _ -, at most 80), e.g. custom/safe-harbour",
+                    crate::sanitize::escape(m)
+                ));
+            }
         }
         Ok(())
     }
@@ -377,6 +409,18 @@ mod tests {
     fn the_drop_timer_and_cap_are_checked() {
         let mut d = PacingDef::default();
         assert!(d.validate().is_ok());
+        assert_eq!(safe_harbour_after(2).as_millis(), 1_700);
+        d.drop_message = Some("custom/safe-harbour".into());
+        assert!(d.validate().is_ok());
+        for bad in ["x,System(rm)", "../etc/passwd", "a b", ""] {
+            d.drop_message = Some(bad.into());
+            assert!(
+                d.validate()
+                    .is_err_and(|e| e.contains("pacing.drop_message")),
+                "{bad}"
+            );
+        }
+        d.drop_message = None;
         d.drop_s = 3;
         assert!(d.validate().is_err_and(|e| e.contains("pacing.drop_s 3")));
         d.regime = Regime::Custom;

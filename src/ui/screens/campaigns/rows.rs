@@ -1,7 +1,7 @@
 //! Campaigns pane: each campaign's status and whether the engine has
 //! acknowledged it, progress (total, pending, dialing, answered, failed,
-//! DNC, exhausted), live calls and answer rate; the engines' heartbeats on
-//! the status line.
+//! DNC, exhausted), live calls, answer rate and abandon rate (the ledger's,
+//! over the regime's window); the engines' heartbeats on the status line.
 
 use super::state::ENGINE_STALE_MS;
 use crate::service::campaigns::CampaignStatus;
@@ -18,8 +18,9 @@ const fn col(title: &'static str, width: u16) -> Column {
 }
 
 /// Columns: Campaign, Status, Engine, Total, Pending, Dialing, Answered,
-/// Failed, DNC, Exhausted, Live, Answer %.
-pub const COLUMNS: [Column; 12] = [
+/// Failed, DNC, Exhausted, Live, Answer %, Abandon % (drops over live
+/// answers in the regime's window: 30 days, or 24 h in UK mode).
+pub const COLUMNS: [Column; 13] = [
     Column {
         title: "Campaign",
         width: Constraint::Min(16),
@@ -35,6 +36,7 @@ pub const COLUMNS: [Column; 12] = [
     col("Exhaust", 7),
     col("Live", 5),
     col("Ans %", 5),
+    col("Aband %", 7),
 ];
 
 fn status_item(status: &str) -> Item {
@@ -93,10 +95,29 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
                             .map_or_else(|| "—".into(), |r| format!("{r:.0}")),
                         Item::Text,
                     ),
+                    abandon_cell(c),
                 ]
             }),
         })
         .collect()
+}
+
+/// The abandon rate against the campaign's cap: critical at or over it,
+/// a warning from four fifths of it; `—` with no live answer (or a
+/// campaign whose calls go to an extension, with no ledger).
+fn abandon_cell(c: &CampaignStatus) -> TableCell {
+    let Some(pct) = c.abandons.and_then(|a| a.percent()) else {
+        return TableCell::new("—", Item::Muted);
+    };
+    let cap = c.row.def.pacing.max_abandon_percent;
+    let item = if pct >= cap {
+        Item::HealthCritical
+    } else if pct >= cap * 0.8 {
+        Item::HealthWarn
+    } else {
+        Item::HealthOk
+    };
+    TableCell::new(format!("{pct:.1}"), item)
 }
 
 /// The engines, for the status line: `lab-engine: ARI up, … (0 s ago)`.
