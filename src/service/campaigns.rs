@@ -21,24 +21,6 @@ pub struct CampaignStatus {
     pub abandons: Option<Abandons>,
 }
 
-/// Campaign `row`'s abandon ledger now, where it is measured: the agent's
-/// answer is app_queue's `MEMBERINTERFACE`, so a call sent to an extension
-/// has none.
-///
-/// Errors: the database fails.
-pub async fn ledger(
-    db: &AppDb,
-    row: &CampaignRow,
-) -> Result<Option<Abandons>, crate::dialer::DialerError> {
-    if row.def.destination.extension.is_some() {
-        return Ok(None);
-    }
-    let pacing = &row.def.pacing;
-    let since = crate::clock::now_ms() - pacing.regime.window_s() * 1000;
-    let drop_ms = i64::from(pacing.drop_s) * 1000;
-    Ok(Some(db.abandons(row.id, since, drop_ms).await?))
-}
-
 /// A request; `id` comes back in the reply.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AppRequest {
@@ -302,7 +284,7 @@ async fn serve(
             let mut campaigns = Vec::new();
             for row in db.campaigns().await? {
                 let progress = db.progress(row.id).await?;
-                let abandons = ledger(db, &row).await?;
+                let abandons = db.ledger(&row).await?;
                 campaigns.push(CampaignStatus {
                     row,
                     progress,

@@ -14,7 +14,7 @@ use crate::ari::rest::{Originate, Rest};
 use crate::clock::now_ms;
 use crate::dialer::DialerError;
 use crate::dialer::store::{AppDb, CampaignRow, Claim, Claimed, InFlight, Lease};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 /// How long a step (read campaigns, acknowledge, claim) or a
@@ -57,6 +57,9 @@ pub enum Done {
         /// The channel.
         channel: String,
     },
+    /// The running campaigns' statistics and abandon rates were read (or
+    /// not).
+    Steered(Result<HashMap<i64, super::pace::Steering>, DialerError>),
     /// An answered call's drop timer ran out (see
     /// [`crate::dialer::pacing::safe_harbour_after`]).
     DropDue {
@@ -71,6 +74,42 @@ pub enum Done {
         /// What Asterisk said.
         result: Result<(), String>,
     },
+}
+
+/// How far back a campaign's statistics look, ms (two hours of calls).
+const STATS_WINDOW_MS: i64 = 2 * 3_600_000;
+
+/// Most attempts a campaign's statistics are estimated from.
+const STATS_SAMPLE: u32 = 500;
+
+/// Reads each of `campaigns` (with its queue's wrap-up, seconds) its
+/// abandon rate over the regime's window and its statistics over the last
+/// two hours ([`crate::dialer::pacing::stats::estimate`]).
+///
+/// Errors: the database fails (the engine keeps the previous figures).
+pub async fn steering(
+    db: AppDb,
+    campaigns: Vec<(CampaignRow, f64)>,
+) -> Result<HashMap<i64, super::pace::Steering>, DialerError> {
+    use crate::dialer::pacing::{ledger::MIN_ANSWERS, stats};
+    let since = now_ms() - STATS_WINDOW_MS;
+    let mut out = HashMap::new();
+    for (row, wrapup_s) in campaigns {
+        let abandon_rate = db
+            .ledger(&row)
+            .await?
+            .filter(|a| a.answers >= MIN_ANSWERS as i64)
+            .map(|a| a.drops as f64 / a.answers as f64);
+        let times = db.attempt_times(row.id, since, STATS_SAMPLE).await?;
+        out.insert(
+            row.id,
+            super::pace::Steering {
+                stats: stats::estimate(&times, wrapup_s),
+                abandon_rate,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Longest wait for Asterisk's answer to the safe-harbour `Redirect`.

@@ -98,6 +98,11 @@ const LEASE_MS: i64 = 5_000;
 /// Why queue campaigns wait when the engine has no AMI link.
 const NO_AMI: &str = "no AMI link ([ami] settings): queue campaigns wait, the agents are not seen";
 
+/// How often the running campaigns' statistics and abandon rates are read
+/// again (the pacing's feedback: a campaign nearing its cap falls back to
+/// progressive within this).
+const STEER_EVERY: Duration = Duration::from_secs(5);
+
 /// A lead whose originate Asterisk could not take (5xx) is due again
 /// after this, ms.
 const REQUEUE_MS: i64 = 5_000;
@@ -131,6 +136,8 @@ struct Slots {
     beat: bool,
     /// A probe of Asterisk runs.
     probe: bool,
+    /// The campaigns' statistics are being read.
+    steer: bool,
 }
 
 /// A reconciliation under way (its snapshot is being read).
@@ -185,6 +192,10 @@ pub struct Engine {
     /// The queues' agents, from the engine's own AMI link (`None`: no
     /// `[ami]` settings, so queue campaigns do not dial).
     agents: Option<agents::Agents>,
+    /// The running campaigns' statistics and abandon rates, and when they
+    /// were last read.
+    steering: HashMap<i64, pace::Steering>,
+    steered_at: Option<Instant>,
 }
 
 impl Engine {
@@ -217,6 +228,8 @@ impl Engine {
             reconciling: None,
             done: mpsc::unbounded_channel().0,
             agents: None,
+            steering: HashMap::new(),
+            steered_at: None,
         })
     }
 
@@ -414,9 +427,31 @@ impl Engine {
         });
     }
 
+    /// Reads the running queue campaigns' statistics and abandon rates
+    /// again when [`STEER_EVERY`] has passed (one read at a time).
+    fn steer(&mut self) {
+        if self.slots.steer || self.steered_at.is_some_and(|t| t.elapsed() < STEER_EVERY) {
+            return;
+        }
+        let campaigns: Vec<(CampaignRow, f64)> = self
+            .campaigns
+            .values()
+            .filter(|c| c.status == "running")
+            .filter_map(|c| {
+                let q = c.def.destination.queue.as_deref()?;
+                Some((c.clone(), f64::from(self.s.queues.wrapup_s(q))))
+            })
+            .collect();
+        self.slots.steer = true;
+        self.steered_at = Some(Instant::now());
+        let job = jobs::steering(self.db.clone(), campaigns);
+        self.spawn(async move { Done::Steered(job.await) });
+    }
+
     /// One tick: reconcile when due, else read campaigns and claim; one
     /// piece of work at a time.
     fn tick(&mut self) {
+        self.steer();
         if self
             .reconciled_at
             .is_some_and(|t| t.elapsed() >= RECONCILE_EVERY)
@@ -472,7 +507,11 @@ impl Engine {
                 f.ringing += 1;
             }
         }
-        pace::Pace { agents, in_flight }
+        pace::Pace {
+            agents,
+            in_flight,
+            steering: self.steering.clone(),
+        }
     }
 
     fn may_dial(&self) -> bool {
@@ -530,6 +569,13 @@ impl Engine {
             },
             Done::HungUp { channel } => {
                 self.hanging_up.remove(&channel);
+            }
+            Done::Steered(r) => {
+                self.slots.steer = false;
+                match r {
+                    Ok(s) => self.steering = s,
+                    Err(e) => self.db_failed("reading the campaigns' statistics", &e),
+                }
             }
             Done::DropDue { channel } => self.drop_due(&channel),
             Done::Dropped { channel, result } => match result {

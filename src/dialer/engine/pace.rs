@@ -1,33 +1,58 @@
-//! How many leads a campaign may claim at a step: a queue campaign by the
-//! agents free in its queue ([`crate::dialer::pacing::decide`] on the floor
-//! the engine's AMI link shows), any other within `max_concurrent`.
+//! How many leads a campaign may claim at a step: a queue campaign by its
+//! `[pacing]` mode on the agents of its queue
+//! ([`crate::dialer::pacing::decide`] on the floor the engine's AMI link
+//! shows, with the campaign's statistics and its abandon ledger), any other
+//! within `max_concurrent`.
 //!
-//! Until the drop timer and the abandon ledger run in the engine, every
-//! queue campaign dials progressive (one call in flight per free agent,
-//! answered callers waiting counted against them), whatever its
-//! `[pacing] mode`: power and predictive dial ahead of the agents, which is
-//! only lawful with the drops counted and capped.
+//! Power and predictive dial ahead of the agents: lawful because every call
+//! no agent takes within `drop_s` gets the safe-harbour message (the
+//! engine's drop timer) and counts in the ledger, and every mode falls back
+//! to progressive as the ledger nears the cap. Predictive dials progressive
+//! until the campaign has the statistics it steers by.
 
 use crate::dialer::campaign::CampaignDef;
 use crate::dialer::pacing::floor::QueueFloor;
-use crate::dialer::pacing::{self, Floor, Mode, PacingDef, Stats};
+use crate::dialer::pacing::{self, Floor, Mode, Stats};
 use crate::dialer::store::CampaignRow;
 use std::collections::HashMap;
 
-/// The mode the engine dials a queue campaign in, whatever its own (see
-/// the module's doc).
-pub const DIALED: Mode = Mode::Progressive;
-
-/// What a supervisor applying `def` must know of how the engine dials it:
-/// `Some` when its mode is not the one dialed.
+/// What a supervisor applying `def` should know of how the engine dials it
+/// (power and predictive campaigns).
 pub fn note(def: &CampaignDef) -> Option<String> {
-    (def.destination.queue.is_some() && def.pacing.mode != DIALED).then(|| {
-        format!(
-            "[pacing] mode {}: the engine dials it progressive until it catches and counts drops (docs/dialer.md, Pacing)",
-            format!("{:?}", def.pacing.mode).to_lowercase()
-        )
-    })
+    def.destination.queue.as_ref()?;
+    match def.pacing.mode {
+        Mode::Progressive => None,
+        Mode::Power => Some(format!(
+            "[pacing] power: {} calls per free agent; every call no agent takes within {} s hears the safe-harbour message and counts as abandoned; progressive from 80 % of the {} % cap",
+            def.pacing.ratio, def.pacing.drop_s, def.pacing.max_abandon_percent
+        )),
+        Mode::Predictive => Some(format!(
+            "[pacing] predictive: progressive until {} of its calls have ended (the statistics it steers by); every call no agent takes within {} s hears the safe-harbour message and counts as abandoned; progressive from 80 % of the {} % cap",
+            pacing::stats::MIN_DIALS,
+            def.pacing.drop_s,
+            def.pacing.max_abandon_percent
+        )),
+    }
 }
+
+/// A campaign's pacing inputs besides the floor, refreshed by the engine
+/// every few seconds from the app database.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Steering {
+    /// Its statistics ([`pacing::stats::estimate`]); `None` until it has
+    /// enough ended calls.
+    pub stats: Option<Stats>,
+    /// Drops over live answers in the regime's window, 0 to 1; `None`
+    /// below [`pacing::ledger::MIN_ANSWERS`] answers.
+    pub abandon_rate: Option<f64>,
+}
+
+/// What progressive and power decide with (they use no statistics).
+const NO_STATS: Stats = Stats {
+    answer_rate: 1.0,
+    ring_to_answer_s: 0.0,
+    handle_s: 1.0,
+};
 
 /// Most leads one campaign claims at one step.
 pub const MAX_BATCH: u32 = 50;
@@ -59,6 +84,8 @@ pub struct Pace {
     pub agents: Result<HashMap<String, QueueFloor>, String>,
     /// Calls in flight by campaign id.
     pub in_flight: HashMap<i64, InFlight>,
+    /// Statistics and abandon rates by campaign id.
+    pub steering: HashMap<i64, Steering>,
 }
 
 impl Pace {
@@ -84,18 +111,18 @@ impl Pace {
             ringing: calls.ringing,
             waiting: q.waiting,
         };
-        let def = PacingDef {
-            mode: DIALED,
-            ..c.def.pacing.clone()
-        };
-        // Progressive uses no statistics.
-        let stats = Stats {
-            answer_rate: 1.0,
-            ring_to_answer_s: 0.0,
-            handle_s: 1.0,
+        let steer = self.steering.get(&c.id).copied().unwrap_or_default();
+        let mut def = c.def.pacing.clone();
+        let stats = match (def.mode, steer.stats) {
+            (Mode::Predictive, Some(s)) => s,
+            (Mode::Predictive, None) => {
+                def.mode = Mode::Progressive;
+                NO_STATS
+            }
+            _ => NO_STATS,
         };
         let room = max.saturating_sub(calls.total);
-        let n = pacing::decide(&def, &floor, &stats, None, room)
+        let n = pacing::decide(&def, &floor, &stats, steer.abandon_rate, room)
             .dial
             .min(MAX_BATCH);
         Allowance {
@@ -129,6 +156,7 @@ mod tests {
         Pace {
             agents: floor.map(|f| HashMap::from([("sales".to_string(), f)])),
             in_flight: HashMap::from([(1, calls)]),
+            steering: HashMap::new(),
         }
     }
 
@@ -159,20 +187,61 @@ mod tests {
     }
 
     #[test]
-    fn power_and_predictive_dial_progressive_until_drops_are_counted() {
-        for pacing in ["mode = \"power\"\nratio = 2.5", "mode = \"predictive\""] {
-            let c = campaign("{ queue = \"sales\" }", &format!("[pacing]\n{pacing}\n"));
-            let floor = QueueFloor {
-                available: 4,
-                ..QueueFloor::default()
-            };
-            assert_eq!(
-                pace(Ok(floor), InFlight::default()).allowance(&c),
-                Allowance { n: 4, cap: 4 },
-                "{pacing}"
-            );
-            assert!(note(&c.def).is_some_and(|n| n.contains("dials it progressive")));
-        }
+    fn power_dials_ahead_and_every_mode_falls_back_near_the_cap() {
+        let power = campaign(
+            "{ queue = \"sales\" }",
+            "[pacing]\nmode = \"power\"\nratio = 2.5\n",
+        );
+        let floor = QueueFloor {
+            available: 4,
+            busy: 2,
+            ..QueueFloor::default()
+        };
+        let mut p = pace(Ok(floor), InFlight::default());
+        // 2.5 calls per free agent: 10 for 4 agents.
+        assert_eq!(p.allowance(&power), Allowance { n: 10, cap: 10 });
+        assert!(note(&power.def).is_some_and(|n| n.contains("safe-harbour")));
+        // The window's rate at 80 % of the 3 % cap: progressive, 4.
+        p.steering.insert(
+            1,
+            Steering {
+                stats: None,
+                abandon_rate: Some(0.024),
+            },
+        );
+        assert_eq!(p.allowance(&power).n, 4);
+    }
+
+    #[test]
+    fn predictive_dials_progressive_until_it_has_statistics() {
+        let c = campaign("{ queue = \"sales\" }", "[pacing]\nmode = \"predictive\"\n");
+        let floor = QueueFloor {
+            available: 2,
+            busy: 18,
+            ..QueueFloor::default()
+        };
+        let mut p = pace(Ok(floor), InFlight::default());
+        assert_eq!(
+            p.allowance(&c).n,
+            2,
+            "no statistics yet: one per free agent"
+        );
+        // 30 % answer, 10 s to answer, 180 s handled: with 18 agents busy,
+        // several will be free by the time new calls answer.
+        p.steering.insert(
+            1,
+            Steering {
+                stats: Some(Stats {
+                    answer_rate: 0.3,
+                    ring_to_answer_s: 10.0,
+                    handle_s: 60.0,
+                }),
+                abandon_rate: None,
+            },
+        );
+        let n = p.allowance(&c).n;
+        assert!(n > 4, "predictive dials ahead of the free agents: {n}");
+        assert!(n <= 10, "within max_concurrent: {n}");
     }
 
     #[test]

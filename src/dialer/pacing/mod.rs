@@ -8,11 +8,13 @@
 //!
 //! - [`PacingDef`]: the campaign's `[pacing]` table;
 //! - [`decide`]: calls to dial now, from a [`Floor`] and [`Stats`];
-//! - [`ledger`]: the abandon ledger over the regulator's window.
+//! - [`ledger`]: the abandon ledger over the regulator's window;
+//! - [`stats`]: the campaign's statistics from its recent attempts.
 
 pub mod floor;
 pub mod ledger;
 mod normal;
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 

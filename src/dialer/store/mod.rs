@@ -696,6 +696,57 @@ impl AppDb {
         })
     }
 
+    /// Campaign `row`'s abandon ledger now, where it is measured: over its
+    /// regime's window, with its `drop_s`; `None` for a campaign sent to an
+    /// extension (no queue tells when its agent answered).
+    ///
+    /// Errors: the database fails.
+    pub async fn ledger(&self, row: &CampaignRow) -> Result<Option<Abandons>, DialerError> {
+        if row.def.destination.extension.is_some() {
+            return Ok(None);
+        }
+        let pacing = &row.def.pacing;
+        let since = now_ms() - pacing.regime.window_s() * 1000;
+        let drop_ms = i64::from(pacing.drop_s) * 1000;
+        Ok(Some(self.abandons(row.id, since, drop_ms).await?))
+    }
+
+    /// The times of campaign `id`'s last `limit` attempts that ended since
+    /// `since` (ms since the epoch, UTC), newest first: what predictive
+    /// pacing estimates its statistics from
+    /// ([`super::pacing::stats::estimate`]).
+    ///
+    /// Errors: the database fails.
+    pub async fn attempt_times(
+        &self,
+        id: i64,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<super::pacing::stats::AttemptTimes>, DialerError> {
+        let sql = self.sql(
+            "SELECT originated_at, answered_at, agent_at, ended_at FROM attempts WHERE campaign_id = ? AND ended_at >= ? ORDER BY ended_at DESC LIMIT ?",
+        );
+        let rows = on!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .bind(since)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(super::pacing::stats::AttemptTimes {
+                        originated_at: r.try_get(0)?,
+                        answered_at: r.try_get(1)?,
+                        agent_at: r.try_get(2)?,
+                        ended_at: r.try_get(3)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(rows)
+    }
+
     /// Claims at most `n` due leads of campaign `id` for `engine`: each
     /// becomes `dialing` and gets an attempt row, committed before anything
     /// is dialed. Two engines never claim the same lead (`FOR UPDATE SKIP
