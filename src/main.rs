@@ -399,7 +399,7 @@ fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut ari = switchboard::ari::AriSettings::from_config(config)?;
     let mut settings = EngineSettings::from_config(config);
     // The engine paces queue campaigns by the agents its AMI link shows.
-    settings.ami = match config.ami_settings(pbx::resync::actions()?) {
+    settings.ami = match config.engine_ami_settings(pbx::resync::actions()?) {
         Ok(ami) => Some(ami),
         Err(e) => {
             tracing::warn!(
@@ -513,5 +513,25 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
         config.acl.users.len()
     );
     println!("{}", sanitize::escape(&line));
+    // The engine dials through [ari] and paces by one PBX's agents: the two
+    // must be the same Asterisk. With several PBXs, an [ari] host that is
+    // another PBX's AMI host is a mistake worth saying.
+    let pbxs = config.pbxs();
+    let engine_pbx = config
+        .dialer
+        .pbx
+        .as_deref()
+        .and_then(|n| pbxs.iter().find(|(name, _)| *name == n))
+        .unwrap_or(&pbxs[0]);
+    let ari_elsewhere = pbxs
+        .iter()
+        .any(|(name, ami)| *name != engine_pbx.0 && ami.host == config.ari.host);
+    if ari_elsewhere && engine_pbx.1.host != config.ari.host {
+        let warning = format!(
+            "warning: the engine dials through [ari] host {} but paces by the agents of PBX {} (AMI host {}); set [dialer] pbx to the PBX [ari] reaches",
+            config.ari.host, engine_pbx.0, engine_pbx.1.host
+        );
+        eprintln!("{}", sanitize::escape(&warning));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1571,6 +1571,82 @@ async fn a_power_campaign_dials_ahead_and_every_answer_gets_an_agent_or_the_mess
     );
 }
 
+/// UK practice: a number whose call was abandoned is not called again for
+/// 72 hours. A `uk` campaign's customer answers while every agent is
+/// paused (a drop: the safe-harbour message); a second `uk` campaign
+/// holding the same number claims it and gives it back, due 72 hours after
+/// the drop, without dialing it.
+#[tokio::test]
+async fn a_number_abandoned_under_uk_rules_is_not_called_again_for_72_hours() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rows = leads_ending(numbers_from(5_569_000_000u64), 1, 0);
+    // Sent to the queue's dialplan place: dialed though no agent is free.
+    let uk = format!("{AT_THE_CAP}max_concurrent = 2\n[pacing]\nregime = \"uk\"\n");
+    let (url, cfg) = prepared(&lab, dir.path(), "uk", &uk, &rows).await;
+    let again = campaign_file(dir.path(), "uk-again", &uk);
+    campaign(&cfg, &url, &["apply", again.to_str().unwrap_or_default()]);
+    let csv = leads(dir.path(), &rows);
+    campaign(
+        &cfg,
+        &url,
+        &["import", "uk-again", csv.to_str().unwrap_or_default()],
+    );
+    let mut paused = Paused::new(&lab, vec!["201", "202", "203", "204", "205"]);
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "uk").await;
+    let (p, attempts) = until_done(&db, "uk", Duration::from_secs(60)).await;
+    assert_eq!(p.answered, 1, "{p:?}\n{}", log_tail(&log));
+    let answered_at = attempts
+        .iter()
+        .find_map(|a| a.answered_at)
+        .unwrap_or_else(|| panic!("no answer recorded"));
+    campaign(&cfg, &url, &["start", "uk-again"]);
+    let start = Instant::now();
+    let given_back = loop {
+        let (_, attempts) = state(&db, "uk-again").await;
+        if let Some(a) = attempts.iter().find(|a| a.outcome.is_some()) {
+            break a.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the second campaign never claimed the number:\n{}",
+            log_tail(&log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = engine.stop(Duration::from_secs(10));
+    paused.unpause();
+    assert_eq!(
+        given_back.outcome.as_deref(),
+        Some("not_dialed"),
+        "{given_back:?}"
+    );
+    assert_eq!(
+        given_back.originated_at, None,
+        "the number was dialed again"
+    );
+    let c = db
+        .campaign("uk-again")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let progress = db.progress(c.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(progress.pending, 1, "the lead waits: {progress:?}");
+    let pool = sqlx::MySqlPool::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let due: i64 = sqlx::query_scalar("SELECT next_attempt_at FROM leads WHERE campaign_id = ?")
+        .bind(c.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(due, answered_at + 72 * 3_600_000, "due 72 h after the drop");
+    // Asterisk's own CDRs: the number was called once, by the first.
+    let numbers: BTreeMap<String, ()> = rows.iter().map(|(n, _)| (n.clone(), ())).collect();
+    let calls = customer_calls(&lab, &numbers).await;
+    assert!(calls.values().all(|c| c.len() == 1), "{calls:?}");
+}
+
 /// Calling hours where the lead lives: the campaign's window (UTC, open
 /// now) dials the leads without a zone of their own and those in UTC; the
 /// leads whose `time_zone` puts them twelve hours away are never dialed

@@ -468,5 +468,29 @@ async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!((ledger.answers, ledger.drops), (4, 2), "{name}: {ledger:?}");
         assert_eq!(ledger.percent(), Some(50.0), "{name}");
+        // A number's last drop (UK's 72 hours): the late agent's and the
+        // missing agent's numbers were; the others not, or too long ago.
+        let last = |i: usize, since: i64| {
+            let db = db.clone();
+            let number = calls[i].number.clone();
+            async move { db.last_drop(&number, since, 2_000).await }
+        };
+        for (i, want) in [(0, None), (1, Some(t0)), (2, Some(t0)), (3, None)] {
+            let got = last(i, t0 - 50_000)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got, want, "{name}: call {i}");
+        }
+        let old = last(4, t0 - 50_000)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(old, None, "{name}: an answer before `since`");
+        // The times predictive pacing estimates from: every ended attempt.
+        let times = db
+            .attempt_times(id, t0 - 200_000, 500)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(times.len(), 5, "{name}: {times:?}");
+        assert!(times.iter().all(|t| t.answered_at.is_some()), "{name}");
     }
 }

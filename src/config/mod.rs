@@ -199,6 +199,10 @@ pub struct DialerConfig {
     pub db_url_env: Option<String>,
     /// This engine's id (default: host name).
     pub engine_id: Option<String>,
+    /// With several `[[pbx]]`: the one the engine dials on (the one `[ari]`
+    /// reaches), whose AMI link shows it the queues' agents. Default: the
+    /// first.
+    pub pbx: Option<String>,
     /// Dialplan context answered calls go to for `{ queue = "q" }`; its
     /// extension is the queue name and it runs `Queue(${EXTEN})`.
     pub queue_context: String,
@@ -224,6 +228,7 @@ impl Default for DialerConfig {
             db_url_file: None,
             db_url_env: None,
             engine_id: None,
+            pbx: None,
             queue_context: "switchboard-queue".into(),
             extension_context: "from-internal".into(),
             drop_context: "switchboard-drop".into(),
@@ -552,6 +557,18 @@ impl Config {
                 ));
             }
         }
+        if let Some(name) = &self.dialer.pbx
+            && !self.pbxs().iter().any(|(n, _)| n == name)
+        {
+            return Err(ConfigError::new(
+                "dialer.pbx",
+                format!(
+                    "no [[pbx]] is named `{}`; name one of: {}",
+                    crate::sanitize::escape(name),
+                    self.pbx_names().join(", ")
+                ),
+            ));
+        }
         for (name, ami) in self.pbxs() {
             let key = if self.pbx.is_empty() {
                 "ami".to_string()
@@ -789,12 +806,30 @@ impl Config {
     }
 
     /// The first PBX's connection settings (secret resolved) with the given
-    /// resync list: what `record` and the engine follow.
+    /// resync list: what `record` follows.
     ///
     /// Errors: its secret is missing or its file readable by others.
     pub fn ami_settings(&self, resync: Vec<crate::ami::Action>) -> Result<Settings, ConfigError> {
         let (_, ami) = self.pbxs()[0];
         ami.settings(resync)
+    }
+
+    /// The AMI settings of the PBX the engine dials on (`[dialer] pbx`, else
+    /// the first).
+    ///
+    /// Errors: its secret is missing or its file readable by others.
+    pub fn engine_ami_settings(
+        &self,
+        resync: Vec<crate::ami::Action>,
+    ) -> Result<Settings, ConfigError> {
+        let pbxs = self.pbxs();
+        let chosen = self
+            .dialer
+            .pbx
+            .as_deref()
+            .and_then(|name| pbxs.iter().find(|(n, _)| *n == name))
+            .unwrap_or(&pbxs[0]);
+        chosen.1.settings(resync)
     }
 }
 
@@ -931,6 +966,8 @@ mod tests {
         assert_eq!(twice.err().map(|e| e.key).as_deref(), Some("pbx[1].name"));
         let bad = Config::parse("[[pbx]]\nname = \"a b\"\n", "t");
         assert_eq!(bad.err().map(|e| e.key).as_deref(), Some("pbx[0].name"));
+        let engine = Config::parse("[[pbx]]\nname = \"a\"\n[dialer]\npbx = \"b\"\n", "t");
+        assert_eq!(engine.err().map(|e| e.key).as_deref(), Some("dialer.pbx"));
         let port = Config::parse("[[pbx]]\nname = \"lyon\"\nami = { port = 0 }\n", "t");
         assert_eq!(
             port.err().map(|e| e.key).as_deref(),

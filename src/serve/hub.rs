@@ -275,18 +275,16 @@ impl Hub {
                 .filter(|d| !d.is_empty())
                 .map(|d| stamped(d, stamp_ms))
                 .collect();
-            let frame = (!deltas.is_empty())
-                .then(|| encode(&ToConsole::Live(deltas)).ok())
-                .flatten();
-            let mut snapshot: Option<Bytes> = None;
+            let frames = live_frames(deltas);
+            let mut snapshot: Option<Vec<Bytes>> = None;
             for slot in &mut g.slots {
-                if slot.behind {
+                let to_send = if slot.behind {
                     // Only once it has read everything queued: a console
                     // that cannot keep up holds one snapshot, not many.
                     if slot.frames.capacity() < slot.frames.max_capacity() {
                         continue;
                     }
-                    let snap = snapshot.get_or_insert_with(|| {
+                    &*snapshot.get_or_insert_with(|| {
                         let all = self
                             .pbxs
                             .iter()
@@ -302,13 +300,17 @@ impl Hub {
                                 )
                             })
                             .collect();
-                        encode(&ToConsole::Live(all)).unwrap_or_default()
-                    });
-                    let sent = offer(slot, snap.clone());
-                    record(registry, slot, &sent, true);
-                } else if let Some(f) = &frame {
+                        live_frames(all)
+                    })
+                } else {
+                    &frames
+                };
+                for f in to_send.iter() {
                     let sent = offer(slot, f.clone());
                     record(registry, slot, &sent, true);
+                    if sent != Offer::Queued {
+                        break;
+                    }
                 }
             }
         }
@@ -334,6 +336,39 @@ impl Hub {
         }
         self.groups.retain(|g| !g.slots.is_empty());
     }
+}
+
+/// Most entities one live frame carries ([`LiveDelta::weight`]): a few
+/// hundred bytes each, so a frame stays near a megabyte, far under
+/// [`super::protocol::MAX_FRAME`], and a snapshot of 300,000 entities still
+/// fits a console's queue ([`super::daemon::CONSOLE_QUEUE`] frames).
+pub const FRAME_ENTITIES: usize = 5_000;
+
+/// `deltas` as encoded `Live` frames of at most [`FRAME_ENTITIES`] each
+/// (large deltas cut with [`LiveDelta::split`], small ones sharing a
+/// frame), in order.
+fn live_frames(deltas: Vec<LiveDelta>) -> Vec<Bytes> {
+    let mut frames = Vec::new();
+    let mut batch: Vec<LiveDelta> = Vec::new();
+    let mut weight = 0;
+    let mut flush = |batch: &mut Vec<LiveDelta>| {
+        if !batch.is_empty()
+            && let Ok(f) = encode(&ToConsole::Live(std::mem::take(batch)))
+        {
+            frames.push(f);
+        }
+    };
+    for part in deltas.into_iter().flat_map(|d| d.split(FRAME_ENTITIES)) {
+        let w = part.weight();
+        if weight + w > FRAME_ENTITIES {
+            flush(&mut batch);
+            weight = 0;
+        }
+        weight += w;
+        batch.push(part);
+    }
+    flush(&mut batch);
+    frames
 }
 
 /// `delta` with the time its oldest change was applied.
@@ -395,6 +430,38 @@ mod tests {
         let mut d = deltas(frame);
         assert_eq!(d.len(), 1, "{d:?}");
         d.pop().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_snapshot_too_large_for_one_frame_travels_in_several() {
+        let registry = Registry::default();
+        let mut hub = Hub::new(ExtensionRule::default(), 1);
+        for i in 0..(3 * FRAME_ENTITIES) {
+            let device = format!("PJSIP/{i}");
+            hub.pbxs[0]
+                .state
+                .extensions
+                .insert(device.clone(), crate::pbx::Extension::new(&device, 0));
+        }
+        hub.pbxs[0].changed = true;
+        let (tx, mut rx) = mpsc::channel(64);
+        hub.join(Join {
+            id: 1,
+            visibility: Visibility::All,
+            frames: tx,
+        });
+        hub.fan_out(&registry);
+        let mut console = State::new();
+        let mut n = 0;
+        while let Ok(frame) = rx.try_recv() {
+            assert!(frame.len() < super::super::protocol::MAX_FRAME / 4);
+            n += 1;
+            for d in deltas(&frame) {
+                d.apply(&mut console);
+            }
+        }
+        assert!(n >= 3, "{n} frames");
+        assert_eq!(console.extensions.len(), 3 * FRAME_ENTITIES);
     }
 
     #[test]

@@ -57,6 +57,86 @@ impl LiveDelta {
             && self.extensions_gone.is_empty()
     }
 
+    /// How many entities it carries: each channel, bridge, extension and
+    /// removal counts one, a queue one plus its members and callers (the
+    /// measure [`LiveDelta::split`] and the hub's frames are cut by).
+    pub fn weight(&self) -> usize {
+        self.channels.len()
+            + self.channels_gone.len()
+            + self.bridges.len()
+            + self.bridges_gone.len()
+            + self.queues.iter().map(QueueDelta::weight).sum::<usize>()
+            + self.queues_gone.len()
+            + self.extensions.len()
+            + self.extensions_gone.len()
+    }
+
+    /// The same changes as parts of at most about `most` entities each
+    /// (a queue is never cut: it goes whole into one part), applied in
+    /// order to the same effect: the first part keeps `reset` and the
+    /// removals, the later ones only add. A snapshot of a very large site
+    /// so travels in frames well under [`super::protocol::MAX_FRAME`].
+    pub fn split(self, most: usize) -> Vec<LiveDelta> {
+        let most = most.max(1);
+        if self.weight() <= most {
+            return vec![self];
+        }
+        let LiveDelta {
+            pbx,
+            reset,
+            channels,
+            channels_gone,
+            bridges,
+            bridges_gone,
+            queues,
+            queues_gone,
+            extensions,
+            extensions_gone,
+            applied_ms,
+        } = self;
+        let empty = |reset| LiveDelta {
+            pbx,
+            reset,
+            applied_ms,
+            ..LiveDelta::default()
+        };
+        let mut parts = vec![LiveDelta {
+            channels_gone,
+            bridges_gone,
+            queues_gone,
+            extensions_gone,
+            ..empty(reset)
+        }];
+        // The part `w` more entities go into: the last, or a new one when
+        // they would take the last past `most`.
+        let part = |parts: &mut Vec<LiveDelta>, w: usize| {
+            let full = parts
+                .last()
+                .is_none_or(|p| p.weight() > 0 && p.weight() + w > most);
+            if full {
+                parts.push(empty(false));
+            }
+            parts.len() - 1
+        };
+        for c in channels {
+            let i = part(&mut parts, 1);
+            parts[i].channels.push(c);
+        }
+        for b in bridges {
+            let i = part(&mut parts, 1);
+            parts[i].bridges.push(b);
+        }
+        for e in extensions {
+            let i = part(&mut parts, 1);
+            parts[i].extensions.push(e);
+        }
+        for q in queues {
+            let i = part(&mut parts, q.weight());
+            parts[i].queues.push(q);
+        }
+        parts
+    }
+
     /// Applies the changes to a console's copy.
     pub fn apply(self, state: &mut State) {
         if self.reset {
@@ -115,6 +195,16 @@ pub struct QueueDelta {
 }
 
 impl QueueDelta {
+    /// One, plus its members (new, changed or gone) and callers listed.
+    fn weight(&self) -> usize {
+        let callers = match &self.callers {
+            Some(CallersChange::List(l)) => l.len(),
+            Some(CallersChange::Edit { gone, appended }) => gone.len() + appended.len(),
+            None => 0,
+        };
+        1 + self.members.len() + self.members_gone.len() + callers
+    }
+
     fn is_empty(&self) -> bool {
         self.head.is_none()
             && self.members.is_empty()
@@ -446,6 +536,46 @@ mod tests {
                 "{name}'s recent load"
             );
         }
+    }
+
+    #[test]
+    fn a_snapshot_cut_into_parts_rebuilds_the_same_state() {
+        let mut daemon = State::new();
+        for i in 0..2_500 {
+            let device = format!("PJSIP/{i}");
+            daemon
+                .extensions
+                .insert(device.clone(), Extension::new(&device, 0));
+        }
+        let mut q = Queue::new("sales");
+        for i in 0..300 {
+            let m = member(&format!("Local/{i}@agents/n"), false);
+            q.members.insert(m.interface.clone(), m);
+        }
+        daemon.queues.insert("sales".into(), q);
+        let mut sent = SentCopy::new();
+        let all = Visibility::All;
+        let rule = ExtensionRule::default();
+        let access = LiveAccess {
+            visibility: &all,
+            rule: &rule,
+        };
+        let snapshot = sent.delta(&daemon, access);
+        assert!(snapshot.reset);
+        let parts = snapshot.split(1_000);
+        assert!(parts.len() >= 3, "{} parts", parts.len());
+        assert!(parts[0].reset && parts[1..].iter().all(|p| !p.reset));
+        assert!(
+            parts.iter().all(|p| p.weight() <= 1_000),
+            "no part past the limit"
+        );
+        // A console holding old data: the first part resets it.
+        let mut console = State::new();
+        console.queues.insert("old".into(), Queue::new("old"));
+        for p in parts {
+            p.apply(&mut console);
+        }
+        same(&daemon, &console);
     }
 
     #[test]

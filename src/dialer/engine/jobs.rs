@@ -148,6 +148,10 @@ pub struct Stepped {
     /// Leads claimed, per campaign id: claimed before any error below,
     /// so the loop dials or gives back each of them.
     pub claimed: Vec<(i64, Vec<Claimed>)>,
+    /// Claimed leads not to dial now, with when they are due again (ms
+    /// since the epoch, UTC): under `uk`, a number that was a drop in the
+    /// last 72 hours, due 72 hours after that drop.
+    pub held: Vec<(String, i64)>,
     /// What went wrong, if anything.
     pub error: Option<DialerError>,
 }
@@ -183,6 +187,7 @@ pub async fn step(db: AppDb, lease: Lease, may_dial: bool, pace: Pace) -> Steppe
                     lease: Some(&lease),
                 })
                 .await?;
+            let batch = hold_recent_drops(&db, c, batch, &mut out.held).await?;
             if !batch.is_empty() {
                 out.claimed.push((c.id, batch));
             }
@@ -195,6 +200,34 @@ pub async fn step(db: AppDb, lease: Lease, may_dial: bool, pace: Pace) -> Steppe
         Err(_) => out.error = Some(db_silent(JOB_DEADLINE)),
     }
     out
+}
+
+/// `batch` without the leads whose number was a drop within the campaign's
+/// redial hold (`uk`: 72 hours), which go to `held` with when they are due.
+///
+/// Errors: the database fails.
+async fn hold_recent_drops(
+    db: &AppDb,
+    c: &CampaignRow,
+    batch: Vec<Claimed>,
+    held: &mut Vec<(String, i64)>,
+) -> Result<Vec<Claimed>, DialerError> {
+    let Some(hold_s) = c.def.pacing.regime.redial_hold_s() else {
+        return Ok(batch);
+    };
+    let hold_ms = hold_s * 1000;
+    let drop_ms = i64::from(c.def.pacing.drop_s) * 1000;
+    let mut keep = Vec::with_capacity(batch.len());
+    for lead in batch {
+        match db
+            .last_drop(&lead.number, now_ms() - hold_ms, drop_ms)
+            .await?
+        {
+            Some(at) => held.push((lead.attempt_id, at + hold_ms)),
+            None => keep.push(lead),
+        }
+    }
+    Ok(keep)
 }
 
 /// The database did not answer within `d`.

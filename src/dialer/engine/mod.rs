@@ -871,6 +871,15 @@ impl Engine {
         for id in stopped {
             self.hang_up_campaign(id);
         }
+        for (attempt, retry_at) in s.held {
+            // A number abandoned within the redial hold: given back, due
+            // when the hold ends (not counted as a dial).
+            writer.send(Write::Requeue {
+                attempt,
+                at: now_ms(),
+                retry_at,
+            });
+        }
         let mut calls = Vec::new();
         for (campaign_id, batch) in s.claimed {
             let Some(c) = self.campaigns.get(&campaign_id).cloned() else {

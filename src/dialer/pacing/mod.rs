@@ -64,6 +64,12 @@ impl Regime {
             Regime::Us | Regime::Custom => 30 * 24 * 3600,
         }
     }
+
+    /// How long a number that was a drop is not called again, seconds:
+    /// 72 hours under `uk` (Ofcom), none otherwise.
+    pub fn redial_hold_s(self) -> Option<i64> {
+        (self == Regime::Uk).then_some(72 * 3600)
+    }
 }
 
 fn default_ratio() -> f64 {
@@ -412,6 +418,8 @@ mod tests {
         let mut d = PacingDef::default();
         assert!(d.validate().is_ok());
         assert_eq!(safe_harbour_after(2).as_millis(), 1_700);
+        assert_eq!(Regime::Uk.redial_hold_s(), Some(72 * 3600));
+        assert_eq!(Regime::Us.redial_hold_s(), None);
         d.drop_message = Some("custom/safe-harbour".into());
         assert!(d.validate().is_ok());
         for bad in ["x,System(rm)", "../etc/passwd", "a b", ""] {

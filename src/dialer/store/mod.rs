@@ -304,11 +304,19 @@ impl AppDb {
         Ok(this)
     }
 
+    /// Brings the schema up to this build's. A database a newer build
+    /// already migrated further is accepted: every migration only adds
+    /// (columns, indexes, tables), so during an upgrade an older console or
+    /// engine keeps working beside a newer one.
     async fn migrate(&self) -> Result<(), DialerError> {
+        let tolerant = |mut m: sqlx::migrate::Migrator| {
+            m.set_ignore_missing(true);
+            m
+        };
         let result = match &self.pool {
-            Pool::MySql(p) => sqlx::migrate!("migrations/mysql").run(p).await,
-            Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
-            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Pool::MySql(p) => tolerant(sqlx::migrate!("migrations/mysql")).run(p).await,
+            Pool::Postgres(p) => tolerant(sqlx::migrate!("migrations/postgres")).run(p).await,
+            Pool::Sqlite(p) => tolerant(sqlx::migrate!("migrations/sqlite")).run(p).await,
         };
         result.map_err(|e| DialerError::Db(format!("migrating {}: {e}", self.url)))
     }
@@ -676,9 +684,9 @@ impl AppDb {
         since: i64,
         drop_ms: i64,
     ) -> Result<Abandons, DialerError> {
-        let sql = self.sql(
-            "SELECT COUNT(*), COUNT(CASE WHEN agent_at IS NOT NULL AND agent_at - answered_at > ? THEN 1 WHEN agent_at IS NULL AND ended_at IS NOT NULL AND ended_at - answered_at > ? THEN 1 END) FROM attempts WHERE campaign_id = ? AND answered_at >= ?",
-        );
+        let sql = self.sql(&format!(
+            "SELECT COUNT(*), COUNT(CASE WHEN {DROP} THEN 1 END) FROM attempts WHERE campaign_id = ? AND answered_at >= ?"
+        ));
         let (answers, drops) = on!(self, p => {
             let r = sqlx::query(AssertSqlSafe(sql.as_str()))
                 .bind(drop_ms)
@@ -694,6 +702,33 @@ impl AppDb {
             answers,
             drops,
         })
+    }
+
+    /// When `number` was last a drop (answered since `since`, ms since the
+    /// epoch, UTC, and no agent within `drop_ms`), in any campaign: its
+    /// answer time. What UK practice checks before calling a number again
+    /// (not within 72 hours of an abandoned call).
+    ///
+    /// Errors: the database fails.
+    pub async fn last_drop(
+        &self,
+        number: &str,
+        since: i64,
+        drop_ms: i64,
+    ) -> Result<Option<i64>, DialerError> {
+        let sql = self.sql(&format!(
+            "SELECT MAX(answered_at) FROM attempts WHERE number = ? AND answered_at >= ? AND {DROP}"
+        ));
+        Ok(on!(self, p => {
+            let r = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(number)
+                .bind(since)
+                .bind(drop_ms)
+                .bind(drop_ms)
+                .fetch_one(p)
+                .await?;
+            r.try_get::<Option<i64>, _>(0)
+        })?)
     }
 
     /// Campaign `row`'s abandon ledger now, where it is measured: over its
@@ -1296,6 +1331,11 @@ impl AppDb {
         Ok(rows)
     }
 }
+
+/// An answered attempt that is a drop: taken by an agent more than the
+/// drop time after the answer, or ended more than it after with no agent
+/// (two `?`: the drop time, ms, twice).
+const DROP: &str = "((agent_at IS NOT NULL AND agent_at - answered_at > ?) OR (agent_at IS NULL AND ended_at IS NOT NULL AND ended_at - answered_at > ?))";
 
 /// How often a claim is tried again after a conflict.
 /// Claims retried after a conflict before the error reaches the caller; with
