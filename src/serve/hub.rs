@@ -171,8 +171,8 @@ impl Hub {
                 },
                 join = joins.recv() => {
                     let Some(join) = join else { return };
-                    self.join(join);
-                    (0..self.pbxs.len()).collect()
+                    self.join(join, registry);
+                    Vec::new()
                 }
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     self.fan_out(registry);
@@ -219,12 +219,26 @@ impl Hub {
         links
     }
 
-    fn join(&mut self, join: Join) {
-        let slot = Slot {
+    /// Adds a console to its group; it is told every link's state at once
+    /// (only it: the others know them), and its snapshot follows at the
+    /// next fan-out.
+    fn join(&mut self, join: Join, registry: &Registry) {
+        let mut slot = Slot {
             id: join.id,
             frames: join.frames,
             behind: true,
         };
+        for (i, p) in self.pbxs.iter().enumerate() {
+            let link = ToConsole::Link {
+                pbx: i,
+                conn: p.conn.clone(),
+                health: p.health,
+            };
+            if let Ok(frame) = encode(&link) {
+                let sent = offer(&slot, frame);
+                record(registry, &mut slot, &sent, false);
+            }
+        }
         match self
             .groups
             .iter_mut()
@@ -425,6 +439,31 @@ mod tests {
         }
     }
 
+    /// Joins console `id` with a queue of `cap` frames; it is told each
+    /// link's state first (read here), then nothing until a fan-out.
+    fn joined(hub: &mut Hub, id: u64, visibility: Visibility, cap: usize) -> mpsc::Receiver<Bytes> {
+        let (tx, mut rx) = mpsc::channel(cap);
+        hub.join(
+            Join {
+                id,
+                visibility,
+                frames: tx,
+            },
+            &Registry::default(),
+        );
+        for i in 0..hub.pbxs.len() {
+            match super::super::protocol::decode::<ToConsole>(&rx.try_recv().unwrap_or_default()) {
+                Ok(ToConsole::Link { pbx, .. }) => assert_eq!(pbx, i),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "only the links' states before a fan-out"
+        );
+        rx
+    }
+
     /// The one PBX's delta of a frame.
     fn live(frame: &Bytes) -> LiveDelta {
         let mut d = deltas(frame);
@@ -444,12 +483,7 @@ mod tests {
                 .insert(device.clone(), crate::pbx::Extension::new(&device, 0));
         }
         hub.pbxs[0].changed = true;
-        let (tx, mut rx) = mpsc::channel(64);
-        hub.join(Join {
-            id: 1,
-            visibility: Visibility::All,
-            frames: tx,
-        });
+        let mut rx = joined(&mut hub, 1, Visibility::All, 64);
         hub.fan_out(&registry);
         let mut console = State::new();
         let mut n = 0;
@@ -472,12 +506,7 @@ mod tests {
             p.state.queues.insert("sales".into(), Queue::new("sales"));
             p.changed = true;
         }
-        let (tx, mut rx) = mpsc::channel(8);
-        hub.join(Join {
-            id: 1,
-            visibility: Visibility::All,
-            frames: tx,
-        });
+        let mut rx = joined(&mut hub, 1, Visibility::All, 8);
         hub.fan_out(&registry);
         let snap = deltas(&rx.try_recv().unwrap_or_default());
         let got: Vec<(usize, bool, usize)> = snap
@@ -508,15 +537,8 @@ mod tests {
     fn a_console_that_stops_reading_is_sent_a_snapshot_once_it_reads_again() {
         let registry = Registry::default();
         let mut hub = hub_with_queues(&["sales"]);
-        let (slow_tx, mut slow) = mpsc::channel(1);
-        let (fast_tx, mut fast) = mpsc::channel(8);
-        for (id, frames) in [(1, slow_tx), (2, fast_tx)] {
-            hub.join(Join {
-                id,
-                visibility: Visibility::All,
-                frames,
-            });
-        }
+        let mut slow = joined(&mut hub, 1, Visibility::All, 1);
+        let mut fast = joined(&mut hub, 2, Visibility::All, 8);
         hub.fan_out(&registry);
         assert!(live(&slow.try_recv().unwrap_or_default()).reset);
         assert!(live(&fast.try_recv().unwrap_or_default()).reset);
@@ -554,20 +576,14 @@ mod tests {
             extensions: vec![],
             queues: vec!["sales".into()],
         };
-        let mut rx = Vec::new();
-        for (id, visibility) in [
+        let mut rx: Vec<mpsc::Receiver<Bytes>> = [
             (1, Visibility::All),
             (2, restricted.clone()),
             (3, restricted),
-        ] {
-            let (tx, r) = mpsc::channel(4);
-            rx.push(r);
-            hub.join(Join {
-                id,
-                visibility,
-                frames: tx,
-            });
-        }
+        ]
+        .into_iter()
+        .map(|(id, visibility)| joined(&mut hub, id, visibility, 4))
+        .collect();
         assert_eq!(hub.groups.len(), 2);
         hub.fan_out(&Registry::default());
         let queues =

@@ -31,7 +31,9 @@ impl Traffic<'_> {
 impl Drop for Traffic<'_> {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
+            // SIGTERM: the script unpauses the members it paused on its
+            // way out (SIGKILL would leave them paused).
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
             let _ = c.wait();
             let _ = self.lab.cli("channel request hangup all");
         }
