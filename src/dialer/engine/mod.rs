@@ -698,7 +698,11 @@ impl Engine {
             at: now_ms(),
         });
         // The safe-harbour timer runs from the answer the engine saw.
-        if let Some(c) = self.campaigns.get(&live.campaign_id) {
+        if let Some(c) = self
+            .campaigns
+            .get(&live.campaign_id)
+            .filter(|c| c.def.pacing.drop_timer)
+        {
             let after = crate::dialer::pacing::safe_harbour_after(c.def.pacing.drop_s);
             let channel = channel.to_string();
             self.spawn(async move {

@@ -106,6 +106,12 @@ pub struct PacingDef {
     /// Whose rules the cap follows (default `us`).
     #[serde(default)]
     pub regime: Regime,
+    /// Whether the engine moves a call no agent took within `drop_s` to the
+    /// safe-harbour message (default true). Off only with `regime =
+    /// "custom"`: for a dialplan place that is not meant to reach an agent
+    /// (an IVR), where the timer would cut every call.
+    #[serde(default = "default_true")]
+    pub drop_timer: bool,
     /// The safe-harbour recording a dropped call hears: an Asterisk sound
     /// name (`custom/acme-safe-harbour`), given to the drop context as
     /// `SB_DROP_MESSAGE`; unset, the context plays its own.
@@ -121,9 +127,14 @@ impl Default for PacingDef {
             max_abandon_percent: default_cap(),
             drop_s: default_drop(),
             regime: Regime::Us,
+            drop_timer: true,
             drop_message: None,
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// How long before `drop_s` runs out the engine moves an unconnected call
@@ -159,6 +170,11 @@ impl PacingDef {
                 "pacing.drop_s {}: use 1 to {longest} (the US and UK rules allow 2 s; regime = \"custom\" allows up to 5)",
                 self.drop_s
             ));
+        }
+        if !self.drop_timer && self.regime != Regime::Custom {
+            return Err(
+                "pacing.drop_timer = false: the US and UK rules require the safe-harbour message for every call no agent takes within drop_s; only regime = \"custom\" may turn it off".into(),
+            );
         }
         if let Some(m) = &self.drop_message {
             let ok = !m.is_empty()
@@ -420,6 +436,12 @@ mod tests {
         assert_eq!(safe_harbour_after(2).as_millis(), 1_700);
         assert_eq!(Regime::Uk.redial_hold_s(), Some(72 * 3600));
         assert_eq!(Regime::Us.redial_hold_s(), None);
+        d.drop_timer = false;
+        assert!(d.validate().is_err_and(|e| e.contains("pacing.drop_timer")));
+        d.regime = Regime::Custom;
+        assert!(d.validate().is_ok());
+        d.regime = Regime::Us;
+        d.drop_timer = true;
         d.drop_message = Some("custom/safe-harbour".into());
         assert!(d.validate().is_ok());
         for bad in ["x,System(rm)", "../etc/passwd", "a b", ""] {
