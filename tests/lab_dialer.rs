@@ -1659,8 +1659,10 @@ async fn leads_are_called_only_within_the_hours_where_they_live() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let now = chrono::Utc::now();
     let hhmm = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M").to_string();
+    // Hours around now, whatever the hour: under the custom regime (the US
+    // rule would refuse a window past 21:00).
     let window = format!(
-        "{AT_THE_CAP}max_concurrent = 10\n[window]\nstart = \"{}\"\nend = \"{}\"\ntime_zone = \"UTC\"\n",
+        "{AT_THE_CAP}max_concurrent = 10\n[pacing]\nregime = \"custom\"\n[window]\nstart = \"{}\"\nend = \"{}\"\ntime_zone = \"UTC\"\n",
         hhmm(now - chrono::Duration::hours(2)),
         hhmm(now + chrono::Duration::hours(2))
     );

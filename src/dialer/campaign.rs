@@ -225,8 +225,25 @@ impl CampaignDef {
                     w.time_zone
                 )
             })?;
+            if let Some((open, close)) = self.pacing.regime.legal_hours()
+                && !(open <= s && s < e && e <= close)
+            {
+                return Err(format!(
+                    "window {}-{}: the US rule (TSR) allows calls from 08:00 to 21:00 in the called party's time; keep the window within it (or [pacing] regime = \"custom\" where no such rule applies)",
+                    w.start, w.end
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// What a supervisor applying this campaign should know of its calling
+    /// hours: under `us` without a `[window]`, 8 am to 9 pm is kept only for
+    /// the leads with a `time_zone` column.
+    pub fn hours_note(&self) -> Option<String> {
+        (self.window.is_none() && self.pacing.regime.legal_hours().is_some()).then(|| {
+            "no [window]: the engine keeps the US rule's 08:00-21:00 for leads with a time_zone column; the others are called at any hour: add a [window] with the customers' time_zone".to_string()
+        })
     }
 
     /// The dialplan place an answered call continues to, given the contexts
@@ -318,8 +335,11 @@ impl CampaignDef {
         data: &std::collections::BTreeMap<String, String>,
     ) -> Option<DateTime<Utc>> {
         let lead_tz = data.get(LEAD_TIME_ZONE)?.trim().parse::<Tz>().ok()?;
-        let Some(Ok((start, end, _))) = self.window_parts() else {
-            return None;
+        // The campaign's window, or without one the rule's hours (US).
+        let (start, end) = match self.window_parts() {
+            Some(Ok((start, end, _))) => (start, end),
+            Some(Err(())) => return None,
+            None => self.pacing.regime.legal_hours()?,
         };
         let local = now.with_timezone(&lead_tz).naive_local();
         if open_at(start, end, local.time()) {
@@ -411,6 +431,46 @@ time_zone = "America/New_York"
             c.lead_closed(t("2026-11-21T14:00:00Z"), &Default::default()),
             None
         );
+    }
+
+    #[test]
+    fn the_us_rule_keeps_calls_between_8_am_and_9_pm_where_the_customer_lives() {
+        let with = |from: &str, to: &str| CampaignDef::parse(&SPRING.replace(from, to));
+        // A window past the rule's hours is refused, unless custom.
+        for (start, end) in [("07:30", "20:00"), ("09:00", "21:30"), ("20:30", "08:30")] {
+            let text = SPRING
+                .replace("\"09:00\"", &format!("\"{start}\""))
+                .replace("\"20:00\"", &format!("\"{end}\""));
+            let e = CampaignDef::parse(&text).err().unwrap_or_default();
+            assert!(e.contains("08:00 to 21:00"), "{start}-{end}: {e}");
+            let custom = format!("{text}[pacing]\nregime = \"custom\"\n");
+            assert!(CampaignDef::parse(&custom).is_ok(), "{start}-{end} custom");
+        }
+        assert!(with("\"20:00\"", "\"21:00\"").is_ok());
+        // No window: a lead with its own zone is still kept to 08:00-21:00
+        // there; the supervisor is told about the leads without one.
+        let no_window = SPRING
+            .split("[window]")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let c = CampaignDef::parse(&no_window).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.hours_note().is_some_and(|n| n.contains("time_zone")));
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap_or_default();
+        let la = std::collections::BTreeMap::from([(
+            LEAD_TIME_ZONE.to_string(),
+            "America/Los_Angeles".to_string(),
+        )]);
+        // 05:30Z is 21:30 Pacific the day before: closed until 08:00 (16:00Z).
+        assert_eq!(
+            c.lead_closed(t("2026-11-21T05:30:00Z"), &la),
+            Some(t("2026-11-21T16:00:00Z"))
+        );
+        assert_eq!(c.lead_closed(t("2026-11-21T17:00:00Z"), &la), None);
+        let custom = CampaignDef::parse(&format!("{no_window}[pacing]\nregime = \"custom\"\n"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(custom.lead_closed(t("2026-11-21T05:30:00Z"), &la), None);
+        assert_eq!(custom.hours_note(), None);
     }
 
     #[test]

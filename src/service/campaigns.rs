@@ -306,7 +306,14 @@ async fn serve(
                 Ok(def) => AppReply::Applied {
                     id,
                     created: db.apply(&def, login).await?,
-                    note: crate::dialer::engine::pace::note(&def),
+                    note: {
+                        let notes: Vec<String> =
+                            [crate::dialer::engine::pace::note(&def), def.hours_note()]
+                                .into_iter()
+                                .flatten()
+                                .collect();
+                        (!notes.is_empty()).then(|| notes.join("\n"))
+                    },
                     name: def.name,
                 },
                 Err(e) => AppReply::Failed {

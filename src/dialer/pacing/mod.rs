@@ -65,6 +65,17 @@ impl Regime {
         }
     }
 
+    /// The hours calls are allowed in, in the called party's time: 8 am to
+    /// 9 pm under `us` (TSR 310.4(c)); none set by rule otherwise.
+    pub fn legal_hours(self) -> Option<(chrono::NaiveTime, chrono::NaiveTime)> {
+        (self == Regime::Us).then(|| {
+            (
+                chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+                chrono::NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default(),
+            )
+        })
+    }
+
     /// How long a number that was a drop is not called again, seconds:
     /// 72 hours under `uk` (Ofcom), none otherwise.
     pub fn redial_hold_s(self) -> Option<i64> {
