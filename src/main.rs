@@ -516,14 +516,9 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     // The engine dials through [ari] and paces by one PBX's agents: the two
     // must be the same Asterisk. With several PBXs, an [ari] host that is
     // another PBX's AMI host is a mistake worth saying.
-    let pbxs = config.pbxs();
-    let engine_pbx = config
-        .dialer
-        .pbx
-        .as_deref()
-        .and_then(|n| pbxs.iter().find(|(name, _)| *name == n))
-        .unwrap_or(&pbxs[0]);
-    let ari_elsewhere = pbxs
+    let engine_pbx = config.engine_pbx();
+    let ari_elsewhere = config
+        .pbxs()
         .iter()
         .any(|(name, ami)| *name != engine_pbx.0 && ami.host == config.ari.host);
     if ari_elsewhere && engine_pbx.1.host != config.ari.host {

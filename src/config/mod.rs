@@ -814,22 +814,25 @@ impl Config {
         ami.settings(resync)
     }
 
-    /// The AMI settings of the PBX the engine dials on (`[dialer] pbx`, else
-    /// the first).
+    /// The PBX the engine dials on: `[dialer] pbx`, else the first.
+    pub fn engine_pbx(&self) -> (&str, &AmiConfig) {
+        let pbxs = self.pbxs();
+        let first = pbxs[0];
+        self.dialer
+            .pbx
+            .as_deref()
+            .and_then(|name| pbxs.into_iter().find(|(n, _)| *n == name))
+            .unwrap_or(first)
+    }
+
+    /// The AMI settings of [`Config::engine_pbx`].
     ///
     /// Errors: its secret is missing or its file readable by others.
     pub fn engine_ami_settings(
         &self,
         resync: Vec<crate::ami::Action>,
     ) -> Result<Settings, ConfigError> {
-        let pbxs = self.pbxs();
-        let chosen = self
-            .dialer
-            .pbx
-            .as_deref()
-            .and_then(|name| pbxs.iter().find(|(n, _)| *n == name))
-            .unwrap_or(&pbxs[0]);
-        chosen.1.settings(resync)
+        self.engine_pbx().1.settings(resync)
     }
 }
 
