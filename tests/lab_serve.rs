@@ -117,7 +117,14 @@ struct Seen {
 }
 
 fn snapshot_as(site: &Site, uid: u32) -> Seen {
-    let out = cli_as(site, uid, &["serve", "snapshot", "--timeout", "60"]);
+    snapshot_of(site, uid, &[])
+}
+
+/// [`snapshot_as`] with more arguments (`--pbx NAME`).
+fn snapshot_of(site: &Site, uid: u32, more: &[&str]) -> Seen {
+    let mut args = vec!["serve", "snapshot", "--timeout", "60"];
+    args.extend_from_slice(more);
+    let out = cli_as(site, uid, &args);
     assert!(
         out.status.success(),
         "serve snapshot as uid {uid}: {}\ndaemon log:\n{}",
@@ -846,8 +853,12 @@ fn two_pbx_site(lab: &Lab) -> Site {
         lab.var("LAB_AMI_PORT"),
         lab.var("LAB_B_AMI_PORT"),
     );
-    std::fs::write(&one.config, format!("{pbxs}\n{}\n", kept.join("\n")))
-        .unwrap_or_else(|e| panic!("{e}"));
+    // `nobody` (a supervisor of queue sales) sees PBX b only.
+    let text = kept.join("\n").replace(
+        "[acl.users.nobody]\n",
+        "[acl.users.nobody]\npbxs = [\"b\"]\n",
+    );
+    std::fs::write(&one.config, format!("{pbxs}\n{text}\n")).unwrap_or_else(|e| panic!("{e}"));
     one
 }
 
@@ -1001,6 +1012,15 @@ fn two_pbxs_in_one_daemon_and_a_frozen_one_never_delays_the_other() {
         })
         .await;
         v.a.task.abort();
+        // A supervisor with rights on PBX b: b's sales, nothing of a's.
+        let on_b = snapshot_of(&site, NOBODY, &["--pbx", "b"]);
+        assert_eq!(on_b.queues, ["sales"], "{on_b:?}");
+        let on_a = cli_as(&site, NOBODY, &["serve", "snapshot", "--pbx", "a"]);
+        let said = String::from_utf8_lossy(&on_a.stderr);
+        assert!(
+            !on_a.status.success() && said.contains("no rights on PBX a"),
+            "{said}"
+        );
         eprintln!(
             "PBX b frozen 20 s: {n} calls on PBX a, the slowest on screen after {worst:?}; b shown out of date after {b_stale_after:?}"
         );

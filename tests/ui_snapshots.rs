@@ -220,6 +220,12 @@ fn two_pbxs_show_a_pbx_column_and_each_link() {
     let lyon = switchboard::ui::screens::live::rows(&f, switchboard::ui::model::PaneId::Queues);
     assert_eq!(lyon.len(), queues);
     assert!(lyon.iter().all(|r| r.pbx == "lyon"));
+    // A user with rights on lyon only sees lyon's rows (a direct console).
+    let mut scoped = sized(two_pbxs(), (120, 40));
+    scoped.pbx_scope = Some(vec!["lyon".into()]);
+    let rows =
+        switchboard::ui::screens::live::rows(&scoped, switchboard::ui::model::PaneId::Queues);
+    assert!(rows.len() == queues && rows.iter().all(|r| r.pbx == "lyon"));
     let one = switchboard::ui::chrome::header::Headline::of(&model());
     let both = switchboard::ui::chrome::header::Headline::of(&m);
     assert_eq!(both.calls, 2 * one.calls);

@@ -29,6 +29,15 @@ pub fn visibility(acl: &AclConfig, login: &str) -> Result<Visibility, ConfigErro
     }
 }
 
+/// The PBXs whose live data `login` sees: `None` for every PBX (an admin,
+/// no ACL, or a user with no `pbxs` listed).
+pub fn pbx_scope(acl: &AclConfig, login: &str) -> Option<Vec<String>> {
+    acl.users
+        .get(login)
+        .filter(|u| u.role != Role::Admin && !u.pbxs.is_empty())
+        .map(|u| u.pbxs.clone())
+}
+
 /// `login` is an admin: listed with `role = "admin"`, or anyone when no
 /// user is configured (a single-supervisor install).
 pub fn is_admin(acl: &AclConfig, login: &str) -> bool {

@@ -302,6 +302,11 @@ pub struct AclUser {
     /// May start, pause and stop campaigns (admins always may).
     #[serde(default)]
     pub campaigns: bool,
+    /// With several `[[pbx]]`: the PBXs whose live data the user sees (by
+    /// name); empty, every PBX. Rights by extension and queue apply within
+    /// them.
+    #[serde(default)]
+    pub pbxs: Vec<String>,
 }
 
 /// `[acl]`: per-user access, by Unix login. With no user configured,
@@ -668,6 +673,19 @@ impl Config {
                 ));
             }
         }
+        let names = self.pbx_names();
+        for (login, u) in &self.acl.users {
+            if let Some(bad) = u.pbxs.iter().find(|p| !names.contains(p)) {
+                return Err(ConfigError::new(
+                    &format!("acl.users.{login}.pbxs"),
+                    format!(
+                        "no PBX is named `{}`; name one of: {}",
+                        crate::sanitize::escape(bad),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
         if self.health.wait_warn_s > self.health.wait_crit_s {
             return Err(ConfigError::new(
                 "health.wait_warn_s",
@@ -963,19 +981,30 @@ mod tests {
             ramp.err().map(|e| e.key).as_deref(),
             Some("time_in_state.ringing")
         );
-        let both = Config::parse("[ami]\nhost = \"a\"\n[[pbx]]\nname = \"b\"\n", "t");
-        assert_eq!(both.err().map(|e| e.key).as_deref(), Some("ami"));
-        let twice = Config::parse("[[pbx]]\nname = \"b\"\n[[pbx]]\nname = \"b\"\n", "t");
-        assert_eq!(twice.err().map(|e| e.key).as_deref(), Some("pbx[1].name"));
-        let bad = Config::parse("[[pbx]]\nname = \"a b\"\n", "t");
-        assert_eq!(bad.err().map(|e| e.key).as_deref(), Some("pbx[0].name"));
-        let engine = Config::parse("[[pbx]]\nname = \"a\"\n[dialer]\npbx = \"b\"\n", "t");
-        assert_eq!(engine.err().map(|e| e.key).as_deref(), Some("dialer.pbx"));
-        let port = Config::parse("[[pbx]]\nname = \"lyon\"\nami = { port = 0 }\n", "t");
-        assert_eq!(
-            port.err().map(|e| e.key).as_deref(),
-            Some("pbx.lyon.ami.port")
-        );
+        // Many PBXs: each mistake names its key.
+        for (text, key) in [
+            ("[ami]\nhost = \"a\"\n[[pbx]]\nname = \"b\"\n", "ami"),
+            (
+                "[[pbx]]\nname = \"b\"\n[[pbx]]\nname = \"b\"\n",
+                "pbx[1].name",
+            ),
+            ("[[pbx]]\nname = \"a b\"\n", "pbx[0].name"),
+            (
+                "[[pbx]]\nname = \"a\"\n[acl.users.x]\nrole = \"supervisor\"\npbxs = [\"b\"]\n",
+                "acl.users.x.pbxs",
+            ),
+            (
+                "[[pbx]]\nname = \"a\"\n[dialer]\npbx = \"b\"\n",
+                "dialer.pbx",
+            ),
+            (
+                "[[pbx]]\nname = \"lyon\"\nami = { port = 0 }\n",
+                "pbx.lyon.ami.port",
+            ),
+        ] {
+            let got = Config::parse(text, "t").err().map(|e| e.key);
+            assert_eq!(got.as_deref(), Some(key), "{text}");
+        }
         let typ = Config::parse("[ami]\nport = \"x\"\n", "t.toml")
             .err()
             .map(|e| e.to_string());

@@ -129,7 +129,7 @@ impl Daemon {
         let hub = {
             let shared = shared.clone();
             tokio::spawn(async move {
-                Hub::new(rule, shared.pbxs.len())
+                Hub::new(rule, &shared.pbxs)
                     .run(ami, health, join_rx, &shared.consoles)
                     .await;
             })
@@ -321,6 +321,10 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     let site = protocol::Site {
         tz: shared.tz.name().to_string(),
         pbxs: shared.pbxs.clone(),
+        seen_pbxs: match acl::pbx_scope(&shared.config.acl, &peer.login) {
+            Some(scope) => scope,
+            None => shared.pbxs.clone(),
+        },
         kpi: shared.config.kpi.clone(),
         may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
     };
@@ -377,6 +381,7 @@ async fn attached(
     let join = Join {
         id,
         visibility: visibility.clone(),
+        pbxs: acl::pbx_scope(&config.acl, &peer.login),
         frames: frames_tx.clone(),
     };
     if purpose == Purpose::Console && shared.join.send(join).await.is_err() {

@@ -53,6 +53,8 @@ pub struct Join {
     pub id: u64,
     /// The user's rights.
     pub visibility: Visibility,
+    /// The PBXs whose live data the user sees (by name); `None`: all.
+    pub pbxs: Option<Vec<String>>,
     /// Its frame queue.
     pub frames: mpsc::Sender<Bytes>,
 }
@@ -70,6 +72,8 @@ struct Slot {
 /// delta.
 struct Group {
     visibility: Visibility,
+    /// The PBXs the group sees, by name (`None`: all).
+    pbx_scope: Option<Vec<String>>,
     /// What the group's consoles hold, per PBX (indexed like `Hub::pbxs`).
     sent: Vec<SentCopy>,
     slots: Vec<Slot>,
@@ -77,6 +81,8 @@ struct Group {
 
 /// One PBX in the hub.
 struct HubPbx {
+    /// Its name (`[[pbx]] name`), for the users' PBX rights.
+    name: String,
     state: State,
     conn: ConnectionState,
     health: LinkHealth,
@@ -117,11 +123,14 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// An empty hub for `pbxs` PBXs whose extensions follow `rule`.
-    pub fn new(rule: ExtensionRule, pbxs: usize) -> Self {
+    /// An empty hub for the PBXs named `pbxs` (in order) whose extensions
+    /// follow `rule`.
+    pub fn new(rule: ExtensionRule, pbxs: &[String]) -> Self {
         Hub {
-            pbxs: (0..pbxs.max(1))
-                .map(|_| HubPbx {
+            pbxs: pbxs
+                .iter()
+                .map(|name| HubPbx {
+                    name: name.clone(),
                     state: State::new(),
                     conn: ConnectionState::Connecting { attempt: 1 },
                     health: LinkHealth::default(),
@@ -242,11 +251,12 @@ impl Hub {
         match self
             .groups
             .iter_mut()
-            .find(|g| g.visibility == join.visibility)
+            .find(|g| g.visibility == join.visibility && g.pbx_scope == join.pbxs)
         {
             Some(g) => g.slots.push(slot),
             None => self.groups.push(Group {
                 visibility: join.visibility,
+                pbx_scope: join.pbxs,
                 sent: self.pbxs.iter().map(|_| SentCopy::new()).collect(),
                 slots: vec![slot],
             }),
@@ -281,7 +291,9 @@ impl Hub {
                 .iter()
                 .zip(&mut g.sent)
                 .enumerate()
-                .filter(|(i, (_, sent))| changed[*i] || sent.is_fresh())
+                .filter(|(i, (p, sent))| {
+                    (changed[*i] || sent.is_fresh()) && sees(&g.pbx_scope, &p.name)
+                })
                 .map(|(i, (p, sent))| LiveDelta {
                     pbx: i,
                     ..sent.delta(&p.state, access)
@@ -304,6 +316,7 @@ impl Hub {
                             .iter()
                             .zip(&g.sent)
                             .enumerate()
+                            .filter(|(_, (p, _))| sees(&g.pbx_scope, &p.name))
                             .map(|(i, (p, sent))| {
                                 stamped(
                                     LiveDelta {
@@ -350,6 +363,11 @@ impl Hub {
         }
         self.groups.retain(|g| !g.slots.is_empty());
     }
+}
+
+/// A group whose PBX rights are `scope` sees PBX `name`.
+fn sees(scope: &Option<Vec<String>>, name: &str) -> bool {
+    scope.as_ref().is_none_or(|s| s.iter().any(|n| n == name))
 }
 
 /// Most entities one live frame carries ([`LiveDelta::weight`]): a few
@@ -424,7 +442,7 @@ mod tests {
     use crate::pbx::Queue;
 
     fn hub_with_queues(names: &[&str]) -> Hub {
-        let mut hub = Hub::new(ExtensionRule::default(), 1);
+        let mut hub = Hub::new(ExtensionRule::default(), &["default".into()]);
         for n in names {
             hub.pbxs[0].state.queues.insert((*n).into(), Queue::new(n));
         }
@@ -442,11 +460,23 @@ mod tests {
     /// Joins console `id` with a queue of `cap` frames; it is told each
     /// link's state first (read here), then nothing until a fan-out.
     fn joined(hub: &mut Hub, id: u64, visibility: Visibility, cap: usize) -> mpsc::Receiver<Bytes> {
+        joined_to(hub, id, visibility, None, cap)
+    }
+
+    /// [`joined`], seeing only the PBXs named in `pbxs`.
+    fn joined_to(
+        hub: &mut Hub,
+        id: u64,
+        visibility: Visibility,
+        pbxs: Option<Vec<String>>,
+        cap: usize,
+    ) -> mpsc::Receiver<Bytes> {
         let (tx, mut rx) = mpsc::channel(cap);
         hub.join(
             Join {
                 id,
                 visibility,
+                pbxs,
                 frames: tx,
             },
             &Registry::default(),
@@ -474,7 +504,7 @@ mod tests {
     #[test]
     fn a_snapshot_too_large_for_one_frame_travels_in_several() {
         let registry = Registry::default();
-        let mut hub = Hub::new(ExtensionRule::default(), 1);
+        let mut hub = Hub::new(ExtensionRule::default(), &["default".into()]);
         for i in 0..(3 * FRAME_ENTITIES) {
             let device = format!("PJSIP/{i}");
             hub.pbxs[0]
@@ -501,7 +531,7 @@ mod tests {
     #[test]
     fn each_pbx_has_its_own_state_and_deltas_name_their_pbx() {
         let registry = Registry::default();
-        let mut hub = Hub::new(ExtensionRule::default(), 2);
+        let mut hub = Hub::new(ExtensionRule::default(), &["a".into(), "b".into()]);
         for p in &mut hub.pbxs {
             p.state.queues.insert("sales".into(), Queue::new("sales"));
             p.changed = true;
@@ -531,6 +561,11 @@ mod tests {
             .map(|d| (d.pbx, d.queues.iter().map(|q| q.name.as_str()).collect()))
             .collect();
         assert_eq!(got, [(1, vec!["support"])]);
+        // A user with rights on PBX b only never receives a's data.
+        let mut b_only = joined_to(&mut hub, 2, Visibility::All, Some(vec!["b".into()]), 8);
+        hub.fan_out(&registry);
+        let snap = deltas(&b_only.try_recv().unwrap_or_default());
+        assert_eq!(snap.iter().map(|d| d.pbx).collect::<Vec<_>>(), [1]);
     }
 
     #[test]

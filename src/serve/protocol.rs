@@ -127,6 +127,10 @@ pub struct Site {
     /// The PBXs the daemon follows, in order: [`ToConsole::Link`] and
     /// [`LiveDelta::pbx`] name a PBX by its index here.
     pub pbxs: Vec<String>,
+    /// Of those, the ones this user has live rights on (`[acl.users.NAME]
+    /// pbxs`); the daemon sends no data of the others.
+    #[serde(default)]
+    pub seen_pbxs: Vec<String>,
     /// `[kpi]`: the extension rule and service-level variants.
     pub kpi: crate::config::KpiConfig,
     /// The user may start, pause and stop campaigns.

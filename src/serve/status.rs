@@ -72,6 +72,20 @@ pub async fn view(
         )),
         None => Ok(0),
     };
+    let chosen = chosen.and_then(|i| {
+        let name = a.site.pbxs.get(i).map(String::as_str).unwrap_or_default();
+        if a.site.seen_pbxs.iter().any(|n| n == name) {
+            Ok(i)
+        } else {
+            Err(anyhow::anyhow!(
+                "daemon {}: `{}` has no rights on PBX {} ([acl.users.{}] pbxs)",
+                socket.display(),
+                crate::sanitize::escape(&a.login),
+                crate::sanitize::escape(name),
+                crate::sanitize::escape(&a.login)
+            ))
+        }
+    });
     let chosen = match chosen {
         Ok(i) => i,
         Err(e) => {

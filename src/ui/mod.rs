@@ -68,6 +68,7 @@ fn model_and_db(
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.access = visibility.clone();
+    model.pbx_scope = crate::access::acl::pbx_scope(&config.acl, &login);
     model.sl_targets = config.kpi.targets();
     model.extension_rule = config.kpi.extensions.clone();
     model.campaigns.may_control = crate::access::acl::may_control_campaigns(&config.acl, &login);
@@ -152,6 +153,7 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     let mut model =
         Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
     model.pbxs = crate::pbx::Pbxs::named(&a.site.pbxs, now_ms());
+    model.pbx_scope = Some(a.site.seen_pbxs.clone());
     model.sl_targets = a.site.kpi.targets();
     model.extension_rule = a.site.kpi.extensions.clone();
     model.campaigns.may_control = a.site.may_control_campaigns;

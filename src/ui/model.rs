@@ -174,6 +174,9 @@ pub struct Model {
     pub screen: Screen,
     /// What the console's user may see, live and in history (`[acl]`).
     pub access: Visibility,
+    /// The PBXs whose live data the user sees (`[acl.users.NAME] pbxs`);
+    /// `None`: all. (Attached, the daemon sends no other.)
+    pub pbx_scope: Option<Vec<String>>,
     /// The PBX's time zone: "today" and day windows.
     pub tz: chrono_tz::Tz,
     /// The History screen.
@@ -227,6 +230,7 @@ impl Model {
             extension_rule: crate::endpoints::ExtensionRule::default(),
             screen: Screen::Live,
             access: Visibility::All,
+            pbx_scope: None,
             tz,
             history: HistoryView::new(today.clone()),
             kpi: KpiView::new(today),
@@ -276,6 +280,13 @@ impl Model {
             visibility: &self.access,
             rule: &self.extension_rule,
         }
+    }
+
+    /// The PBXs whose live data the user sees, in order.
+    pub fn visible_pbxs(&self) -> impl Iterator<Item = &crate::pbx::Pbx> {
+        self.pbxs
+            .iter()
+            .filter(|p| self.pbx_scope.as_ref().is_none_or(|s| s.contains(&p.name)))
     }
 
     /// The user may see queue `name` (`[acl]`).

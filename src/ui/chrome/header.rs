@@ -49,7 +49,7 @@ impl Headline {
     /// `model.now_ms`.
     pub fn of(model: &Model) -> Self {
         let mut h = Headline::default();
-        for (i, p) in model.pbxs.iter().enumerate() {
+        for (i, p) in model.visible_pbxs().enumerate() {
             h.add(model, i, p);
         }
         h.sl_variant = h.sl.shown(model.sl_targets.sl);

@@ -58,8 +58,7 @@ fn caller<'a>(call: &Call<'a>) -> Option<&'a Channel> {
 /// One row per call of every PBX, sorting by column `sort`.
 pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     model
-        .pbxs
-        .iter()
+        .visible_pbxs()
         .flat_map(|p| pbx_rows(model, p, sort))
         .collect()
 }

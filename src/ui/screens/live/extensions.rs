@@ -57,8 +57,7 @@ pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     let ramps = &model.time_in_state;
     let now = model.now_ms;
     model
-        .pbxs
-        .iter()
+        .visible_pbxs()
         .flat_map(|p| p.state.extensions.values().map(move |e| (p, e)))
         .filter(|(_, e)| model.shows_extension(e))
         .map(|(p, e)| {

@@ -114,8 +114,7 @@ pub fn health_item(h: Health) -> Item {
 /// One row per queue of every PBX, sorting by column `sort`.
 pub fn rows(model: &Model, sort: usize) -> Vec<TableRow<'_>> {
     model
-        .pbxs
-        .iter()
+        .visible_pbxs()
         .flat_map(|p| p.state.queues.values().map(move |q| (p, q)))
         .filter(|(_, q)| model.sees_queue(&q.name))
         .map(|(p, q)| {
