@@ -109,7 +109,10 @@ fn log_tail(path: &Path) -> String {
 /// Campaign keys that send answered calls to queue `sales` through its
 /// dialplan place rather than as a `{ queue = … }` destination: the engine
 /// then dials up to `max_concurrent` whatever the agents, for the tests of
-/// its faults at load (pacing by agents has its own test).
+/// its faults at load (pacing by agents has its own test). Those tests turn
+/// the safe-harbour timer off (`regime = "custom"`, `drop_timer = false`):
+/// at load some customers wait past `drop_s`, and their subject is what a
+/// fault does to calls, not the 2-second rule (which has its own tests).
 const AT_THE_CAP: &str = "destination = { context = \"switchboard-queue\", exten = \"sales\" }\n";
 
 /// Campaign `name` sending answered calls to queue `sales` (unless `extra`
@@ -383,7 +386,7 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
         &lab,
         dir.path(),
         "outcomes",
-        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
+        "max_concurrent = 10\nring_timeout_s = 5\n[retry]\nbusy = { delay_s = 3, max_attempts = 2 }\nno_answer = { delay_s = 3, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         &rows,
     )
     .await;
@@ -618,7 +621,7 @@ async fn twenty_sigkills_never_redial_an_answer_nor_lose_a_lead() {
         dir.path(),
         "crash",
         &format!(
-            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = {{ delay_s = 2, max_attempts = 2 }}\n[pacing]\nregime = \"custom\"\n",
+            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 10\n[retry]\nbusy = {{ delay_s = 2, max_attempts = 2 }}\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         ),
         &rows,
     )
@@ -707,7 +710,7 @@ async fn two_engines_on_one_database_share_a_campaign_without_overlap() {
             dir.path(),
             "two",
             &format!(
-                "{AT_THE_CAP}max_concurrent = 12\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
+                "{AT_THE_CAP}max_concurrent = 12\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
             ),
         );
         campaign(&cfg_a, &url, &["apply", file.to_str().unwrap_or_default()]);
@@ -770,7 +773,7 @@ async fn a_frozen_asterisk_never_makes_an_answered_customer_be_dialed_again() {
         dir.path(),
         "freeze",
         &format!(
-            "{AT_THE_CAP}max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = {{ delay_s = 5, max_attempts = 3 }}\n[pacing]\nregime = \"custom\"\n",
+            "{AT_THE_CAP}max_concurrent = 10\nring_timeout_s = 8\n[retry]\nno_answer = {{ delay_s = 5, max_attempts = 3 }}\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         ),
         &rows,
     )
@@ -843,7 +846,7 @@ async fn database_outage(outage: Outage, series: u64) {
         &lab,
         dir.path(),
         &name,
-        "max_concurrent = 4\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
+        "max_concurrent = 4\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         &leads_ending(numbers_from(series), 24, 4),
     )
     .await;
@@ -934,7 +937,7 @@ async fn an_end_seen_while_the_database_was_away_survives_a_kill() {
         &lab,
         dir.path(),
         "pgspool",
-        "max_concurrent = 4\nring_timeout_s = 5\n[retry]\nno_answer = { delay_s = 1, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\n",
+        "max_concurrent = 4\nring_timeout_s = 5\n[retry]\nno_answer = { delay_s = 1, max_attempts = 2 }\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         &leads_ending(numbers_from(5_563_000_000u64), 4, 6),
     )
     .await;
@@ -999,7 +1002,7 @@ async fn a_frozen_engine_that_lost_its_lease_never_dials_again() {
         &lab,
         dir.path(),
         "split",
-        "max_concurrent = 6\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\n",
+        "max_concurrent = 6\nring_timeout_s = 10\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         &rows,
     )
     .await;
@@ -1069,7 +1072,7 @@ async fn two_engines_never_pass_the_campaigns_cap_together() {
         dir.path(),
         "cap",
         &format!(
-            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 5\n[pacing]\nregime = \"custom\"\n",
+            "{AT_THE_CAP}max_concurrent = 30\nring_timeout_s = 5\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n",
         ),
         &rows,
     )
@@ -1662,7 +1665,7 @@ async fn leads_are_called_only_within_the_hours_where_they_live() {
     // Hours around now, whatever the hour: under the custom regime (the US
     // rule would refuse a window past 21:00).
     let window = format!(
-        "{AT_THE_CAP}max_concurrent = 10\n[pacing]\nregime = \"custom\"\n[window]\nstart = \"{}\"\nend = \"{}\"\ntime_zone = \"UTC\"\n",
+        "{AT_THE_CAP}max_concurrent = 10\n[pacing]\nregime = \"custom\"\ndrop_timer = false\n[window]\nstart = \"{}\"\nend = \"{}\"\ntime_zone = \"UTC\"\n",
         hhmm(now - chrono::Duration::hours(2)),
         hhmm(now + chrono::Duration::hours(2))
     );
