@@ -2,8 +2,12 @@
 //!
 //! Data flows one way: [`ami`] turns bytes into messages, [`pbx`] reduces
 //! events into call-centre state, [`ui`] draws it. [`capture`] records and
-//! replays AMI streams; [`cdr`] reads CDR history (export, KPIs, ACL);
-//! [`config`] loads settings and secrets.
+//! replays AMI streams; [`cdr`] reads CDR history (export, KPIs);
+//! [`dialer`] is the outbound engine; [`serve`] the daemon consoles attach
+//! to; [`service`] the CDR and campaign services every front-end calls.
+//! Each module owns its table of the config file; [`config`] is what they
+//! share (errors, paths, secrets), and [`setup`] (the composition root)
+//! reads the file and builds every part's settings.
 
 #![warn(missing_docs)]
 
@@ -24,6 +28,7 @@ pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod service_level;
+pub mod setup;
 pub mod sqlpool;
 pub mod staffing;
 pub mod ui;

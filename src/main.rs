@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use switchboard::capture;
-use switchboard::config::Config;
 use switchboard::logging;
 use switchboard::pbx::{self, snapshot::Snapshot};
 use switchboard::sanitize;
+use switchboard::setup::Config;
 use switchboard::ui;
 
 mod commands;
@@ -313,7 +313,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let rt = runtime()?;
-            rt.block_on(ui::run_replay(config, file, speed, opts))?;
+            let direct = config.direct_console(&opts)?;
+            rt.block_on(ui::run_replay(config.console(), direct, file, speed))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve {
@@ -331,7 +332,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let socket = config.serve.socket_path(cli.connect.as_deref());
             let rt = runtime()?;
-            rt.block_on(serve(config, feed, socket))?;
+            rt.block_on(serve(config.daemon()?, feed, socket))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve {
@@ -361,11 +362,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             let rt = runtime()?;
             if let commands::services::Target::Daemon(socket) = target {
-                rt.block_on(ui::run_attached(config, socket))?;
+                rt.block_on(ui::run_attached(config.console(), socket))?;
                 return Ok(ExitCode::SUCCESS);
             }
             let links = config.pbx_links(&pbx::resync::actions()?)?;
-            rt.block_on(ui::run_live(config, links, opts))?;
+            let direct = config.direct_console(&opts)?;
+            rt.block_on(ui::run_live(config.console(), direct, links))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -373,7 +375,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `serve`: the daemon, until SIGTERM or SIGINT.
 async fn serve(
-    config: Config,
+    settings: switchboard::serve::daemon::DaemonSettings,
     feed: switchboard::serve::daemon::Feed,
     socket: PathBuf,
 ) -> anyhow::Result<()> {
@@ -385,7 +387,7 @@ async fn serve(
         }
     };
     switchboard::serve::daemon::Daemon {
-        config,
+        settings,
         feed,
         socket,
     }
@@ -395,9 +397,9 @@ async fn serve(
 
 /// `--engine`: dials until SIGTERM or SIGINT, then drains.
 fn engine(config: &Config, db_url: Option<&str>) -> anyhow::Result<ExitCode> {
-    use switchboard::dialer::engine::{Engine, EngineSettings};
-    let mut ari = switchboard::ari::AriSettings::from_config(config)?;
-    let mut settings = EngineSettings::from_config(config);
+    use switchboard::dialer::engine::Engine;
+    let mut ari = config.ari_settings()?;
+    let mut settings = config.engine_settings();
     // The engine paces queue campaigns by the agents its AMI link shows.
     settings.ami = match config.engine_ami_settings(pbx::resync::actions()?) {
         Ok(ami) => Some(ami),

@@ -563,3 +563,123 @@ fn campaign_simulate_compares_modes_without_a_database() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--answer-rate 30"), "{}", stderr(&o));
 }
+
+/// `campaign simulate --fit` takes the answer rate, ring time and talk time
+/// from the campaign's attempts in the app database (a real SQLite file):
+/// 30 dials, 12 answered after 6 s, 9 of those talked 120 s; a figure on
+/// the command line wins over its fit, and a campaign with too few dials
+/// is refused with what to give instead.
+#[tokio::test]
+async fn campaign_simulate_fits_its_figures_from_past_attempts() {
+    use switchboard::dialer::outcome::Outcome;
+    let h = home();
+    let url = format!("sqlite://{}?mode=rwc", h.path().join("app.db").display());
+    let db = switchboard::dialer::store::AppDb::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let camp = h.path().join("sim.toml");
+    let text = "name = \"sim\"\ndial = \"PJSIP/{number}@trunk\"\ncaller_id = \"5551000\"\ndestination = { queue = \"sales\" }\nmax_concurrent = 200\n";
+    write(&camp, text, 0o644);
+    let def =
+        switchboard::dialer::campaign::CampaignDef::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    for name in ["sim", "new"] {
+        let def = switchboard::dialer::campaign::CampaignDef {
+            name: name.into(),
+            ..def.clone()
+        };
+        db.apply(&def, "test")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let csv: String = std::iter::once("number\n".to_string())
+        .chain((0..30).map(|i| format!("5551{i:06}\n")))
+        .collect();
+    let leads =
+        switchboard::dialer::import::parse(csv.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+    db.import("sim", leads, "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = db
+        .campaign("sim")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id;
+    let t0 = chrono::Utc::now().timestamp_millis() - 600_000;
+    let calls = db
+        .claim(id, "e", 30, t0)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(calls.len(), 30);
+    for (i, call) in calls.iter().enumerate() {
+        let a = &call.attempt_id;
+        let ok =
+            |r: Result<(), switchboard::dialer::DialerError>| r.unwrap_or_else(|e| panic!("{e}"));
+        ok(db.originated(a, t0).await);
+        let end = if i < 12 {
+            ok(db.answered(a, t0 + 6_000).await);
+            if i < 9 {
+                ok(db.agent(a, "Local/201@agents/n", t0 + 6_500).await);
+                t0 + 126_500
+            } else {
+                t0 + 8_000
+            }
+        } else {
+            t0 + 25_000
+        };
+        let outcome = if i < 12 {
+            Outcome::Answered
+        } else {
+            Outcome::NoAnswer
+        };
+        ok(db.finish(a, outcome, Some(16), &def, end).await);
+    }
+    drop(db);
+    let file = camp.to_str().unwrap_or_default();
+    let sim = |extra: &[&str]| {
+        let mut args = vec![
+            "campaign", "--db-url", &url, "simulate", file, "--agents", "20", "--days", "2",
+            "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        run(h.path(), &args)
+    };
+    let o = sim(&["--fit", "sim", "--wrapup", "10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "fitted from 30 dials of `sim` (30 days): answer rate 40.0 %, ring 6.0 s, talk 120.0 s"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let fitted: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    // A given figure wins over the fit: fewer answers, fewer connects.
+    let o = sim(&["--fit", "sim", "--wrapup", "10", "--answer-rate", "0.1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let given: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let answers = |v: &serde_json::Value| v["live_answers"].as_u64().unwrap_or(0);
+    assert!(
+        answers(&given) > 0 && answers(&given) < answers(&fitted),
+        "{given} vs {fitted}"
+    );
+    let o = sim(&["--fit", "new"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--fit new: 0 dials")
+            && stderr(&o).contains("give --aht and --answer-rate"),
+        "{}",
+        stderr(&o)
+    );
+    // Without --fit the figures are required.
+    let o = sim(&[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--aht"), "{}", stderr(&o));
+    // The ring time can be set; a backwards range is named.
+    let set = sim(&["--aht", "120", "--answer-rate", "0.4", "--ring", "1-2"]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let o = sim(&["--aht", "120", "--answer-rate", "0.4", "--ring", "5-2"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("`5-2`: use MIN-MAX"), "{}", stderr(&o));
+}

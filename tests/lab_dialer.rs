@@ -1871,3 +1871,156 @@ async fn answered_customers_no_agent_takes_within_drop_s_are_counted_as_abandone
         "{text}"
     );
 }
+
+/// Answering-machine detection: a campaign with `[amd]` and `machine =
+/// "message"` dials two answering machines (a long greeting, a beep) and
+/// two people (a word, then silence). Asterisk's `AMD()` hears each: the
+/// machines are sent to the machine context (Asterisk's own events) and
+/// never queued; the people reach an agent within 2 s of their greeting's
+/// end (queue_log's `CONNECT` wait); the attempts keep AMD's verdicts; and
+/// the ledger leaves the machines out: 2 live answers, no drop, machines
+/// 50 % of the answers.
+#[tokio::test]
+async fn answering_machines_are_told_from_people_and_kept_out_of_the_abandon_rate() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // The lab's customers: numbers starting 777 are machines, 778 people.
+    let machines = leads_ending(numbers_from(7_770_000_000u64), 2, 0);
+    let people = leads_ending(numbers_from(7_780_000_000u64), 2, 0);
+    let rows: Vec<(String, &str)> = machines.iter().chain(&people).cloned().collect();
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "amd",
+        "max_concurrent = 4\n[amd]\nmachine = \"message\"\nmessage = \"vm-goodbye\"\n",
+        &rows,
+    )
+    .await;
+    let entered = watch_entering(&lab, "switchboard-machine");
+    entered.until_ready().await;
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "amd").await;
+    let (p, attempts) = until_done(&db, "amd", Duration::from_secs(90)).await;
+    let _ = engine.stop(Duration::from_secs(10));
+    assert_eq!(p.answered, 4, "{p:?}\n{}", log_tail(&log));
+    let heard_message: BTreeSet<String> = entered
+        .seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(ch, (_, at))| ch.ends_with(";1") && at.is_some())
+        .map(|(ch, _)| ch.clone())
+        .collect();
+    drop(entered);
+    let queue = queue_outcomes(&lab);
+    let is_machine = |n: &str| machines.iter().any(|(m, _)| m == n);
+    for a in &attempts {
+        let in_machine_context = heard_message
+            .iter()
+            .any(|ch| ch.contains(&format!("/{}@customers-", a.number)));
+        let queued = queue.get(&a.id).copied();
+        if is_machine(&a.number) {
+            assert_eq!(a.amd_status.as_deref(), Some("MACHINE"), "{a:?}");
+            assert!(in_machine_context, "machine {} got no message", a.number);
+            assert_eq!(queued, None, "machine {} was queued", a.number);
+        } else {
+            assert_eq!(a.amd_status.as_deref(), Some("HUMAN"), "{a:?}");
+            assert!(
+                !in_machine_context,
+                "person {} got the machine's message",
+                a.number
+            );
+            let (wait, abandoned) = queued.unwrap_or_default();
+            assert!(
+                !abandoned && wait.is_some_and(|w| w < 2),
+                "person {} waited {wait:?} s for the agent after the greeting:\n{}",
+                a.number,
+                log_tail(&log)
+            );
+            let greeting_to_agent = a.greeted_at.zip(a.answered_at).map(|(g, ans)| g - ans);
+            eprintln!(
+                "person {}: answer to AMD's verdict {greeting_to_agent:?} ms",
+                a.number
+            );
+        }
+    }
+    let status = campaign(&cfg, &url, &["status", "amd", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    let ledger = &v["abandons"];
+    assert_eq!(
+        (
+            ledger["answers"].as_i64(),
+            ledger["drops"].as_i64(),
+            ledger["machines"].as_i64()
+        ),
+        (Some(2), Some(0), Some(2)),
+        "{status}"
+    );
+    let text = campaign(&cfg, &url, &["status", "amd"]);
+    assert!(
+        text.contains(
+            "abandoned 0.0 % (0 of 2 live answers, 30 days) machines 50.0 % (2 of 4 answers)"
+        ),
+        "{text}"
+    );
+}
+
+/// With AMD the 2-second clock starts at the end of the greeting (AMD's
+/// verdict), as the US and UK rules time it: a person who answers while no
+/// agent is free hears the safe-harbour message within 2 s of the verdict,
+/// though more than 2 s after the answer, and is a drop in the ledger.
+#[tokio::test]
+async fn with_amd_the_safe_harbour_clock_starts_when_the_greeting_ends() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rows = leads_ending(numbers_from(7_781_000_000u64), 1, 0);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "amddrop",
+        &format!("{AT_THE_CAP}max_concurrent = 1\n[amd]\n"),
+        &rows,
+    )
+    .await;
+    let entered = watch_entering(&lab, "switchboard-drop");
+    entered.until_ready().await;
+    let mut paused = Paused::new(&lab, vec!["201", "202", "203", "204", "205"]);
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "amddrop").await;
+    let (p, attempts) = until_done(&db, "amddrop", Duration::from_secs(60)).await;
+    let _ = engine.stop(Duration::from_secs(10));
+    paused.unpause();
+    assert_eq!(p.answered, 1, "{p:?}\n{}", log_tail(&log));
+    let a = &attempts[0];
+    let (up, message) = entered
+        .seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(ch, _)| ch.contains(&format!("/{}@customers-", a.number)) && ch.ends_with(";1"))
+        .and_then(|(_, (up, drop))| Some(((*up)?, (*drop)?)))
+        .unwrap_or_else(|| panic!("the person never heard the message:\n{}", log_tail(&log)));
+    drop(entered);
+    let greeted = a
+        .greeted_at
+        .unwrap_or_else(|| panic!("no AMD verdict kept: {a:?}"));
+    eprintln!(
+        "answer to message {} ms, verdict to message {} ms",
+        message - up,
+        message - greeted
+    );
+    assert_eq!(a.amd_status.as_deref(), Some("HUMAN"), "{a:?}");
+    assert!(
+        message - up > 2_000,
+        "the message began {} ms after the answer: the clock did not wait for the greeting",
+        message - up
+    );
+    assert!(
+        (1_000..2_000).contains(&(message - greeted)),
+        "the message began {} ms after the greeting ended",
+        message - greeted
+    );
+    let status = campaign(&cfg, &url, &["status", "amddrop", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["abandons"]["drops"].as_i64(), Some(1), "{status}");
+}

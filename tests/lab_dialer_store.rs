@@ -427,34 +427,41 @@ async fn a_lease_fences_an_engine_that_lost_it() {
 /// window's start, one taken by an agent after 1 s (in time), one after
 /// 3 s (a drop), one ended after 5 s with no agent (a drop), one ended
 /// after 1 s with no agent (the customer hung up: not a drop); an answer
-/// before the window does not count.
+/// before the window does not count. With AMD: a machine is left out (and
+/// counted apart), and a person whose greeting ended 2.5 s after the
+/// answer, taken 1 s later, is in time.
 #[tokio::test]
 async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
     let Some(lab) = Lab::get() else { return };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for (name, url) in lab.app_dbs("ledger", dir.path()).await {
-        let (db, id) = campaign_with_leads(&url, 5).await;
+        let (db, id) = campaign_with_leads(&url, 7).await;
         let def = db.campaign("t").await.unwrap_or_else(|e| panic!("{e}")).def;
         let t0 = chrono::Utc::now().timestamp_millis();
         let calls = db
             .claim(id, "e", 10, t0)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(calls.len(), 5, "{name}");
-        // (answered at, agent after ms, ended after ms)
+        assert_eq!(calls.len(), 7, "{name}");
+        // (answered at, AMD's verdict after ms, agent after ms, ended after ms)
         let plan = [
-            (t0, Some(1_000), 20_000),
-            (t0, Some(3_000), 20_000),
-            (t0, None, 5_000),
-            (t0, None, 1_000),
-            (t0 - 100_000, Some(9_000), 20_000),
+            (t0, None, Some(1_000), 20_000),
+            (t0, None, Some(3_000), 20_000),
+            (t0, None, None, 5_000),
+            (t0, None, None, 1_000),
+            (t0 - 100_000, None, Some(9_000), 20_000),
+            (t0, Some(("MACHINE", 1_500)), None, 12_000),
+            (t0, Some(("HUMAN", 2_500)), Some(3_500), 20_000),
         ];
-        for (call, (answered, agent, ended)) in calls.iter().zip(plan) {
+        for (call, (answered, amd, agent, ended)) in calls.iter().zip(plan) {
             let a = &call.attempt_id;
             let ok = |r: Result<(), switchboard::dialer::DialerError>| {
                 r.unwrap_or_else(|e| panic!("{name}: {e}"))
             };
             ok(db.answered(a, answered).await);
+            if let Some((status, after)) = amd {
+                ok(db.amd(a, status, answered + after).await);
+            }
             if let Some(after) = agent {
                 ok(db.agent(a, "Local/201@agents/n", answered + after).await);
             }
@@ -463,10 +470,15 @@ async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
                 .await);
         }
         let ledger = db
-            .abandons(id, t0 - 50_000, 2_000)
+            .abandons(id, t0 - 50_000, 2_000, 100.0)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!((ledger.answers, ledger.drops), (4, 2), "{name}: {ledger:?}");
+        assert_eq!(
+            (ledger.answers, ledger.drops, ledger.machines),
+            (5, 2, 1),
+            "{name}: {ledger:?}"
+        );
+        // Every machine assumed a person: (2 + 1) / (5 + 1).
         assert_eq!(ledger.percent(), Some(50.0), "{name}");
         // A number's last drop (UK's 72 hours): the late agent's and the
         // missing agent's numbers were; the others not, or too long ago.
@@ -475,7 +487,16 @@ async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
             let number = calls[i].number.clone();
             async move { db.last_drop(&number, since, 2_000).await }
         };
-        for (i, want) in [(0, None), (1, Some(t0)), (2, Some(t0)), (3, None)] {
+        // A machine is no drop for the 72 hours, nor a person taken in time
+        // after the greeting.
+        for (i, want) in [
+            (0, None),
+            (1, Some(t0)),
+            (2, Some(t0)),
+            (3, None),
+            (5, None),
+            (6, None),
+        ] {
             let got = last(i, t0 - 50_000)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -490,7 +511,11 @@ async fn the_abandon_ledger_counts_late_and_missing_agents_on_every_backend() {
             .attempt_times(id, t0 - 200_000, 500)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(times.len(), 5, "{name}: {times:?}");
-        assert!(times.iter().all(|t| t.answered_at.is_some()), "{name}");
+        assert_eq!(times.len(), 7, "{name}: {times:?}");
+        // A machine is unanswered for pacing; a person with AMD needed an
+        // agent from the end of the greeting.
+        let answered: Vec<i64> = times.iter().filter_map(|t| t.answered_at).collect();
+        assert_eq!(answered.len(), 6, "{name}: {times:?}");
+        assert!(answered.contains(&(t0 + 2_500)), "{name}: {times:?}");
     }
 }

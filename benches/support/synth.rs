@@ -2,8 +2,8 @@
 //! Asterisk would send them, at any size.
 
 use switchboard::ami::{ConnectionState, Message};
-use switchboard::config::TimeInState;
 use switchboard::pbx::{HealthThresholds, State};
+use switchboard::ui::config::TimeInState;
 use switchboard::ui::model::{Model, Source};
 
 const NAMES: [&str; 6] = [

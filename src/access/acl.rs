@@ -2,7 +2,74 @@
 //! [`Visibility`] (live panes, History, KPIs, exports) and campaign rights.
 
 use super::Visibility;
-use crate::config::{AclConfig, ConfigError, Role};
+use crate::config::ConfigError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A user's role.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees every call.
+    Admin,
+    /// Sees calls of their extensions (and queues).
+    Supervisor,
+}
+
+/// One `[acl.users.<login>]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AclUser {
+    /// Role.
+    pub role: Role,
+    /// Extensions whose calls the user sees.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Queues whose calls the user sees.
+    #[serde(default)]
+    pub queues: Vec<String>,
+    /// May start, pause and stop campaigns (admins always may).
+    #[serde(default)]
+    pub campaigns: bool,
+    /// With several `[[pbx]]`: the PBXs whose live data the user sees (by
+    /// name); empty, every PBX. Rights by extension and queue apply within
+    /// them.
+    #[serde(default)]
+    pub pbxs: Vec<String>,
+}
+
+/// `[acl]`: per-user access, by Unix login. With no user configured,
+/// everyone sees every call (a single-supervisor install).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AclConfig {
+    /// Users by login.
+    pub users: BTreeMap<String, AclUser>,
+}
+
+impl AclConfig {
+    /// Checks every user's extensions (the PBX names are checked where the
+    /// PBXs are known).
+    ///
+    /// Errors: an extension that is not one, named
+    /// (`acl.users.LOGIN.extensions`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (login, u) in &self.users {
+            if let Some(bad) = u.extensions.iter().find(|e| {
+                e.is_empty()
+                    || !e
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "*#+-_".contains(c))
+            }) {
+                return Err(ConfigError::new(
+                    &format!("acl.users.{login}.extensions"),
+                    format!("`{bad}` is not an extension"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// What `login` may see under `acl`. With no user configured everyone sees
 /// every call (a single-supervisor install); an admin sees every call; a
@@ -90,24 +157,23 @@ pub fn login(acl: &AclConfig, as_user: Option<&str>) -> Result<String, ConfigErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     #[test]
     fn roles_map_to_visibility() {
-        let c = Config::parse(
-            "[acl.users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n[acl.users.boss]\nrole = \"admin\"\n",
-            "t",
+        let acl: AclConfig = toml::from_str(
+            "[users.alice]\nrole = \"supervisor\"\nextensions = [\"301\"]\n[users.boss]\nrole = \"admin\"\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        assert!(acl.validate().is_ok());
         assert_eq!(
-            visibility(&c.acl, "alice"),
+            visibility(&acl, "alice"),
             Ok(Visibility::Restricted {
                 extensions: vec!["301".into()],
                 queues: vec![],
             })
         );
-        assert_eq!(visibility(&c.acl, "boss"), Ok(Visibility::All));
-        assert!(visibility(&c.acl, "eve").is_err_and(|e| e.message.contains("[acl.users.eve]")));
+        assert_eq!(visibility(&acl, "boss"), Ok(Visibility::All));
+        assert!(visibility(&acl, "eve").is_err_and(|e| e.message.contains("[acl.users.eve]")));
         assert_eq!(
             visibility(&AclConfig::default(), "anyone"),
             Ok(Visibility::All)

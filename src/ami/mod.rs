@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod codec;
+pub mod config;
 pub mod connection;
 pub mod escape;
 pub mod fan_in;

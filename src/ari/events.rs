@@ -19,6 +19,10 @@ pub enum AriEvent {
         channel: String,
         /// Channel name (`PJSIP/trunk-0000002a`): what AMI actions name.
         name: String,
+        /// The app's arguments: `dialed` from the engine's originate, or
+        /// `amd`, `AMDSTATUS`, `AMDCAUSE` from the AMD context (at most 4,
+        /// each at most 64 characters).
+        args: Vec<String>,
     },
     /// A dial ended for channel `channel` (the peer) with `status`
     /// (`ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`,
@@ -91,6 +95,16 @@ pub fn parse(text: &str) -> Option<AriEvent> {
         "StasisStart" => AriEvent::StasisStart {
             channel: channel()?,
             name: of_channel("name").unwrap_or_default(),
+            args: v
+                .get("args")
+                .and_then(|a| a.as_array())
+                .map(|a| {
+                    a.iter()
+                        .take(4)
+                        .map(|x| x.as_str().unwrap_or("").chars().take(64).collect())
+                        .collect()
+                })
+                .unwrap_or_default(),
         },
         "Dial" => {
             let status = v.get("dialstatus").and_then(|d| d.as_str()).unwrap_or("");
@@ -243,7 +257,8 @@ mod tests {
             ),
             Some(AriEvent::StasisStart {
                 channel: "sb-2-1".into(),
-                name: "Local/5551230@customers-00000001;1".into()
+                name: "Local/5551230@customers-00000001;1".into(),
+                args: vec!["dialed".into()],
             })
         );
         assert_eq!(

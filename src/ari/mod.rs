@@ -10,7 +10,10 @@
 pub mod events;
 pub mod rest;
 
+use crate::config::{ConfigError, secret};
 use crate::secret::Secret;
+use serde::Deserialize;
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// How to reach ARI.
@@ -26,16 +29,68 @@ pub struct AriSettings {
     pub app: String,
 }
 
+/// `[ari]`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AriConfig {
+    /// Host of Asterisk's HTTP server.
+    pub host: String,
+    /// Its port (http.conf `bindport`).
+    pub port: u16,
+    /// ARI user (ari.conf).
+    pub username: String,
+    /// File holding the password, mode 0600.
+    pub secret_file: Option<PathBuf>,
+    /// Variable holding the password (default `SWITCHBOARD_ARI_SECRET`).
+    pub secret_env: Option<String>,
+    /// Prefix of the Stasis application each engine registers
+    /// (`<app>-<engine id>`).
+    pub app: String,
+}
+
+impl Default for AriConfig {
+    fn default() -> Self {
+        AriConfig {
+            host: "127.0.0.1".into(),
+            port: 8088,
+            username: "switchboard".into(),
+            secret_file: None,
+            secret_env: None,
+            app: "switchboard".into(),
+        }
+    }
+}
+
+impl AriConfig {
+    /// The ARI password: `ari.secret_file`, the systemd credential
+    /// `ari-secret`, or the variable named by `ari.secret_env` (default
+    /// `SWITCHBOARD_ARI_SECRET`).
+    ///
+    /// Errors: none found, or a file readable by others.
+    pub fn secret(&self) -> Result<Secret, ConfigError> {
+        secret::require(secret::SecretSource {
+            what: "ARI password",
+            file_key: "ari.secret_file",
+            file: self.secret_file.as_deref(),
+            env: self
+                .secret_env
+                .as_deref()
+                .unwrap_or("SWITCHBOARD_ARI_SECRET"),
+            credential: "ari-secret",
+        })
+    }
+}
+
 impl AriSettings {
-    /// Settings from the `[ari]` config with the password resolved.
+    /// Settings from the `[ari]` table with the password resolved.
     ///
     /// Errors: no password, or a password file readable by others.
-    pub fn from_config(c: &crate::config::Config) -> Result<Self, crate::config::ConfigError> {
+    pub fn from_table(c: &AriConfig) -> Result<Self, ConfigError> {
         Ok(AriSettings {
-            base: format!("http://{}:{}", c.ari.host, c.ari.port),
-            username: c.ari.username.clone(),
-            secret: c.ari_secret()?,
-            app: c.ari.app.clone(),
+            base: format!("http://{}:{}", c.host, c.port),
+            username: c.username.clone(),
+            secret: c.secret()?,
+            app: c.app.clone(),
         })
     }
 }

@@ -82,6 +82,11 @@ impl Rest {
         Ok(Rest { http, s })
     }
 
+    /// The Stasis app this client originates into (`[ari] app`).
+    pub fn app(&self) -> &str {
+        &self.s.app
+    }
+
     /// The settings.
     pub fn settings(&self) -> &AriSettings {
         &self.s

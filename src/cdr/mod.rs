@@ -3,7 +3,8 @@
 //! (cdr_pgsql) or SQLite (cdr_sqlite3_custom). Read-only: switchboard never
 //! writes CDRs.
 //!
-//! - [`acl`]: which calls a user may see;
+//! - [`config`]: the `[cdr]` table (URL, time zone, queue_log, waits),
+//!   [`kpi_config`]: the `[kpi]` table;
 //! - [`columns`]: which column holds which field, found at connect;
 //! - [`filter`]: the query (time window in PBX local time, src/dst,
 //!   disposition, free text, per-user visibility) as bound SQL;
@@ -16,11 +17,13 @@
 //!   and per-agent KPIs.
 
 pub mod columns;
+pub mod config;
 pub mod export;
 pub mod filter;
 pub mod history;
 pub mod kpi;
 pub mod kpi_cache;
+pub mod kpi_config;
 pub mod queue_log;
 pub mod record;
 pub mod search;

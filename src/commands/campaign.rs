@@ -5,11 +5,11 @@
 use super::services::{self, DirectOptions, Services, Target};
 use anyhow::Context;
 use std::path::PathBuf;
-use switchboard::config::Config;
 use switchboard::dialer::campaign::CampaignDef;
 use switchboard::dialer::store::EngineRow;
 use switchboard::sanitize;
 use switchboard::service::campaigns::{AppReply, AppRequest, CampaignStatus};
+use switchboard::setup::Config;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct CampaignArgs {
@@ -96,12 +96,27 @@ pub(crate) struct SimulateArgs {
     /// Agents on duty through each shift.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2000))]
     agents: u32,
-    /// Mean handle time (talk and wrap-up), seconds.
-    #[arg(long)]
-    aht: f64,
-    /// Share of dials a person answers, 0 to 1 (0.3 for 30 %).
-    #[arg(long)]
-    answer_rate: f64,
+    /// Mean handle time (talk and wrap-up), seconds. Optional with
+    /// --fit (then the fitted talk time plus --wrapup).
+    #[arg(long, required_unless_present = "fit")]
+    aht: Option<f64>,
+    /// Share of dials a person answers, 0 to 1 (0.3 for 30 %). Optional
+    /// with --fit.
+    #[arg(long, required_unless_present = "fit")]
+    answer_rate: Option<f64>,
+    /// Fit the answer rate, ring time and talk time from this campaign's
+    /// attempts of the last 30 days in the app database (a figure given
+    /// on the command line wins over its fit).
+    #[arg(long, value_name = "CAMPAIGN")]
+    fit: Option<String>,
+    /// A person answers after a ring uniform in MIN-MAX seconds (default
+    /// 3-15; with --fit, around the fitted mean).
+    #[arg(long, value_name = "MIN-MAX", value_parser = ring_range)]
+    ring: Option<(f64, f64)>,
+    /// With --fit: seconds of wrap-up added to the fitted talk time (the
+    /// queue's wrapuptime), since attempts record talk only.
+    #[arg(long, default_value_t = 0.0, requires = "fit")]
+    wrapup: f64,
     /// Shift length, hours.
     #[arg(long, default_value_t = 8.0)]
     hours: f64,
@@ -129,26 +144,92 @@ pub(crate) enum SimMode {
     Predictive,
 }
 
-/// Runs `campaign simulate`.
+/// `--ring MIN-MAX`: seconds, 0 ≤ MIN ≤ MAX ≤ 300.
+fn ring_range(v: &str) -> Result<(f64, f64), String> {
+    let parsed = v
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((lo, hi)) if (0.0..=hi).contains(&lo) && hi <= 300.0 => Ok((lo, hi)),
+        _ => Err(format!(
+            "`{v}`: use MIN-MAX seconds, like 3-15 (0 to 300, MIN at most MAX)"
+        )),
+    }
+}
+
+/// The figures `campaign simulate --fit NAME` reads from the app
+/// database (through the daemon when attached): `None` without --fit.
+///
+/// Errors: the campaign does not exist, the database fails, or it holds
+/// too few attempts to fit (the message says how many and what to give
+/// instead).
+async fn fitted(
+    config: &Config,
+    target: &Target,
+    direct: &DirectOptions<'_>,
+    a: &SimulateArgs,
+) -> anyhow::Result<Option<switchboard::dialer::pacing::Stats>> {
+    let Some(name) = a.fit.clone() else {
+        return Ok(None);
+    };
+    let mut s = services::open(config, target, direct).await?;
+    match s.ask_app(AppRequest::Fit { id: 1, name }).await? {
+        AppReply::Fitted {
+            name,
+            dials,
+            stats: Some(st),
+            ..
+        } => {
+            eprintln!(
+                "fitted from {dials} dials of `{}` (30 days): answer rate {:.1} %, ring {:.1} s, talk {:.1} s",
+                sanitize::escape(&name),
+                st.answer_rate * 100.0,
+                st.ring_to_answer_s,
+                st.handle_s
+            );
+            Ok(Some(st))
+        }
+        AppReply::Fitted { name, dials, .. } => anyhow::bail!(
+            "--fit {}: {dials} dials in 30 days, or none an agent took: too few to fit (at least {}); give --aht and --answer-rate instead",
+            sanitize::escape(&name),
+            switchboard::dialer::pacing::stats::MIN_DIALS
+        ),
+        _ => anyhow::bail!("the campaigns service answered something else"),
+    }
+}
+
+/// Runs `campaign simulate`, with `fit` (from [`fitted`]) filling the
+/// figures not given.
 ///
 /// Errors: the file cannot be read or is not a valid campaign, or a figure
 /// is out of range (the message names it).
-fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
+fn simulate(
+    a: SimulateArgs,
+    fit: Option<switchboard::dialer::pacing::Stats>,
+) -> anyhow::Result<()> {
     use switchboard::dialer::pacing::Mode;
     use switchboard::dialer::simulate::{Model, run};
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("cannot read {}", a.file.display()))?;
     let mut def =
         CampaignDef::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
-    if !(a.aht.is_finite() && (1.0..=7200.0).contains(&a.aht)) {
-        anyhow::bail!("--aht {}: use 1 to 7200 seconds", a.aht);
+    if !(a.wrapup.is_finite() && (0.0..=3600.0).contains(&a.wrapup)) {
+        anyhow::bail!("--wrapup {}: use 0 to 3600 seconds", a.wrapup);
     }
-    if !(a.answer_rate > 0.0 && a.answer_rate <= 1.0) {
-        anyhow::bail!(
-            "--answer-rate {}: use more than 0 and at most 1 (0.3 for 30 %)",
-            a.answer_rate
-        );
+    // clap makes --aht and --answer-rate required without --fit.
+    let aht = a.aht.or(fit.map(|f| f.handle_s + a.wrapup)).unwrap_or(0.0);
+    let answer_rate = a.answer_rate.or(fit.map(|f| f.answer_rate)).unwrap_or(0.0);
+    if !(aht.is_finite() && (1.0..=7200.0).contains(&aht)) {
+        anyhow::bail!("--aht {aht}: use 1 to 7200 seconds");
     }
+    if !(answer_rate > 0.0 && answer_rate <= 1.0) {
+        anyhow::bail!("--answer-rate {answer_rate}: use more than 0 and at most 1 (0.3 for 30 %)");
+    }
+    // A fitted mean ring time m: rings uniform in m/2 to 3m/2.
+    let ring_s = a.ring.unwrap_or_else(|| {
+        fit.map(|f| f.ring_to_answer_s.max(0.5))
+            .map_or((3.0, 15.0), |m| (m / 2.0, m * 1.5))
+    });
     if !(a.hours > 0.0 && a.hours <= 24.0) {
         anyhow::bail!("--hours {}: use more than 0 and at most 24", a.hours);
     }
@@ -161,9 +242,9 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
     }
     let model = Model {
         agents: a.agents,
-        aht_s: a.aht,
-        answer_rate: a.answer_rate,
-        ring_s: (3.0, 15.0),
+        aht_s: aht,
+        answer_rate,
+        ring_s,
         hours: a.hours,
         days: a.days,
         seed: a.seed,
@@ -237,8 +318,26 @@ fn text_line(cs: &CampaignStatus) -> String {
         },
         None => String::new(),
     };
+    // AMD's machines, left out of the rate above.
+    let machines = match (cs.abandons, &c.def.amd) {
+        (Some(a), Some(amd)) => match a.machine_percent() {
+            Some(pct) if amd.false_positive_percent > 0.0 => format!(
+                " machines {pct:.1} % ({} of {} answers; {:.1} % of them counted as abandoned people)",
+                a.machines,
+                a.machines + a.answers,
+                amd.false_positive_percent
+            ),
+            Some(pct) => format!(
+                " machines {pct:.1} % ({} of {} answers)",
+                a.machines,
+                a.machines + a.answers
+            ),
+            None => " machines -".into(),
+        },
+        _ => String::new(),
+    };
     format!(
-        "{:<24} {:<8}{ack} total {} pending {} dialing {} answered {} failed {} dnc {} exhausted {} unknown {} live {}{abandoned}",
+        "{:<24} {:<8}{ack} total {} pending {} dialing {} answered {} failed {} dnc {} exhausted {} unknown {} live {}{abandoned}{machines}",
         c.name,
         c.status,
         p.total,
@@ -256,17 +355,19 @@ fn text_line(cs: &CampaignStatus) -> String {
 /// Runs `campaign …` on `target`'s services; returns the process exit
 /// code (1 when an import found bad rows).
 pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> anyhow::Result<u8> {
-    let command = match a.command {
-        // The simulator needs neither the app database nor a login.
-        CampaignCommand::Simulate(s) => {
-            simulate(s)?;
-            return Ok(0);
-        }
-        command => command,
-    };
     let direct = DirectOptions {
         db_url: a.db_url.as_deref(),
         ..DirectOptions::default()
+    };
+    let command = match a.command {
+        // The simulator needs neither the app database nor a login,
+        // unless it fits its figures from past attempts.
+        CampaignCommand::Simulate(s) => {
+            let fit = fitted(config, target, &direct, &s).await?;
+            simulate(s, fit)?;
+            return Ok(0);
+        }
+        command => command,
     };
     let mut s = services::open(config, target, &direct).await?;
     let id = 1;

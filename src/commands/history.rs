@@ -6,9 +6,9 @@ use super::services::{self, DirectOptions, Target};
 use std::path::PathBuf;
 use switchboard::access::Visibility;
 use switchboard::cdr::filter::CdrFilter;
-use switchboard::config::Config;
 use switchboard::sanitize;
 use switchboard::service::cdr::{DbReply, DbRequest};
+use switchboard::setup::Config;
 
 /// The days, the user and the database every history command takes.
 #[derive(clap::Args, Debug)]

@@ -7,9 +7,9 @@
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use switchboard::config::Config;
 use switchboard::service::campaigns::{self as appdb, AppLink, AppReply, AppRequest};
 use switchboard::service::cdr::{self as db, DbLink, DbReply, DbRequest};
+use switchboard::setup::Config;
 
 /// Where a command runs.
 pub(crate) enum Target {
@@ -118,9 +118,9 @@ pub(crate) async fn open(
             let acl = &config.acl;
             let login = switchboard::access::acl::login(acl, o.as_user)?;
             let visibility = switchboard::access::acl::visibility(acl, &login)?;
-            let mut settings =
-                db::DbSettings::from_config(config, visibility, o.cdr_url, o.db_url, o.tz)?
-                    .for_commands(config);
+            let mut settings = config
+                .db_settings(visibility, o.cdr_url, o.db_url, o.tz)?
+                .for_commands(config.command_deadline());
             if let Some(path) = o.queue_log {
                 settings.queue_log = path.to_path_buf();
             }

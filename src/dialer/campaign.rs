@@ -101,6 +101,10 @@ pub struct CampaignDef {
     /// progressive, 3 %, 2 s).
     #[serde(default)]
     pub pacing: super::pacing::PacingDef,
+    /// Answering-machine detection (`[amd]`); none: every answer is
+    /// taken for a person.
+    #[serde(default)]
+    pub amd: Option<super::amd::AmdDef>,
 }
 
 /// Where [`Destination`] sends the call in the dialplan: context and
@@ -206,6 +210,9 @@ impl CampaignDef {
             }
         }
         self.pacing.validate()?;
+        if let Some(amd) = &self.amd {
+            amd.validate()?;
+        }
         // The US and UK rules: an unanswered call rings at least 15 s.
         if self.pacing.regime != super::pacing::Regime::Custom && self.ring_timeout_s < MIN_RING_S {
             return Err(format!(

@@ -3,22 +3,28 @@
 //!
 //! - [`number`]: the numbers the dialer accepts;
 //! - [`campaign`]: a campaign's definition (TOML), checked once;
+//! - [`amd`]: answering-machine detection (a campaign's `[amd]`, AMD()'s
+//!   verdicts);
 //! - [`import`]: leads from CSV, all or nothing;
 //! - [`outcome`]: an attempt's outcome from the hangup cause;
 //! - [`store`]: the app database (SQLite, MariaDB/MySQL, PostgreSQL);
 //! - [`verdict`]: an attempt's outcome from everything known (pure rules);
 //! - [`pacing`]: how many calls to dial now, within the abandon cap (pure);
 //! - [`simulate`]: a campaign's pacing against a model floor;
+//! - [`sound`]: sound names given to the dialplan, checked;
 //! - [`engine`]: the dialing loop (`switchboard --engine`), its jobs and
 //!   its writer.
 
+pub mod amd;
 pub mod campaign;
+pub mod config;
 pub mod engine;
 pub mod import;
 pub mod number;
 pub mod outcome;
 pub mod pacing;
 pub mod simulate;
+pub mod sound;
 pub mod store;
 pub mod verdict;
 

@@ -338,6 +338,34 @@ impl Default for HealthThresholds {
     }
 }
 
+impl HealthThresholds {
+    /// Checks the orderings and ranges.
+    ///
+    /// Errors: the key that is wrong (`health.wait_warn_s`), with why.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        if !(60..=3_600).contains(&self.staffing_window_s) {
+            return Err(ConfigError::new(
+                "health.staffing_window_s",
+                format!("{} is out of range 60-3600", self.staffing_window_s),
+            ));
+        }
+        if self.wait_warn_s > self.wait_crit_s {
+            return Err(ConfigError::new(
+                "health.wait_warn_s",
+                "must not exceed health.wait_crit_s",
+            ));
+        }
+        if !(1.0..=99.0).contains(&self.staffing_goal_percent) {
+            return Err(ConfigError::new(
+                "health.staffing_goal_percent",
+                "must be between 1 and 99 (percent of calls answered within the queue's service level)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A queue's health. Ordered: `Ok < Warn < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

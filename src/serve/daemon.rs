@@ -13,7 +13,6 @@ use crate::ami::Settings;
 use crate::ami::fan_in;
 use crate::capture::Speed;
 use crate::clock::now_ms;
-use crate::config::Config;
 use crate::sanitize::escape;
 use crate::service::campaigns::{self as appdb, AppReply};
 use crate::service::cdr::{self as db, DbReply, DbRequest};
@@ -49,10 +48,31 @@ pub enum Feed {
     },
 }
 
+/// What the daemon serves consoles with (built by
+/// [`crate::setup::Config::daemon`]).
+#[derive(Clone)]
+pub struct DaemonSettings {
+    /// The PBXs' time zone.
+    pub tz: chrono_tz::Tz,
+    /// The group whose members may attach (`[serve] group`).
+    pub group: Option<String>,
+    /// Who sees and may do what.
+    pub acl: acl::AclConfig,
+    /// The KPI settings, sent to each console.
+    pub kpi: crate::cdr::kpi_config::KpiConfig,
+    /// The CDR service settings each console's worker starts from (its
+    /// visibility replaced by the user's).
+    pub cdr: db::DbSettings,
+    /// How long a command's query may wait per row.
+    pub command_deadline: Duration,
+    /// The app database's URL (`Err`: why there is none).
+    pub app_db: Result<crate::secret::Secret, String>,
+}
+
 /// What the daemon serves with.
 pub struct Daemon {
-    /// The whole config (ACL, CDR, KPI and app database settings).
-    pub config: Config,
+    /// ACL, CDR, KPI and app database settings.
+    pub settings: DaemonSettings,
     /// The live data's source.
     pub feed: Feed,
     /// Where to listen.
@@ -61,7 +81,7 @@ pub struct Daemon {
 
 /// State shared by the listener, the hub and the consoles' tasks.
 struct Shared {
-    config: Config,
+    config: DaemonSettings,
     /// The CDR pool every console's CDR service shares.
     cdr: db::Connections,
     /// The app-database pool every console's campaigns service shares.
@@ -82,8 +102,8 @@ impl Daemon {
     /// Errors: the socket cannot be made (its folder is missing or not
     /// writable, or another daemon answers on it), or its group is unknown.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
-        let tz = self.config.time_zone(None)?;
-        let listener = listen(&self.socket, self.config.serve.group.as_deref()).await?;
+        let tz = self.settings.tz;
+        let listener = listen(&self.socket, self.settings.group.as_deref()).await?;
         let (pbx, pbxs, links) = match self.feed {
             Feed::Live(links) => {
                 let addrs: Vec<&str> = links.iter().map(|(_, s)| s.addr.as_str()).collect();
@@ -111,7 +131,7 @@ impl Daemon {
         };
         let (join_tx, join_rx) = mpsc::channel(16);
         let shared = Arc::new(Shared {
-            config: self.config,
+            config: self.settings,
             cdr: db::Connections::default(),
             app: appdb::AppDbSlot::default(),
             tz,
@@ -348,7 +368,7 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
 }
 
 /// Whether `peer` may attach for `purpose`, and with which rights.
-fn admit(config: &Config, peer: &Peer, purpose: Purpose) -> Result<Visibility, String> {
+fn admit(config: &DaemonSettings, peer: &Peer, purpose: Purpose) -> Result<Visibility, String> {
     let login = &peer.login;
     let visibility = acl::visibility(&config.acl, login).map_err(|_| {
         format!(
@@ -387,25 +407,24 @@ async fn attached(
     if purpose == Purpose::Console && shared.join.send(join).await.is_err() {
         return;
     }
-    let mut cdr = match db::DbSettings::from_config(config, visibility, None, None, None) {
-        Ok(settings) => {
-            let settings = db::DbSettings {
-                connections: shared.cdr.clone(),
-                // The console's user cannot set the daemon's URL: say who can.
-                url: settings.url.map_err(|e| {
-                    format!("the daemon has no CDR database ({e}); an admin sets [cdr] url_file in the daemon's config")
-                }),
-                ..settings
-            };
-            db::spawn(match purpose {
-                Purpose::Command => settings.for_commands(config),
-                _ => settings,
-            })
-        }
-        Err(_) => return,
+    let mut cdr = {
+        let template = config.cdr.clone();
+        let settings = db::DbSettings {
+            visibility,
+            connections: shared.cdr.clone(),
+            // The console's user cannot set the daemon's URL: say who can.
+            url: template.url.map_err(|e| {
+                format!("the daemon has no CDR database ({e}); an admin sets [cdr] url_file in the daemon's config")
+            }),
+            ..template
+        };
+        db::spawn(match purpose {
+            Purpose::Command => settings.for_commands(config.command_deadline),
+            _ => settings,
+        })
     };
     let mut app = appdb::spawn(
-        config.db_url(None).map_err(|e| {
+        config.app_db.clone().map_err(|e| {
             format!("the daemon has no app database ({e}); an admin sets [dialer] db_url_file in the daemon's config")
         }),
         appdb::Actor {

@@ -132,7 +132,7 @@ pub struct Site {
     #[serde(default)]
     pub seen_pbxs: Vec<String>,
     /// `[kpi]`: the extension rule and service-level variants.
-    pub kpi: crate::config::KpiConfig,
+    pub kpi: crate::cdr::kpi_config::KpiConfig,
     /// The user may start, pause and stop campaigns.
     pub may_control_campaigns: bool,
 }

@@ -69,6 +69,14 @@ pub enum AppRequest {
         /// Numbers as typed.
         numbers: Vec<String>,
     },
+    /// Campaign `name`'s statistics fitted from its attempts of the last
+    /// 30 days, for the simulator (read-only).
+    Fit {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+    },
 }
 
 impl AppRequest {
@@ -79,7 +87,8 @@ impl AppRequest {
             | AppRequest::SetStatus { id, .. }
             | AppRequest::Apply { id, .. }
             | AppRequest::Import { id, .. }
-            | AppRequest::Dnc { id, .. } => *id,
+            | AppRequest::Dnc { id, .. }
+            | AppRequest::Fit { id, .. } => *id,
         }
     }
 }
@@ -144,6 +153,18 @@ pub enum AppReply {
         /// How many.
         count: usize,
     },
+    /// A campaign's statistics, fitted from its past attempts.
+    Fitted {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+        /// Ended dials the fit read.
+        dials: usize,
+        /// The fit; `None` with too few dials or no call an agent took
+        /// ([`crate::dialer::pacing::stats::MIN_DIALS`]).
+        stats: Option<crate::dialer::pacing::Stats>,
+    },
     /// The request failed; the message says what to do.
     Failed {
         /// Request id.
@@ -171,10 +192,18 @@ impl AppReply {
             | AppReply::Imported { id, .. }
             | AppReply::ImportRejected { id, .. }
             | AppReply::DncAdded { id, .. }
+            | AppReply::Fitted { id, .. }
             | AppReply::Failed { id, .. } => *id,
         }
     }
 }
+
+/// How far back [`AppRequest::Fit`] reads a campaign's attempts, ms (30
+/// days).
+const FIT_WINDOW_MS: i64 = 30 * 86_400_000;
+
+/// Most attempts [`AppRequest::Fit`] reads (the newest).
+const FIT_SAMPLE: u32 = 20_000;
 
 /// Most bad lines an [`AppReply::ImportRejected`] lists (the rest are
 /// counted): a file of garbage must not make a reply of megabytes.
@@ -262,7 +291,8 @@ pub fn spawn(url: Result<Secret, String>, actor: Actor, slot: AppDbSlot) -> AppL
 
 /// A change the actor may not make, answered without the database.
 fn refuse(req: &AppRequest, actor: &Actor) -> Option<AppReply> {
-    if matches!(req, AppRequest::Refresh { .. }) || actor.may_control {
+    let reads = matches!(req, AppRequest::Refresh { .. } | AppRequest::Fit { .. });
+    if reads || actor.may_control {
         return None;
     }
     let login = &actor.login;
@@ -307,11 +337,16 @@ async fn serve(
                     id,
                     created: db.apply(&def, login).await?,
                     note: {
-                        let notes: Vec<String> =
-                            [crate::dialer::engine::pace::note(&def), def.hours_note()]
-                                .into_iter()
-                                .flatten()
-                                .collect();
+                        let notes: Vec<String> = [
+                            crate::dialer::engine::pace::note(&def),
+                            def.hours_note(),
+                            def.amd
+                                .as_ref()
+                                .map(|a| crate::dialer::amd::note(a, def.pacing.regime)),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect();
                         (!notes.is_empty()).then(|| notes.join("\n"))
                     },
                     name: def.name,
@@ -328,6 +363,18 @@ async fn serve(
             source,
             csv,
         } => import(db, (id, name, source), &csv, login).await?,
+        AppRequest::Fit { id, name } => {
+            let row = db.campaign(&name).await?;
+            let since = crate::clock::now_ms() - FIT_WINDOW_MS;
+            let times = db.attempt_times(row.id, since, FIT_SAMPLE).await?;
+            AppReply::Fitted {
+                id,
+                name,
+                dials: times.iter().filter(|t| t.originated_at.is_some()).count(),
+                // Talk only: the simulator's caller adds the wrap-up.
+                stats: crate::dialer::pacing::stats::estimate(&times, 0.0),
+            }
+        }
         AppRequest::Dnc { id, numbers } => {
             let mut clean = Vec::with_capacity(numbers.len());
             for n in &numbers {

@@ -27,7 +27,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// What the worker needs, resolved from the config at start.
+/// What the worker needs, resolved from the config at start (by
+/// [`crate::setup::Config::db_settings`]).
+#[derive(Clone)]
 pub struct DbSettings {
     /// The CDR database URL; `Err` says why there is none (shown on screen).
     pub url: Result<Secret, String>,
@@ -70,47 +72,11 @@ pub struct Connections {
 }
 
 impl DbSettings {
-    /// The settings for a user with `visibility`: the CDR database URL from
-    /// `cdr_url` or the config, the app database keeping KPI days from
-    /// `db_url` or the config (each `Err` inside when there is none, shown
-    /// on screen), the time zone from `tz` or the config, the site's KPI
-    /// settings, exports to the current folder.
-    ///
-    /// Errors: a bad time zone.
-    pub fn from_config(
-        config: &crate::config::Config,
-        visibility: Visibility,
-        cdr_url: Option<&str>,
-        db_url: Option<&str>,
-        tz: Option<&str>,
-    ) -> Result<Self, crate::config::ConfigError> {
-        Ok(DbSettings {
-            url: config.cdr_url(cdr_url).map_err(|e| e.to_string()),
-            table: config.cdr.table.clone(),
-            columns: config.cdr.columns.clone(),
-            visibility,
-            extension_rule: config.kpi.extensions.clone(),
-            tz: config.time_zone(tz)?,
-            queue_log: config
-                .cdr
-                .queue_log
-                .clone()
-                .unwrap_or_else(|| "/var/log/asterisk/queue_log".into()),
-            queue_kpi: config.kpi.queue_kpi_settings(),
-            export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
-            deadline: std::time::Duration::from_secs(config.cdr.screen_query_timeout_s),
-            kpi_days: config.db_url(db_url).map_err(|e| e.to_string()),
-            connections: Connections::default(),
-        })
-    }
-
-    /// The settings for a command (`cdr export`, `kpi`): queries may take
-    /// `[cdr] query_timeout_s` per row instead of a screen's shorter wait.
-    pub fn for_commands(self, config: &crate::config::Config) -> Self {
-        DbSettings {
-            deadline: std::time::Duration::from_secs(config.cdr.query_timeout_s),
-            ..self
-        }
+    /// The settings for a command (`cdr export`, `kpi`): queries may wait
+    /// `deadline` per row (`[cdr] query_timeout_s`) instead of a screen's
+    /// shorter wait.
+    pub fn for_commands(self, deadline: std::time::Duration) -> Self {
+        DbSettings { deadline, ..self }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Small text formats shared by the panes.
 
+use super::config::Ramp;
 use super::theme::Item;
-use crate::config::Ramp;
 
 /// `m:ss` under an hour, `h:mm:ss` from an hour on; negative shows as 0:00.
 pub fn duration(seconds: i64) -> String {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod chrome;
+pub mod config;
 pub mod fit;
 pub mod format;
 pub mod keymap;
@@ -23,19 +24,56 @@ use crate::ami::Settings;
 use crate::ami::connection;
 use crate::capture::{Replay, Speed};
 use crate::clock::now_ms;
-use crate::config::Config;
 use model::{Model, Source};
 use tokio::sync::mpsc;
 
 use crate::ami::connection::AMI_QUEUE;
 use crate::ami::fan_in::FanIn;
 
-fn setup(config: &Config, clock: app::Clock) -> anyhow::Result<app::Setup> {
+/// A console's own look, from the config file (built by
+/// [`crate::setup::Config::console`]).
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// Theme, keymap, frame rate.
+    pub ui: config::UiConfig,
+    /// Colour ramps per state.
+    pub time_in_state: config::TimeInState,
+    /// Queue health thresholds.
+    pub health: crate::pbx::HealthThresholds,
+    /// The AMI ping interval: a healthy link (or daemon) is never silent
+    /// much longer.
+    pub ping_interval: std::time::Duration,
+}
+
+/// A direct console's user, rights and workers (built by
+/// [`crate::setup::Config::direct_console`]).
+pub struct Direct {
+    /// The PBX's time zone.
+    pub tz: chrono_tz::Tz,
+    /// The user (login, or `--as-user`).
+    pub login: String,
+    /// What the user sees.
+    pub visibility: crate::access::Visibility,
+    /// The PBXs the user sees (`None`: every one).
+    pub pbx_scope: Option<Vec<String>>,
+    /// Service-level targets per queue.
+    pub sl_targets: crate::service_level::Targets,
+    /// What counts as an extension.
+    pub extension_rule: crate::endpoints::ExtensionRule,
+    /// May change campaigns.
+    pub may_control_campaigns: bool,
+    /// The app database's URL (`Err`: why there is none, shown on screen).
+    pub app_db: Result<crate::secret::Secret, String>,
+    /// The CDR service's settings.
+    pub cdr: db::DbSettings,
+}
+
+fn setup(launch: &Launch, clock: app::Clock) -> anyhow::Result<app::Setup> {
     Ok(app::Setup {
         clock,
-        keymap: keymap::Keymap::load(&config.ui.keymap)?,
-        theme: theme::Theme::load(&config.ui.theme)?,
-        fps: config.ui.fps,
+        keymap: keymap::Keymap::load(&launch.ui.keymap)?,
+        theme: theme::Theme::load(&launch.ui.theme)?,
+        fps: launch.ui.fps,
     })
 }
 
@@ -52,44 +90,26 @@ pub struct ConsoleOptions {
     pub db_url: Option<String>,
 }
 
-/// The model and the workers (CDR, app database) for `config`: the user's
-/// ACL applies to the live panes and to every CDR query, and campaign
-/// rights to the Campaigns screen.
-///
-/// Errors: a bad time zone, or a login the ACL does not know.
-fn model_and_db(
-    config: &Config,
-    source: Source,
-    opts: &ConsoleOptions,
-) -> anyhow::Result<(Model, db::DbLink, appdb::AppLink)> {
-    let tz = config.time_zone(opts.tz.as_deref())?;
-    let login = crate::access::acl::login(&config.acl, opts.as_user.as_deref())?;
-    let visibility = crate::access::acl::visibility(&config.acl, &login)?;
+/// The model and the workers (CDR, app database) of a direct console: the
+/// user's ACL applies to the live panes and to every CDR query, and
+/// campaign rights to the Campaigns screen.
+fn model_and_db(launch: &Launch, d: Direct, source: Source) -> (Model, db::DbLink, appdb::AppLink) {
     let mut model =
-        Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
-    model.access = visibility.clone();
-    model.pbx_scope = crate::access::acl::pbx_scope(&config.acl, &login);
-    model.sl_targets = config.kpi.targets();
-    model.extension_rule = config.kpi.extensions.clone();
-    model.campaigns.may_control = crate::access::acl::may_control_campaigns(&config.acl, &login);
+        Model::new(source, launch.time_in_state, launch.health, now_ms()).with_time_zone(d.tz);
+    model.access = d.visibility;
+    model.pbx_scope = d.pbx_scope;
+    model.sl_targets = d.sl_targets;
+    model.extension_rule = d.extension_rule;
+    model.campaigns.may_control = d.may_control_campaigns;
     let app = appdb::spawn(
-        config
-            .db_url(opts.db_url.as_deref())
-            .map_err(|e| e.to_string()),
+        d.app_db,
         appdb::Actor {
-            login: login.clone(),
-            may_control: model.campaigns.may_control,
+            login: d.login,
+            may_control: d.may_control_campaigns,
         },
         appdb::AppDbSlot::default(),
     );
-    let link = db::spawn(db::DbSettings::from_config(
-        config,
-        visibility,
-        opts.cdr_url.as_deref(),
-        opts.db_url.as_deref(),
-        opts.tz.as_deref(),
-    )?);
-    Ok((model, link, app))
+    (model, db::spawn(d.cdr), app)
 }
 
 /// The longest a healthy link is silent, ms: the ping interval plus
@@ -101,21 +121,21 @@ fn quiet_after_ms(ping_interval: std::time::Duration) -> i64 {
 /// The console on live AMI connections, one per PBX (`links`: each PBX's
 /// name and settings, in config order).
 pub async fn run_live(
-    config: Config,
+    launch: Launch,
+    direct: Direct,
     links: Vec<(String, Settings)>,
-    opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
     let addrs: Vec<&str> = links.iter().map(|(_, s)| s.addr.as_str()).collect();
     let source = Source::Live {
         addr: addrs.join(", "),
     };
-    let (mut model, db, appdb) = model_and_db(&config, source, &opts)?;
+    let (mut model, db, appdb) = model_and_db(&launch, direct, source);
     let names: Vec<&str> = links.iter().map(|(n, _)| n.as_str()).collect();
     model.pbxs = crate::pbx::Pbxs::named(&names, now_ms());
     let ping = links.iter().map(|(_, s)| s.ping_interval).max();
     model.quiet_after_ms = ping.map(quiet_after_ms);
     let links = crate::ami::fan_in::spawn_links(links.into_iter().map(|(_, s)| s).collect());
-    let setup = setup(&config, app::Clock::default())?;
+    let setup = setup(&launch, app::Clock::default())?;
     let feeds = app::Feeds {
         ami: links.ami,
         health: Some(links.health),
@@ -137,7 +157,7 @@ pub async fn run_live(
 ///
 /// Errors: the daemon cannot be reached or refuses (its words), or the
 /// daemon's time zone is unknown here.
-pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow::Result<()> {
+pub async fn run_attached(launch: Launch, socket: std::path::PathBuf) -> anyhow::Result<()> {
     let a = crate::serve::attach::attach(socket).await?;
     let tz: chrono_tz::Tz =
         a.site.tz.parse().map_err(|_| {
@@ -151,7 +171,7 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
         login: a.login.clone(),
     };
     let mut model =
-        Model::new(source, config.time_in_state, config.health, now_ms()).with_time_zone(tz);
+        Model::new(source, launch.time_in_state, launch.health, now_ms()).with_time_zone(tz);
     model.pbxs = crate::pbx::Pbxs::named(&a.site.pbxs, now_ms());
     model.pbx_scope = Some(a.site.seen_pbxs.clone());
     model.sl_targets = a.site.kpi.targets();
@@ -159,10 +179,8 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
     model.campaigns.may_control = a.site.may_control_campaigns;
     // The daemon's link reads from Asterisk at least once per ping interval;
     // longer silence (a frozen daemon or PBX) shows as the data's age.
-    model.quiet_after_ms = Some(quiet_after_ms(std::time::Duration::from_secs(
-        config.ami.ping_interval_s,
-    )));
-    let setup = setup(&config, app::Clock::default())?;
+    model.quiet_after_ms = Some(quiet_after_ms(launch.ping_interval));
+    let setup = setup(&launch, app::Clock::default())?;
     let feeds = app::Feeds {
         ami: FanIn::new(a.ami),
         health: Some(a.health),
@@ -178,19 +196,19 @@ pub async fn run_attached(config: Config, socket: std::path::PathBuf) -> anyhow:
 /// The console fed by a capture, paced by `speed`. The console's clock follows
 /// the capture's, so every duration reads as it did live.
 pub async fn run_replay(
-    config: Config,
+    launch: Launch,
+    direct: Direct,
     file: std::path::PathBuf,
     speed: Speed,
-    opts: ConsoleOptions,
 ) -> anyhow::Result<()> {
     let reader = crate::capture::open(&file)?;
     let clock = app::Clock::default();
-    let setup = setup(&config, clock.clone())?;
+    let setup = setup(&launch, clock.clone())?;
     let (tx, rx) = mpsc::channel(AMI_QUEUE);
     let source = Source::Replay {
         file: file.display().to_string(),
     };
-    let (model, db, appdb) = model_and_db(&config, source, &opts)?;
+    let (model, db, appdb) = model_and_db(&launch, direct, source);
     let feeder = tokio::spawn(async move {
         crate::capture::feed(Replay::from_reader(reader), speed, tx, |at_ms| {
             clock.follow(at_ms)

@@ -1,13 +1,13 @@
 //! The console's model: everything the view draws, nothing else. Only
 //! [`super::update`] changes it.
 
+use super::config::TimeInState;
 use super::query::Query;
 use super::screens::campaigns::CampaignsView;
 use super::screens::history::HistoryView;
 use super::screens::kpi::KpiView;
 use super::table::TableState;
 use crate::access::Visibility;
-use crate::config::TimeInState;
 use crate::pbx::{Call, HealthThresholds, Pbxs, State};
 use ratatui::layout::Rect;
 

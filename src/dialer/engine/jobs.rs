@@ -99,7 +99,8 @@ pub async fn steering(
             .ledger(&row)
             .await?
             .filter(|a| a.answers >= MIN_ANSWERS as i64)
-            .map(|a| a.drops as f64 / a.answers as f64);
+            .and_then(|a| a.percent())
+            .map(|pct| pct / 100.0);
         let times = db.attempt_times(row.id, since, STATS_SAMPLE).await?;
         out.insert(
             row.id,

@@ -23,6 +23,7 @@
 //! [`super::verdict`], and is never redialed unless it was never sent.
 
 pub mod agents;
+mod amd;
 pub mod jobs;
 pub mod pace;
 pub mod settings;
@@ -66,6 +67,13 @@ struct Live {
     connected: bool,
     /// Moved to the safe-harbour message (or the move was asked for).
     dropped: bool,
+    /// When the safe-harbour timer runs out (set at the answer, and again
+    /// at AMD's verdict): an earlier timer's end is ignored.
+    drop_at: Option<Instant>,
+    /// Sent to the AMD context, its verdict not yet back.
+    listening: bool,
+    /// AMD's verdict, once back.
+    amd: Option<crate::dialer::amd::AmdStatus>,
 }
 
 impl Live {
@@ -80,6 +88,9 @@ impl Live {
             name: None,
             connected: false,
             dropped: false,
+            drop_at: None,
+            listening: false,
+            amd: None,
         }
     }
 }
@@ -634,11 +645,18 @@ impl Engine {
                 self.ari_up = false;
                 self.ari_down_reason = Some(reason(&why));
             }
-            AriMsg::Event(AriEvent::StasisStart { channel, name }) => {
+            AriMsg::Event(AriEvent::StasisStart {
+                channel,
+                name,
+                args,
+            }) => {
                 if let Some(live) = self.live.get_mut(&channel) {
                     live.name = Some(name);
                 }
-                self.answered(&channel, writer)
+                match args.as_slice() {
+                    [kind, status, ..] if kind == "amd" => self.heard(&channel, status, writer),
+                    _ => self.answered(&channel, writer),
+                }
             }
             AriMsg::Event(AriEvent::ChannelDestroyed { channel, cause }) => {
                 self.destroyed(&channel, cause, writer)
@@ -697,19 +715,39 @@ impl Engine {
             attempt: channel.to_string(),
             at: now_ms(),
         });
-        // The safe-harbour timer runs from the answer the engine saw.
-        if let Some(c) = self
+        // The safe-harbour timer runs from the answer the engine saw; with
+        // AMD, from its verdict (the end of the greeting), and this one is
+        // only a backstop for a verdict that never comes.
+        let amd = self
+            .campaigns
+            .get(&live.campaign_id)
+            .is_some_and(|c| c.def.amd.is_some());
+        let backstop = if amd { amd::LONGEST } else { Duration::ZERO };
+        self.start_drop_timer(channel, backstop);
+    }
+
+    /// Starts `channel`'s safe-harbour timer: it runs out `extra` plus its
+    /// campaign's `drop_s` (less the margin) from now, replacing any timer
+    /// started before. Nothing for a campaign with `drop_timer = false`.
+    fn start_drop_timer(&mut self, channel: &str, extra: Duration) {
+        let Some(live) = self.live.get_mut(channel) else {
+            return;
+        };
+        let Some(c) = self
             .campaigns
             .get(&live.campaign_id)
             .filter(|c| c.def.pacing.drop_timer)
-        {
-            let after = crate::dialer::pacing::safe_harbour_after(c.def.pacing.drop_s);
-            let channel = channel.to_string();
-            self.spawn(async move {
-                tokio::time::sleep(after).await;
-                Done::DropDue { channel }
-            });
-        }
+        else {
+            return;
+        };
+        let after = extra + crate::dialer::pacing::safe_harbour_after(c.def.pacing.drop_s);
+        let due = Instant::now() + after;
+        live.drop_at = Some(due);
+        let channel = channel.to_string();
+        self.spawn(async move {
+            tokio::time::sleep_until(due).await;
+            Done::DropDue { channel }
+        });
     }
 
     /// The drop timer of `channel` ran out: if no agent took the call, it
@@ -720,7 +758,12 @@ impl Engine {
         let Some(live) = self.live.get_mut(channel) else {
             return;
         };
-        if live.connected || live.dropped {
+        let machine = live.amd == Some(crate::dialer::amd::AmdStatus::Machine);
+        if live.connected || live.dropped || machine {
+            return;
+        }
+        // A later timer replaced this one (AMD's verdict came).
+        if live.drop_at.is_some_and(|t| Instant::now() < t) {
             return;
         }
         let Some(name) = live.name.clone().filter(|n| !n.is_empty()) else {
@@ -748,10 +791,13 @@ impl Engine {
 
     /// The channel entered the Stasis app: answered. It is sent on to its
     /// destination at once (a job: a customer reaches an agent whatever
-    /// the database does), and the answer is queued for the database.
+    /// the database does), or first to AMD if its campaign has `[amd]`;
+    /// the answer is queued for the database.
     fn answered(&mut self, channel: &str, writer: &Writer) {
         self.seen_answered(channel, writer);
-        self.send_on(channel);
+        if !self.listen(channel) {
+            self.send_on(channel);
+        }
     }
 
     /// Asks Asterisk to continue `channel` in its campaign's destination.
@@ -934,6 +980,7 @@ impl Engine {
         if let Some(m) = &c.def.pacing.drop_message {
             variables.insert("SB_DROP_MESSAGE".into(), m.clone());
         }
+        amd::variables(&c.def, self.rest.app(), &mut variables);
         Call {
             variables,
             endpoint: c.def.dial_string(&lead.number),

@@ -15,6 +15,11 @@ pub struct EngineSettings {
     /// Dialplan context (extension `s`) playing the safe-harbour message
     /// to a dropped call, then hanging up.
     pub drop_context: String,
+    /// Dialplan context (extension `s`) running `AMD()` for campaigns with
+    /// `[amd]`, then `Stasis(${SB_APP},amd,…)`.
+    pub amd_context: String,
+    /// Dialplan context (extension `s`) leaving a message on a machine.
+    pub machine_context: String,
     /// On shutdown, wait at most this long for live calls and for the
     /// writes still queued.
     pub drain: Duration,
@@ -35,31 +40,32 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    /// Settings from the `[dialer]` config; the id defaults to the host
-    /// name, the spool to `engine-<id>.spool` in `spool_dir` or the state
-    /// folder.
-    pub fn from_config(c: &crate::config::Config) -> Self {
-        let id = c.dialer.engine_id.clone().unwrap_or_else(|| {
+    /// Settings from the `[dialer]` table and the queues' targets (their
+    /// wrap-up, from `[kpi.queues]`); the id defaults to the host name, the
+    /// spool to `engine-<id>.spool` in `spool_dir` or the state folder.
+    pub fn new(
+        d: &crate::dialer::config::DialerConfig,
+        queues: crate::service_level::Targets,
+    ) -> Self {
+        let id = d.engine_id.clone().unwrap_or_else(|| {
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "engine".into())
         });
-        let dir = c
-            .dialer
-            .spool_dir
-            .clone()
-            .or_else(crate::config::paths::state_dir);
+        let dir = d.spool_dir.clone().or_else(crate::config::paths::state_dir);
         EngineSettings {
             spool: dir.map(|d| d.join(spool_name(&id))),
             id,
-            queue_context: c.dialer.queue_context.clone(),
-            extension_context: c.dialer.extension_context.clone(),
-            drop_context: c.dialer.drop_context.clone(),
-            drain: Duration::from_secs(u64::from(c.dialer.drain_s)),
+            queue_context: d.queue_context.clone(),
+            extension_context: d.extension_context.clone(),
+            drop_context: d.drop_context.clone(),
+            amd_context: d.amd_context.clone(),
+            machine_context: d.machine_context.clone(),
+            drain: Duration::from_secs(u64::from(d.drain_s)),
             tick: Duration::from_millis(250),
             stale_after: Duration::from_secs(15),
             ami: None,
-            queues: c.kpi.targets(),
+            queues,
         }
     }
 }

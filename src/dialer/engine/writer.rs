@@ -65,6 +65,15 @@ pub enum Write {
         #[serde(default)]
         at: i64,
     },
+    /// AMD's verdict on the call ([`AppDb::amd`]).
+    Amd {
+        /// Attempt id.
+        attempt: String,
+        /// `AMDSTATUS`: `HUMAN`, `MACHINE`, `NOTSURE` or `HANGUP`.
+        status: String,
+        /// When the verdict came (the end of the greeting).
+        at: i64,
+    },
     /// The attempt ended ([`AppDb::finish`]); the campaign's definition
     /// decides the lead's next state.
     Finish {
@@ -98,6 +107,7 @@ impl Write {
             Write::Originated { attempt, .. }
             | Write::Answered { attempt, .. }
             | Write::Agent { attempt, .. }
+            | Write::Amd { attempt, .. }
             | Write::Finish { attempt, .. }
             | Write::Requeue { attempt, .. } => attempt,
         }
@@ -108,6 +118,11 @@ impl Write {
             Write::Originated { attempt, at } => db.originated(attempt, *at).await,
             Write::Answered { attempt, at } => db.answered(attempt, *at).await,
             Write::Agent { attempt, agent, at } => db.agent(attempt, agent, *at).await,
+            Write::Amd {
+                attempt,
+                status,
+                at,
+            } => db.amd(attempt, status, *at).await,
             Write::Finish {
                 attempt,
                 outcome,

@@ -187,18 +187,13 @@ impl PacingDef {
                 "pacing.drop_timer = false: the US and UK rules require the safe-harbour message for every call no agent takes within drop_s; only regime = \"custom\" may turn it off".into(),
             );
         }
-        if let Some(m) = &self.drop_message {
-            let ok = !m.is_empty()
-                && m.len() <= 80
-                && m.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
-                && !m.contains("..");
-            if !ok {
-                return Err(format!(
-                    "pacing.drop_message `{}`: an Asterisk sound name (letters, digits, / _ -, at most 80), e.g. custom/safe-harbour",
-                    crate::sanitize::escape(m)
-                ));
-            }
+        if let Some(m) = &self.drop_message
+            && !crate::dialer::sound::is_sound_name(m)
+        {
+            return Err(format!(
+                "pacing.drop_message `{}`: an Asterisk sound name (letters, digits, / _ -, at most 80), e.g. custom/safe-harbour",
+                crate::sanitize::escape(m)
+            ));
         }
         Ok(())
     }
@@ -219,7 +214,7 @@ pub struct Floor {
 
 /// The campaign's recent statistics (the engine's and the simulator's
 /// estimates).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Share of dials a live person answers, 0 to 1.
     pub answer_rate: f64,

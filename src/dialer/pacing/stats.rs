@@ -11,7 +11,9 @@ use super::Stats;
 pub struct AttemptTimes {
     /// Asterisk took the originate.
     pub originated_at: Option<i64>,
-    /// The customer answered.
+    /// A live customer needed an agent: the end of the greeting (AMD's
+    /// verdict) with AMD, else the answer; `None` for a machine or no
+    /// answer.
     pub answered_at: Option<i64>,
     /// An agent took the call.
     pub agent_at: Option<i64>,

@@ -100,7 +100,7 @@ pub struct Progress {
 
 /// A campaign's abandon ledger over the regulator's window
 /// ([`AppDb::abandons`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Abandons {
     /// The window's start, ms since the epoch (UTC).
     pub since: i64,
@@ -108,12 +108,29 @@ pub struct Abandons {
     pub answers: i64,
     /// Of those, drops (no agent within `drop_s`).
     pub drops: i64,
+    /// Answers AMD took for a machine, left out of the two above.
+    #[serde(default)]
+    pub machines: i64,
+    /// The campaign's estimate of machines that were people
+    /// (`amd.false_positive_percent`), counted as drops.
+    #[serde(default)]
+    pub false_positive_percent: f64,
 }
 
 impl Abandons {
-    /// Drops / live answers, %; `None` without answers.
+    /// The regulator's abandon rate, %: drops over live answers, with the
+    /// estimated false-positive machines added to both (a person AMD hung
+    /// up on is an abandoned call); `None` without answers.
     pub fn percent(&self) -> Option<f64> {
-        (self.answers > 0).then(|| self.drops as f64 * 100.0 / self.answers as f64)
+        let missed = self.machines as f64 * self.false_positive_percent / 100.0;
+        let live = self.answers as f64 + missed;
+        (live > 0.0).then(|| (self.drops as f64 + missed) * 100.0 / live)
+    }
+
+    /// Machines over all answers, %; `None` without answers.
+    pub fn machine_percent(&self) -> Option<f64> {
+        let all = self.answers + self.machines;
+        (all > 0).then(|| self.machines as f64 * 100.0 / all as f64)
     }
 }
 
@@ -220,6 +237,11 @@ pub struct AttemptRow {
     pub hangup_cause: Option<i64>,
     /// Who took the call: a queue member's interface, or the extension.
     pub agent: Option<String>,
+    /// AMD's verdict (`HUMAN`, `MACHINE`, `NOTSURE`, `HANGUP`), for a
+    /// campaign with `[amd]`.
+    pub amd_status: Option<String>,
+    /// When AMD's verdict came (the end of the greeting).
+    pub greeted_at: Option<i64>,
 }
 
 /// What an import did.
@@ -683,11 +705,12 @@ impl AppDb {
         id: i64,
         since: i64,
         drop_ms: i64,
+        false_positive_percent: f64,
     ) -> Result<Abandons, DialerError> {
         let sql = self.sql(&format!(
-            "SELECT COUNT(*), COUNT(CASE WHEN {DROP} THEN 1 END) FROM attempts WHERE campaign_id = ? AND answered_at >= ?"
+            "SELECT COUNT(CASE WHEN {LIVE} THEN 1 END), COUNT(CASE WHEN {LIVE} AND {DROP} THEN 1 END), COUNT(CASE WHEN NOT {LIVE} THEN 1 END) FROM attempts WHERE campaign_id = ? AND answered_at >= ?"
         ));
-        let (answers, drops) = on!(self, p => {
+        let (answers, drops, machines) = on!(self, p => {
             let r = sqlx::query(AssertSqlSafe(sql.as_str()))
                 .bind(drop_ms)
                 .bind(drop_ms)
@@ -695,12 +718,18 @@ impl AppDb {
                 .bind(since)
                 .fetch_one(p)
                 .await?;
-            Ok::<_, sqlx::Error>((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?))
+            Ok::<_, sqlx::Error>((
+                r.try_get::<i64, _>(0)?,
+                r.try_get::<i64, _>(1)?,
+                r.try_get::<i64, _>(2)?,
+            ))
         })?;
         Ok(Abandons {
             since,
             answers,
             drops,
+            machines,
+            false_positive_percent,
         })
     }
 
@@ -717,7 +746,7 @@ impl AppDb {
         drop_ms: i64,
     ) -> Result<Option<i64>, DialerError> {
         let sql = self.sql(&format!(
-            "SELECT MAX(answered_at) FROM attempts WHERE number = ? AND answered_at >= ? AND {DROP}"
+            "SELECT MAX(answered_at) FROM attempts WHERE number = ? AND answered_at >= ? AND {LIVE} AND {DROP}"
         ));
         Ok(on!(self, p => {
             let r = sqlx::query(AssertSqlSafe(sql.as_str()))
@@ -743,7 +772,12 @@ impl AppDb {
         let pacing = &row.def.pacing;
         let since = now_ms() - pacing.regime.window_s() * 1000;
         let drop_ms = i64::from(pacing.drop_s) * 1000;
-        Ok(Some(self.abandons(row.id, since, drop_ms).await?))
+        let fp = row
+            .def
+            .amd
+            .as_ref()
+            .map_or(0.0, |a| a.false_positive_percent);
+        Ok(Some(self.abandons(row.id, since, drop_ms, fp).await?))
     }
 
     /// The times of campaign `id`'s last `limit` attempts that ended since
@@ -758,9 +792,11 @@ impl AppDb {
         since: i64,
         limit: u32,
     ) -> Result<Vec<super::pacing::stats::AttemptTimes>, DialerError> {
-        let sql = self.sql(
-            "SELECT originated_at, answered_at, agent_at, ended_at FROM attempts WHERE campaign_id = ? AND ended_at >= ? ORDER BY ended_at DESC LIMIT ?",
-        );
+        // A machine is unanswered for pacing; a live answer needs its
+        // agent from the end of its greeting.
+        let sql = self.sql(&format!(
+            "SELECT originated_at, CASE WHEN {LIVE} THEN COALESCE(greeted_at, answered_at) END, agent_at, ended_at FROM attempts WHERE campaign_id = ? AND ended_at >= ? ORDER BY ended_at DESC LIMIT ?"
+        ));
         let rows = on!(self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
                 .bind(id)
@@ -1042,17 +1078,54 @@ impl AppDb {
     pub async fn agent(&self, attempt: &str, agent: &str, at: i64) -> Result<(), DialerError> {
         let agent: String = agent.chars().filter(|c| !c.is_control()).take(64).collect();
         // The first agent's time is the answer-to-agent time's end.
-        let sql = self
-            .sql("UPDATE attempts SET agent = ?, agent_at = COALESCE(agent_at, ?) WHERE id = ?");
-        let at = (at > 0).then_some(at);
+        self.set_with_time(
+            "UPDATE attempts SET agent = ?, agent_at = COALESCE(agent_at, ?) WHERE id = ?",
+            &agent,
+            (at > 0).then_some(at),
+            attempt,
+        )
+        .await
+    }
+
+    /// Runs `sql`, an update of one attempt binding a text, a time (ms)
+    /// and the attempt's id, in that order.
+    async fn set_with_time(
+        &self,
+        sql: &str,
+        text: &str,
+        at: Option<i64>,
+        attempt: &str,
+    ) -> Result<(), DialerError> {
+        let sql = self.sql(sql);
         on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
-            .bind(&agent)
+            .bind(text)
             .bind(at)
             .bind(attempt)
             .execute(p)
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    /// Records AMD's verdict on `attempt` (`AMDSTATUS`, at most 16
+    /// characters) and when it came (`greeted_at`: the end of the
+    /// greeting, where the abandon rules' clock starts). The first verdict
+    /// stays.
+    ///
+    /// Errors: the database fails.
+    pub async fn amd(&self, attempt: &str, status: &str, at: i64) -> Result<(), DialerError> {
+        let status: String = status
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(16)
+            .collect();
+        self.set_with_time(
+            "UPDATE attempts SET amd_status = COALESCE(amd_status, ?), greeted_at = COALESCE(greeted_at, ?) WHERE id = ?",
+            &status,
+            Some(at),
+            attempt,
+        )
+        .await
     }
 
     /// Ends `attempt` with `outcome` (and the hangup cause) and moves its
@@ -1196,7 +1269,7 @@ impl AppDb {
     /// Errors: the database fails.
     pub async fn attempts(&self, id: i64) -> Result<Vec<AttemptRow>, DialerError> {
         let sql = self.sql(
-            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause, agent \
+            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause, agent, amd_status, greeted_at \
              FROM attempts WHERE campaign_id = ? ORDER BY created_at, id",
         );
         let rows = on!(self, p => {
@@ -1215,6 +1288,8 @@ impl AppDb {
                         outcome: r.try_get(8)?,
                         hangup_cause: r.try_get(9)?,
                         agent: r.try_get(10)?,
+                        amd_status: r.try_get(11)?,
+                        greeted_at: r.try_get(12)?,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -1333,9 +1408,14 @@ impl AppDb {
 }
 
 /// An answered attempt that is a drop: taken by an agent more than the
-/// drop time after the answer, or ended more than it after with no agent
-/// (two `?`: the drop time, ms, twice).
-const DROP: &str = "((agent_at IS NOT NULL AND agent_at - answered_at > ?) OR (agent_at IS NULL AND ended_at IS NOT NULL AND ended_at - answered_at > ?))";
+/// drop time after the end of the greeting (AMD's verdict; the answer
+/// without AMD), or ended more than it after with no agent (two `?`: the
+/// drop time, ms, twice).
+const DROP: &str = "((agent_at IS NOT NULL AND agent_at - COALESCE(greeted_at, answered_at) > ?) OR (agent_at IS NULL AND ended_at IS NOT NULL AND ended_at - COALESCE(greeted_at, answered_at) > ?))";
+
+/// An answered attempt a person answered, as far as anyone knows: AMD
+/// did not call it a machine (or did not run).
+const LIVE: &str = "(COALESCE(amd_status, '') <> 'MACHINE')";
 
 /// How often a claim is tried again after a conflict.
 /// Claims retried after a conflict before the error reaches the caller; with
@@ -1382,6 +1462,25 @@ pub fn attempt_id(lead: i64, n: i64) -> String {
 mod tests {
     use super::*;
     use crate::dialer::campaign::RetryRule;
+
+    #[test]
+    fn machines_leave_the_rate_but_their_false_positives_count() {
+        let mut a = Abandons {
+            since: 0,
+            answers: 97,
+            drops: 2,
+            machines: 100,
+            false_positive_percent: 0.0,
+        };
+        assert_eq!(a.percent().map(|p| (p * 100.0).round()), Some(206.0));
+        assert_eq!(a.machine_percent().map(|p| p.round()), Some(51.0));
+        // 3 % of 100 machines were people AMD hung up on: 3 more drops of
+        // 3 more live answers, (2 + 3) / (97 + 3) = 5 %.
+        a.false_positive_percent = 3.0;
+        assert_eq!(a.percent().map(|p| (p * 100.0).round()), Some(500.0));
+        let none = Abandons::default();
+        assert_eq!((none.percent(), none.machine_percent()), (None, None));
+    }
 
     #[test]
     fn retries_follow_the_rules() {

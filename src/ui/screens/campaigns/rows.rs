@@ -1,7 +1,8 @@
 //! Campaigns pane: each campaign's status and whether the engine has
 //! acknowledged it, progress (total, pending, dialing, answered, failed,
-//! DNC, exhausted), live calls, answer rate and abandon rate (the ledger's,
-//! over the regime's window); the engines' heartbeats on the status line.
+//! DNC, exhausted), live calls, answer rate, abandon rate (the ledger's,
+//! over the regime's window) and machine rate (AMD); the engines'
+//! heartbeats on the status line.
 
 use super::state::ENGINE_STALE_MS;
 use crate::service::campaigns::CampaignStatus;
@@ -19,8 +20,10 @@ const fn col(title: &'static str, width: u16) -> Column {
 
 /// Columns: Campaign, Status, Engine, Total, Pending, Dialing, Answered,
 /// Failed, DNC, Exhausted, Live, Answer %, Abandon % (drops over live
-/// answers in the regime's window: 30 days, or 24 h in UK mode).
-pub const COLUMNS: [Column; 13] = [
+/// answers in the regime's window: 30 days, or 24 h in UK mode), Machine %
+/// (answers AMD took for machines over all answers in that window; `—`
+/// without `[amd]`).
+pub const COLUMNS: [Column; 14] = [
     Column {
         title: "Campaign",
         width: Constraint::Min(16),
@@ -37,6 +40,7 @@ pub const COLUMNS: [Column; 13] = [
     col("Live", 5),
     col("Ans %", 5),
     col("Aband %", 7),
+    col("Mach %", 6),
 ];
 
 fn status_item(status: &str) -> Item {
@@ -96,6 +100,7 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
                         Item::Text,
                     ),
                     abandon_cell(c),
+                    machine_cell(c),
                 ]
             }),
         })
@@ -118,6 +123,18 @@ fn abandon_cell(c: &CampaignStatus) -> TableCell {
         Item::HealthOk
     };
     TableCell::new(format!("{pct:.1}"), item)
+}
+
+/// The share of answers AMD took for machines; `—` for a campaign
+/// without `[amd]` or without answers.
+fn machine_cell(c: &CampaignStatus) -> TableCell {
+    match c.abandons.and_then(|a| a.machine_percent()) {
+        // Whole percent: it informs, it is not held to a cap.
+        Some(pct) if c.row.def.amd.is_some() || pct > 0.0 => {
+            TableCell::new(format!("{pct:.0}"), Item::Text)
+        }
+        _ => TableCell::new("—", Item::Muted),
+    }
 }
 
 /// The engines, for the status line: `lab-engine: ARI up, … (0 s ago)`.

@@ -205,6 +205,8 @@ pub fn reply(model: &mut Model, reply: AppReply) -> Outcome {
             model.notice = Some((format!("{count} numbers on the do-not-call list"), false));
             go(true)
         }
+        // The console never asks for a fit (the simulator's command does).
+        AppReply::Fitted { .. } => go(false),
         AppReply::ImportRejected {
             source,
             errors,
