@@ -683,3 +683,61 @@ async fn campaign_simulate_fits_its_figures_from_past_attempts() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("`5-2`: use MIN-MAX"), "{}", stderr(&o));
 }
+
+/// `campaign pace` changes a campaign's pacing in the app database (a real
+/// SQLite file) while it runs, keeps what it does not name, and refuses a
+/// value out of range with the key's name and a change of nothing.
+#[tokio::test]
+async fn campaign_pace_changes_the_pacing_of_a_running_campaign() {
+    use switchboard::dialer::pacing::Mode;
+    let h = home();
+    let url = format!("sqlite://{}?mode=rwc", h.path().join("app.db").display());
+    let db = switchboard::dialer::store::AppDb::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let def = switchboard::dialer::campaign::CampaignDef::parse(
+        "name = \"spring\"\ndial = \"PJSIP/{number}@trunk\"\ncaller_id = \"5551000\"\ndestination = { queue = \"sales\" }\n[pacing]\nmax_abandon_percent = 2.5\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    db.apply(&def, "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    db.set_status("spring", "running", "test")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pace = |extra: &[&str]| {
+        let mut args = vec!["campaign", "--db-url", &url, "pace", "spring"];
+        args.extend_from_slice(extra);
+        run(h.path(), &args)
+    };
+    let o = pace(&["--mode", "power", "--ratio", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("campaign `spring`: pacing changed"),
+        "{}",
+        stderr(&o)
+    );
+    let row = db
+        .campaign("spring")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (
+            row.def.pacing.mode,
+            row.def.pacing.ratio,
+            row.def.pacing.max_abandon_percent
+        ),
+        (Mode::Power, 2.0, 2.5)
+    );
+    assert_eq!(row.status, "running", "pacing a campaign does not stop it");
+    let o = pace(&["--max-abandon-percent", "5"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("pacing.max_abandon_percent 5"),
+        "{}",
+        stderr(&o)
+    );
+    let o = pace(&[]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nothing to change"), "{}", stderr(&o));
+}

@@ -23,7 +23,7 @@ fn worker(lab: &Lab, url: &str, visibility: Visibility, dir: &std::path::Path) -
         visibility,
         extension_rule: lab.extension_rule(),
         tz: chrono_tz::UTC,
-        queue_log: format!("{}/var/log/asterisk/queue_log", lab.var("LAB_ROOT")).into(),
+        queue_log: Ok(format!("{}/var/log/asterisk/queue_log", lab.var("LAB_ROOT")).into()),
         queue_kpi: QueueKpiSettings::default(),
         export_dir: dir.to_path_buf(),
         deadline: std::time::Duration::from_secs(30),
@@ -137,6 +137,7 @@ async fn the_screens_queries_answer_and_keep_the_acl_on_every_backend() {
             &mut link,
             DbRequest::Legs {
                 id: 2,
+                pbx: None,
                 call: call.to_string(),
                 around,
             },

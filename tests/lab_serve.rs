@@ -1034,3 +1034,105 @@ fn two_pbxs_in_one_daemon_and_a_frozen_one_never_delays_the_other() {
         );
     });
 }
+
+/// Each PBX's own CDRs through one daemon: PBX b writes its CDRs to its own
+/// SQLite file and queue_log (its `[[pbx]]` `cdr` table); a call on b is in
+/// b's History and never in a's; `nobody`, whose rights are on PBX b, reads
+/// b's by default and is refused a's with the reason.
+#[test]
+fn each_pbx_has_its_own_history_and_a_user_reads_only_their_pbxs() {
+    use std::os::unix::fs::PermissionsExt;
+    use switchboard::access::Visibility;
+    use switchboard::cdr::filter::{CdrFilter, Order, SortKey};
+    use switchboard::service::cdr::{DbReply, DbRequest};
+    let Some(lab) = Lab::get() else { return };
+    let _calls = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    let site = two_pbx_site(&lab);
+    let url_file = site.dir.path().join("b-cdr-url");
+    std::fs::write(
+        &url_file,
+        format!("sqlite://{}?mode=ro", lab.var("LAB_B_SQLITE_CDR")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&url_file, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(&site.config).unwrap_or_else(|e| panic!("{e}"));
+    let text = text.replacen(
+        "name = \"b\"\n",
+        &format!(
+            "name = \"b\"\ncdr = {{ url_file = \"{}\", queue_log = \"{}\" }}\n",
+            url_file.display(),
+            lab.var("LAB_B_QUEUE_LOG")
+        ),
+        1,
+    );
+    std::fs::write(&site.config, text).unwrap_or_else(|e| panic!("{e}"));
+    let _daemon = start(&site);
+    // A caller only PBX b hears of (CDR times are UTC, the lab's zone).
+    let number = format!("55590{:05}", std::process::id() % 100_000);
+    let since = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(2);
+    lab.cli_b(&format!(
+        "channel originate Local/{number}@callers-sales application Wait 1"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let to = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(5);
+    let page = |pbx: Option<&str>| {
+        let mut filter = CdrFilter::window(since, to, Visibility::All);
+        filter.pbx = pbx.map(str::to_string);
+        DbRequest::Page {
+            id: 7,
+            filter,
+            order: Order {
+                key: SortKey::Start,
+                descending: true,
+            },
+            cursor: None,
+            rows: 500,
+        }
+    };
+    let has = |reply: &DbReply| match reply {
+        DbReply::Page { legs, .. } => legs.iter().any(|l| l.src == number),
+        other => panic!("{other:?}\ndaemon log:\n{}", log(&site)),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut a = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let start = Instant::now();
+        while !has(&final_reply(&mut a.db, page(Some("b")), "b's History").await) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the call on PBX b never reached b's History"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // PBX a's History (the default, the first PBX) has none of it.
+        assert!(!has(&final_reply(&mut a.db, page(None), "a's History").await));
+        assert!(!has(&final_reply(&mut a.db, page(Some("a")), "a's History").await));
+        let unknown = final_reply(&mut a.db, page(Some("c")), "an unknown PBX").await;
+        assert!(
+            matches!(&unknown, DbReply::Failed { message, .. } if message.contains("no PBX is named `c`; name one of: a, b")),
+            "{unknown:?}"
+        );
+        a.task.abort();
+    });
+    // `nobody` (rights on PBX b): b's calls by default, a's refused.
+    let day = chrono::Utc::now().date_naive().to_string();
+    let own = cli_as(&site, NOBODY, &["cdr", "export", "--from", &day]);
+    assert!(
+        own.status.success() && String::from_utf8_lossy(&own.stdout).contains(&number),
+        "{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    let other = cli_as(
+        &site,
+        NOBODY,
+        &["cdr", "export", "--pbx", "a", "--from", &day],
+    );
+    let said = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        !other.status.success() && said.contains("no rights on PBX a: yours are b"),
+        "{said}"
+    );
+}

@@ -82,6 +82,10 @@ pub struct CdrFilter {
     /// extension in `src`, `dst` or the visibility is looked for on, and the
     /// extensions the KPIs count.
     pub extension_rule: ExtensionRule,
+    /// Whose CDRs: the PBX's name (`None`: the first PBX the user sees).
+    /// Chooses the source; no SQL of its own.
+    #[serde(default)]
+    pub pbx: Option<String>,
 }
 
 impl CdrFilter {
@@ -98,6 +102,7 @@ impl CdrFilter {
             linkedid: None,
             limit: None,
             extension_rule: ExtensionRule::default(),
+            pbx: None,
         }
     }
 

@@ -77,6 +77,21 @@ enum CampaignCommand {
         /// Campaign name.
         name: String,
     },
+    /// Change the pacing, running or not (the engine takes it within a
+    /// second): the values given replace the campaign's `[pacing]` ones.
+    Pace {
+        /// Campaign name.
+        name: String,
+        /// Progressive, power or predictive.
+        #[arg(long, value_enum)]
+        mode: Option<SimMode>,
+        /// Power: calls in flight per available agent (1.0 to 5.0).
+        #[arg(long)]
+        ratio: Option<f64>,
+        /// The abandon cap, percent of live answers (at most 3.0).
+        #[arg(long)]
+        max_abandon_percent: Option<f64>,
+    },
     /// Add numbers to the do-not-call list (every campaign).
     Dnc {
         /// Numbers.
@@ -198,6 +213,18 @@ async fn fitted(
     }
 }
 
+impl SimMode {
+    /// The pacing mode it names.
+    fn mode(self) -> switchboard::dialer::pacing::Mode {
+        use switchboard::dialer::pacing::Mode;
+        match self {
+            SimMode::Progressive => Mode::Progressive,
+            SimMode::Power => Mode::Power,
+            SimMode::Predictive => Mode::Predictive,
+        }
+    }
+}
+
 /// Runs `campaign simulate`, with `fit` (from [`fitted`]) filling the
 /// figures not given.
 ///
@@ -207,7 +234,6 @@ fn simulate(
     a: SimulateArgs,
     fit: Option<switchboard::dialer::pacing::Stats>,
 ) -> anyhow::Result<()> {
-    use switchboard::dialer::pacing::Mode;
     use switchboard::dialer::simulate::{Model, run};
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("cannot read {}", a.file.display()))?;
@@ -234,11 +260,7 @@ fn simulate(
         anyhow::bail!("--hours {}: use more than 0 and at most 24", a.hours);
     }
     if let Some(m) = a.mode {
-        def.pacing.mode = match m {
-            SimMode::Progressive => Mode::Progressive,
-            SimMode::Power => Mode::Power,
-            SimMode::Predictive => Mode::Predictive,
-        };
+        def.pacing.mode = m.mode();
     }
     let model = Model {
         agents: a.agents,
@@ -471,6 +493,26 @@ pub(crate) async fn run(config: &Config, target: &Target, a: CampaignArgs) -> an
         CampaignCommand::Start { name } => set(&mut s, name, "running").await?,
         CampaignCommand::Pause { name } => set(&mut s, name, "paused").await?,
         CampaignCommand::Stop { name } => set(&mut s, name, "stopped").await?,
+        CampaignCommand::Pace {
+            name,
+            mode,
+            ratio,
+            max_abandon_percent,
+        } => {
+            let change = switchboard::dialer::pacing::PaceChange {
+                mode: mode.map(SimMode::mode),
+                ratio,
+                max_abandon_percent,
+            };
+            if let AppReply::Applied { name, note, .. } =
+                s.ask_app(AppRequest::Pace { id, name, change }).await?
+            {
+                if let Some(note) = note {
+                    eprintln!("note: {}", sanitize::escape(&note));
+                }
+                eprintln!("campaign `{}`: pacing changed", sanitize::escape(&name));
+            }
+        }
         CampaignCommand::Dnc { numbers } => {
             if let AppReply::DncAdded { count, .. } =
                 s.ask_app(AppRequest::Dnc { id, numbers }).await?

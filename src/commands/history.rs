@@ -31,6 +31,10 @@ pub(crate) struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     format: ExportFormat,
+    /// With several [[pbx]]: whose CDRs (and queue_log); default: the
+    /// first PBX you may see.
+    #[arg(long, value_name = "NAME")]
+    pbx: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,6 +128,8 @@ pub(crate) struct History {
     /// First instant excluded, PBX local time.
     to: chrono::NaiveDateTime,
     format: ExportFormat,
+    /// Whose CDRs (`None`: the first PBX the user sees).
+    pbx: Option<String>,
 }
 
 impl HistoryArgs {
@@ -164,13 +170,16 @@ impl History {
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default(),
             format: a.format,
+            pbx: a.pbx.clone(),
         })
     }
 
-    /// The window; the service puts in the user's rights and the site's
-    /// extension rule.
+    /// The window and the PBX; the service puts in the user's rights and
+    /// the site's extension rule.
     fn filter(&self) -> CdrFilter {
-        CdrFilter::window(self.from, self.to, Visibility::All)
+        let mut f = CdrFilter::window(self.from, self.to, Visibility::All);
+        f.pbx = self.pbx.clone();
+        f
     }
 }
 
@@ -276,6 +285,7 @@ pub(crate) async fn kpi(config: &Config, target: &Target, a: KpiArgs) -> anyhow:
             sl_goal_percent: a.sl_goal_percent,
         }),
         recompute: a.recompute,
+        pbx: h.pbx.clone(),
     };
     services
         .ask_db(DbRequest::Kpi {

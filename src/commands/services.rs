@@ -118,13 +118,20 @@ pub(crate) async fn open(
             let acl = &config.acl;
             let login = switchboard::access::acl::login(acl, o.as_user)?;
             let visibility = switchboard::access::acl::visibility(acl, &login)?;
-            let mut settings = config
-                .db_settings(visibility, o.cdr_url, o.db_url, o.tz)?
-                .for_commands(config.command_deadline());
-            if let Some(path) = o.queue_log {
-                settings.queue_log = path.to_path_buf();
-            }
-            let tz = settings.tz;
+            let sites: Vec<(String, db::DbSettings)> = config
+                .cdr_sites(visibility, o.cdr_url, o.db_url, o.tz)?
+                .into_iter()
+                .map(|(name, s)| {
+                    let mut s = s.for_commands(config.command_deadline());
+                    // `--queue-log` is the file of the PBX asked about.
+                    if let Some(path) = o.queue_log {
+                        s.queue_log = Ok(path.to_path_buf());
+                    }
+                    (name, s)
+                })
+                .collect();
+            let tz = config.time_zone(o.tz)?;
+            let scope = switchboard::access::acl::pbx_scope(acl, &login);
             let app = appdb::spawn(
                 config.db_url(o.db_url).map_err(|e| e.to_string()),
                 appdb::Actor {
@@ -135,7 +142,7 @@ pub(crate) async fn open(
             );
             Ok(Services {
                 tz,
-                db: db::spawn(settings),
+                db: db::spawn_sites(db::Sites::new(sites, scope)),
                 app,
                 daemon: None,
                 ended: Default::default(),

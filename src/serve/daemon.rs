@@ -60,9 +60,10 @@ pub struct DaemonSettings {
     pub acl: acl::AclConfig,
     /// The KPI settings, sent to each console.
     pub kpi: crate::cdr::kpi_config::KpiConfig,
-    /// The CDR service settings each console's worker starts from (its
-    /// visibility replaced by the user's).
-    pub cdr: db::DbSettings,
+    /// Each PBX's CDR service settings, in config order, that every
+    /// console's worker starts from (the visibility replaced by the
+    /// user's; the pools shared).
+    pub cdr: Vec<(String, db::DbSettings)>,
     /// How long a command's query may wait per row.
     pub command_deadline: Duration,
     /// The app database's URL (`Err`: why there is none).
@@ -82,8 +83,6 @@ pub struct Daemon {
 /// State shared by the listener, the hub and the consoles' tasks.
 struct Shared {
     config: DaemonSettings,
-    /// The CDR pool every console's CDR service shares.
-    cdr: db::Connections,
     /// The app-database pool every console's campaigns service shares.
     app: appdb::AppDbSlot,
     tz: chrono_tz::Tz,
@@ -132,7 +131,6 @@ impl Daemon {
         let (join_tx, join_rx) = mpsc::channel(16);
         let shared = Arc::new(Shared {
             config: self.settings,
-            cdr: db::Connections::default(),
             app: appdb::AppDbSlot::default(),
             tz,
             pbx,
@@ -407,22 +405,29 @@ async fn attached(
     if purpose == Purpose::Console && shared.join.send(join).await.is_err() {
         return;
     }
-    let mut cdr = {
-        let template = config.cdr.clone();
-        let settings = db::DbSettings {
-            visibility,
-            connections: shared.cdr.clone(),
-            // The console's user cannot set the daemon's URL: say who can.
-            url: template.url.map_err(|e| {
-                format!("the daemon has no CDR database ({e}); an admin sets [cdr] url_file in the daemon's config")
-            }),
-            ..template
-        };
-        db::spawn(match purpose {
-            Purpose::Command => settings.for_commands(config.command_deadline),
-            _ => settings,
+    let sites = config
+        .cdr
+        .iter()
+        .map(|(name, template)| {
+            let settings = db::DbSettings {
+                visibility: visibility.clone(),
+                // The console's user cannot set the daemon's URL: say who can.
+                url: template.url.clone().map_err(|e| {
+                    format!("the daemon has no CDR database ({e}); an admin sets [cdr] url_file in the daemon's config")
+                }),
+                ..template.clone()
+            };
+            let settings = match purpose {
+                Purpose::Command => settings.for_commands(config.command_deadline),
+                _ => settings,
+            };
+            (name.clone(), settings)
         })
-    };
+        .collect();
+    let mut cdr = db::spawn_sites(db::Sites::new(
+        sites,
+        acl::pbx_scope(&config.acl, &peer.login),
+    ));
     let mut app = appdb::spawn(
         config.app_db.clone().map_err(|e| {
             format!("the daemon has no app database ({e}); an admin sets [dialer] db_url_file in the daemon's config")

@@ -22,7 +22,7 @@ pub struct CampaignStatus {
 }
 
 /// A request; `id` comes back in the reply.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AppRequest {
     /// Read campaigns, progress and engines.
     Refresh {
@@ -69,6 +69,17 @@ pub enum AppRequest {
         /// Numbers as typed.
         numbers: Vec<String>,
     },
+    /// Change campaign `name`'s pacing while it runs (needs the campaign
+    /// right); the engine reads it within a tick. Answered as
+    /// [`AppReply::Applied`].
+    Pace {
+        /// Request id.
+        id: u64,
+        /// Campaign.
+        name: String,
+        /// What changes.
+        change: crate::dialer::pacing::PaceChange,
+    },
     /// Campaign `name`'s statistics fitted from its attempts of the last
     /// 30 days, for the simulator (read-only).
     Fit {
@@ -88,6 +99,7 @@ impl AppRequest {
             | AppRequest::Apply { id, .. }
             | AppRequest::Import { id, .. }
             | AppRequest::Dnc { id, .. }
+            | AppRequest::Pace { id, .. }
             | AppRequest::Fit { id, .. } => *id,
         }
     }
@@ -299,7 +311,7 @@ fn refuse(req: &AppRequest, actor: &Actor) -> Option<AppReply> {
     Some(AppReply::Failed {
         id: req.id(),
         message: format!(
-            "`{login}` may not change campaigns (start, pause, stop, apply, import, do-not-call); an admin sets campaigns = true in [acl.users.{login}]"
+            "`{login}` may not change campaigns (start, pause, stop, pace, apply, import, do-not-call); an admin sets campaigns = true in [acl.users.{login}]"
         ),
     })
 }
@@ -363,6 +375,25 @@ async fn serve(
             source,
             csv,
         } => import(db, (id, name, source), &csv, login).await?,
+        AppRequest::Pace { id, name, change } => {
+            let mut def = db.campaign(&name).await?.def;
+            match change.applied_to(&def.pacing) {
+                Ok(pacing) => {
+                    def.pacing = pacing;
+                    db.apply(&def, login).await?;
+                    AppReply::Applied {
+                        id,
+                        name,
+                        created: false,
+                        note: crate::dialer::engine::pace::note(&def),
+                    }
+                }
+                Err(e) => AppReply::Failed {
+                    id,
+                    message: format!("campaign `{name}`: {e}"),
+                },
+            }
+        }
         AppRequest::Fit { id, name } => {
             let row = db.campaign(&name).await?;
             let since = crate::clock::now_ms() - FIT_WINDOW_MS;

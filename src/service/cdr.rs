@@ -20,6 +20,7 @@ use crate::cdr::store::CdrStore;
 use crate::dialer::store::AppDb;
 use crate::endpoints::ExtensionRule;
 use crate::secret::Secret;
+pub use crate::service::cdr_sites::Sites;
 use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// What the worker needs, resolved from the config at start (by
-/// [`crate::setup::Config::db_settings`]).
+/// [`crate::setup::Config::cdr_sites`]).
 #[derive(Clone)]
 pub struct DbSettings {
     /// The CDR database URL; `Err` says why there is none (shown on screen).
@@ -43,8 +44,9 @@ pub struct DbSettings {
     pub extension_rule: ExtensionRule,
     /// The PBX's time zone (queue_log lines carry epoch seconds).
     pub tz: chrono_tz::Tz,
-    /// queue_log file for the queue KPIs.
-    pub queue_log: PathBuf,
+    /// queue_log file for the queue KPIs; `Err` says why there is none
+    /// (a second PBX whose `cdr` table names none).
+    pub queue_log: Result<PathBuf, String>,
     /// Service level, short-abandon and wrap-up settings, agents' names
     /// (`[kpi]`).
     pub queue_kpi: QueueKpiSettings,
@@ -103,6 +105,9 @@ pub enum DbRequest {
     Legs {
         /// Request id.
         id: u64,
+        /// Whose CDRs (`None`: the first PBX the user sees).
+        #[serde(default)]
+        pbx: Option<String>,
         /// The call (linkedid).
         call: String,
         /// Its first known leg's start, PBX local time.
@@ -167,6 +172,9 @@ pub struct KpiOptions {
     /// Compute every day of the range again and keep the new figures
     /// (they are everyone's: only a user who sees every call may).
     pub recompute: bool,
+    /// Whose CDRs and queue_log (`None`: the first PBX the user sees).
+    #[serde(default)]
+    pub pbx: Option<String>,
 }
 
 /// The `kpi` command's thresholds (`--sl-seconds` and the others).
@@ -269,9 +277,16 @@ pub struct DbLink {
 
 /// Starts the worker; it ends when the request sender is dropped.
 pub fn spawn(settings: DbSettings) -> DbLink {
+    spawn_sites(Sites::one(settings))
+}
+
+/// A worker over several PBXs' CDR sources: each request runs on the
+/// source its `pbx` names (the first the user sees by default); a PBX
+/// outside the user's scope, or unknown, is refused with its reason.
+pub fn spawn_sites(sites: Sites) -> DbLink {
     let (req_tx, req_rx) = mpsc::channel(16);
     let (reply_tx, reply_rx) = mpsc::channel(64);
-    tokio::spawn(run(Arc::new(settings), req_rx, reply_tx));
+    tokio::spawn(run(sites, req_rx, reply_tx));
     DbLink {
         requests: req_tx,
         replies: reply_rx,
@@ -279,12 +294,10 @@ pub fn spawn(settings: DbSettings) -> DbLink {
 }
 
 async fn run(
-    settings: Arc<DbSettings>,
+    sites: Sites,
     mut requests: mpsc::Receiver<DbRequest>,
     replies: mpsc::Sender<DbReply>,
 ) {
-    let store = settings.connections.store.clone();
-    let kept = settings.connections.kept.clone();
     let mut running: Option<JoinHandle<()>> = None;
     while let Some(req) = requests.recv().await {
         if let Some(task) = running.take() {
@@ -293,6 +306,16 @@ async fn run(
         if matches!(req, DbRequest::Cancel) {
             continue;
         }
+        let settings = match sites.pick(req.pbx()) {
+            Ok(s) => s.clone(),
+            Err(message) => {
+                let id = req.id();
+                let _ = replies.send(DbReply::Failed { id, message }).await;
+                continue;
+            }
+        };
+        let store = settings.connections.store.clone();
+        let kept = settings.connections.kept.clone();
         if let DbRequest::ExportKpi {
             id,
             day,
@@ -335,6 +358,19 @@ async fn run(
 }
 
 impl DbRequest {
+    /// The PBX whose CDRs the request reads (`None`: the first the user
+    /// sees).
+    pub fn pbx(&self) -> Option<&str> {
+        match self {
+            DbRequest::Page { filter, .. }
+            | DbRequest::Stream { filter, .. }
+            | DbRequest::Export { filter, .. } => filter.pbx.as_deref(),
+            DbRequest::Legs { pbx, .. } => pbx.as_deref(),
+            DbRequest::Kpi { options, .. } => options.pbx.as_deref(),
+            DbRequest::ExportKpi { .. } | DbRequest::Cancel => None,
+        }
+    }
+
     /// The request's id (0 for `Cancel`), which its reply carries.
     pub fn id(&self) -> u64 {
         match self {
@@ -424,7 +460,9 @@ async fn serve(
                 order,
             }
         }
-        DbRequest::Legs { id, call, around } => {
+        DbRequest::Legs {
+            id, call, around, ..
+        } => {
             let scope = scoped(CdrFilter::window(around, around, Visibility::All));
             let legs = legs_of(&*connected(settings, store).await?, &call, around, &scope).await?;
             DbReply::Legs { id, call, legs }
@@ -449,7 +487,11 @@ async fn serve(
             let db = connected(settings, store).await?;
             let sources = KpiSources {
                 store: &db,
-                queue_log: log.is_ok().then_some(settings.queue_log.as_path()),
+                queue_log: log
+                    .is_ok()
+                    .then_some(settings.queue_log.as_ref().ok())
+                    .flatten()
+                    .map(PathBuf::as_path),
                 read: log.as_ref().ok().map(|log| ReadLog {
                     log,
                     from,
@@ -529,7 +571,7 @@ async fn queue_log(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<QueueLog, String> {
-    let path = settings.queue_log.clone();
+    let path = settings.queue_log.clone()?;
     let (from, to) = (epoch(settings.tz, from), epoch(settings.tz, to));
     let visibility = settings.visibility.clone();
     // Staffing advice from the window before now (or the range's end).

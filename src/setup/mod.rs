@@ -85,6 +85,7 @@ pub struct Config {
 /// [[pbx]]
 /// name = "lyon"
 /// ami = { host = "10.0.1.2", secret_env = "LYON_AMI_SECRET" }
+/// cdr = { url_file = "/etc/switchboard/lyon-cdr-url", time_zone = "Europe/Paris", queue_log = "/srv/lyon/queue_log" }
 /// ```
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +96,11 @@ pub struct PbxConfig {
     /// How to reach its AMI (the keys of `[ami]`).
     #[serde(default)]
     pub ami: AmiConfig,
+    /// Where its CDRs and queue_log are (the keys of `[cdr]`). Without
+    /// it, the first PBX reads `[cdr]` and any other has no History or
+    /// KPIs.
+    #[serde(default)]
+    pub cdr: Option<CdrConfig>,
 }
 
 impl Config {
@@ -136,6 +142,17 @@ impl Config {
             vec![(DEFAULT_PBX, &self.ami)]
         } else {
             self.pbx.iter().map(|p| (p.name.as_str(), &p.ami)).collect()
+        }
+    }
+
+    /// Where PBX `name`'s CDRs are: its own `cdr` table, else `[cdr]` for
+    /// the first PBX; `None` for another PBX without one.
+    pub fn cdr_of(&self, name: &str) -> Option<&CdrConfig> {
+        let own = self.pbx.iter().find(|p| p.name == name);
+        match own.and_then(|p| p.cdr.as_ref()) {
+            Some(cdr) => Some(cdr),
+            None if self.pbx_names().first().map(String::as_str) == Some(name) => Some(&self.cdr),
+            None => None,
         }
     }
 
@@ -216,6 +233,13 @@ impl Config {
                 format!("pbx.{name}.ami")
             };
             ami.validate(&key)?;
+        }
+        for p in &self.pbx {
+            if let Some(cdr) = &p.cdr {
+                cdr.validate().map_err(|e| {
+                    ConfigError::new(&format!("pbx.{}.{}", p.name, e.key), e.message)
+                })?;
+            }
         }
         Ok(())
     }
@@ -325,6 +349,62 @@ mod tests {
         assert_eq!(
             got,
             [("paris", "10.0.0.2", 5038), ("lyon", "127.0.0.1", 25038)]
+        );
+    }
+
+    #[test]
+    fn each_pbx_reads_its_own_cdrs() {
+        let c = Config::parse(
+            "[[pbx]]\nname = \"paris\"\n[[pbx]]\nname = \"lyon\"\ncdr = { table = \"cdr_lyon\", time_zone = \"America/Santiago\", queue_log = \"/srv/lyon/queue_log\" }\n[[pbx]]\nname = \"nice\"\n[cdr]\ntable = \"cdr_paris\"\ntime_zone = \"Europe/Paris\"\n",
+            "t",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let sites = c
+            .cdr_sites(
+                crate::access::Visibility::All,
+                Some("sqlite::memory:"),
+                None,
+                None,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(&str, &str, String, bool, bool)> = sites
+            .iter()
+            .map(|(n, s)| {
+                (
+                    n.as_str(),
+                    s.table.as_str(),
+                    s.tz.to_string(),
+                    s.url.is_ok(),
+                    s.queue_log.is_ok(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // The first reads [cdr] (and --cdr-url); its queue_log
+                // defaults to Asterisk's.
+                ("paris", "cdr_paris", "Europe/Paris".into(), true, true),
+                // Its own table; no URL given for it.
+                ("lyon", "cdr_lyon", "America/Santiago".into(), false, true),
+                // Nothing of its own: no History, said why.
+                ("nice", "cdr_paris", "Europe/Paris".into(), false, false),
+            ]
+        );
+        assert!(
+            sites[2]
+                .1
+                .url
+                .as_ref()
+                .is_err_and(|e| e.contains("PBX nice has no CDR source"))
+        );
+        let bad = Config::parse(
+            "[[pbx]]\nname = \"lyon\"\ncdr = { time_zone = \"Mars/Olympus\" }\n",
+            "t",
+        );
+        assert_eq!(
+            bad.err().map(|e| e.key).as_deref(),
+            Some("pbx.lyon.cdr.time_zone")
         );
     }
 

@@ -64,8 +64,8 @@ pub struct Direct {
     pub may_control_campaigns: bool,
     /// The app database's URL (`Err`: why there is none, shown on screen).
     pub app_db: Result<crate::secret::Secret, String>,
-    /// The CDR service's settings.
-    pub cdr: db::DbSettings,
+    /// The CDR service's sources, one per PBX, within the user's PBXs.
+    pub cdr: db::Sites,
 }
 
 fn setup(launch: &Launch, clock: app::Clock) -> anyhow::Result<app::Setup> {
@@ -109,7 +109,7 @@ fn model_and_db(launch: &Launch, d: Direct, source: Source) -> (Model, db::DbLin
         },
         appdb::AppDbSlot::default(),
     );
-    (model, db::spawn(d.cdr), app)
+    (model, db::spawn_sites(d.cdr), app)
 }
 
 /// The longest a healthy link is silent, ms: the ping interval plus

@@ -7,6 +7,7 @@
 //! 2026-11-01..2026-11-20     a range of days, both included
 //! src:301  dst:5551234       source / destination number or extension
 //! disp:no-answer             ANSWERED, NO-ANSWER, BUSY, FAILED, CONGESTION
+//! pbx:lyon                   that PBX's CDRs (with several; default: the first you see)
 //! anything else              free text over src, dst, clid, uniqueid, channels
 //! ```
 //!
@@ -33,6 +34,8 @@ pub struct Query {
     pub disposition: Option<Disposition>,
     /// The other words, joined by one space.
     pub search: Option<String>,
+    /// `pbx:`: whose CDRs (`None`: the first PBX the user sees).
+    pub pbx: Option<String>,
 }
 
 fn date(word: &str, today: NaiveDate) -> Option<NaiveDate> {
@@ -53,6 +56,7 @@ impl Query {
             dst: None,
             disposition: None,
             search: None,
+            pbx: None,
         }
     }
 
@@ -77,6 +81,8 @@ impl Query {
                 q.src = Some(v.to_string()).filter(|v| !v.is_empty());
             } else if let Some(v) = word.strip_prefix("dst:") {
                 q.dst = Some(v.to_string()).filter(|v| !v.is_empty());
+            } else if let Some(v) = word.strip_prefix("pbx:") {
+                q.pbx = Some(v.to_string()).filter(|v| !v.is_empty());
             } else if let Some(v) = word
                 .strip_prefix("disp:")
                 .or_else(|| word.strip_prefix("disposition:"))
@@ -104,7 +110,7 @@ impl Query {
         (start, end)
     }
 
-    /// Only days: what the KPI screen accepts.
+    /// Only days (and a PBX): what the KPI screen accepts.
     pub fn is_days_only(&self) -> bool {
         self.src.is_none()
             && self.dst.is_none()
@@ -120,6 +126,7 @@ impl Query {
         f.dst = self.dst.clone();
         f.disposition = self.disposition;
         f.search = self.search.clone();
+        f.pbx = self.pbx.clone();
         f
     }
 
@@ -135,6 +142,9 @@ impl Query {
         }
         if let Some(v) = &self.dst {
             parts.push(format!("dst:{v}"));
+        }
+        if let Some(v) = &self.pbx {
+            parts.push(format!("pbx:{v}"));
         }
         if let Some(d) = self.disposition {
             parts.push(format!(
@@ -180,6 +190,11 @@ mod tests {
             ("2026-11-01".into(), "2026-11-21".into())
         );
         assert!(q.is_days_only());
+        // A PBX is not a filter of rows: the KPI screen takes it.
+        let lyon = Query::parse("today pbx:lyon", today()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(lyon.is_days_only());
+        assert_eq!(lyon.filter(Visibility::All).pbx.as_deref(), Some("lyon"));
+        assert_eq!(lyon.describe(), "2026-11-21 pbx:lyon");
         assert_eq!(
             Query::parse("2026-11-21..2026-11-01", today())
                 .err()

@@ -32,6 +32,48 @@ pub enum Mode {
     Predictive,
 }
 
+impl Mode {
+    /// The mode named `s` (`progressive`, `power`, `predictive`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "progressive" => Some(Mode::Progressive),
+            "power" => Some(Mode::Power),
+            "predictive" => Some(Mode::Predictive),
+            _ => None,
+        }
+    }
+}
+
+/// A change to a running campaign's `[pacing]` (`campaign pace`, the
+/// console's `:campaign pace`): the values given replace the campaign's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PaceChange {
+    /// The new mode.
+    pub mode: Option<Mode>,
+    /// The new power ratio.
+    pub ratio: Option<f64>,
+    /// The new abandon cap, percent.
+    pub max_abandon_percent: Option<f64>,
+}
+
+impl PaceChange {
+    /// `def` with the change, checked.
+    ///
+    /// Errors: nothing to change, or a value out of range (named, as
+    /// [`PacingDef::validate`] says).
+    pub fn applied_to(&self, def: &PacingDef) -> Result<PacingDef, String> {
+        if *self == PaceChange::default() {
+            return Err("nothing to change: give a mode, a ratio or a cap".into());
+        }
+        let mut d = def.clone();
+        d.mode = self.mode.unwrap_or(d.mode);
+        d.ratio = self.ratio.unwrap_or(d.ratio);
+        d.max_abandon_percent = self.max_abandon_percent.unwrap_or(d.max_abandon_percent);
+        d.validate()?;
+        Ok(d)
+    }
+}
+
 /// Which regulator's rules the abandon cap follows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -433,6 +475,32 @@ mod tests {
             mid.target < low.target && mid.dial <= low.dial,
             "{low:?} {mid:?}"
         );
+    }
+
+    #[test]
+    fn a_pace_change_replaces_only_what_it_names() {
+        let d = PacingDef::default();
+        let power = PaceChange {
+            mode: Mode::parse("power"),
+            ratio: Some(2.0),
+            ..PaceChange::default()
+        };
+        let got = power.applied_to(&d).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (got.mode, got.ratio, got.drop_s),
+            (Mode::Power, 2.0, d.drop_s)
+        );
+        let too_much = PaceChange {
+            max_abandon_percent: Some(5.0),
+            ..PaceChange::default()
+        };
+        assert!(
+            too_much
+                .applied_to(&d)
+                .is_err_and(|e| e.contains("pacing.max_abandon_percent"))
+        );
+        assert!(PaceChange::default().applied_to(&d).is_err());
+        assert_eq!(Mode::parse("turbo"), None);
     }
 
     #[test]

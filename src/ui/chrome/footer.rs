@@ -40,7 +40,7 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
                 theme.style(Item::ConnDown),
             )),
             None => spans.push(Span::styled(
-                "  today · 2026-11-01..2026-11-20 · src:X dst:X disp:no-answer · text   Enter run · Esc close",
+                "  today · 2026-11-01..2026-11-20 · src:X dst:X disp:no-answer pbx:X · text   Enter run · Esc close",
                 text_style,
             )),
         }

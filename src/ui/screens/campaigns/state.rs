@@ -47,7 +47,7 @@ impl CampaignsView {
 }
 
 /// A command typed after `:`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// `:campaign start|pause|stop NAME`: the status asked for.
     Status {
@@ -55,6 +55,15 @@ pub enum Command {
         status: &'static str,
         /// Campaign.
         name: String,
+    },
+    /// `:campaign pace NAME MODE [RATIO]`: the pacing while it runs.
+    Pace {
+        /// Campaign.
+        name: String,
+        /// The new mode.
+        mode: crate::dialer::pacing::Mode,
+        /// The new power ratio.
+        ratio: Option<f64>,
     },
     /// `:campaign import NAME FILE.csv`.
     Import {
@@ -70,8 +79,24 @@ pub enum Command {
 /// Errors: what to type instead.
 pub fn parse_command(text: &str) -> Result<Command, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let usage = "use :campaign start|pause|stop NAME or :campaign import NAME FILE.csv";
+    let usage = "use :campaign start|pause|stop NAME, :campaign pace NAME progressive|power|predictive [RATIO] or :campaign import NAME FILE.csv";
     match words.as_slice() {
+        ["campaign", "pace", name, mode, rest @ ..] if rest.len() <= 1 => {
+            let mode = crate::dialer::pacing::Mode::parse(mode)
+                .ok_or_else(|| format!("`{mode}`: use progressive, power or predictive"))?;
+            let ratio = match rest.first() {
+                Some(r) => Some(
+                    r.parse::<f64>()
+                        .map_err(|_| format!("`{r}`: a ratio is a number, like 1.5"))?,
+                ),
+                None => None,
+            };
+            Ok(Command::Pace {
+                name: (*name).to_string(),
+                mode,
+                ratio,
+            })
+        }
         ["campaign", "import", name, file] => Ok(Command::Import {
             name: (*name).to_string(),
             file: (*file).to_string(),
@@ -96,6 +121,29 @@ pub fn parse_command(text: &str) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pace_commands_parse() {
+        use crate::dialer::pacing::Mode;
+        assert_eq!(
+            parse_command("campaign pace spring power 1.5"),
+            Ok(Command::Pace {
+                name: "spring".into(),
+                mode: Mode::Power,
+                ratio: Some(1.5)
+            })
+        );
+        assert_eq!(
+            parse_command("campaign pace spring predictive"),
+            Ok(Command::Pace {
+                name: "spring".into(),
+                mode: Mode::Predictive,
+                ratio: None
+            })
+        );
+        assert!(parse_command("campaign pace spring turbo").is_err_and(|e| e.contains("`turbo`")));
+        assert!(parse_command("campaign pace spring power x").is_err_and(|e| e.contains("`x`")));
+    }
 
     #[test]
     fn commands_parse() {

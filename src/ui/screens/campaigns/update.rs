@@ -117,14 +117,29 @@ pub fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
     })
 }
 
+/// Why a user without the campaign right cannot run a changing command.
+const NO_RIGHT: &str =
+    "you may not change campaigns; an admin sets campaigns = true for you in [acl.users]";
+
 fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
     let command = parse_command(text)?;
     model.notice = None;
     Ok(match command {
         Command::Status { status, name } => stop_or_set(model, name, status),
+        Command::Pace { name, mode, ratio } => {
+            if !model.campaigns.may_control {
+                return Err(NO_RIGHT.into());
+            }
+            let change = crate::dialer::pacing::PaceChange {
+                mode: Some(mode),
+                ratio,
+                max_abandon_percent: None,
+            };
+            ask(model, |id| AppRequest::Pace { id, name, change })
+        }
         Command::Import { name, file } => {
             if !model.campaigns.may_control {
-                return Err("you may not change campaigns; an admin sets campaigns = true for you in [acl.users]".into());
+                return Err(NO_RIGHT.into());
             }
             // Read here, as the console's user: the worker (the daemon's,
             // when attached) never opens a file a user names.

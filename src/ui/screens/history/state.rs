@@ -127,6 +127,7 @@ impl HistoryView {
         let call_id = call.id.clone();
         let request = (!call.complete).then(|| DbRequest::Legs {
             id,
+            pbx: self.query.pbx.clone(),
             call: call_id.clone(),
             around: call.start().unwrap_or_default(),
         });

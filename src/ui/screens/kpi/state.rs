@@ -97,7 +97,10 @@ impl KpiView {
             id,
             from,
             to,
-            options: Default::default(),
+            options: crate::service::cdr::KpiOptions {
+                pbx: self.query.pbx.clone(),
+                ..Default::default()
+            },
         }
     }
 
