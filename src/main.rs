@@ -495,6 +495,24 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         "no CDR database (history commands need --cdr-url)"
     };
+    // A PBX's own CDR source: its URL file checked like [cdr]'s.
+    let mut cdr_of_others = Vec::new();
+    for p in &config.pbx {
+        if let Some(own) = &p.cdr {
+            own.url(None).map_err(|e| {
+                switchboard::config::ConfigError::new(
+                    &format!("pbx.{}.{}", p.name, e.key),
+                    e.message,
+                )
+            })?;
+            cdr_of_others.push(p.name.as_str());
+        }
+    }
+    let cdr = if cdr_of_others.is_empty() {
+        cdr.to_string()
+    } else {
+        format!("{cdr}; CDRs of {} configured", cdr_of_others.join(", "))
+    };
     let links: Vec<String> = config
         .pbxs()
         .iter()

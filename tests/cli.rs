@@ -52,6 +52,46 @@ fn check_config_names_the_wrong_key() {
     assert!(e.contains("c.toml") && e.contains("prot"), "{e}");
 }
 
+/// A second PBX's own CDR source is checked like `[cdr]`'s: a URL file
+/// others can read is refused, naming the PBX's key.
+#[test]
+fn check_config_checks_each_pbxs_cdr_source() {
+    let h = home();
+    let secret = h.path().join("ami-secret");
+    write(&secret, "s3cret\n", 0o600);
+    let url = h.path().join("lyon-cdr-url");
+    write(&url, "sqlite:///tmp/lyon.db\n", 0o644);
+    let cfg = h.path().join("c.toml");
+    let text = format!(
+        "[[pbx]]\nname = \"paris\"\nami = {{ secret_file = \"{s}\" }}\n[[pbx]]\nname = \"lyon\"\nami = {{ secret_file = \"{s}\" }}\ncdr = {{ url_file = \"{u}\" }}\n",
+        s = secret.display(),
+        u = url.display()
+    );
+    write(&cfg, &text, 0o644);
+    let check = || {
+        run(
+            h.path(),
+            &["--config", cfg.to_str().unwrap_or(""), "check-config"],
+        )
+    };
+    let o = check();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("pbx.lyon.cdr.url_file"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::set_permissions(&url, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = check();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("CDRs of lyon configured"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
 /// `check-config` with an AMI secret file holding `text` with `mode`.
 fn check_config_with_secret(home: &Path, text: &str, mode: u32) -> Output {
     let secret = home.join("secret");

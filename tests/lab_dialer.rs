@@ -1355,24 +1355,30 @@ async fn after_an_asterisk_restart_the_engine_reconciles_and_dials_on() {
 
 /// Unpauses `sales` agents when dropped (a failed test leaves the lab's
 /// queue as it found it).
-struct Paused<'a>(&'a Lab, Vec<&'static str>);
+struct Paused<'a>(&'a Lab, &'static str, Vec<&'static str>);
 
 impl<'a> Paused<'a> {
     /// Pauses `agents` (`sales` members `Local/NNN@agents/n`).
     fn new(lab: &'a Lab, agents: Vec<&'static str>) -> Self {
+        Paused::in_queue(lab, "sales", agents)
+    }
+
+    /// Pauses `agents` (members `Local/NNN@agents/n`) of `queue`.
+    fn in_queue(lab: &'a Lab, queue: &'static str, agents: Vec<&'static str>) -> Self {
         for a in &agents {
             lab.cli(&format!(
-                "queue pause member Local/{a}@agents/n queue sales reason lunch"
+                "queue pause member Local/{a}@agents/n queue {queue} reason lunch"
             ))
             .unwrap_or_else(|e| panic!("{e}"));
         }
-        Paused(lab, agents)
+        Paused(lab, queue, agents)
     }
 
     fn unpause(&mut self) {
-        for a in self.1.drain(..) {
+        for a in self.2.drain(..) {
             let _ = self.0.cli(&format!(
-                "queue unpause member Local/{a}@agents/n queue sales"
+                "queue unpause member Local/{a}@agents/n queue {}",
+                self.1
             ));
         }
     }
@@ -2023,4 +2029,70 @@ async fn with_amd_the_safe_harbour_clock_starts_when_the_greeting_ends() {
     let status = campaign(&cfg, &url, &["status", "amddrop", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v["abandons"]["drops"].as_i64(), Some(1), "{status}");
+}
+
+/// The agents are SIPp phones: a progressive campaign to queue `support`,
+/// whose two Local agents are paused, reaches the two PJSIP phones SIPp
+/// registered (SIPp answers): every answered customer is taken by
+/// `PJSIP/301` or `PJSIP/302` within 2 s of the answer (queue_log's
+/// `CONNECT` wait, the attempts' answer-to-agent time), the attempts name
+/// the phone, and the ledger counts no drop.
+#[tokio::test]
+async fn a_queue_of_sipp_phones_takes_every_answered_customer_in_time() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Numbers ending in 0 answer at once and talk 3 to 8 s.
+    let rows = leads_ending(numbers_from(5_571_000_000u64), 6, 0);
+    let mut paused = Paused::in_queue(&lab, "support", vec!["206", "207"]);
+    let (url, cfg) = prepared(
+        &lab,
+        dir.path(),
+        "phones",
+        "destination = { queue = \"support\" }\nmax_concurrent = 4\n",
+        &rows,
+    )
+    .await;
+    let (db, engine, log) = running(dir.path(), &cfg, &url, "phones").await;
+    let (p, attempts) = until_done(&db, "phones", Duration::from_secs(120)).await;
+    let _ = engine.stop(Duration::from_secs(10));
+    paused.unpause();
+    assert_eq!(p.answered, 6, "{p:?}\n{}", log_tail(&log));
+    let queue = queue_outcomes(&lab);
+    let times: Vec<Option<i64>> = attempts
+        .iter()
+        .map(|a| a.agent_at.zip(a.answered_at).map(|(t, ans)| t - ans))
+        .collect();
+    eprintln!("answer to SIPp phone, ms: {times:?}");
+    for a in &attempts {
+        let phone = a.agent.as_deref().unwrap_or_default();
+        assert!(
+            phone == "PJSIP/301" || phone == "PJSIP/302",
+            "customer {} was taken by `{phone}`, not a SIPp phone:\n{}",
+            a.number,
+            log_tail(&log)
+        );
+        let (wait, abandoned) = queue.get(&a.id).copied().unwrap_or_default();
+        assert!(
+            !abandoned && wait.is_some_and(|w| w < 2),
+            "customer {} waited {wait:?} s for a phone",
+            a.number
+        );
+        let to_agent = a.agent_at.zip(a.answered_at).map(|(t, ans)| t - ans);
+        assert!(
+            to_agent.is_some_and(|ms| (0..2_000).contains(&ms)),
+            "customer {}: answer to phone {to_agent:?} ms",
+            a.number
+        );
+    }
+    let status = campaign(&cfg, &url, &["status", "phones", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (
+            v["abandons"]["answers"].as_i64(),
+            v["abandons"]["drops"].as_i64()
+        ),
+        (Some(6), Some(0)),
+        "{status}"
+    );
 }

@@ -242,6 +242,9 @@ pub struct AttemptRow {
     pub amd_status: Option<String>,
     /// When AMD's verdict came (the end of the greeting).
     pub greeted_at: Option<i64>,
+    /// When the agent took the call (its first `MEMBERINTERFACE` or
+    /// `BRIDGEPEER`).
+    pub agent_at: Option<i64>,
 }
 
 /// What an import did.
@@ -1269,7 +1272,7 @@ impl AppDb {
     /// Errors: the database fails.
     pub async fn attempts(&self, id: i64) -> Result<Vec<AttemptRow>, DialerError> {
         let sql = self.sql(
-            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause, agent, amd_status, greeted_at \
+            "SELECT id, lead_id, number, engine_id, created_at, originated_at, answered_at, ended_at, outcome, hangup_cause, agent, amd_status, greeted_at, agent_at \
              FROM attempts WHERE campaign_id = ? ORDER BY created_at, id",
         );
         let rows = on!(self, p => {
@@ -1290,6 +1293,7 @@ impl AppDb {
                         agent: r.try_get(10)?,
                         amd_status: r.try_get(11)?,
                         greeted_at: r.try_get(12)?,
+                        agent_at: r.try_get(13)?,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
