@@ -1062,3 +1062,25 @@ fn an_attached_console_shows_what_the_daemon_sent_it() {
     let text = screen(&m, (120, 40));
     assert!(text.contains("STALE") && text.contains("Down"), "{text}");
 }
+
+/// With several PBXs the History says whose CDRs it shows: the first PBX
+/// by default, the one `pbx:NAME` asks for, and that PBX goes in the
+/// request.
+#[test]
+fn history_of_several_pbxs_names_its_pbx() {
+    let mut m = sized(two_pbxs(), (120, 30));
+    let DbRequest::Page { filter, .. } = request(&mut m, KeyCode::F(3)) else {
+        panic!("F3 asks for a page");
+    };
+    assert_eq!(filter.pbx, None, "the service picks the first PBX");
+    assert!(screen(&m, (120, 30)).contains("History of paris"));
+    press(&mut m, KeyCode::Char('/'));
+    for c in "today pbx:lyon".chars() {
+        press(&mut m, KeyCode::Char(c));
+    }
+    let DbRequest::Page { filter, .. } = request(&mut m, KeyCode::Enter) else {
+        panic!("Enter runs the query");
+    };
+    assert_eq!(filter.pbx.as_deref(), Some("lyon"));
+    assert!(screen(&m, (120, 30)).contains("History of lyon"));
+}

@@ -289,6 +289,18 @@ impl Model {
             .filter(|p| self.pbx_scope.as_ref().is_none_or(|s| s.contains(&p.name)))
     }
 
+    /// With several PBXs, whose CDRs a History or KPI query naming `asked`
+    /// reads: that PBX, else the first the user sees (what the CDR service
+    /// chooses); `None` with one PBX (nothing to say).
+    pub fn cdr_pbx(&self, asked: Option<&str>) -> Option<String> {
+        if !self.pbxs.is_many() {
+            return None;
+        }
+        asked
+            .map(str::to_string)
+            .or_else(|| self.visible_pbxs().next().map(|p| p.name.clone()))
+    }
+
     /// The user may see queue `name` (`[acl]`).
     pub fn sees_queue(&self, name: &str) -> bool {
         self.live_access().sees_queue(name)

@@ -162,7 +162,8 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let more = if h.list.done { "" } else { "+" };
     let decor = Decor {
         title: format!(
-            "History: {} calls{more}, {} legs",
+            "History{}: {} calls{more}, {} legs",
+            of_pbx(model.cdr_pbx(h.query.pbx.as_deref())),
             h.list.calls.len(),
             h.list.legs
         ),
@@ -171,4 +172,10 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         theme,
     };
     table::render(f, area, &COLUMNS, &rows, &state, decor);
+}
+
+/// ` of lyon` in a title, with several PBXs (the PBX name is peer text).
+pub fn of_pbx(pbx: Option<String>) -> String {
+    pbx.map(|p| format!(" of {}", crate::sanitize::escape(&p)))
+        .unwrap_or_default()
 }

@@ -14,7 +14,10 @@ pub fn draw(f: &mut Frame, areas: &[Rect], model: &Model, theme: &Theme) {
     let k = &model.kpi;
     for (table, area) in KpiTable::ALL.into_iter().zip(areas.iter().copied()) {
         let title = match (table, &k.queues) {
-            (KpiTable::Extensions, _) => "KPIs per extension (CDR)".to_string(),
+            (KpiTable::Extensions, _) => format!(
+                "KPIs per extension (CDR){}",
+                crate::ui::screens::history::view::of_pbx(model.cdr_pbx(k.query.pbx.as_deref()))
+            ),
             (KpiTable::Queues, Ok(_)) => {
                 // The screen uses the default thresholds: name them.
                 let q = crate::cdr::queue_log::QueueKpiSettings::default();
