@@ -62,6 +62,30 @@ impl Default for AriConfig {
 }
 
 impl AriConfig {
+    /// Checks the app name, which reaches the dialplan (the AMD context's
+    /// `Stasis(${SB_APP},…)`): letters, digits, `.`, `_`, `-`, 1 to 64.
+    ///
+    /// Errors: `ari.app` otherwise.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let ok = !self.app.is_empty()
+            && self.app.len() <= 64
+            && self
+                .app
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if ok {
+            Ok(())
+        } else {
+            Err(ConfigError::new(
+                "ari.app",
+                format!(
+                    "`{}`: use letters, digits and . _ - (1 to 64 characters)",
+                    crate::sanitize::escape(&self.app)
+                ),
+            ))
+        }
+    }
+
     /// The ARI password: `ari.secret_file`, the systemd credential
     /// `ari-secret`, or the variable named by `ari.secret_env` (default
     /// `SWITCHBOARD_ARI_SECRET`).

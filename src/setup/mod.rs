@@ -248,6 +248,7 @@ impl Config {
     /// tables together (PBX names).
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.dialer.validate()?;
+        self.ari.validate()?;
         self.validate_pbxs()?;
         self.cdr.validate()?;
         self.ui.validate()?;
@@ -459,6 +460,7 @@ mod tests {
                 "[[pbx]]\nname = \"lyon\"\nami = { port = 0 }\n",
                 "pbx.lyon.ami.port",
             ),
+            ("[ari]\napp = \"sb,amd\"\n", "ari.app"),
         ] {
             let got = Config::parse(text, "t").err().map(|e| e.key);
             assert_eq!(got.as_deref(), Some(key), "{text}");
