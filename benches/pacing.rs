@@ -54,6 +54,8 @@ fn bench(c: &mut Criterion) {
         hours: 8.0,
         days: 1,
         seed: 1,
+        machine_rate: 0.0,
+        amd_s: None,
     };
     g.throughput(Throughput::Elements(1));
     g.sample_size(20);

@@ -569,6 +569,14 @@ fn campaign_simulate_compares_modes_without_a_database() {
     };
     let predictive = sim(&["--seed", "5"]);
     assert_eq!(sim(&["--seed", "5"]), predictive, "same seed, same figures");
+    // Answering machines heard by AMD are counted apart, not as people.
+    let amd = sim(&["--seed", "5", "--machine-rate", "0.3", "--amd-s", "3"]);
+    assert!(amd["machines"].as_u64().is_some_and(|m| m > 0), "{amd}");
+    assert!(
+        amd["live_answers"].as_u64() < predictive["live_answers"].as_u64(),
+        "{amd}"
+    );
+    assert_eq!(predictive["machines"], 0, "{predictive}");
     let progressive = sim(&["--seed", "5", "--mode", "progressive"]);
     assert_eq!(progressive["drops"], 0, "{progressive}");
     let per_hour = |v: &serde_json::Value| v["connects_per_agent_hour"].as_f64().unwrap_or(0.0);

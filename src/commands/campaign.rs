@@ -128,6 +128,15 @@ pub(crate) struct SimulateArgs {
     /// 3-15; with --fit, around the fitted mean).
     #[arg(long, value_name = "MIN-MAX", value_parser = ring_range)]
     ring: Option<(f64, f64)>,
+    /// Share of answers an answering machine gives, 0 to 1 (default 0).
+    /// With AMD (the file's [amd], or --amd-s) they are left out of the
+    /// abandon rates; without, they count as people.
+    #[arg(long, default_value_t = 0.0)]
+    machine_rate: f64,
+    /// How long AMD listens to each answer, seconds (default 3 when the
+    /// file has [amd]; giving it turns AMD on).
+    #[arg(long)]
+    amd_s: Option<f64>,
     /// With --fit: seconds of wrap-up added to the fitted talk time (the
     /// queue's wrapuptime), since attempts record talk only.
     #[arg(long, default_value_t = 0.0, requires = "fit")]
@@ -256,6 +265,18 @@ fn simulate(
         fit.map(|f| f.ring_to_answer_s.max(0.5))
             .map_or((3.0, 15.0), |m| (m / 2.0, m * 1.5))
     });
+    if !(0.0..=1.0).contains(&a.machine_rate) {
+        anyhow::bail!(
+            "--machine-rate {}: use 0 to 1 (0.2 for 20 %)",
+            a.machine_rate
+        );
+    }
+    let amd_s = a.amd_s.or(def.amd.as_ref().map(|_| 3.0));
+    if let Some(s) = amd_s
+        && !(0.5..=10.0).contains(&s)
+    {
+        anyhow::bail!("--amd-s {s}: use 0.5 to 10 seconds");
+    }
     if !(a.hours > 0.0 && a.hours <= 24.0) {
         anyhow::bail!("--hours {}: use more than 0 and at most 24", a.hours);
     }
@@ -270,6 +291,8 @@ fn simulate(
         hours: a.hours,
         days: a.days,
         seed: a.seed,
+        machine_rate: a.machine_rate,
+        amd_s,
     };
     let r = run(&def.pacing, def.max_concurrent, def.ring_timeout_s, &model);
     match a.format {
@@ -295,8 +318,8 @@ fn simulate(
                 r.dials_per_hour, r.connects_per_hour, r.connects_per_agent_hour
             );
             println!(
-                "{} dials, {} live answers, {} connects, {} drops",
-                r.dials, r.live_answers, r.connects, r.drops
+                "{} dials, {} live answers, {} connects, {} drops, {} machines",
+                r.dials, r.live_answers, r.connects, r.drops, r.machines
             );
         }
     }

@@ -15,6 +15,11 @@
 //! pacer decides after every event (an answer, a ring-out, a freed agent,
 //! a drop), with statistics it learns as it goes (starting from the
 //! model's own figures) and the abandon ledger of the campaign's regime.
+//! With answering machines (`machine_rate`, the share of answers a machine
+//! gives) and AMD (`amd_s`, how long AMD listens), every answer is heard
+//! for `amd_s` first: a machine then ends without an agent and is left out
+//! of the ledger, a person needs an agent from the end of the greeting.
+//! Without AMD a machine is taken for a person (the engine's rule).
 //! Deterministic for a seed: one generator (xoshiro256++), events ordered
 //! by time then by creation.
 
@@ -43,6 +48,10 @@ pub struct Model {
     pub days: u32,
     /// Seed of the generator.
     pub seed: u64,
+    /// Share of answers an answering machine gives, 0 to 1.
+    pub machine_rate: f64,
+    /// AMD listens this long to every answer, seconds (`None`: no AMD).
+    pub amd_s: Option<f64>,
 }
 
 /// What a simulation gives (rates in percent of live answers).
@@ -58,6 +67,8 @@ pub struct Report {
     pub dials: u64,
     /// Calls a person answered.
     pub live_answers: u64,
+    /// Calls AMD took for a machine (left out of the abandon rates).
+    pub machines: u64,
     /// Answered calls an agent took within the drop timer.
     pub connects: u64,
     /// Answered calls no agent took in time (abandoned by the rule).
@@ -87,6 +98,8 @@ pub struct Report {
 enum Event {
     /// Call `id` is answered by a person.
     Answer(u64),
+    /// AMD ends a machine's call.
+    MachineEnd,
     /// Call `id` rings out.
     RingOut,
     /// An agent ends a call's handle time.
@@ -147,13 +160,25 @@ impl Sim<'_> {
             let id = self.seq;
             self.floor.ringing += 1;
             let answered = self.rng.random::<f64>() < self.m.answer_rate;
-            self.stats.answer_rate +=
-                LEARN * (f64::from(u8::from(answered)) - self.stats.answer_rate);
+            // Drawn only with machines in the model: runs without them keep
+            // their figures for a seed.
+            let machine = answered
+                && self.m.machine_rate > 0.0
+                && self.rng.random::<f64>() < self.m.machine_rate;
+            // With AMD a machine is no answer for pacing (the engine's
+            // statistics count it so); without, it is taken for a person.
+            let live = answered && !(machine && self.m.amd_s.is_some());
+            self.stats.answer_rate += LEARN * (f64::from(u8::from(live)) - self.stats.answer_rate);
             if answered {
                 let (lo, hi) = self.m.ring_s;
-                let ring = lo + (hi - lo) * self.rng.random::<f64>();
-                self.stats.ring_to_answer_s += LEARN * (ring - self.stats.ring_to_answer_s);
-                self.at(t + (ring * 1000.0) as i64, Event::Answer(id));
+                let ring = lo + (hi - lo) * self.rng.random::<f64>() + self.m.amd_s.unwrap_or(0.0);
+                let at = t + (ring * 1000.0) as i64;
+                if live {
+                    self.stats.ring_to_answer_s += LEARN * (ring - self.stats.ring_to_answer_s);
+                    self.at(at, Event::Answer(id));
+                } else {
+                    self.at(at, Event::MachineEnd);
+                }
             } else {
                 self.at(t + self.ring_timeout_ms, Event::RingOut);
             }
@@ -176,6 +201,10 @@ impl Sim<'_> {
                 }
             }
             Event::RingOut => self.floor.ringing -= 1,
+            Event::MachineEnd => {
+                self.floor.ringing -= 1;
+                self.r.machines += 1;
+            }
             Event::AgentFree => {
                 self.floor.busy -= 1;
                 let next = std::iter::from_fn(|| self.waiting.pop_front())
@@ -303,6 +332,8 @@ mod tests {
             hours: 8.0,
             days,
             seed: 7,
+            machine_rate: 0.0,
+            amd_s: None,
         }
     }
 
@@ -324,6 +355,35 @@ mod tests {
             ..model(3)
         };
         assert_ne!(run(&pacing(Mode::Progressive), 200, 25, &other), r);
+    }
+
+    /// Machines with AMD: left out of the live answers and of the rate,
+    /// counted apart; without AMD they are live answers.
+    #[test]
+    fn amd_keeps_machines_out_of_the_live_answers() {
+        let with = Model {
+            machine_rate: 0.3,
+            amd_s: Some(3.0),
+            ..model(3)
+        };
+        let r = run(&pacing(Mode::Progressive), 200, 25, &with);
+        assert!(r.machines > 0 && r.drops == 0, "{r:?}");
+        let share = r.machines as f64 / (r.machines + r.live_answers) as f64;
+        assert!((0.25..0.35).contains(&share), "{r:?}");
+        let without = run(
+            &pacing(Mode::Progressive),
+            200,
+            25,
+            &Model {
+                amd_s: None,
+                ..with
+            },
+        );
+        assert!(
+            without.live_answers > r.live_answers,
+            "{without:?} vs {r:?}"
+        );
+        assert_eq!(without.machines, 0, "{without:?}");
     }
 
     /// The check: 1,000 days, 20 agents, AHT 180 s, 30 % answer.
