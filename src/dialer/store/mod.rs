@@ -828,8 +828,10 @@ impl AppDb {
     /// whose number joined the do-not-call list becomes `dnc` instead.
     ///
     /// A deadlock or serialization failure between two engines claiming at
-    /// once (MariaDB and PostgreSQL may pick a victim under row locks) is
-    /// retried: nothing of the failed transaction was kept.
+    /// once (MariaDB and PostgreSQL may pick a victim under row locks), or
+    /// SQLite's "database is locked" for a transaction that read before the
+    /// other engine wrote, is retried: nothing of the failed transaction was
+    /// kept.
     ///
     /// Errors: the database fails (nothing claimed).
     pub async fn claim(
@@ -870,7 +872,7 @@ impl AppDb {
                     return Err(DialerError::LeaseLost(c.engine.to_string()));
                 }
                 Ok(Some(claimed)) => return Ok(claimed),
-                Err(e) if tries < CLAIM_TRIES && is_conflict(&e) => {
+                Err(e) if tries < CLAIM_TRIES && self.is_conflict(&e) => {
                     tries += 1;
                     // Randomized and growing, so two engines that collided
                     // do not collide again in lockstep.
@@ -881,6 +883,12 @@ impl AppDb {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// A failure the claim retries: a deadlock or serialization failure
+    /// (MariaDB, PostgreSQL), or SQLite busy.
+    fn is_conflict(&self, e: &sqlx::Error) -> bool {
+        is_conflict(e) || (matches!(self.pool, Pool::Sqlite(_)) && is_sqlite_busy(e))
     }
 
     async fn claim_once(&self, c: &Claim<'_>) -> Result<Option<Vec<Claimed>>, sqlx::Error> {
@@ -1433,6 +1441,17 @@ fn is_conflict(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|c| c == "40001" || c == "40P01")
+}
+
+/// SQLite's "database is locked" (`SQLITE_BUSY` and its extended codes,
+/// low byte 5): a transaction that read before another connection wrote
+/// cannot take the write lock, and SQLite says so at once instead of
+/// waiting its busy timeout (two engines on one SQLite file).
+fn is_sqlite_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
 }
 
 /// A lead's state and next attempt time after an attempt ended with
