@@ -2096,3 +2096,52 @@ async fn a_queue_of_sipp_phones_takes_every_answered_customer_in_time() {
         "{status}"
     );
 }
+
+/// The engine asks Asterisk what its manager user may send: with a user
+/// that may not send `Redirect` (the lab's `lab-observer`, `write =`
+/// empty) its status says the safe-harbour message cannot be given, and
+/// why; the lab's own user (`write = …,call,…`) says nothing of it.
+#[tokio::test]
+async fn an_engine_whose_ami_user_may_not_redirect_says_so() {
+    let _g = LAB.lock().await;
+    let Some(lab) = Lab::get() else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rows = leads_ending(numbers_from(5_572_000_000u64), 1, 6);
+    let (url, cfg) = prepared(&lab, dir.path(), "perm", "", &rows).await;
+    let observer = config(&lab, dir.path(), "engine-observer");
+    let text = std::fs::read_to_string(&observer).unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("username = \"switchboard\""), "{text}");
+    std::fs::write(
+        &observer,
+        text.replacen(
+            "username = \"switchboard\"",
+            "username = \"lab-observer\"",
+            1,
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let db = AppDb::open(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    let _limited = Engine::start(&observer, &url, &dir.path().join("observer.log"));
+    let _normal = Engine::start(&cfg, &url, &dir.path().join("engine.log"));
+    until_engines(&db, "an engine saying it may not Redirect", |states| {
+        states
+            .iter()
+            .any(|s| s.contains("the AMI user may not send Redirect (add `call`"))
+    })
+    .await;
+    // Both logged in to AMI (each asks at its login): only one says it.
+    until_engines(&db, "both engines seeing the agents", |states| {
+        states.len() == 2
+            && states
+                .iter()
+                .all(|s| s.starts_with("ARI up") && !s.contains("agents unknown"))
+    })
+    .await;
+    let states = db.engines().await.unwrap_or_else(|e| panic!("{e}"));
+    let saying: Vec<&str> = states
+        .iter()
+        .filter(|e| e.state.contains("may not send Redirect"))
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(saying, ["engine-observer"], "{states:?}");
+}

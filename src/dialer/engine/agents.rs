@@ -18,6 +18,10 @@ struct Seen {
     state: State,
     /// The link's state (only `Ready` means the agents are known).
     conn: ConnectionState,
+    /// Whether the manager user may send `Redirect` (its `write` has
+    /// `call`), as `ListCommands` said after the last login; `None` until
+    /// it answered.
+    may_redirect: Option<bool>,
 }
 
 /// A handle on the follower: the floors of the queues asked for.
@@ -48,16 +52,20 @@ pub fn follow(settings: Settings, queues: Targets) -> Agents {
     let seen = Arc::new(Mutex::new(Seen {
         state: State::new(),
         conn: ConnectionState::Connecting { attempt: 1 },
+        may_redirect: None,
     }));
     let shared = seen.clone();
     let task = tokio::spawn(async move {
-        // The handle keeps the link's command channel open.
-        let _handle = handle;
         let mut batch = Vec::with_capacity(256);
         while rx.recv_many(&mut batch, 256).await > 0 {
             let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
             for msg in batch.drain(..) {
                 if let AmiMsg::State(c) = &msg {
+                    // Each login: ask again what the user may send (the
+                    // admin may have changed manager.conf).
+                    if *c == ConnectionState::Ready && s.conn != ConnectionState::Ready {
+                        tokio::spawn(probe(handle.clone(), shared.clone()));
+                    }
                     s.conn = c.clone();
                 }
                 s.state.handle(&msg);
@@ -74,7 +82,40 @@ pub fn follow(settings: Settings, queues: Targets) -> Agents {
     }
 }
 
+/// Longest wait for `ListCommands`' answer.
+const PROBE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Asks Asterisk which actions the engine's manager user may send
+/// (`ListCommands` lists only those) and keeps whether `Redirect` is one;
+/// says so once in the log when it is not.
+async fn probe(link: connection::Handle, seen: Arc<Mutex<Seen>>) {
+    let action = crate::ami::Action::new("ListCommands");
+    let Ok(action) = action else { return };
+    let reply = tokio::time::timeout(PROBE_DEADLINE, link.request(action)).await;
+    let Ok(Ok(reply)) = reply else {
+        // No answer: nothing known, the safe harbour tries anyway.
+        return;
+    };
+    let may = reply.response.get("Redirect").is_some();
+    if !may {
+        tracing::warn!("{NO_REDIRECT}");
+    }
+    seen.lock().unwrap_or_else(|e| e.into_inner()).may_redirect = Some(may);
+}
+
+/// What the engine says when its manager user may not send `Redirect`.
+pub const NO_REDIRECT: &str = "the AMI user may not send Redirect (add `call` to its write = line in manager.conf): calls no agent takes within drop_s cannot be given the safe-harbour message";
+
 impl Agents {
+    /// Whether the manager user may send `Redirect` (`None`: not known
+    /// yet).
+    pub fn may_redirect(&self) -> Option<bool> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .may_redirect
+    }
+
     /// The AMI link, to send an action on.
     pub fn link(&self) -> connection::Handle {
         self.link.clone()

@@ -398,6 +398,10 @@ impl Engine {
                 .collect(),
             Err(why) => format!(", agents unknown ({why}): queue campaigns wait"),
         };
+        let agents = match self.agents.as_ref().and_then(agents::Agents::may_redirect) {
+            Some(false) => format!("{agents}; {}", agents::NO_REDIRECT),
+            _ => agents,
+        };
         format!(
             "{mode}{ari}, {running} campaigns running, {} live calls{agents}{queued}{db}",
             self.live.len()
