@@ -5,7 +5,7 @@
 //! at the end of the greeting) and a machine to its hangup or message.
 
 use super::writer::{Write, Writer};
-use super::{Done, Engine};
+use super::Engine;
 use crate::clock::now_ms;
 use crate::dialer::amd::{AmdStatus, OnMachine};
 use crate::dialer::campaign::CampaignDef;
@@ -50,7 +50,7 @@ impl Engine {
         live.listening = true;
         live.sent_on = Some(tokio::time::Instant::now());
         let context = self.s.amd_context.clone();
-        self.continue_in(channel, context);
+        self.continue_in(channel, context, "s".into());
         true
     }
 
@@ -84,31 +84,12 @@ impl Engine {
         match on_machine {
             OnMachine::Message => {
                 let context = self.s.machine_context.clone();
-                self.continue_in(channel, context);
+                self.continue_in(channel, context, "s".into());
             }
-            OnMachine::Hangup => {
-                let rest = self.rest.clone();
-                let id = channel.to_string();
-                self.spawn(async move {
-                    let _ = rest.hangup(&id).await;
-                    Done::HungUp { channel: id }
-                });
-            }
+            OnMachine::Hangup => self.hang_up(channel),
         }
     }
 
-    /// Continues `channel` at extension `s` of `context` (a job).
-    fn continue_in(&self, channel: &str, context: String) {
-        let rest = self.rest.clone();
-        let id = channel.to_string();
-        self.spawn(async move {
-            let result = rest.continue_to(&id, &context, "s").await;
-            Done::SentOn {
-                channel: id,
-                result,
-            }
-        });
-    }
 }
 
 #[cfg(test)]

@@ -815,24 +815,37 @@ impl Engine {
             tracing::warn!(channel, campaign, "answered call of an unknown campaign");
             return;
         };
-        let rest = self.rest.clone();
-        let id = channel.to_string();
         match def.target(&self.s.extension_context, &self.s.queue_context) {
-            Ok(target) => self.spawn(async move {
-                let result = rest.continue_to(&id, &target.context, &target.exten).await;
-                Done::SentOn {
-                    channel: id,
-                    result,
-                }
-            }),
+            Ok(target) => self.continue_in(channel, target.context, target.exten),
             Err(e) => {
                 tracing::warn!(channel, "destination: {}", said(&e));
-                self.spawn(async move {
-                    let _ = rest.hangup(&id).await;
-                    Done::HungUp { channel: id }
-                });
+                self.hang_up(channel);
             }
         }
+    }
+
+    /// Continues `channel` (in the Stasis app) at `exten`, priority 1, of
+    /// `context` (a job answered by [`Done::SentOn`]).
+    fn continue_in(&self, channel: &str, context: String, exten: String) {
+        let rest = self.rest.clone();
+        let id = channel.to_string();
+        self.spawn(async move {
+            let result = rest.continue_to(&id, &context, &exten).await;
+            Done::SentOn {
+                channel: id,
+                result,
+            }
+        });
+    }
+
+    /// Hangs `channel` up (a job answered by [`Done::HungUp`]).
+    fn hang_up(&self, channel: &str) {
+        let rest = self.rest.clone();
+        let id = channel.to_string();
+        self.spawn(async move {
+            let _ = rest.hangup(&id).await;
+            Done::HungUp { channel: id }
+        });
     }
 
     /// Asterisk did not answer the probe: no unanswered end of a call now
