@@ -268,8 +268,17 @@ pub(crate) async fn kpi(config: &Config, target: &Target, a: KpiArgs) -> anyhow:
     use switchboard::service::cdr::{KpiOptions, KpiTuning};
     // A queue_log named here or in this config must be read; the default
     // one may be missing (a PBX whose queue_log is elsewhere, or none).
-    let explicit = a.queue_log.is_some()
-        || (matches!(target, Target::Direct) && config.cdr.queue_log.is_some());
+    // The queue_log of the PBX asked for (the first by default).
+    let asked = a
+        .history
+        .pbx
+        .clone()
+        .or_else(|| config.pbx_names().into_iter().next());
+    let configured = asked
+        .as_deref()
+        .and_then(|p| config.cdr_of(p))
+        .is_some_and(|c| c.queue_log.is_some());
+    let explicit = a.queue_log.is_some() || (matches!(target, Target::Direct) && configured);
     let direct = DirectOptions {
         queue_log: a.queue_log.as_deref(),
         ..a.history.direct()

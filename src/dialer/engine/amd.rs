@@ -4,8 +4,8 @@
 //! sends a person on to the destination (the safe-harbour timer restarting
 //! at the end of the greeting) and a machine to its hangup or message.
 
-use super::writer::{Write, Writer};
 use super::Engine;
+use super::writer::{Write, Writer};
 use crate::clock::now_ms;
 use crate::dialer::amd::{AmdStatus, OnMachine};
 use crate::dialer::campaign::CampaignDef;
@@ -89,7 +89,6 @@ impl Engine {
             OnMachine::Hangup => self.hang_up(channel),
         }
     }
-
 }
 
 #[cfg(test)]
