@@ -31,4 +31,5 @@ pub mod service_level;
 pub mod setup;
 pub mod sqlpool;
 pub mod staffing;
+pub mod supervise;
 pub mod ui;

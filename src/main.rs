@@ -83,6 +83,10 @@ enum Command {
     Kpi(KpiArgs),
     /// Dialer campaigns: apply, import leads, list, status, start, pause, stop.
     Campaign(commands::campaign::CampaignArgs),
+    /// A supervisor action, as typed after `:` in the console (`act pause PJSIP/301 in sales Lunch`).
+    Act(commands::supervise::ActArgs),
+    /// The audit trail of actions and campaign changes, as CSV or JSON lines.
+    Audit(commands::supervise::AuditArgs),
     /// The daemon: hold the PBX link and the credentials, serve consoles on a Unix socket.
     Serve {
         #[command(subcommand)]
@@ -281,6 +285,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Kpi(args)) => {
             let rt = runtime()?;
             rt.block_on(history::kpi(&config, &target, args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Act(args)) => {
+            let rt = runtime()?;
+            rt.block_on(commands::supervise::act(&config, &target, args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Audit(args)) => {
+            let rt = runtime()?;
+            rt.block_on(commands::supervise::audit(&config, &target, args))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Campaign(args)) => {

@@ -1196,6 +1196,7 @@ async fn from_the_console_a_supervisor_starts_pauses_and_stops_a_campaign() {
         switchboard::service::campaigns::Actor {
             login: "supervisor".into(),
             may_control: true,
+            reads_every_audit: false,
         },
         Default::default(),
     );

@@ -36,6 +36,14 @@ pub struct AclUser {
     /// them.
     #[serde(default)]
     pub pbxs: Vec<String>,
+    /// The roles that say what the user may do to the floor
+    /// (`[roles.NAME]`); admins need none.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The user's own phone, rung to listen, whisper or barge
+    /// (`PJSIP/301`).
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// `[acl]`: per-user access, by Unix login. With no user configured,

@@ -19,6 +19,9 @@ pub struct Links {
     pub health: mpsc::Receiver<(usize, LinkHealth)>,
     /// The links' actors and their freshness forwarders.
     pub tasks: Vec<JoinHandle<()>>,
+    /// Each link's handle, to send actions on (PBX order; none for a
+    /// replay).
+    pub handles: Vec<connection::Handle>,
 }
 
 /// Starts one AMI link per entry of `settings` (PBX order).
@@ -26,6 +29,7 @@ pub fn spawn_links(settings: Vec<Settings>) -> Links {
     let (health_tx, health) = mpsc::channel(16);
     let mut receivers = Vec::new();
     let mut tasks = Vec::new();
+    let mut handles = Vec::new();
     for (i, s) in settings.into_iter().enumerate() {
         let (tx, rx) = mpsc::channel(AMI_QUEUE);
         let (handle, task) = connection::spawn(s, tx, None);
@@ -36,11 +40,13 @@ pub fn spawn_links(settings: Vec<Settings>) -> Links {
             handle.health(),
             health_tx.clone(),
         )));
+        handles.push(handle);
     }
     Links {
         ami: FanIn::new(receivers),
         health,
         tasks,
+        handles,
     }
 }
 

@@ -4,3 +4,4 @@
 pub(crate) mod campaign;
 pub(crate) mod history;
 pub(crate) mod services;
+pub(crate) mod supervise;

@@ -136,6 +136,7 @@ pub(crate) async fn open(
                 config.db_url(o.db_url).map_err(|e| e.to_string()),
                 appdb::Actor {
                     may_control: switchboard::access::acl::may_control_campaigns(acl, &login),
+                    reads_every_audit: switchboard::access::acl::is_admin(acl, &login),
                     login,
                 },
                 appdb::AppDbSlot::default(),

@@ -11,6 +11,7 @@ use crate::ami::{AmiMsg, ConnectionState};
 use crate::backoff::Backoff;
 use crate::service::campaigns::{AppLink, AppReply, AppRequest};
 use crate::service::cdr::{DbLink, DbReply, DbRequest};
+use crate::service::supervise::{ActLink, ActReply, ActRequest};
 use futures_util::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,6 +44,8 @@ pub struct Attachment {
     pub db: DbLink,
     /// Campaign requests through the daemon.
     pub app: AppLink,
+    /// Supervisor actions through the daemon.
+    pub act: ActLink,
     /// The task keeping it all attached.
     pub task: JoinHandle<()>,
 }
@@ -150,6 +153,8 @@ pub struct Services {
     pub db: DbLink,
     /// Campaign requests through the daemon.
     pub app: AppLink,
+    /// Supervisor actions through the daemon.
+    pub act: ActLink,
     /// Why the link ended, once it has (the replies then end too).
     pub ended: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -163,7 +168,7 @@ pub async fn services(socket: &Path) -> anyhow::Result<Services> {
     // No live data comes for a command.
     let (live_tx, _) = mpsc::channel(1);
     let (health, _) = mpsc::channel(1);
-    let (mut ends, db, app) = request_ends(Vec::new(), live_tx, health);
+    let (mut ends, db, app, act) = request_ends(Vec::new(), live_tx, health);
     let ended = std::sync::Arc::new(std::sync::Mutex::new(None));
     let why = ended.clone();
     tokio::spawn(async move {
@@ -176,6 +181,7 @@ pub async fn services(socket: &Path) -> anyhow::Result<Services> {
         site,
         db,
         app,
+        act,
         ended,
     })
 }
@@ -186,8 +192,10 @@ fn request_ends(
     ami: Vec<mpsc::Sender<AmiMsg>>,
     live: mpsc::Sender<LiveDelta>,
     health: mpsc::Sender<(usize, LinkHealth)>,
-) -> (Ends, DbLink, AppLink) {
+) -> (Ends, DbLink, AppLink, ActLink) {
     let (db_req_tx, db_req) = mpsc::channel(16);
+    let (act_req_tx, act_req) = mpsc::channel(16);
+    let (act_reply_tx, act_reply) = mpsc::channel(16);
     let (db_reply_tx, db_reply) = mpsc::channel(64);
     let (app_req_tx, app_req) = mpsc::channel(16);
     let (app_reply_tx, app_reply) = mpsc::channel(64);
@@ -199,6 +207,8 @@ fn request_ends(
         db_replies: db_reply_tx,
         app_requests: app_req,
         app_replies: app_reply_tx,
+        act_requests: act_req,
+        act_replies: act_reply_tx,
         exports: Default::default(),
     };
     (
@@ -210,6 +220,10 @@ fn request_ends(
         AppLink {
             requests: app_req_tx,
             replies: app_reply,
+        },
+        ActLink {
+            requests: act_req_tx,
+            replies: act_reply,
         },
     )
 }
@@ -223,7 +237,7 @@ pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
     let (ami_tx, ami): (Vec<_>, Vec<_>) = site.pbxs.iter().map(|_| mpsc::channel(64)).unzip();
     let (live_tx, live) = mpsc::channel(1024);
     let (health_tx, health) = mpsc::channel(64);
-    let (ends, db, app) = request_ends(ami_tx, live_tx, health_tx);
+    let (ends, db, app, act) = request_ends(ami_tx, live_tx, health_tx);
     let task = tokio::spawn(keep_attached(socket, link, ends));
     Ok(Attachment {
         login: answer.login.unwrap_or_default(),
@@ -234,6 +248,7 @@ pub async fn attach(socket: PathBuf) -> anyhow::Result<Attachment> {
         health,
         db,
         app,
+        act,
         task,
     })
 }
@@ -255,6 +270,8 @@ struct Ends {
     db_replies: mpsc::Sender<DbReply>,
     app_requests: mpsc::Receiver<AppRequest>,
     app_replies: mpsc::Sender<AppReply>,
+    act_requests: mpsc::Receiver<ActRequest>,
+    act_replies: mpsc::Sender<ActReply>,
     /// Exports under way, by request id.
     exports: std::collections::HashMap<u64, LocalExport>,
 }
@@ -391,6 +408,11 @@ async fn wait_refusing(ends: &mut Ends, wait: Duration, why: &str) -> Result<(),
                 let reply = AppReply::Failed { id: r.id(), message: message.clone() };
                 ends.app_replies.send(reply).await.map_err(|_| ConsoleGone)?;
             }
+            r = ends.act_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                let reply = ActReply::Failed { id: r.id(), message: message.clone() };
+                ends.act_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+            }
         }
     }
 }
@@ -465,6 +487,20 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
                     Err(Unsent::Lost(e)) => return Ok(e),
                 }
             }
+            r = ends.act_requests.recv() => {
+                let r = r.ok_or(ConsoleGone)?;
+                let id = r.id();
+                match send(link, &ToDaemon::Act(r)).await {
+                    Ok(()) => {}
+                    Err(Unsent::TooLarge(message)) => {
+                        let reply = ActReply::Failed { id, message };
+                        ends.act_replies.send(reply).await.map_err(|_| ConsoleGone)?;
+                    }
+                    // Not retried on the next link: it may or may not have
+                    // reached the daemon.
+                    Err(Unsent::Lost(e)) => return Ok(e),
+                }
+            }
         }
     }
 }
@@ -520,6 +556,7 @@ async fn deliver(msg: ToConsole, ends: &mut Ends) -> Result<(), ConsoleGone> {
             None => Ok(()),
         },
         ToConsole::App(r) => ends.app_replies.send(r).await.map_err(|_| ConsoleGone),
+        ToConsole::Act(r) => ends.act_replies.send(r).await.map_err(|_| ConsoleGone),
         ToConsole::Welcome(_) | ToConsole::Status(_) | ToConsole::Heartbeat => Ok(()),
     }
 }

@@ -16,6 +16,7 @@ use crate::clock::now_ms;
 use crate::sanitize::escape;
 use crate::service::campaigns::{self as appdb, AppReply};
 use crate::service::cdr::{self as db, DbReply, DbRequest};
+use crate::service::supervise::{self, ActReply};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
@@ -68,6 +69,10 @@ pub struct DaemonSettings {
     pub command_deadline: Duration,
     /// The app database's URL (`Err`: why there is none).
     pub app_db: Result<crate::secret::Secret, String>,
+    /// `[roles]`: what users may do to the floor.
+    pub roles: crate::access::roles::RolesConfig,
+    /// `[actions]`: pause reasons, transfer contexts.
+    pub actions: crate::supervise::config::ActionsConfig,
 }
 
 /// What the daemon serves with.
@@ -83,6 +88,8 @@ pub struct Daemon {
 /// State shared by the listener, the hub and the consoles' tasks.
 struct Shared {
     config: DaemonSettings,
+    /// What every console's supervisor-actions worker acts with.
+    floor: Arc<supervise::Floor>,
     /// The app-database pool every console's campaigns service shares.
     app: appdb::AppDbSlot,
     tz: chrono_tz::Tz,
@@ -123,15 +130,31 @@ impl Daemon {
                     ami: fan_in::FanIn::new(vec![ami_rx]),
                     health,
                     tasks: vec![task],
+                    handles: Vec::new(),
                 };
                 let names = vec![crate::pbx::site::DEFAULT_PBX.to_string()];
                 (format!("replay {}", file.display()), names, links)
             }
         };
         let (join_tx, join_rx) = mpsc::channel(16);
+        let (calls_tx, calls_rx) = mpsc::channel(16);
+        let app = appdb::AppDbSlot::default();
+        let floor = Arc::new(supervise::Floor {
+            links: pbxs
+                .iter()
+                .cloned()
+                .zip(links.handles.iter().cloned())
+                .collect(),
+            calls: Some(calls_tx),
+            actions: self.settings.actions.clone(),
+            audit_db: self.settings.app_db.clone(),
+            slot: app.clone(),
+            privileges: supervise::PrivilegeCache::default(),
+        });
         let shared = Arc::new(Shared {
             config: self.settings,
-            app: appdb::AppDbSlot::default(),
+            floor,
+            app,
             tz,
             pbx,
             pbxs,
@@ -143,12 +166,13 @@ impl Daemon {
             ami,
             health,
             tasks: link_tasks,
+            handles: _,
         } = links;
         let hub = {
             let shared = shared.clone();
             tokio::spawn(async move {
                 Hub::new(rule, &shared.pbxs)
-                    .run(ami, health, join_rx, &shared.consoles)
+                    .run((ami, health), join_rx, calls_rx, &shared.consoles)
                     .await;
             })
         };
@@ -345,6 +369,8 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         },
         kpi: shared.config.kpi.clone(),
         may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
+        rights: crate::access::Rights::of(&shared.config.acl, &shared.config.roles, &peer.login),
+        pause_reasons: shared.config.actions.pause_reasons.clone(),
     };
     if send(&mut framed, &ToConsole::Welcome(site)).await.is_err() {
         return;
@@ -435,8 +461,18 @@ async fn attached(
         appdb::Actor {
             login: peer.login.clone(),
             may_control: acl::may_control_campaigns(&config.acl, &peer.login),
+            reads_every_audit: acl::is_admin(&config.acl, &peer.login),
         },
         shared.app.clone(),
+    );
+    let mut act = supervise::spawn(
+        shared.floor.clone(),
+        supervise::Supervisor {
+            login: peer.login.clone(),
+            rights: crate::access::Rights::of(&config.acl, &config.roles, &peer.login),
+            visibility: visibility.clone(),
+            pbx_scope: acl::pbx_scope(&config.acl, &peer.login),
+        },
     );
     // Frames are shared between consoles (one encoding per group): they are
     // written straight from the shared bytes, not copied into a per-console
@@ -462,6 +498,7 @@ async fn attached(
                 let msg = tokio::select! {
                     Some(r) = cdr.replies.recv() => ToConsole::Cdr(r),
                     Some(r) = app.replies.recv() => ToConsole::App(r),
+                    Some(r) = act.replies.recv() => ToConsole::Act(r),
                     else => return,
                 };
                 let Ok(frame) = encode(&msg) else { continue };
@@ -489,7 +526,11 @@ async fn attached(
             }
         }
     };
-    let (cdr_requests, app_requests) = (cdr.requests.clone(), app.requests.clone());
+    let (cdr_requests, app_requests, act_requests) = (
+        cdr.requests.clone(),
+        app.requests.clone(),
+        act.requests.clone(),
+    );
     let reader = async {
         while let Some(Ok(frame)) = stream.next().await {
             let request = match decode::<ToDaemon>(&frame) {
@@ -522,6 +563,16 @@ async fn attached(
                         ToConsole::App(AppReply::Failed {
                             id,
                             message: "the daemon's campaigns service stopped; restart the daemon"
+                                .into(),
+                        })
+                    })
+                }
+                ToDaemon::Act(req) => {
+                    let id = req.id();
+                    act_requests.send(req).await.err().map(|_| {
+                        ToConsole::Act(ActReply::Failed {
+                            id,
+                            message: "the daemon's actions service stopped; restart the daemon"
                                 .into(),
                         })
                     })

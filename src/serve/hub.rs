@@ -27,6 +27,7 @@ use crate::ami::{AmiMsg, ConnectionState};
 use crate::clock::now_ms;
 use crate::endpoints::ExtensionRule;
 use crate::pbx::State;
+use crate::service::supervise::{CallFound, CallQuery};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -145,14 +146,15 @@ impl Hub {
     }
 
     /// Runs until the daemon stops (the joins end). `ami` carries each
-    /// PBX's messages, `health` each link's freshness (by PBX index). When a
-    /// PBX's messages end (a replay reached its end) its state stays as it
-    /// was, served.
+    /// PBX's messages, `health` each link's freshness (by PBX index),
+    /// `calls` the supervisor-actions workers' questions about a call.
+    /// When a PBX's messages end (a replay reached its end) its state stays
+    /// as it was, served.
     pub async fn run(
         mut self,
-        mut ami: FanIn,
-        mut health: mpsc::Receiver<(usize, LinkHealth)>,
+        (mut ami, mut health): (FanIn, mpsc::Receiver<(usize, LinkHealth)>),
         mut joins: mpsc::Receiver<Join>,
+        mut calls: mpsc::Receiver<CallQuery>,
         registry: &Registry,
     ) {
         let (mut ami_open, mut health_open) = (true, true);
@@ -183,6 +185,11 @@ impl Hub {
                     self.join(join, registry);
                     Vec::new()
                 }
+                Some(query) = calls.recv() => {
+                    let found = self.find_call(&query);
+                    let _ = query.reply.send(found);
+                    Vec::new()
+                }
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     self.fan_out(registry);
                     Vec::new()
@@ -197,6 +204,47 @@ impl Hub {
                 };
                 self.broadcast(&link, registry);
             }
+        }
+    }
+
+    /// Whether the call `query.channel` is on exists and every check sees
+    /// it. Costs a pass over the PBX's channels: asked once per supervisor
+    /// action, never per event.
+    fn find_call(&self, query: &CallQuery) -> CallFound {
+        let Some(p) = self.pbxs.get(query.pbx) else {
+            return CallFound::Missing;
+        };
+        let Some(linkedid) = p
+            .state
+            .channels
+            .values()
+            .find(|c| c.name == query.channel)
+            .map(|c| c.linkedid.as_str())
+        else {
+            return CallFound::Missing;
+        };
+        let call = crate::pbx::Call {
+            linkedid,
+            channels: p
+                .state
+                .channels
+                .values()
+                .filter(|c| c.linkedid == linkedid)
+                .collect(),
+        };
+        let mut call = call;
+        call.channels.sort_by_key(|c| c.created_ms);
+        let seen = query.checks.iter().all(|visibility| {
+            LiveAccess {
+                visibility,
+                rule: &self.rule,
+            }
+            .sees_call(&p.state, &call)
+        });
+        if seen {
+            CallFound::Reachable
+        } else {
+            CallFound::Hidden
         }
     }
 

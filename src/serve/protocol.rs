@@ -26,13 +26,14 @@ use crate::ami::ConnectionState;
 use crate::ami::connection::LinkHealth;
 use crate::service::campaigns::{AppReply, AppRequest};
 use crate::service::cdr::{DbReply, DbRequest};
+use crate::service::supervise::{ActReply, ActRequest};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::LengthDelimitedCodec;
 
 /// The protocol version this build speaks. Raised when a frame's meaning
 /// changes in a way the other side cannot skip.
-pub const PROTOCOL: u32 = 3;
+pub const PROTOCOL: u32 = 4;
 
 /// Largest frame either side accepts, bytes (16 MiB: a snapshot of a very
 /// large PBX; a bigger frame is a broken or hostile peer and closes the
@@ -101,6 +102,9 @@ pub enum ToDaemon {
     /// A Campaigns request, run with the daemon's app database and checked
     /// against the user's campaign right.
     App(AppRequest),
+    /// A supervisor action, checked against the user's roles and run on
+    /// the daemon's AMI link (protocol 4).
+    Act(ActRequest),
 }
 
 /// One attached console, as `serve status` lists it.
@@ -135,6 +139,13 @@ pub struct Site {
     pub kpi: crate::cdr::kpi_config::KpiConfig,
     /// The user may start, pause and stop campaigns.
     pub may_control_campaigns: bool,
+    /// What the user may do to the floor (the console offers only these;
+    /// the daemon checks them again).
+    #[serde(default)]
+    pub rights: crate::access::Rights,
+    /// `[actions] pause_reasons`.
+    #[serde(default)]
+    pub pause_reasons: Vec<String>,
 }
 
 /// What the daemon sends after the handshake.
@@ -158,6 +169,8 @@ pub enum ToConsole {
     Cdr(DbReply),
     /// An app-database worker's reply.
     App(AppReply),
+    /// A supervisor-actions worker's reply.
+    Act(ActReply),
     /// The attached consoles (answer to [`Purpose::Status`]).
     Status(Vec<ConsoleInfo>),
     /// Nothing new: the daemon is alive. Sent every [`HEARTBEAT`] to every

@@ -88,6 +88,14 @@ pub enum AppRequest {
         /// Campaign.
         name: String,
     },
+    /// The audit trail's rows (read-only): every user's for an admin, the
+    /// user's own otherwise.
+    Audit {
+        /// Request id.
+        id: u64,
+        /// Which rows.
+        query: crate::dialer::store::AuditQuery,
+    },
 }
 
 impl AppRequest {
@@ -100,7 +108,8 @@ impl AppRequest {
             | AppRequest::Import { id, .. }
             | AppRequest::Dnc { id, .. }
             | AppRequest::Pace { id, .. }
-            | AppRequest::Fit { id, .. } => *id,
+            | AppRequest::Fit { id, .. }
+            | AppRequest::Audit { id, .. } => *id,
         }
     }
 }
@@ -177,6 +186,13 @@ pub enum AppReply {
         /// ([`crate::dialer::pacing::stats::MIN_DIALS`]).
         stats: Option<crate::dialer::pacing::Stats>,
     },
+    /// The audit trail's rows, oldest first.
+    Audit {
+        /// Request id.
+        id: u64,
+        /// The rows.
+        rows: Vec<crate::dialer::store::AuditRow>,
+    },
     /// The request failed; the message says what to do.
     Failed {
         /// Request id.
@@ -205,6 +221,7 @@ impl AppReply {
             | AppReply::ImportRejected { id, .. }
             | AppReply::DncAdded { id, .. }
             | AppReply::Fitted { id, .. }
+            | AppReply::Audit { id, .. }
             | AppReply::Failed { id, .. } => *id,
         }
     }
@@ -229,6 +246,8 @@ pub struct Actor {
     /// May start, pause, stop, apply, import and add to the do-not-call
     /// list ([`crate::access::acl::may_control_campaigns`]).
     pub may_control: bool,
+    /// Reads every user's audit rows (admins); others read their own.
+    pub reads_every_audit: bool,
 }
 
 /// The app database's connection pool, opened at the first request;
@@ -239,7 +258,7 @@ pub struct AppDbSlot(std::sync::Arc<tokio::sync::Mutex<Option<AppDb>>>);
 
 impl AppDbSlot {
     /// The pool, opened from `url` when there is none yet.
-    async fn get(&self, url: &Result<Secret, String>) -> Result<AppDb, String> {
+    pub(crate) async fn get(&self, url: &Result<Secret, String>) -> Result<AppDb, String> {
         let mut slot = self.0.lock().await;
         if let Some(db) = slot.as_ref() {
             return Ok(db.clone());
@@ -251,7 +270,7 @@ impl AppDbSlot {
     }
 
     /// Forgets the pool (it failed): the next request opens a new one.
-    async fn reset(&self) {
+    pub(crate) async fn reset(&self) {
         *self.0.lock().await = None;
     }
 }
@@ -271,7 +290,7 @@ pub fn spawn(url: Result<Secret, String>, actor: Actor, slot: AppDbSlot) -> AppL
                 continue;
             }
             let reply = match slot.get(&url).await {
-                Ok(db) => match serve(&db, req, &actor.login).await {
+                Ok(db) => match serve(&db, req, &actor).await {
                     Ok(r) => r,
                     Err(e) => {
                         // A lost database, not a refused request: reopen.
@@ -303,7 +322,22 @@ pub fn spawn(url: Result<Secret, String>, actor: Actor, slot: AppDbSlot) -> AppL
 
 /// A change the actor may not make, answered without the database.
 fn refuse(req: &AppRequest, actor: &Actor) -> Option<AppReply> {
-    let reads = matches!(req, AppRequest::Refresh { .. } | AppRequest::Fit { .. });
+    if let AppRequest::Audit { id, query } = req
+        && !actor.reads_every_audit
+        && query.login.as_ref().is_some_and(|l| *l != actor.login)
+    {
+        return Some(AppReply::Failed {
+            id: *id,
+            message: format!(
+                "`{}` may read only their own audit rows; admins read everyone's",
+                actor.login
+            ),
+        });
+    }
+    let reads = matches!(
+        req,
+        AppRequest::Refresh { .. } | AppRequest::Fit { .. } | AppRequest::Audit { .. }
+    );
     if reads || actor.may_control {
         return None;
     }
@@ -319,9 +353,19 @@ fn refuse(req: &AppRequest, actor: &Actor) -> Option<AppReply> {
 async fn serve(
     db: &AppDb,
     req: AppRequest,
-    login: &str,
+    actor: &Actor,
 ) -> Result<AppReply, crate::dialer::DialerError> {
+    let login = actor.login.as_str();
     Ok(match req {
+        AppRequest::Audit { id, mut query } => {
+            if !actor.reads_every_audit {
+                query.login = Some(actor.login.clone());
+            }
+            AppReply::Audit {
+                id,
+                rows: db.audit_trail(&query).await?,
+            }
+        }
         AppRequest::Refresh { id } => {
             let mut campaigns = Vec::new();
             for row in db.campaigns().await? {

@@ -9,3 +9,4 @@
 pub mod campaigns;
 pub mod cdr;
 pub mod cdr_sites;
+pub mod supervise;

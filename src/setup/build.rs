@@ -144,6 +144,9 @@ impl Config {
             sl_targets: self.kpi.targets(),
             extension_rule: self.kpi.extensions.clone(),
             may_control_campaigns: acl::may_control_campaigns(&self.acl, &login),
+            is_admin: acl::is_admin(&self.acl, &login),
+            rights: crate::access::Rights::of(&self.acl, &self.roles, &login),
+            actions: self.actions.clone(),
             app_db: self
                 .db_url(opts.db_url.as_deref())
                 .map_err(|e| e.to_string()),
@@ -175,6 +178,8 @@ impl Config {
             cdr: self.cdr_sites(Visibility::All, None, None, None)?,
             command_deadline: self.command_deadline(),
             app_db: self.db_url(None).map_err(|e| e.to_string()),
+            roles: self.roles.clone(),
+            actions: self.actions.clone(),
         })
     }
 }

@@ -74,6 +74,10 @@ pub struct Config {
     pub kpi: KpiConfig,
     /// `[serve]`: the daemon's socket.
     pub serve: ServeConfig,
+    /// `[roles]`: what users may do to the floor (action × queues).
+    pub roles: crate::access::roles::RolesConfig,
+    /// `[actions]`: pause reasons and where transfers land.
+    pub actions: crate::supervise::config::ActionsConfig,
 }
 
 /// One `[[pbx]]` table: a PBX the daemon (or a direct console) follows.
@@ -254,6 +258,8 @@ impl Config {
         self.ui.validate()?;
         self.time_in_state.validate()?;
         self.acl.validate()?;
+        crate::access::roles::validate(&self.acl, &self.roles)?;
+        self.actions.validate()?;
         let names = self.pbx_names();
         for (login, u) in &self.acl.users {
             if let Some(bad) = u.pbxs.iter().find(|p| !names.contains(p)) {

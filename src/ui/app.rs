@@ -79,6 +79,8 @@ pub struct Feeds {
     pub db: DbLink,
     /// Campaign requests and replies.
     pub app: AppLink,
+    /// Supervisor actions and their answers.
+    pub act: crate::service::supervise::ActLink,
 }
 
 /// Runs the console until quit or a signal; restores the terminal always.
@@ -107,6 +109,7 @@ async fn event_loop(
         mut live,
         mut db,
         mut app,
+        mut act,
     } = feeds;
     let size = term.size()?;
     model.size = Rect::new(0, 0, size.width, size.height);
@@ -144,12 +147,24 @@ async fn event_loop(
                 Some((pbx, msg)) => {
                     let now = setup.clock.now();
                     let until = Instant::now() + DRAIN_BUDGET;
+                    // A link (re)logged in: its manager privileges may have changed.
+                    let mut ready = logged_in(&msg);
                     dirty |= apply(&mut model, pbx, msg, now, &setup.keymap);
                     while Instant::now() < until {
                         match ami.try_recv() {
-                            Some((pbx, msg)) => dirty |= apply(&mut model, pbx, msg, now, &setup.keymap),
+                            Some((pbx, msg)) => {
+                                ready |= logged_in(&msg);
+                                dirty |= apply(&mut model, pbx, msg, now, &setup.keymap);
+                            }
                             None => break,
                         }
+                    }
+                    if !ready {
+                        continue;
+                    }
+                    let req = crate::ui::supervise::update::privileges_request(&mut model);
+                    if act.requests.send(req).await.is_err() {
+                        anyhow::bail!("the actions worker stopped");
                     }
                     continue;
                 }
@@ -184,6 +199,7 @@ async fn event_loop(
             },
             Some(reply) = db.replies.recv() => Msg::Db(reply),
             Some(reply) = app.replies.recv() => Msg::App(reply),
+            Some(reply) = act.replies.recv() => Msg::Act(reply),
             _ = tick.tick() => Msg::Tick(setup.clock.now()),
             _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => continue,
         };
@@ -202,8 +218,19 @@ async fn event_loop(
                     anyhow::bail!("the app database worker stopped");
                 }
             }
+            Outcome::Act(req) => {
+                dirty = true;
+                if act.requests.send(req).await.is_err() {
+                    anyhow::bail!("the actions worker stopped");
+                }
+            }
         }
     }
+}
+
+/// `msg` says a link has logged in (or the daemon's link is back).
+fn logged_in(msg: &AmiMsg) -> bool {
+    matches!(msg, AmiMsg::State(crate::ami::ConnectionState::Ready))
 }
 
 fn apply(model: &mut Model, pbx: usize, msg: AmiMsg, now_ms: i64, keymap: &Keymap) -> bool {

@@ -33,6 +33,10 @@ pub enum Context {
     History,
     /// The Campaigns screen.
     Campaigns,
+    /// The Live screen (before `list` and `global` there).
+    Live,
+    /// The action menu.
+    Menu,
     /// A yes/no question.
     Confirm,
     /// While typing a filter.
@@ -42,11 +46,13 @@ pub enum Context {
 }
 
 impl Context {
-    const ALL: [Context; 7] = [
+    const ALL: [Context; 9] = [
         Context::Global,
         Context::List,
         Context::History,
         Context::Campaigns,
+        Context::Live,
+        Context::Menu,
         Context::Confirm,
         Context::Filter,
         Context::Help,
@@ -59,6 +65,8 @@ impl Context {
             Context::List => "list",
             Context::History => "history",
             Context::Campaigns => "campaigns",
+            Context::Live => "live",
+            Context::Menu => "menu",
             Context::Confirm => "confirm",
             Context::Filter => "filter",
             Context::Help => "help",
@@ -105,6 +113,8 @@ pub enum Action {
     CancelQuery,
     /// The Campaigns screen.
     ShowCampaigns,
+    /// The Audit screen.
+    ShowAudit,
     /// Type a command (`:campaign start NAME`).
     Command,
     /// Start (or resume) the selected campaign.
@@ -119,6 +129,8 @@ pub enum Action {
     ClearFilter,
     /// Give the focused pane the whole screen, or back.
     Zoom,
+    /// The action menu on the selected row (pause, hang up…).
+    Actions,
     /// Selection up one row.
     Up,
     /// Selection down one row.
@@ -199,6 +211,12 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
     ),
     (
         Context::Global,
+        Action::ShowAudit,
+        "show_audit",
+        "Audit screen (actions taken)",
+    ),
+    (
+        Context::Global,
         Action::Command,
         "command",
         "Command line (:campaign start NAME)",
@@ -272,6 +290,16 @@ const ACTIONS: &[(Context, Action, &str, &str)] = &[
         "stop",
         "Stop it (asks; live calls hung up)",
     ),
+    (
+        Context::Live,
+        Action::Actions,
+        "actions",
+        "Actions on the selected row (pause, transfer, hang up…)",
+    ),
+    (Context::Menu, Action::Up, "up", "Previous action"),
+    (Context::Menu, Action::Down, "down", "Next action"),
+    (Context::Menu, Action::Accept, "choose", "Run the action"),
+    (Context::Menu, Action::Cancel, "close", "Close the menu"),
     (Context::Confirm, Action::Accept, "yes", "Yes"),
     (Context::Confirm, Action::Cancel, "no", "No"),
     (Context::Filter, Action::Accept, "accept", "Keep the filter"),
@@ -451,7 +479,7 @@ impl Keymap {
             }
             let ctx = Context::from_name(ctx_name).ok_or_else(|| {
                 invalid(format!(
-                    "unknown context [{ctx_name}]; contexts are global, list, history, campaigns, confirm, filter, help"
+                    "unknown context [{ctx_name}]; contexts are global, list, history, campaigns, live, menu, confirm, filter, help"
                 ))
             })?;
             let actions = value
@@ -492,8 +520,10 @@ impl Keymap {
     /// and `history` (or `campaigns`) + `list` on those screens, where the
     /// screen's context comes before `global`.
     fn check_duplicates(&self) -> Result<(), String> {
-        let groups: [&[Context]; 6] = [
+        let groups: [&[Context]; 8] = [
             &[Context::Global, Context::List],
+            &[Context::Global, Context::List, Context::Live],
+            &[Context::Menu],
             &[Context::History, Context::List],
             &[Context::Campaigns, Context::List],
             &[Context::Confirm],

@@ -131,3 +131,14 @@ pub fn popup(area: Rect, height: Constraint, max_width: u16) -> Rect {
         .areas(v);
     popup
 }
+
+/// Body rows of the screen's table number `i` (its first is 0) at the
+/// model's size; 1 when it has none.
+pub fn table_height(model: &Model, i: usize) -> usize {
+    areas(model.size, model)
+        .tables
+        .get(i)
+        .copied()
+        .map(crate::ui::table::body_height)
+        .unwrap_or(1)
+}

@@ -12,6 +12,7 @@ pub mod model;
 pub mod nav;
 pub mod query;
 pub mod screens;
+pub mod supervise;
 pub mod table;
 pub mod terminal;
 pub mod theme;
@@ -62,6 +63,13 @@ pub struct Direct {
     pub extension_rule: crate::endpoints::ExtensionRule,
     /// May change campaigns.
     pub may_control_campaigns: bool,
+    /// An admin (reads every user's audit rows).
+    pub is_admin: bool,
+    /// What the user may do to the floor (a courtesy here: this process
+    /// holds the AMI secret).
+    pub rights: crate::access::Rights,
+    /// `[actions]`: pause reasons, transfer contexts.
+    pub actions: crate::supervise::config::ActionsConfig,
     /// The app database's URL (`Err`: why there is none, shown on screen).
     pub app_db: Result<crate::secret::Secret, String>,
     /// The CDR service's sources, one per PBX, within the user's PBXs.
@@ -90,12 +98,45 @@ pub struct ConsoleOptions {
     pub db_url: Option<String>,
 }
 
-/// The model and the workers (CDR, app database) of a direct console: the
-/// user's ACL applies to the live panes and to every CDR query, and
-/// campaign rights to the Campaigns screen.
-fn model_and_db(launch: &Launch, d: Direct, source: Source) -> (Model, db::DbLink, appdb::AppLink) {
+/// A direct console's workers.
+struct Workers {
+    db: db::DbLink,
+    app: appdb::AppLink,
+    act: crate::service::supervise::ActLink,
+}
+
+/// The model and the workers (CDR, app database, supervisor actions on
+/// `links`, each PBX's name and AMI handle) of a direct console: the
+/// user's ACL applies to the live panes and to every CDR query, campaign
+/// rights to the Campaigns screen, roles to the action menu (a courtesy:
+/// this process holds the AMI secret).
+fn model_and_workers(
+    launch: &Launch,
+    d: Direct,
+    source: Source,
+    links: Vec<(String, connection::Handle)>,
+) -> (Model, Workers) {
     let mut model =
         Model::new(source, launch.time_in_state, launch.health, now_ms()).with_time_zone(d.tz);
+    let slot = appdb::AppDbSlot::default();
+    let act = crate::service::supervise::spawn(
+        std::sync::Arc::new(crate::service::supervise::Floor {
+            links,
+            calls: None,
+            actions: d.actions.clone(),
+            audit_db: d.app_db.clone(),
+            slot: slot.clone(),
+            privileges: Default::default(),
+        }),
+        crate::service::supervise::Supervisor {
+            login: d.login.clone(),
+            rights: d.rights.clone(),
+            visibility: d.visibility.clone(),
+            pbx_scope: d.pbx_scope.clone(),
+        },
+    );
+    model.supervise.rights = d.rights;
+    model.supervise.pause_reasons = d.actions.pause_reasons;
     model.access = d.visibility;
     model.pbx_scope = d.pbx_scope;
     model.sl_targets = d.sl_targets;
@@ -106,10 +147,16 @@ fn model_and_db(launch: &Launch, d: Direct, source: Source) -> (Model, db::DbLin
         appdb::Actor {
             login: d.login,
             may_control: d.may_control_campaigns,
+            reads_every_audit: d.is_admin,
         },
-        appdb::AppDbSlot::default(),
+        slot,
     );
-    (model, db::spawn_sites(d.cdr), app)
+    let workers = Workers {
+        db: db::spawn_sites(d.cdr),
+        app,
+        act,
+    };
+    (model, workers)
 }
 
 /// The longest a healthy link is silent, ms: the ping interval plus
@@ -129,19 +176,25 @@ pub async fn run_live(
     let source = Source::Live {
         addr: addrs.join(", "),
     };
-    let (mut model, db, appdb) = model_and_db(&launch, direct, source);
-    let names: Vec<&str> = links.iter().map(|(n, _)| n.as_str()).collect();
-    model.pbxs = crate::pbx::Pbxs::named(&names, now_ms());
+    let names: Vec<String> = links.iter().map(|(n, _)| n.clone()).collect();
     let ping = links.iter().map(|(_, s)| s.ping_interval).max();
-    model.quiet_after_ms = ping.map(quiet_after_ms);
     let links = crate::ami::fan_in::spawn_links(links.into_iter().map(|(_, s)| s).collect());
+    let handles = names
+        .iter()
+        .cloned()
+        .zip(links.handles.iter().cloned())
+        .collect();
+    let (mut model, workers) = model_and_workers(&launch, direct, source, handles);
+    model.pbxs = crate::pbx::Pbxs::named(&names, now_ms());
+    model.quiet_after_ms = ping.map(quiet_after_ms);
     let setup = setup(&launch, app::Clock::default())?;
     let feeds = app::Feeds {
         ami: links.ami,
         health: Some(links.health),
         live: None,
-        db,
-        app: appdb,
+        db: workers.db,
+        app: workers.app,
+        act: workers.act,
     };
     let result = app::run(model, feeds, setup).await;
     for t in links.tasks {
@@ -177,6 +230,8 @@ pub async fn run_attached(launch: Launch, socket: std::path::PathBuf) -> anyhow:
     model.sl_targets = a.site.kpi.targets();
     model.extension_rule = a.site.kpi.extensions.clone();
     model.campaigns.may_control = a.site.may_control_campaigns;
+    model.supervise.rights = a.site.rights.clone();
+    model.supervise.pause_reasons = a.site.pause_reasons.clone();
     // The daemon's link reads from Asterisk at least once per ping interval;
     // longer silence (a frozen daemon or PBX) shows as the data's age.
     model.quiet_after_ms = Some(quiet_after_ms(launch.ping_interval));
@@ -187,6 +242,7 @@ pub async fn run_attached(launch: Launch, socket: std::path::PathBuf) -> anyhow:
         live: Some(a.live),
         db: a.db,
         app: a.app,
+        act: a.act,
     };
     let result = app::run(model, feeds, setup).await;
     a.task.abort();
@@ -208,7 +264,7 @@ pub async fn run_replay(
     let source = Source::Replay {
         file: file.display().to_string(),
     };
-    let (model, db, appdb) = model_and_db(&launch, direct, source);
+    let (model, workers) = model_and_workers(&launch, direct, source, Vec::new());
     let feeder = tokio::spawn(async move {
         crate::capture::feed(Replay::from_reader(reader), speed, tx, |at_ms| {
             clock.follow(at_ms)
@@ -219,8 +275,9 @@ pub async fn run_replay(
         ami: FanIn::new(vec![rx]),
         health: None,
         live: None,
-        db,
-        app: appdb,
+        db: workers.db,
+        app: workers.app,
+        act: workers.act,
     };
     let result = app::run(model, feeds, setup).await;
     feeder.abort();

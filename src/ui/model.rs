@@ -61,6 +61,8 @@ pub enum Screen {
     Kpi,
     /// Dialer campaigns.
     Campaigns,
+    /// The audit trail of actions.
+    Audit,
 }
 
 /// A CDR query the worker is running.
@@ -90,15 +92,16 @@ pub enum Mode {
         /// Why the last Enter was refused.
         error: Option<String>,
     },
-    /// A yes/no question before changing a campaign.
+    /// A yes/no question before a destructive change.
     Confirm {
         /// The question.
         question: String,
-        /// Campaign.
-        name: String,
-        /// Status to ask for on yes.
-        status: &'static str,
+        /// What yes does.
+        on_yes: OnYes,
     },
+    /// The actions the user may take on the selected row (the action
+    /// key), or a step of one (the reasons of a pause).
+    Menu(crate::ui::supervise::menu::Menu),
     /// Keys type the History or KPI query line.
     Query {
         /// Text typed.
@@ -110,6 +113,25 @@ pub enum Mode {
     Help {
         /// First line shown.
         scroll: u16,
+    },
+}
+
+/// What a yes to [`Mode::Confirm`] does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnYes {
+    /// Ask for `status` on campaign `name`.
+    Campaign {
+        /// Campaign.
+        name: String,
+        /// `running`, `paused` or `stopped`.
+        status: &'static str,
+    },
+    /// Run a supervisor action.
+    Act {
+        /// The PBX.
+        pbx: String,
+        /// The action.
+        act: crate::supervise::Act,
     },
 }
 
@@ -185,6 +207,10 @@ pub struct Model {
     pub kpi: KpiView,
     /// The Campaigns screen.
     pub campaigns: CampaignsView,
+    /// The Audit screen.
+    pub audit: crate::ui::screens::audit::AuditView,
+    /// Supervisor actions: rights, pause reasons, what the PBXs refuse.
+    pub supervise: crate::ui::supervise::SuperviseView,
     /// The CDR query running, if any.
     pub running: Option<Running>,
     /// Last request id issued.
@@ -235,6 +261,8 @@ impl Model {
             history: HistoryView::new(today.clone()),
             kpi: KpiView::new(today),
             campaigns: CampaignsView::default(),
+            audit: Default::default(),
+            supervise: crate::ui::supervise::SuperviseView::default(),
             running: None,
             last_id: 0,
             notice: None,

@@ -3,7 +3,7 @@
 
 use super::keymap::{Action, Context, Key, Keymap};
 use super::model::{Mode, Model, Running, Screen};
-use super::screens::{campaigns, history, kpi, live};
+use super::screens::{audit, campaigns, history, kpi, live};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
 use crate::service::campaigns::{AppReply, AppRequest};
@@ -43,6 +43,8 @@ pub enum Msg {
     Db(DbReply),
     /// The app-database worker answered.
     App(AppReply),
+    /// The supervisor-actions worker answered.
+    Act(crate::service::supervise::ActReply),
 }
 
 /// What the loop should do next.
@@ -57,6 +59,8 @@ pub enum Outcome {
     Request(Box<DbRequest>),
     /// Redraw, and hand this request to the app-database worker.
     App(AppRequest),
+    /// Redraw, and hand this request to the supervisor-actions worker.
+    Act(crate::service::supervise::ActRequest),
     /// Leave the console.
     Quit,
 }
@@ -122,6 +126,9 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
             if model.screen == Screen::Campaigns && model.campaigns.pending.is_none() {
                 return campaigns::update::refresh(model);
             }
+            if model.screen == Screen::Audit && audit::update::due(model, now_ms) {
+                return audit::update::refresh(model);
+            }
             go(true)
         }
         Msg::Link(pbx, health) => {
@@ -148,7 +155,11 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Outcome {
                 .is_some())
         }
         Msg::Db(reply) => cdr_reply(model, reply),
+        Msg::App(reply) if model.audit.pending == Some(reply.id()) => {
+            audit::update::reply(model, reply)
+        }
         Msg::App(reply) => campaigns::update::reply(model, reply),
+        Msg::Act(reply) => super::supervise::update::reply(model, reply),
         Msg::Resize(w, h) => {
             model.size = Rect::new(0, 0, w, h);
             go(true)
@@ -188,14 +199,22 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
             keymap,
             text,
             |text, error| Mode::Command { text, error },
-            campaigns::update::run_command,
+            |m, t| {
+                if crate::supervise::command::is_act(t) {
+                    super::supervise::update::run_command(m, t)
+                } else {
+                    campaigns::update::run_command(m, t)
+                }
+            },
         ),
-        Mode::Confirm { name, status, .. } => {
-            campaigns::update::confirm_key(model, &k, keymap, name, status)
-        }
+        Mode::Confirm { on_yes, .. } => campaigns::update::confirm_key(model, &k, keymap, on_yes),
+        Mode::Menu(menu) => super::supervise::update::menu_key(model, &k, keymap, menu),
         Mode::Normal => {
             let (contexts, act): (&[Context], ScreenAction) = match model.screen {
-                Screen::Live => (&[Context::List, Context::Global], live::update::action),
+                Screen::Live => (
+                    &[Context::Live, Context::List, Context::Global],
+                    live::update::action,
+                ),
                 Screen::Campaigns => (
                     &[Context::Campaigns, Context::List, Context::Global],
                     campaigns::update::action,
@@ -208,6 +227,7 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
                     &[Context::History, Context::List, Context::Global],
                     kpi::update::action,
                 ),
+                Screen::Audit => (&[Context::List, Context::Global], audit::update::action),
             };
             match keymap.action(contexts, &k) {
                 Some(action) => act(model, action),
@@ -329,6 +349,7 @@ pub fn show(model: &mut Model, screen: Screen) -> Outcome {
             issue(model, "computing KPIs", |m, id| m.kpi.request(id))
         }
         Screen::Campaigns => campaigns::update::refresh(model),
+        Screen::Audit => audit::update::refresh(model),
         _ => go(true),
     }
 }
@@ -343,6 +364,7 @@ pub fn global_action(model: &mut Model, action: Action) -> Option<Outcome> {
         Action::ShowHistory => return Some(show(model, Screen::History)),
         Action::ShowKpi => return Some(show(model, Screen::Kpi)),
         Action::ShowCampaigns => return Some(show(model, Screen::Campaigns)),
+        Action::ShowAudit => return Some(show(model, Screen::Audit)),
         Action::Command => {
             model.mode = Mode::Command {
                 text: String::new(),
@@ -368,6 +390,7 @@ fn mouse(model: &mut Model, ev: MouseEvent) -> Outcome {
         Screen::History => history::update::move_by(model, delta),
         Screen::Kpi => kpi::update::move_by(model, delta),
         Screen::Campaigns => campaigns::update::move_by(model, delta),
+        Screen::Audit => audit::update::move_by(model, delta),
     }
 }
 

@@ -5,7 +5,7 @@ use super::chrome::{footer, header, help, status};
 use super::keymap::Keymap;
 use super::layout;
 use super::model::{Mode, Model, Screen};
-use super::screens::{campaigns, history, kpi, live};
+use super::screens::{audit, campaigns, history, kpi, live};
 use super::theme::Theme;
 use ratatui::Frame;
 
@@ -37,6 +37,11 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
             }
         }
         Screen::Live => live::view::draw(f, &areas, model, ctx.theme),
+        Screen::Audit => {
+            if let Some(area) = areas.tables.first() {
+                audit::view::draw(f, *area, model, ctx.theme);
+            }
+        }
     }
     footer::draw(f, areas.footer, model, ctx.keymap, ctx.theme);
     if let Some(scroll) = model.history.detail {
@@ -44,6 +49,9 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
     }
     if let Mode::Confirm { question, .. } = &model.mode {
         help::question(f, f.area(), question, ctx.theme);
+    }
+    if let Mode::Menu(menu) = &model.mode {
+        super::supervise::view::draw(f, f.area(), menu, ctx.theme);
     }
     if let Mode::Help { scroll } = model.mode {
         help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);

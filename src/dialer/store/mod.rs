@@ -41,7 +41,9 @@ macro_rules! on {
     };
 }
 
+mod audit;
 mod kpi_days;
+pub use audit::{ActEntry, AuditQuery, AuditRow};
 pub use kpi_days::KpiDay;
 
 /// The app database. Cloning shares the pool (the engine's jobs and its
@@ -383,27 +385,6 @@ impl AppDb {
             Pool::Sqlite(_) => "",
             _ => " FOR UPDATE SKIP LOCKED",
         }
-    }
-
-    async fn audit(
-        &self,
-        login: &str,
-        action: &str,
-        campaign: &str,
-        detail: &str,
-    ) -> Result<(), DialerError> {
-        let sql = self
-            .sql("INSERT INTO audit (at, login, action, campaign, detail) VALUES (?, ?, ?, ?, ?)");
-        on!(self, p => sqlx::query(AssertSqlSafe(sql.as_str()))
-            .bind(now_ms())
-            .bind(login)
-            .bind(action)
-            .bind(campaign)
-            .bind(detail)
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(())
     }
 
     /// Creates or updates a campaign from its definition (its status is

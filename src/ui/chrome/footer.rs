@@ -52,12 +52,13 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
             Span::styled("  Enter keep · Esc clear", text),
         ])
     } else {
-        use crate::ui::screens::{campaigns, history, kpi, live};
+        use crate::ui::screens::{audit, campaigns, history, kpi, live};
         let hints: &[(Context, Action, &str)] = match model.screen {
             Screen::Live => &live::HINTS,
             Screen::History => &history::HINTS,
             Screen::Kpi => &kpi::HINTS,
             Screen::Campaigns => &campaigns::HINTS,
+            Screen::Audit => &audit::HINTS,
         };
         // Quit and help survive any width; the rest go right to left.
         let mut parts = Vec::new();

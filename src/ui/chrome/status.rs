@@ -38,6 +38,11 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 crate::ui::screens::campaigns::rows::engines_line(model)
             )
         }
+        Screen::Audit => format!(
+            " Audit · the newest {} rows (an admin's: everyone's; else your own) · read every {} s ",
+            crate::ui::screens::audit::SHOWN,
+            crate::ui::screens::audit::update::REREAD_MS / 1000
+        ),
         _ => format!(
             " History {} · {} ",
             model.history.query.describe(),

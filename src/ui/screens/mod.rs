@@ -3,6 +3,7 @@
 //! view), `update` (its keys and replies), `view` (how it draws), and the key
 //! hints its footer shows (`HINTS`).
 
+pub mod audit;
 pub mod campaigns;
 pub mod history;
 pub mod kpi;

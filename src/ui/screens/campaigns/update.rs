@@ -6,7 +6,7 @@ use super::rows;
 use super::state::{Command, parse_command};
 use crate::service::campaigns::{AppReply, AppRequest};
 use crate::ui::keymap::{Action, Context, Key, Keymap};
-use crate::ui::model::{Mode, Model, Screen};
+use crate::ui::model::{Mode, Model, OnYes, Screen};
 use crate::ui::nav;
 use crate::ui::table;
 use crate::ui::update::{Outcome, global_action, go};
@@ -52,8 +52,7 @@ fn stop_or_set(model: &mut Model, name: String, status: &'static str) -> Outcome
         .map_or(0, |c| c.progress.live);
     model.mode = Mode::Confirm {
         question: format!("Stop `{name}`? No new dials; its {live} live calls are hung up."),
-        name,
-        status,
+        on_yes: OnYes::Campaign { name, status },
     };
     go(true)
 }
@@ -83,12 +82,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
 }
 
 fn table_height(model: &Model) -> usize {
-    crate::ui::layout::areas(model.size, model)
-        .tables
-        .first()
-        .copied()
-        .map(table::body_height)
-        .unwrap_or(1)
+    crate::ui::layout::table_height(model, 0)
 }
 
 /// Moves the selection by `delta` rows.
@@ -155,17 +149,14 @@ fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
 }
 
 /// Keys while a yes/no question is open.
-pub fn confirm_key(
-    model: &mut Model,
-    k: &Key,
-    keymap: &Keymap,
-    name: String,
-    status: &'static str,
-) -> Outcome {
+pub fn confirm_key(model: &mut Model, k: &Key, keymap: &Keymap, on_yes: OnYes) -> Outcome {
     match keymap.action(&[Context::Confirm], k) {
         Some(Action::Accept) => {
             model.mode = Mode::Normal;
-            set_status(model, name, status)
+            match on_yes {
+                OnYes::Campaign { name, status } => set_status(model, name, status),
+                OnYes::Act { pbx, act } => crate::ui::supervise::update::run(model, pbx, act),
+            }
         }
         Some(Action::Cancel) => {
             model.mode = Mode::Normal;
@@ -220,8 +211,9 @@ pub fn reply(model: &mut Model, reply: AppReply) -> Outcome {
             model.notice = Some((format!("{count} numbers on the do-not-call list"), false));
             go(true)
         }
-        // The console never asks for a fit (the simulator's command does).
-        AppReply::Fitted { .. } => go(false),
+        // The console never asks for a fit (the simulator's command does);
+        // audit rows go to the Audit screen.
+        AppReply::Fitted { .. } | AppReply::Audit { .. } => go(false),
         AppReply::ImportRejected {
             source,
             errors,

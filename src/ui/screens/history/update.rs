@@ -94,12 +94,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
 }
 
 fn table_height(model: &Model) -> usize {
-    crate::ui::layout::areas(model.size, model)
-        .tables
-        .first()
-        .copied()
-        .map(crate::ui::table::body_height)
-        .unwrap_or(1)
+    crate::ui::layout::table_height(model, 0)
 }
 
 /// Moves the selection; near the end of what is loaded, asks for the next

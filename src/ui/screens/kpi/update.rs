@@ -61,14 +61,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
 }
 
 fn table_height(model: &Model) -> usize {
-    let areas = crate::ui::layout::areas(model.size, model);
-    let i = model.kpi.focus.index();
-    areas
-        .tables
-        .get(i)
-        .copied()
-        .map(crate::ui::table::body_height)
-        .unwrap_or(1)
+    crate::ui::layout::table_height(model, model.kpi.focus.index())
 }
 
 /// Moves the selection in the focused table.

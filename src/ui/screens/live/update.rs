@@ -46,6 +46,7 @@ pub fn action(model: &mut Model, action: Action) -> Outcome {
             st.filter.clear();
         }
         Action::Zoom => model.zoom = !model.zoom,
+        Action::Actions => return crate::ui::supervise::update::open_menu(model),
         _ if nav::is_movement(action) => move_by(model, nav::steps(action, page)),
         Action::SortNext => {
             let n = columns(model, model.focus).len();

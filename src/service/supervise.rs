@@ -1,0 +1,464 @@
+//! The supervisor-actions service: an actor that runs a user's [`Act`]s on
+//! a PBX. In order: the act's texts are checked, the user's rights (their
+//! roles' action × queue scope, their ACL, their PBXs), the call it names
+//! (the daemon's hub answers whether the user may reach it), what the
+//! PBX's manager user may send; then a `sent` row goes to the audit trail,
+//! Asterisk is asked on the holder's own AMI link, and its answer is
+//! recorded on that row. A refusal is audited too, and nothing of it
+//! reaches Asterisk. Without the audit trail (no app database) nothing is
+//! done: every action is recorded or none is made.
+//!
+//! In the daemon the rights are the kernel-verified user's; a direct
+//! console holds the AMI secret itself, so there they are a courtesy.
+
+use crate::access::{Rights, Visibility};
+use crate::ami::connection::{Handle, RequestError};
+use crate::dialer::store::{ActEntry, AppDb};
+use crate::secret::Secret;
+use crate::service::campaigns::AppDbSlot;
+use crate::supervise::config::ActionsConfig;
+use crate::supervise::privileges::{self, Unavailable};
+use crate::supervise::{Act, plan};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// Longest wait for Asterisk's answer to one AMI action, and for the hub.
+pub const ACT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a PBX's `ListCommands` answer is trusted before it is asked
+/// again.
+pub const PRIVILEGES_FRESH: Duration = Duration::from_secs(60);
+
+/// A request; `id` comes back in the reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActRequest {
+    /// Run `act` on PBX `pbx` (`[[pbx]] name`).
+    Run {
+        /// Request id.
+        id: u64,
+        /// The PBX.
+        pbx: String,
+        /// What to do.
+        act: Act,
+    },
+    /// What each PBX's manager user may not send (asked at attach and
+    /// when a link logs in again).
+    Privileges {
+        /// Request id.
+        id: u64,
+    },
+}
+
+impl ActRequest {
+    /// The request's id.
+    pub fn id(&self) -> u64 {
+        match self {
+            ActRequest::Run { id, .. } | ActRequest::Privileges { id } => *id,
+        }
+    }
+}
+
+/// The worker's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActReply {
+    /// Asterisk did it; `message` says what and Asterisk's words.
+    Done {
+        /// Request id.
+        id: u64,
+        /// For the notice.
+        message: String,
+    },
+    /// Not sent to Asterisk: the user's rights, a bad value, a missing
+    /// manager privilege (the words say what to change).
+    Refused {
+        /// Request id.
+        id: u64,
+        /// Why.
+        message: String,
+    },
+    /// Asked and failed (Asterisk refused, no answer in time, the link
+    /// down, the audit trail unwritable).
+    Failed {
+        /// Request id.
+        id: u64,
+        /// Why.
+        message: String,
+    },
+    /// The kinds of act each PBX's manager user may not send.
+    Privileges {
+        /// Request id.
+        id: u64,
+        /// One entry per PBX and kind missing.
+        unavailable: Vec<Unavailable>,
+    },
+}
+
+impl ActReply {
+    /// The id of the request this answers.
+    pub fn id(&self) -> u64 {
+        match self {
+            ActReply::Done { id, .. }
+            | ActReply::Refused { id, .. }
+            | ActReply::Failed { id, .. }
+            | ActReply::Privileges { id, .. } => *id,
+        }
+    }
+}
+
+/// The channels to a worker.
+pub struct ActLink {
+    /// Requests to the worker.
+    pub requests: mpsc::Sender<ActRequest>,
+    /// Its replies.
+    pub replies: mpsc::Receiver<ActReply>,
+}
+
+/// A question to the holder of the live state (the daemon's hub): may a
+/// user reach the call `channel` is on?
+#[derive(Debug)]
+pub struct CallQuery {
+    /// The PBX, by index.
+    pub pbx: usize,
+    /// A channel of the call.
+    pub channel: String,
+    /// Every one of these must see the call (the user's ACL, the act's
+    /// role scope).
+    pub checks: Vec<Visibility>,
+    /// The answer.
+    pub reply: oneshot::Sender<CallFound>,
+}
+
+/// The hub's answer to a [`CallQuery`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallFound {
+    /// No live channel has that name.
+    Missing,
+    /// The call is outside one of the checks.
+    Hidden,
+    /// Reachable.
+    Reachable,
+}
+
+/// What each PBX's manager user may not send, as last asked, by PBX name.
+pub type PrivilegeCache = Arc<Mutex<HashMap<String, (Instant, Vec<Unavailable>)>>>;
+
+/// What the worker acts with, shared by every user's worker in a daemon.
+pub struct Floor {
+    /// Each PBX's name and AMI link, in config order.
+    pub links: Vec<(String, Handle)>,
+    /// The hub, to check calls (`None`: a direct console, whose screen
+    /// offers only the calls its user sees).
+    pub calls: Option<mpsc::Sender<CallQuery>>,
+    /// `[actions]`.
+    pub actions: ActionsConfig,
+    /// The app database's URL (the audit trail), or why there is none.
+    pub audit_db: Result<Secret, String>,
+    /// Its pool.
+    pub slot: AppDbSlot,
+    /// Known manager privileges.
+    pub privileges: PrivilegeCache,
+}
+
+/// Who the worker acts for.
+#[derive(Clone, Debug)]
+pub struct Supervisor {
+    /// The login (kernel-verified in the daemon).
+    pub login: String,
+    /// What they may do.
+    pub rights: Rights,
+    /// What they may see (`[acl]`).
+    pub visibility: Visibility,
+    /// The PBXs they may see (`None`: all).
+    pub pbx_scope: Option<Vec<String>>,
+}
+
+/// Starts a worker acting for `who` with `floor`.
+pub fn spawn(floor: Arc<Floor>, who: Supervisor) -> ActLink {
+    let (req_tx, mut req_rx) = mpsc::channel::<ActRequest>(16);
+    let (reply_tx, reply_rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        while let Some(req) = req_rx.recv().await {
+            let reply = match req {
+                ActRequest::Privileges { id } => ActReply::Privileges {
+                    id,
+                    unavailable: all_unavailable(&floor).await,
+                },
+                ActRequest::Run { id, pbx, act } => run(&floor, &who, id, &pbx, act).await,
+            };
+            if reply_tx.send(reply).await.is_err() {
+                return;
+            }
+        }
+    });
+    ActLink {
+        requests: req_tx,
+        replies: reply_rx,
+    }
+}
+
+/// Every PBX's missing kinds, asking those not asked lately.
+async fn all_unavailable(floor: &Floor) -> Vec<Unavailable> {
+    let mut all = Vec::new();
+    for (name, link) in &floor.links {
+        all.extend(unavailable(floor, name, link).await);
+    }
+    all
+}
+
+/// `pbx`'s missing kinds: from the cache when fresh, else `ListCommands`
+/// (nothing known when it gets no answer: the act is tried and Asterisk
+/// says).
+async fn unavailable(floor: &Floor, pbx: &str, link: &Handle) -> Vec<Unavailable> {
+    let cached = floor
+        .privileges
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(pbx)
+        .filter(|(at, _)| at.elapsed() < PRIVILEGES_FRESH)
+        .map(|(_, u)| u.clone());
+    if let Some(u) = cached {
+        return u;
+    }
+    let Ok(ask) = crate::ami::Action::new("ListCommands") else {
+        return Vec::new();
+    };
+    let Ok(Ok(reply)) = tokio::time::timeout(ACT_DEADLINE, link.request(ask)).await else {
+        return Vec::new();
+    };
+    let found = privileges::unavailable(pbx, &reply.response);
+    floor
+        .privileges
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pbx.to_string(), (Instant::now(), found.clone()));
+    found
+}
+
+/// Why an act stopped before Asterisk, or how Asterisk answered.
+enum Outcome {
+    Refused(String),
+    Failed(String),
+    Done(String),
+}
+
+async fn run(floor: &Floor, who: &Supervisor, id: u64, pbx: &str, act: Act) -> ActReply {
+    let entry = ActEntry {
+        login: &who.login,
+        pbx,
+        action: act.verb(),
+        target: &act.target(),
+        detail: &act.detail(),
+    };
+    let db = floor.slot.get(&floor.audit_db).await;
+    let outcome = match &db {
+        Err(why) => Outcome::Failed(format!(
+            "not done: every action is audited and there is no audit trail ({why}); an admin sets [dialer] db_url_file"
+        )),
+        Ok(db) => match admit(floor, who, pbx, &act).await {
+            Err(why) => {
+                if let Err(e) = db.audit_act(&entry, "refused", &why).await {
+                    tracing::warn!("audit trail: {e}");
+                }
+                Outcome::Refused(why)
+            }
+            Ok((link, queues)) => send(db, &entry, link, &act, &queues, &floor.actions).await,
+        },
+    };
+    let what = format!("{} {}", act.verb(), entry.target);
+    match outcome {
+        Outcome::Done(answer) => ActReply::Done {
+            id,
+            message: format!("{what}: {answer}"),
+        },
+        Outcome::Refused(message) => ActReply::Refused { id, message },
+        Outcome::Failed(why) => ActReply::Failed {
+            id,
+            message: format!("{what}: {why}"),
+        },
+    }
+}
+
+/// Checks `act` for `who`: its texts, the PBX, the user's rights, the call
+/// it names, the manager user's privileges. Returns the link and the
+/// queues a queue-less member act applies in.
+async fn admit<'f>(
+    floor: &'f Floor,
+    who: &Supervisor,
+    pbx: &str,
+    act: &Act,
+) -> Result<(&'f Handle, Vec<String>), String> {
+    act.check()?;
+    let login = &who.login;
+    let kind = act.kind();
+    let Some(index) = floor.links.iter().position(|(n, _)| n == pbx) else {
+        let names: Vec<&str> = floor.links.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(format!(
+            "no PBX `{pbx}`; the PBXs are: {}",
+            names.join(", ")
+        ));
+    };
+    if who
+        .pbx_scope
+        .as_ref()
+        .is_some_and(|s| !s.iter().any(|p| p == pbx))
+    {
+        return Err(format!("`{login}` has no rights on PBX {pbx}"));
+    }
+    let link = &floor.links[index].1;
+    if let Some(u) = unavailable(floor, pbx, link)
+        .await
+        .into_iter()
+        .find(|u| u.kind == kind)
+    {
+        return Err(u.why);
+    }
+    let queues = match (act.queue(), act.channel()) {
+        (Some(q), _) => {
+            who.rights.allows_in(login, kind, q, &who.visibility)?;
+            vec![q.to_string()]
+        }
+        (None, Some(channel)) => {
+            let scope = who.rights.call_scope(login, kind)?;
+            reach(
+                floor,
+                index,
+                channel,
+                vec![who.visibility.clone(), scope],
+                login,
+            )
+            .await?;
+            Vec::new()
+        }
+        (None, None) => member_queues(link, act, who).await?,
+    };
+    Ok((link, queues))
+}
+
+/// Asks the hub whether the call on `channel` is within every check.
+async fn reach(
+    floor: &Floor,
+    pbx: usize,
+    channel: &str,
+    checks: Vec<Visibility>,
+    login: &str,
+) -> Result<(), String> {
+    let Some(hub) = &floor.calls else {
+        return Ok(());
+    };
+    let (reply, answer) = oneshot::channel();
+    let query = CallQuery {
+        pbx,
+        channel: channel.to_string(),
+        checks,
+        reply,
+    };
+    let lost = || "the daemon's live state did not answer; try again".to_string();
+    hub.send(query).await.map_err(|_| lost())?;
+    match tokio::time::timeout(ACT_DEADLINE, answer).await {
+        Ok(Ok(CallFound::Reachable)) => Ok(()),
+        Ok(Ok(CallFound::Missing)) => Err(format!("no live channel {channel}: the call has ended")),
+        Ok(Ok(CallFound::Hidden)) => Err(format!(
+            "`{login}` may not act on the call on {channel}: it is outside their rights"
+        )),
+        _ => Err(lost()),
+    }
+}
+
+/// The queues `act`'s member is in that the user may act in
+/// (`QueueStatus` with `Member`).
+async fn member_queues(link: &Handle, act: &Act, who: &Supervisor) -> Result<Vec<String>, String> {
+    let interface = match act {
+        Act::Pause { interface, .. }
+        | Act::Unpause { interface, .. }
+        | Act::Logoff { interface } => interface,
+        _ => return Ok(Vec::new()),
+    };
+    let ask = plan::member_queues(interface).map_err(|e| e.to_string())?;
+    let reply = tokio::time::timeout(ACT_DEADLINE, link.request(ask))
+        .await
+        .map_err(|_| format!("Asterisk did not list {interface}'s queues within {ACT_DEADLINE:?}"))?
+        .map_err(|e| e.to_string())?;
+    let kind = act.kind();
+    let all: Vec<String> = reply
+        .events
+        .iter()
+        .filter(|m| m.event_name() == Some("QueueMember"))
+        .map(|m| m.str("Queue").to_string())
+        .collect();
+    if all.is_empty() {
+        return Err(format!("{interface} is in no queue"));
+    }
+    let mine: Vec<String> = all
+        .iter()
+        .filter(|q| {
+            who.rights
+                .allows_in(&who.login, kind, q, &who.visibility)
+                .is_ok()
+        })
+        .cloned()
+        .collect();
+    if mine.is_empty() {
+        return Err(format!(
+            "`{}` may not {kind} {interface} in any of its queues ({})",
+            who.login,
+            all.join(", ")
+        ));
+    }
+    Ok(mine)
+}
+
+/// Audits `sent`, asks Asterisk, records its answer.
+async fn send(
+    db: &AppDb,
+    entry: &ActEntry<'_>,
+    link: &Handle,
+    act: &Act,
+    queues: &[String],
+    config: &ActionsConfig,
+) -> Outcome {
+    let actions = match plan::actions(act, queues, config) {
+        Ok(a) => a,
+        Err(e) => return Outcome::Refused(e.to_string()),
+    };
+    let row = match db.audit_act(entry, "sent", "").await {
+        Ok(row) => row,
+        Err(e) => {
+            return Outcome::Failed(format!("not done: the audit trail cannot be written ({e})"));
+        }
+    };
+    let mut answers = Vec::new();
+    let mut failed = false;
+    for action in actions {
+        let answer = match tokio::time::timeout(ACT_DEADLINE, link.request(action)).await {
+            Ok(Ok(reply)) => reply.response.str("Message").to_string(),
+            Ok(Err(RequestError::Refused(m))) => {
+                failed = true;
+                format!("Asterisk refused: {m}")
+            }
+            Ok(Err(e)) => {
+                failed = true;
+                e.to_string()
+            }
+            Err(_) => {
+                failed = true;
+                format!(
+                    "no answer from Asterisk within {ACT_DEADLINE:?}; it may or may not have run"
+                )
+            }
+        };
+        answers.push(crate::sanitize::clean(&answer).into_owned());
+    }
+    let answer = answers.join("; ");
+    let result = if failed { "failed" } else { "ok" };
+    if let Err(e) = db.audit_result(row, result, &answer).await {
+        tracing::warn!("audit trail: row {row} keeps `sent`: {e}");
+    }
+    if failed {
+        Outcome::Failed(answer)
+    } else {
+        Outcome::Done(format!("Asterisk: {answer}"))
+    }
+}
