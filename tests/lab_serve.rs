@@ -10,102 +10,26 @@ use common::Lab;
 use futures_util::{SinkExt, StreamExt};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use switchboard::ami::{AmiMsg, ConnectionState};
 use switchboard::serve::protocol::{self, Answer, Hello, Purpose};
 
-/// The uid and gid of `nobody`/`nogroup` and `daemon` on Debian.
-const NOBODY: u32 = 65_534;
-const NOGROUP: u32 = 65_534;
-const DAEMON_UID: u32 = 1;
-const DAEMON_GID: u32 = 1;
+use common::daemon::{
+    DAEMON_GID, DAEMON_UID, Daemon, NOBODY, NOGROUP, Site, cli_as, log, site_with, start,
+    wait_channel,
+};
 
 /// Tests that make or end calls take turns on the one Asterisk.
 static CALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A daemon process, killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Site {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    socket: PathBuf,
-}
-
-/// A config for the lab with a socket in a folder every user may enter,
-/// group `nogroup`, and an ACL: the test's login is an admin, `nobody` a
-/// supervisor of extension 301 and queue `sales`; `daemon` is not listed.
+/// The lab site of these tests: `nobody` a supervisor of extension 301
+/// and queue `sales`; `daemon` is not listed.
 fn site(lab: &Lab) -> Site {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let socket = dir.path().join("console.sock");
-    let lab_cfg = std::fs::read_to_string(lab.var("LAB_CONFIG")).unwrap_or_else(|e| panic!("{e}"));
-    let text = format!(
-        "{lab_cfg}\n[serve]\nsocket = \"{}\"\ngroup = \"nogroup\"\n\n[acl.users.{}]\nrole = \"admin\"\n\n[acl.users.nobody]\nrole = \"supervisor\"\nextensions = [\"301\"]\nqueues = [\"sales\"]\n",
-        socket.display(),
-        common::login()
-    );
-    let config = dir.path().join("switchboard.toml");
-    std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644))
-        .unwrap_or_else(|e| panic!("{e}"));
-    Site {
-        dir,
-        config,
-        socket,
-    }
-}
-
-fn start(site: &Site) -> Daemon {
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(&site.config)
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .stderr(
-            std::fs::File::create(site.dir.path().join("serve.log"))
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .spawn()
-        .unwrap_or_else(|e| panic!("switchboard serve: {e}"));
-    let start = Instant::now();
-    while !site.socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the daemon made no socket in 60 s; its log:\n{}",
-            log(site)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Daemon(child)
-}
-
-fn log(site: &Site) -> String {
-    std::fs::read_to_string(site.dir.path().join("serve.log")).unwrap_or_default()
-}
-
-/// Runs the switchboard CLI against the site as `uid` (with `nogroup`
-/// as its only group, which owns the socket).
-fn cli_as(site: &Site, uid: u32, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(&site.config)
-        .args(args)
-        .uid(uid)
-        .gid(NOGROUP)
-        .current_dir(site.dir.path())
-        .output()
-        .unwrap_or_else(|e| panic!("switchboard {args:?}: {e}"))
+    site_with(
+        lab,
+        "[acl.users.nobody]\nrole = \"supervisor\"\nextensions = [\"301\"]\nqueues = [\"sales\"]\n",
+    )
 }
 
 /// What `serve snapshot` printed: queue names, extensions, channel names.
@@ -159,21 +83,6 @@ fn seen(stdout: &[u8]) -> Seen {
 }
 
 /// Waits until Asterisk lists a channel whose name starts with `prefix`.
-fn wait_channel(lab: &Lab, prefix: &str) {
-    let start = Instant::now();
-    loop {
-        let list = lab.cli("core show channels concise").unwrap_or_default();
-        if list.lines().any(|l| l.starts_with(prefix)) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no {prefix} channel in 30 s:\n{list}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn each_console_receives_only_what_its_user_may_see() {
     let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());

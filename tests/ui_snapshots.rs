@@ -1084,3 +1084,220 @@ fn history_of_several_pbxs_names_its_pbx() {
     assert_eq!(filter.pbx.as_deref(), Some("lyon"));
     assert!(screen(&m, (120, 30)).contains("History of lyon"));
 }
+
+/// A team lead: pause and members in `sales` only, hang up anywhere; the
+/// PBX's manager user may not send transfers (`write = call` missing).
+fn team_lead(size: (u16, u16)) -> Model {
+    use switchboard::access::ActKind;
+    use switchboard::access::roles::{Grant, Rights};
+    let mut m = sized(model(), size);
+    let sales = Some(vec!["sales".to_string()]);
+    m.supervise.rights = Rights {
+        grants: vec![
+            Grant {
+                kind: ActKind::Pause,
+                queues: sales.clone(),
+            },
+            Grant {
+                kind: ActKind::Members,
+                queues: sales,
+            },
+            Grant {
+                kind: ActKind::Hangup,
+                queues: None,
+            },
+            Grant {
+                kind: ActKind::Transfer,
+                queues: None,
+            },
+        ],
+    };
+    m.supervise.pause_reasons = vec!["Break".into(), "Lunch".into()];
+    m.supervise.unavailable = vec![switchboard::supervise::privileges::Unavailable {
+        pbx: "default".into(),
+        kind: ActKind::Transfer,
+        why: "PBX default: its AMI user may not send Redirect; add `call` to that user's write = line in manager.conf".into(),
+    }];
+    m
+}
+
+fn act_of(o: Outcome) -> Option<switchboard::supervise::Act> {
+    match o {
+        Outcome::Act(switchboard::service::supervise::ActRequest::Run { act, .. }) => Some(act),
+        _ => None,
+    }
+}
+
+fn key_outcome(m: &mut Model, code: KeyCode) -> Outcome {
+    update(
+        m,
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        &keymap(),
+    )
+}
+
+#[test]
+fn the_action_menu_offers_what_the_role_allows_and_a_pause_asks_why() {
+    check("action_menu_queue", |s| {
+        let mut m = team_lead(s);
+        press(&mut m, KeyCode::Char('2'));
+        press(&mut m, KeyCode::Char('a'));
+        m
+    });
+    check("action_menu_reasons", |s| {
+        let mut m = team_lead(s);
+        press(&mut m, KeyCode::Char('2'));
+        press(&mut m, KeyCode::Char('a'));
+        press(&mut m, KeyCode::Enter);
+        m
+    });
+    // The Queues pane's first row is sales: its first member's pause, for
+    // Lunch.
+    let mut m = team_lead((120, 40));
+    press(&mut m, KeyCode::Char('2'));
+    press(&mut m, KeyCode::Char('a'));
+    let switchboard::ui::model::Mode::Menu(menu) = &m.mode else {
+        panic!("no menu: {:?}", m.notice);
+    };
+    assert!(
+        menu.items.iter().all(|i| !i.label.contains("Hang up")),
+        "a queue's menu has no call to hang up"
+    );
+    press(&mut m, KeyCode::Enter);
+    press(&mut m, KeyCode::Down);
+    let act = act_of(key_outcome(&mut m, KeyCode::Enter));
+    assert!(
+        matches!(&act, Some(switchboard::supervise::Act::Pause { queue: Some(q), reason, .. }) if q == "sales" && reason == "Lunch"),
+        "{act:?}"
+    );
+}
+
+#[test]
+fn a_queue_outside_the_role_offers_nothing_and_says_why() {
+    let mut m = team_lead((120, 40));
+    m.supervise.rights.grants.retain(|g| g.queues.is_some());
+    press(&mut m, KeyCode::Char('2'));
+    // The second queue is support: outside the role.
+    press(&mut m, KeyCode::Down);
+    let o = key_outcome(&mut m, KeyCode::Char('a'));
+    assert!(act_of(o).is_none());
+    assert!(
+        matches!(&m.mode, switchboard::ui::model::Mode::Normal),
+        "{:?}",
+        m.mode
+    );
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|(t, err)| *err && t.contains("no action you may take")),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[test]
+fn hanging_up_asks_first_and_a_blocked_transfer_names_the_privilege() {
+    check("action_question", |s| {
+        let mut m = team_lead(s);
+        press(&mut m, KeyCode::Char('3'));
+        press(&mut m, KeyCode::Char('a'));
+        press(&mut m, KeyCode::Enter);
+        m
+    });
+    check("action_menu_blocked", |s| {
+        let mut m = team_lead(s);
+        press(&mut m, KeyCode::Char('3'));
+        press(&mut m, KeyCode::Char('a'));
+        press(&mut m, KeyCode::Down);
+        m
+    });
+    let mut m = team_lead((120, 40));
+    press(&mut m, KeyCode::Char('3'));
+    press(&mut m, KeyCode::Char('a'));
+    press(&mut m, KeyCode::Enter);
+    assert!(act_of(key_outcome(&mut m, KeyCode::Char('n'))).is_none());
+    press(&mut m, KeyCode::Char('a'));
+    press(&mut m, KeyCode::Enter);
+    let act = act_of(key_outcome(&mut m, KeyCode::Char('y')));
+    assert!(
+        matches!(&act, Some(switchboard::supervise::Act::Hangup { .. })),
+        "{act:?}"
+    );
+    // The transfer is shown but greyed: choosing it sends nothing and
+    // says which privilege is missing.
+    press(&mut m, KeyCode::Char('a'));
+    press(&mut m, KeyCode::Down);
+    assert!(act_of(key_outcome(&mut m, KeyCode::Enter)).is_none());
+    assert!(
+        m.notice
+            .as_ref()
+            .is_some_and(|(t, _)| t.contains("add `call`")),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[test]
+fn audit_screen() {
+    use switchboard::dialer::store::AuditRow;
+    let row =
+        |id: i64, login: &str, action: &str, target: &str, result: &str, answer: &str| AuditRow {
+            id,
+            at: 1_796_040_000_000 + id * 61_000,
+            login: login.into(),
+            pbx: "default".into(),
+            action: action.into(),
+            target: target.into(),
+            detail: if action == "pause" {
+                "Lunch".into()
+            } else {
+                String::new()
+            },
+            result: result.into(),
+            answer: answer.into(),
+        };
+    check("audit", |s| {
+        let mut m = sized(model(), s);
+        let o = key_outcome(&mut m, KeyCode::Char('A'));
+        let Outcome::App(AppRequest::Audit { id, .. }) = o else {
+            panic!("{o:?}");
+        };
+        reply_app(
+            &mut m,
+            AppReply::Audit {
+                id,
+                rows: vec![
+                    row(
+                        1,
+                        "alice",
+                        "pause",
+                        "PJSIP/301 in sales",
+                        "ok",
+                        "Interface paused successfully",
+                    ),
+                    row(
+                        2,
+                        "bob",
+                        "hangup",
+                        "PJSIP/302-0000002a",
+                        "refused",
+                        "`bob` may not hangup: none of their roles grants it",
+                    ),
+                    row(
+                        3,
+                        "alice",
+                        "transfer",
+                        "PJSIP/301-0000002b to queue support",
+                        "failed",
+                        "Asterisk refused: No such channel",
+                    ),
+                ],
+            },
+        );
+        m
+    });
+}
+
+fn reply_app(m: &mut Model, r: AppReply) {
+    update(m, Msg::App(r), &keymap());
+}

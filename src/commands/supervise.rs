@@ -34,17 +34,18 @@ const LOGIN_DEADLINE: Duration = Duration::from_secs(15);
 /// reached, or the action is refused or fails (its words).
 pub(crate) async fn act(config: &Config, target: &Target, a: ActArgs) -> anyhow::Result<()> {
     let text = a.words.join(" ");
-    let (mut link, default_pbx, _keep) = match target {
+    let (mut worker, default_pbx) = match target {
         Target::Daemon(socket) => {
             let s = switchboard::serve::attach::services(socket).await?;
             let first = s.site.seen_pbxs.first().or(s.site.pbxs.first()).cloned();
-            (s.act, first.unwrap_or_default(), None)
+            (Worker::Attached(Box::new(s)), first.unwrap_or_default())
         }
         Target::Direct => {
-            let (link, first, tasks) = direct(config).await?;
-            (link, first, Some(tasks))
+            let (link, first) = direct(config).await?;
+            (Worker::Direct(link), first)
         }
     };
+    let link = worker.link();
     let (pbx, act) = switchboard::supervise::command::parse(&text, &default_pbx)
         .map_err(|e| anyhow::anyhow!("act {}: {e}", switchboard::sanitize::escape(&text)))?;
     link.requests
@@ -69,10 +70,24 @@ pub(crate) async fn act(config: &Config, target: &Target, a: ActArgs) -> anyhow:
     }
 }
 
+/// Where the act runs. Attached, every channel of the daemon's link is
+/// kept open (the link ends when one of them closes).
+enum Worker {
+    Attached(Box<switchboard::serve::attach::Services>),
+    Direct(ActLink),
+}
+
+impl Worker {
+    fn link(&mut self) -> &mut ActLink {
+        match self {
+            Worker::Attached(s) => &mut s.act,
+            Worker::Direct(link) => link,
+        }
+    }
+}
+
 /// A direct run's worker: this process's own AMI links, logged in.
-async fn direct(
-    config: &Config,
-) -> anyhow::Result<(ActLink, String, Vec<tokio::task::JoinHandle<()>>)> {
+async fn direct(config: &Config) -> anyhow::Result<(ActLink, String)> {
     let d = config.direct_console(&switchboard::ui::ConsoleOptions::default())?;
     let links = config.pbx_links(&[])?;
     let names: Vec<String> = links.iter().map(|(n, _)| n.clone()).collect();
@@ -98,10 +113,10 @@ async fn direct(
             }
         }
     }
-    // Keep the links' events flowing (nothing reads them here).
+    // Keep the links' events flowing (nothing reads them here); the links
+    // and this run until the process ends.
     let mut ami = started.ami;
-    let drain = tokio::spawn(async move { while ami.recv().await.is_some() {} });
-    started.tasks.push(drain);
+    tokio::spawn(async move { while ami.recv().await.is_some() {} });
     let floor = supervise::Floor {
         links: names.iter().cloned().zip(started.handles).collect(),
         calls: None,
@@ -117,7 +132,7 @@ async fn direct(
         pbx_scope: d.pbx_scope,
     };
     let first = names.first().cloned().unwrap_or_default();
-    Ok((supervise::spawn(Arc::new(floor), who), first, started.tasks))
+    Ok((supervise::spawn(Arc::new(floor), who), first))
 }
 
 /// Output of `switchboard audit`.

@@ -408,8 +408,7 @@ async fn wait_refusing(ends: &mut Ends, wait: Duration, why: &str) -> Result<(),
                 let reply = AppReply::Failed { id: r.id(), message: message.clone() };
                 ends.app_replies.send(reply).await.map_err(|_| ConsoleGone)?;
             }
-            r = ends.act_requests.recv() => {
-                let r = r.ok_or(ConsoleGone)?;
+            Some(r) = ends.act_requests.recv() => {
                 let reply = ActReply::Failed { id: r.id(), message: message.clone() };
                 ends.act_replies.send(reply).await.map_err(|_| ConsoleGone)?;
             }
@@ -487,8 +486,9 @@ async fn pump(link: &mut Link, ends: &mut Ends) -> Result<String, ConsoleGone> {
                     Err(Unsent::Lost(e)) => return Ok(e),
                 }
             }
-            r = ends.act_requests.recv() => {
-                let r = r.ok_or(ConsoleGone)?;
+            // A command that does not act drops its act link: that ends
+            // nothing (the branch is skipped once it is closed).
+            Some(r) = ends.act_requests.recv() => {
                 let id = r.id();
                 match send(link, &ToDaemon::Act(r)).await {
                     Ok(()) => {}

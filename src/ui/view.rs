@@ -54,7 +54,13 @@ pub fn draw(f: &mut Frame, model: &Model, ctx: &ViewCtx<'_>) {
         super::supervise::view::draw(f, f.area(), menu, ctx.theme);
     }
     if let Mode::Help { scroll } = model.mode {
-        help::draw(f, f.area(), ctx.keymap, ctx.theme, scroll);
+        help::draw(
+            f,
+            f.area(),
+            (ctx.keymap, &model.supervise),
+            ctx.theme,
+            scroll,
+        );
     }
 }
 

@@ -24,7 +24,11 @@ pub fn draw(f: &mut Frame, area: Rect, model: &Model, keymap: &Keymap, theme: &T
         spans.push(match error {
             Some(e) => Span::styled(format!("  {}", clean(e)), theme.style(Item::ConnDown)),
             None => Span::styled(
-                "  campaign start|pause|stop NAME   Enter run · Esc close",
+                if crate::supervise::command::is_act(text) {
+                    "  Enter run · Esc close · ? help lists the action commands"
+                } else {
+                    "  campaign start|pause|stop NAME · pause|unpause|hangup… · Enter run · Esc close"
+                },
                 text_style,
             ),
         });

@@ -11,7 +11,7 @@
 
 use super::SuperviseView;
 use crate::access::ActKind;
-use crate::pbx::{Call, Pbx, Queue, QueueMember};
+use crate::pbx::{Pbx, Queue, QueueMember};
 use crate::supervise::Act;
 use crate::ui::model::{Model, PaneId};
 use crate::ui::screens::live;
@@ -98,8 +98,9 @@ impl Items<'_> {
     }
 
     /// Pause or unpause `interface` in `queue` (`None`: every queue), with
-    /// `paused` its state there now.
-    fn pause(&mut self, interface: &str, queue: Option<&str>, paused: bool) {
+    /// `paused` its state there now; `of` names the member in a list of
+    /// several (` Alice Martin`), empty otherwise.
+    fn pause(&mut self, interface: &str, queue: Option<&str>, paused: bool, of: &str) {
         let place = queue.map_or("every queue".to_string(), |q| q.to_string());
         if paused {
             let act = Act::Unpause {
@@ -107,7 +108,12 @@ impl Items<'_> {
                 queue: queue.map(str::to_string),
             };
             let then = self.run(act);
-            self.push(ActKind::Pause, queue, format!("Unpause in {place}"), then);
+            self.push(
+                ActKind::Pause,
+                queue,
+                format!("Unpause{of} in {place}"),
+                then,
+            );
             return;
         }
         let head = match queue {
@@ -147,7 +153,7 @@ impl Items<'_> {
         self.push(
             ActKind::Pause,
             queue,
-            format!("Pause in {place}…"),
+            format!("Pause{of} in {place}…"),
             Then::Open(Box::new(reasons)),
         );
     }
@@ -156,29 +162,7 @@ impl Items<'_> {
     /// when the menu lists several members.
     fn member(&mut self, q: &Queue, m: &QueueMember, who: Option<&str>) {
         let of = who.map(|w| format!(" {w}")).unwrap_or_default();
-        if m.paused {
-            let act = Act::Unpause {
-                interface: m.interface.clone(),
-                queue: Some(q.name.clone()),
-            };
-            let then = self.run(act);
-            self.push(
-                ActKind::Pause,
-                Some(&q.name),
-                format!("Unpause{of} in {}", q.name),
-                then,
-            );
-        } else if who.is_some() {
-            let then = self.typed(format!("pause {} in {} ", m.interface, q.name));
-            self.push(
-                ActKind::Pause,
-                Some(&q.name),
-                format!("Pause{of} in {}…", q.name),
-                then,
-            );
-        } else {
-            self.pause(&m.interface, Some(&q.name), false);
-        }
+        self.pause(&m.interface, Some(&q.name), m.paused, &of);
         let then = self.typed(format!("penalty {} in {} ", m.interface, q.name));
         let label = format!("Penalty{of} in {} (now {})…", q.name, m.penalty);
         self.push(ActKind::Members, Some(&q.name), label, then);
@@ -196,12 +180,14 @@ impl Items<'_> {
         );
     }
 
-    /// Hang up or transfer the call on `channel`.
-    fn call(&mut self, channel: &str) {
+    /// Hang up or transfer the call on `channel`, `who` for the question
+    /// (`the call from José Núñez <5550908>`).
+    fn call(&mut self, channel: &str, who: &str) {
         let act = Act::Hangup {
             channel: channel.into(),
         };
-        let then = self.ask(act, format!("Hang up the call on {channel}?"));
+        let question = format!("Hang up {who} ({channel})? It ends for every party.");
+        let then = self.ask(act, question);
         self.push(ActKind::Hangup, None, format!("Hang up {channel}"), then);
         let then = self.typed(format!("transfer {channel} to "));
         self.push(
@@ -243,10 +229,16 @@ pub fn for_selection(model: &Model) -> Result<Menu, String> {
         PaneId::Calls => {
             let calls = crate::pbx::calls(p.state.channels.values());
             let call = calls.iter().find(|c| c.linkedid == row.key);
-            match call.and_then(Call::origin) {
+            // The caller's own channel (the one in the queue or the
+            // bridge), as the pane's From column shows it.
+            match call.and_then(live::calls::caller) {
                 Some(origin) => {
-                    items.call(&origin.name);
-                    format!("Call from {}", origin.name)
+                    let who = match live::calls::party(&origin.caller_name, &origin.caller_num) {
+                        p if p.is_empty() => origin.name.clone(),
+                        p => p,
+                    };
+                    items.call(&origin.name, &format!("the call from {who}"));
+                    format!("Call from {who}")
                 }
                 None => return Err("the call has ended".into()),
             }
@@ -280,10 +272,10 @@ fn extension(items: &mut Items<'_>, p: &Pbx, device: &str) -> String {
         let interface = first.interface.clone();
         if queues.len() > 1 {
             if queues.iter().any(|(_, m)| !m.paused) {
-                items.pause(&interface, None, false);
+                items.pause(&interface, None, false, "");
             }
             if queues.iter().any(|(_, m)| m.paused) {
-                items.pause(&interface, None, true);
+                items.pause(&interface, None, true, "");
             }
         }
         for (q, m) in &queues {
@@ -311,7 +303,7 @@ fn extension(items: &mut Items<'_>, p: &Pbx, device: &str) -> String {
         .find(|c| c.name.starts_with(&prefix))
     {
         let name = c.name.clone();
-        items.call(&name);
+        items.call(&name, &format!("{device}'s call"));
     }
     device.to_string()
 }

@@ -14,15 +14,16 @@ const fn col(title: &'static str, width: u16) -> Column {
     }
 }
 
-/// Columns: Time, User, PBX, Action, Target, Detail, Result, Answer.
+/// Columns: Time, User, Action, Result, Target, Detail, PBX, Answer (a
+/// narrow terminal cuts from the right).
 pub const COLUMNS: [Column; 8] = [
     col("Time", 19),
     col("User", 10),
-    col("PBX", 8),
     col("Action", 9),
+    col("Result", 8),
     col("Target", 28),
     col("Detail", 14),
-    col("Result", 8),
+    col("PBX", 8),
     Column {
         title: "Answer",
         width: Constraint::Min(20),
@@ -59,11 +60,11 @@ pub fn rows(model: &Model) -> Vec<TableRow<'_>> {
                 vec![
                     TableCell::new(at, Item::Muted),
                     TableCell::new(r.login.clone(), Item::Text),
-                    TableCell::new(r.pbx.clone(), Item::Muted),
                     TableCell::new(r.action.clone(), Item::Text),
+                    TableCell::new(r.result.clone(), result_item(&r.result)),
                     TableCell::new(r.target.clone(), Item::Text),
                     TableCell::new(r.detail.clone(), Item::Muted),
-                    TableCell::new(r.result.clone(), result_item(&r.result)),
+                    TableCell::new(r.pbx.clone(), Item::Muted),
                     TableCell::new(r.answer.clone(), Item::Muted),
                 ]
             }),

@@ -37,7 +37,8 @@ pub const COLUMNS: [Column; 6] = [
     },
 ];
 
-fn party(name: &str, num: &str) -> String {
+/// `Name <number>`, or whichever of the two there is.
+pub fn party(name: &str, num: &str) -> String {
     match (name.is_empty(), num.is_empty()) {
         (false, false) if name != num => format!("{name} <{num}>"),
         (false, _) => name.to_string(),
@@ -47,7 +48,7 @@ fn party(name: &str, num: &str) -> String {
 }
 
 /// The calling party: the oldest channel that has a caller number.
-fn caller<'a>(call: &Call<'a>) -> Option<&'a Channel> {
+pub fn caller<'a>(call: &Call<'a>) -> Option<&'a Channel> {
     call.channels
         .iter()
         .find(|c| !c.caller_num.is_empty())
