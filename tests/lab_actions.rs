@@ -10,7 +10,7 @@ use common::daemon::{NOBODY, Site, cli_as, log, poll, site_with, start, wait_cha
 use std::time::Duration;
 use switchboard::ami::{AmiMsg, Message};
 use switchboard::service::supervise::{ActLink, ActReply, ActRequest};
-use switchboard::supervise::{Act, Destination};
+use switchboard::supervise::{Act, Destination, SpyMode};
 
 /// `nobody` sees extension 301 and queue `sales`, and may only pause, and
 /// only in `sales` (role `teamlead`).
@@ -339,6 +339,76 @@ fn hang_up_and_transfer_are_seen_in_the_channel_list() {
     });
 }
 
+#[test]
+fn listen_whisper_and_barge_ring_the_supervisors_phone_and_spy_on_the_agents_device() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    // The admin's own phone is desk 303 (a SIPp phone that answers).
+    let site = site_with(&lab, "phone = \"PJSIP/303\"\n");
+    let _daemon = start(&site);
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let (tx, mut events) = tokio::sync::mpsc::channel(4096);
+        let (_observer, _task) = switchboard::ami::connection::spawn(lab.observer(), tx, None);
+        let mut a = switchboard::serve::attach::attach(site.socket.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        // A PJSIP agent: desk 301 on a call.
+        lab.cli("channel originate Local/301@phones application Wait 60")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let agent = wait_channel(&lab, "PJSIP/301-");
+        let listen = Act::Spy {
+            interface: "PJSIP/301".into(),
+            mode: SpyMode::Listen,
+        };
+        let said = until_reachable(&mut a.act, 1, listen, &site).await;
+        assert!(said.contains("queued"), "{said}");
+        let start = wait_event(&mut events, |m| m.event_name() == Some("ChanSpyStart")).await;
+        assert_eq!(start.str("SpyeeChannel"), agent, "{start:?}");
+        let spyer = start.str("SpyerChannel").to_string();
+        assert!(spyer.starts_with("PJSIP/303-"), "{start:?}");
+        // Whisper, without hanging up: the digit reaches ChanSpy as if
+        // pressed on the supervisor's phone.
+        let whisper = Act::SpyMode {
+            mode: SpyMode::Whisper,
+        };
+        let said = until_reachable(&mut a.act, 2, whisper, &site).await;
+        assert!(said.contains("DTMF"), "{said}");
+        let dtmf = wait_event(&mut events, |m| {
+            m.event_name() == Some("DTMFEnd") && m.str("Channel") == spyer
+        })
+        .await;
+        assert_eq!(dtmf.str("Digit"), "5", "{dtmf:?}");
+        assert_eq!(dtmf.str("Direction"), "Received", "{dtmf:?}");
+        let _ = lab.cli(&format!("channel request hangup {spyer}"));
+        let _ = lab.cli(&format!("channel request hangup {agent}"));
+        // A queue member that is a Local channel with no phone behind it
+        // (the lab's dialplan agents): spied on its ;2 half, which runs
+        // the agent's side.
+        lab.cli("channel originate Local/206@agents application Wait 60")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let local = wait_channel(&lab, "Local/206@agents-");
+        let local = local
+            .trim_end_matches(";1")
+            .trim_end_matches(";2")
+            .to_string()
+            + ";2";
+        let barge = Act::Spy {
+            interface: "Local/206@agents/n".into(),
+            mode: SpyMode::Barge,
+        };
+        until_reachable(&mut a.act, 3, barge, &site).await;
+        let start = wait_event(&mut events, |m| m.event_name() == Some("ChanSpyStart")).await;
+        assert_eq!(start.str("SpyeeChannel"), local, "{start:?}");
+        let _ = lab.cli(&format!(
+            "channel request hangup {}",
+            start.str("SpyerChannel")
+        ));
+        let _ = lab.cli(&format!("channel request hangup {local}"));
+        a.task.abort();
+    });
+}
+
 /// Runs a call act until the daemon's live state has the call (at most
 /// 30 s); returns Asterisk's answer.
 async fn until_reachable(link: &mut ActLink, id: u64, act: Act, site: &Site) -> String {
@@ -347,7 +417,8 @@ async fn until_reachable(link: &mut ActLink, id: u64, act: Act, site: &Site) -> 
         match ask(link, id, act.clone()).await {
             ActReply::Done { message, .. } => return message,
             ActReply::Refused { message, .. } | ActReply::Failed { message, .. }
-                if message.contains("has ended") && start.elapsed() < Duration::from_secs(30) =>
+                if (message.contains("has ended") || message.contains("is on no call"))
+                    && start.elapsed() < Duration::from_secs(30) =>
             {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

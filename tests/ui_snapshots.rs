@@ -1301,3 +1301,42 @@ fn audit_screen() {
 fn reply_app(m: &mut Model, r: AppReply) {
     update(m, Msg::App(r), &keymap());
 }
+
+#[test]
+fn an_agent_on_a_call_can_be_listened_to_from_the_users_phone() {
+    use switchboard::access::roles::Rights;
+    let admin = |s| {
+        let mut m = sized(model(), s);
+        m.supervise.rights = Rights::all();
+        m.supervise.phone = Some("PJSIP/305".into());
+        // Extensions, first row: desk 301, on a call.
+        press(&mut m, KeyCode::Char('1'));
+        m
+    };
+    check("action_menu_spy", |s| {
+        let mut m = admin(s);
+        press(&mut m, KeyCode::Char('a'));
+        m
+    });
+    let mut m = admin((120, 40));
+    press(&mut m, KeyCode::Char('a'));
+    let switchboard::ui::model::Mode::Menu(menu) = &m.mode else {
+        panic!("no menu: {:?}", m.notice);
+    };
+    let at = menu
+        .items
+        .iter()
+        .position(|i| i.label.starts_with("Listen to"))
+        .unwrap_or_else(|| panic!("{menu:?}"));
+    for _ in 0..at {
+        press(&mut m, KeyCode::Down);
+    }
+    let act = act_of(key_outcome(&mut m, KeyCode::Enter));
+    assert_eq!(
+        act,
+        Some(switchboard::supervise::Act::Spy {
+            interface: "PJSIP/301".into(),
+            mode: switchboard::supervise::SpyMode::Listen
+        })
+    );
+}

@@ -119,7 +119,8 @@ async fn direct(config: &Config) -> anyhow::Result<(ActLink, String)> {
     tokio::spawn(async move { while ami.recv().await.is_some() {} });
     let floor = supervise::Floor {
         links: names.iter().cloned().zip(started.handles).collect(),
-        calls: None,
+        live: None,
+        rule: d.extension_rule.clone(),
         actions: config.actions.clone(),
         audit_db: d.app_db.clone(),
         slot: Default::default(),
@@ -130,6 +131,7 @@ async fn direct(config: &Config) -> anyhow::Result<(ActLink, String)> {
         rights: d.rights,
         visibility: d.visibility,
         pbx_scope: d.pbx_scope,
+        phone: d.phone,
     };
     let first = names.first().cloned().unwrap_or_default();
     Ok((supervise::spawn(Arc::new(floor), who), first))

@@ -45,6 +45,10 @@ pub struct Channel {
     /// On hold (`Hold` … `Unhold`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_hold: bool,
+    /// The channel this one spies on (`ChanSpyStart`'s `SpyeeChannel`,
+    /// cleared by `ChanSpyStop`); empty when it does not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub spying: String,
     /// Channel creation time, ms since the Unix epoch (UTC): receive time of
     /// `Newchannel`, or receive time minus `Duration` for a snapshot.
     pub created_ms: i64,

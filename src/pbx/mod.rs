@@ -10,6 +10,7 @@ pub mod queue;
 pub mod resync;
 pub mod site;
 pub mod snapshot;
+pub mod spyee;
 pub mod state;
 
 pub use callers::Callers;

@@ -172,6 +172,7 @@ impl State {
             "Hangup" => self.hangup(m),
             "Rename" => self.rename(m),
             "Hold" | "Unhold" => self.hold(m, name == "Hold"),
+            "ChanSpyStart" | "ChanSpyStop" => self.spy(m, name == "ChanSpyStart"),
             "BridgeCreate" | "BridgeListItem" => self.upsert_bridge(m),
             "BridgeDestroy" => self.bridges.remove(m.str("BridgeUniqueid")).is_some(),
             "BridgeEnter" | "BridgeLeave" => self.bridge_member(m, at_ms, name == "BridgeEnter"),
@@ -279,6 +280,21 @@ impl State {
         match self.channels.get_mut(m.str("Uniqueid")) {
             Some(ch) => {
                 ch.on_hold = on;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `ChanSpyStart`/`ChanSpyStop`: the spyer channel's `spying`.
+    fn spy(&mut self, m: &Message, start: bool) -> bool {
+        match self.channels.get_mut(m.str("SpyerUniqueid")) {
+            Some(ch) => {
+                ch.spying = if start {
+                    m.str("SpyeeChannel").to_string()
+                } else {
+                    String::new()
+                };
                 true
             }
             None => false,

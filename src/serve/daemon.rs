@@ -145,7 +145,8 @@ impl Daemon {
                 .cloned()
                 .zip(links.handles.iter().cloned())
                 .collect(),
-            calls: Some(calls_tx),
+            live: Some(calls_tx),
+            rule: self.settings.kpi.extensions.clone(),
             actions: self.settings.actions.clone(),
             audit_db: self.settings.app_db.clone(),
             slot: app.clone(),
@@ -371,6 +372,7 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
         rights: crate::access::Rights::of(&shared.config.acl, &shared.config.roles, &peer.login),
         pause_reasons: shared.config.actions.pause_reasons.clone(),
+        phone: acl::phone(&shared.config.acl, &peer.login).or(shared.config.actions.phone.clone()),
     };
     if send(&mut framed, &ToConsole::Welcome(site)).await.is_err() {
         return;
@@ -472,6 +474,7 @@ async fn attached(
             rights: crate::access::Rights::of(&config.acl, &config.roles, &peer.login),
             visibility: visibility.clone(),
             pbx_scope: acl::pbx_scope(&config.acl, &peer.login),
+            phone: acl::phone(&config.acl, &peer.login).or(config.actions.phone.clone()),
         },
     );
     // Frames are shared between consoles (one encoding per group): they are

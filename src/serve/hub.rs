@@ -27,7 +27,7 @@ use crate::ami::{AmiMsg, ConnectionState};
 use crate::clock::now_ms;
 use crate::endpoints::ExtensionRule;
 use crate::pbx::State;
-use crate::service::supervise::{CallFound, CallQuery};
+use crate::service::supervise::lookup::{self, Found, LiveQuery};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -147,14 +147,15 @@ impl Hub {
 
     /// Runs until the daemon stops (the joins end). `ami` carries each
     /// PBX's messages, `health` each link's freshness (by PBX index),
-    /// `calls` the supervisor-actions workers' questions about a call.
+    /// `calls` the supervisor-actions workers' questions about calls and
+    /// channels.
     /// When a PBX's messages end (a replay reached its end) its state stays
     /// as it was, served.
     pub async fn run(
         mut self,
         (mut ami, mut health): (FanIn, mpsc::Receiver<(usize, LinkHealth)>),
         mut joins: mpsc::Receiver<Join>,
-        mut calls: mpsc::Receiver<CallQuery>,
+        mut calls: mpsc::Receiver<LiveQuery>,
         registry: &Registry,
     ) {
         let (mut ami_open, mut health_open) = (true, true);
@@ -186,7 +187,9 @@ impl Hub {
                     Vec::new()
                 }
                 Some(query) = calls.recv() => {
-                    let found = self.find_call(&query);
+                    let found = self.pbxs.get(query.pbx).map_or(Found::Missing, |p| {
+                        lookup::find(&p.state, &self.rule, &query.lookup, &query.checks)
+                    });
                     let _ = query.reply.send(found);
                     Vec::new()
                 }
@@ -204,47 +207,6 @@ impl Hub {
                 };
                 self.broadcast(&link, registry);
             }
-        }
-    }
-
-    /// Whether the call `query.channel` is on exists and every check sees
-    /// it. Costs a pass over the PBX's channels: asked once per supervisor
-    /// action, never per event.
-    fn find_call(&self, query: &CallQuery) -> CallFound {
-        let Some(p) = self.pbxs.get(query.pbx) else {
-            return CallFound::Missing;
-        };
-        let Some(linkedid) = p
-            .state
-            .channels
-            .values()
-            .find(|c| c.name == query.channel)
-            .map(|c| c.linkedid.as_str())
-        else {
-            return CallFound::Missing;
-        };
-        let call = crate::pbx::Call {
-            linkedid,
-            channels: p
-                .state
-                .channels
-                .values()
-                .filter(|c| c.linkedid == linkedid)
-                .collect(),
-        };
-        let mut call = call;
-        call.channels.sort_by_key(|c| c.created_ms);
-        let seen = query.checks.iter().all(|visibility| {
-            LiveAccess {
-                visibility,
-                rule: &self.rule,
-            }
-            .sees_call(&p.state, &call)
-        });
-        if seen {
-            CallFound::Reachable
-        } else {
-            CallFound::Hidden
         }
     }
 

@@ -146,6 +146,9 @@ pub struct Site {
     /// `[actions] pause_reasons`.
     #[serde(default)]
     pub pause_reasons: Vec<String>,
+    /// The user's own phone (listen, whisper, barge), if set.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// What the daemon sends after the handshake.

@@ -260,6 +260,11 @@ impl Config {
         self.acl.validate()?;
         crate::access::roles::validate(&self.acl, &self.roles)?;
         self.actions.validate()?;
+        for (login, u) in &self.acl.users {
+            if let Some(phone) = &u.phone {
+                crate::supervise::config::check_phone(&format!("acl.users.{login}.phone"), phone)?;
+            }
+        }
         let names = self.pbx_names();
         for (login, u) in &self.acl.users {
             if let Some(bad) = u.pbxs.iter().find(|p| !names.contains(p)) {

@@ -23,6 +23,58 @@ pub enum Destination {
     },
 }
 
+/// How a supervisor joins an agent's call: ChanSpy's modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpyMode {
+    /// Hear both sides, unheard.
+    Listen,
+    /// Speak to the agent only (ChanSpy `w`).
+    Whisper,
+    /// Speak to both sides (ChanSpy `B`).
+    Barge,
+}
+
+impl SpyMode {
+    /// The right it needs.
+    pub fn kind(self) -> ActKind {
+        match self {
+            SpyMode::Listen => ActKind::Listen,
+            SpyMode::Whisper => ActKind::Whisper,
+            SpyMode::Barge => ActKind::Barge,
+        }
+    }
+
+    /// `listen`, `whisper`, `barge`.
+    pub fn name(self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Reads `listen`, `whisper` or `barge`.
+    pub fn parse(text: &str) -> Option<Self> {
+        [SpyMode::Listen, SpyMode::Whisper, SpyMode::Barge]
+            .into_iter()
+            .find(|m| m.name() == text)
+    }
+
+    /// ChanSpy's option letter for the mode (none for listening).
+    pub fn option(self) -> &'static str {
+        match self {
+            SpyMode::Listen => "",
+            SpyMode::Whisper => "w",
+            SpyMode::Barge => "B",
+        }
+    }
+
+    /// The digit that switches a running ChanSpy (option `d`) to it.
+    pub fn digit(self) -> &'static str {
+        match self {
+            SpyMode::Listen => "4",
+            SpyMode::Whisper => "5",
+            SpyMode::Barge => "6",
+        }
+    }
+}
+
 /// One supervisor action. Interfaces are a queue member's (`PJSIP/301`,
 /// `Local/201@agents/n`), as `QueueMember` events name them; channels are
 /// live channel names (`PJSIP/301-0000002a`).
@@ -89,6 +141,20 @@ pub enum Act {
         /// Where to.
         to: Destination,
     },
+    /// Ring the supervisor's own phone and, when answered, join the call of
+    /// agent `interface` (a member's interface or an extension's device)
+    /// in `mode`, on the channel that carries the agent's audio.
+    Spy {
+        /// The agent.
+        interface: String,
+        /// How.
+        mode: SpyMode,
+    },
+    /// Switch the supervisor's running spy to `mode`, without hanging up.
+    SpyMode {
+        /// The new mode.
+        mode: SpyMode,
+    },
 }
 
 impl Act {
@@ -100,6 +166,7 @@ impl Act {
             Act::Logoff { .. } => ActKind::Logoff,
             Act::Hangup { .. } => ActKind::Hangup,
             Act::Transfer { .. } => ActKind::Transfer,
+            Act::Spy { mode, .. } | Act::SpyMode { mode } => mode.kind(),
         }
     }
 
@@ -114,6 +181,7 @@ impl Act {
             Act::Logoff { .. } => "logoff",
             Act::Hangup { .. } => "hangup",
             Act::Transfer { .. } => "transfer",
+            Act::Spy { mode, .. } | Act::SpyMode { mode } => mode.name(),
         }
     }
 
@@ -159,6 +227,8 @@ impl Act {
             Act::Logoff { interface } => in_queue(interface, None),
             Act::Hangup { channel } => channel.clone(),
             Act::Transfer { channel, to } => format!("{channel} to {to}"),
+            Act::Spy { interface, .. } => interface.clone(),
+            Act::SpyMode { .. } => "the running spy".into(),
         }
     }
 
@@ -219,7 +289,8 @@ impl Act {
                 check_interface(interface)?;
                 check_penalty(*penalty)
             }
-            Act::Logoff { interface } => check_interface(interface),
+            Act::Logoff { interface } | Act::Spy { interface, .. } => check_interface(interface),
+            Act::SpyMode { .. } => Ok(()),
             Act::Hangup { channel } => check_channel(channel),
             Act::Transfer { channel, to } => {
                 check_channel(channel)?;

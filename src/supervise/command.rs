@@ -7,19 +7,22 @@
 //! remove IFACE from QUEUE               penalty IFACE in QUEUE N
 //! logoff IFACE                          hangup CHANNEL
 //! transfer CHANNEL to 301|queue:NAME|EXTEN@CONTEXT
+//! listen IFACE    whisper IFACE    barge IFACE    (rings your phone)
+//! spy listen|whisper|barge          (switches the spy you are on)
 //! ```
 //!
 //! `pbx:NAME` anywhere picks the PBX (default: the first one shown).
 
-use super::{Act, Destination};
+use super::{Act, Destination, SpyMode};
 
 /// The words that start an action command.
-pub const VERBS: [&str; 8] = [
-    "pause", "unpause", "add", "remove", "penalty", "logoff", "hangup", "transfer",
+pub const VERBS: [&str; 12] = [
+    "pause", "unpause", "add", "remove", "penalty", "logoff", "hangup", "transfer", "listen",
+    "whisper", "barge", "spy",
 ];
 
 /// What to type, shown when a command does not parse.
-pub const USAGE: &str = "use :pause IFACE [in QUEUE] [REASON], :unpause IFACE [in QUEUE], :add IFACE to QUEUE [penalty N] [as NAME], :remove IFACE from QUEUE, :penalty IFACE in QUEUE N, :logoff IFACE, :hangup CHANNEL or :transfer CHANNEL to DEST";
+pub const USAGE: &str = "use :pause IFACE [in QUEUE] [REASON], :unpause IFACE [in QUEUE], :add IFACE to QUEUE [penalty N] [as NAME], :remove IFACE from QUEUE, :penalty IFACE in QUEUE N, :logoff IFACE, :hangup CHANNEL, :transfer CHANNEL to DEST, :listen|whisper|barge IFACE or :spy listen|whisper|barge";
 
 /// `text` is an action command (its first word is one of [`VERBS`]).
 pub fn is_act(text: &str) -> bool {
@@ -102,6 +105,14 @@ pub fn parse(text: &str, default_pbx: &str) -> Result<(String, Act), String> {
             channel: s(channel),
             to: Destination::parse(dest)?,
         },
+        [verb @ ("listen" | "whisper" | "barge"), iface] => Act::Spy {
+            interface: s(iface),
+            mode: SpyMode::parse(verb).ok_or(USAGE)?,
+        },
+        ["spy", mode] => Act::SpyMode {
+            mode: SpyMode::parse(mode)
+                .ok_or_else(|| format!("`{mode}`: use listen, whisper or barge"))?,
+        },
         _ => return Err(USAGE.to_string()),
     };
     act.check()?;
@@ -151,5 +162,19 @@ mod tests {
         assert!(parse("pause PJSIP/301 in sales a|b", "a").is_err());
         assert!(parse("hangup", "a").is_err_and(|e| e.starts_with("use :pause")));
         assert!(is_act("logoff PJSIP/301") && !is_act("campaign start x"));
+        assert_eq!(
+            parse("whisper Local/201@agents/n", "a").map(|(_, a)| a),
+            Ok(Act::Spy {
+                interface: "Local/201@agents/n".into(),
+                mode: SpyMode::Whisper
+            })
+        );
+        assert_eq!(
+            parse("spy barge", "a").map(|(_, a)| a),
+            Ok(Act::SpyMode {
+                mode: SpyMode::Barge
+            })
+        );
+        assert!(parse("spy shout", "a").is_err_and(|e| e.contains("listen, whisper or barge")));
     }
 }

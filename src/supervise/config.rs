@@ -19,6 +19,9 @@ pub struct ActionsConfig {
     /// as the extension (FreePBX's queues are numbers in `from-internal`;
     /// plain Asterisk needs an `exten => _[a-z].,1,Queue(${EXTEN})`).
     pub queue_context: String,
+    /// The phone rung to listen, whisper or barge for a user whose
+    /// `[acl.users.LOGIN]` names none (a single-supervisor install).
+    pub phone: Option<String>,
 }
 
 impl Default for ActionsConfig {
@@ -29,6 +32,7 @@ impl Default for ActionsConfig {
                 .to_vec(),
             extension_context: "from-internal".into(),
             queue_context: "from-internal".into(),
+            phone: None,
         }
     }
 }
@@ -49,6 +53,9 @@ impl ActionsConfig {
                 .check()
                 .map_err(|e| ConfigError::new("actions.pause_reasons", e))?;
         }
+        if let Some(phone) = &self.phone {
+            check_phone("actions.phone", phone)?;
+        }
         for (key, context) in [
             ("actions.extension_context", &self.extension_context),
             ("actions.queue_context", &self.queue_context),
@@ -58,4 +65,15 @@ impl ActionsConfig {
         }
         Ok(())
     }
+}
+
+/// Checks a supervisor's phone (`PJSIP/303`) like an interface.
+///
+/// Errors: not an interface, named by `key`.
+pub fn check_phone(key: &str, phone: &str) -> Result<(), ConfigError> {
+    let probe = super::Act::Spy {
+        interface: phone.to_string(),
+        mode: super::SpyMode::Listen,
+    };
+    probe.check().map_err(|e| ConfigError::new(key, e))
 }

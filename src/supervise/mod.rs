@@ -1,5 +1,6 @@
 //! Supervisor actions on the floor: pause and unpause agents, add, remove
-//! and re-rank queue members, log agents off, hang up and transfer calls.
+//! and re-rank queue members, log agents off, hang up and transfer calls,
+//! listen, whisper and barge from one's own phone.
 //! [`act`] is what a supervisor asks for (checked before any of it reaches
 //! Asterisk), [`command`] its typed form (the console's `:` line and
 //! `switchboard act`), [`plan`] the AMI actions each becomes, [`privileges`] what
@@ -13,4 +14,4 @@ pub mod config;
 pub mod plan;
 pub mod privileges;
 
-pub use act::{Act, Destination};
+pub use act::{Act, Destination, SpyMode};

@@ -1,13 +1,14 @@
 //! The AMI actions an [`Act`] becomes. Every value passed [`Act::check`]
 //! first; [`Action`] refuses CR, LF and NUL again on the way out.
 
-use super::act::{Act, Destination};
+use super::act::{Act, Destination, SpyMode};
 use super::config::ActionsConfig;
 use crate::ami::action::{Action, ActionError};
 
 /// The actions for `act`, applied in `queues` where the act names no queue
 /// of its own (a pause, unpause or log-off in every queue the user may act
-/// in: the worker finds those with [`member_queues`]).
+/// in: the worker finds those with [`member_queues`]). None for a spy,
+/// which needs live channels ([`spy`], [`spy_mode`]).
 ///
 /// Errors: a value an AMI header cannot carry (already refused by
 /// [`Act::check`]).
@@ -78,6 +79,9 @@ pub fn actions(
                 .header("Channel", channel)?
                 .header("Cause", "16")?,
         ],
+        // They need live channels (the agent's, the supervisor's): the
+        // worker plans them with [`spy`] and [`spy_mode`].
+        Act::Spy { .. } | Act::SpyMode { .. } => Vec::new(),
         Act::Transfer { channel, to } => {
             let (context, exten) = match to {
                 Destination::Extension(e) => (config.extension_context.as_str(), e.as_str()),
@@ -93,6 +97,33 @@ pub fn actions(
             ]
         }
     })
+}
+
+/// Rings `phone` and, when it answers, runs ChanSpy on `spyee` in `mode`
+/// (`q` no announcement, `E` ends with the spied call, `d` digits 4/5/6
+/// switch the mode), as an asynchronous originate: Asterisk answers at
+/// once, and `ChanSpyStart` follows when the supervisor picks up.
+///
+/// Errors: a value an AMI header cannot carry (checked before).
+pub fn spy(phone: &str, spyee: &str, mode: SpyMode, who: &str) -> Result<Action, ActionError> {
+    Action::new("Originate")?
+        .header("Channel", phone)?
+        .header("Application", "ChanSpy")?
+        .header("Data", &format!("{spyee},qEd{}", mode.option()))?
+        .header("CallerID", &format!("\"{} {who}\" <>", mode.name()))?
+        .header("Timeout", "30000")?
+        .header("Async", "true")
+}
+
+/// Switches the running ChanSpy on `spyer` (the supervisor's phone
+/// channel) to `mode`: its digit, as if the supervisor had pressed it.
+///
+/// Errors: as [`spy`].
+pub fn spy_mode(spyer: &str, mode: SpyMode) -> Result<Action, ActionError> {
+    Action::new("PlayDTMF")?
+        .header("Channel", spyer)?
+        .header("Digit", mode.digit())?
+        .header("Receive", "true")
 }
 
 /// `QueueStatus` for one member: its answer lists a `QueueMember` event

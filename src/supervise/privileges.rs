@@ -17,7 +17,10 @@ pub fn needs(kind: ActKind) -> (&'static [&'static str], &'static str) {
         ActKind::Logoff => (&["QueueRemove"], "agent"),
         ActKind::Hangup => (&["Hangup"], "call"),
         ActKind::Transfer => (&["Redirect"], "call"),
-        ActKind::Listen | ActKind::Whisper | ActKind::Barge => (&["Originate"], "originate"),
+        // Originate rings the supervisor's phone; PlayDTMF switches modes.
+        ActKind::Listen | ActKind::Whisper | ActKind::Barge => {
+            (&["Originate", "PlayDTMF"], "originate` and `call")
+        }
     }
 }
 

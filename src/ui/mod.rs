@@ -70,6 +70,8 @@ pub struct Direct {
     pub rights: crate::access::Rights,
     /// `[actions]`: pause reasons, transfer contexts.
     pub actions: crate::supervise::config::ActionsConfig,
+    /// The user's own phone (listen, whisper, barge).
+    pub phone: Option<String>,
     /// The app database's URL (`Err`: why there is none, shown on screen).
     pub app_db: Result<crate::secret::Secret, String>,
     /// The CDR service's sources, one per PBX, within the user's PBXs.
@@ -122,7 +124,8 @@ fn model_and_workers(
     let act = crate::service::supervise::spawn(
         std::sync::Arc::new(crate::service::supervise::Floor {
             links,
-            calls: None,
+            live: None,
+            rule: d.extension_rule.clone(),
             actions: d.actions.clone(),
             audit_db: d.app_db.clone(),
             slot: slot.clone(),
@@ -133,9 +136,11 @@ fn model_and_workers(
             rights: d.rights.clone(),
             visibility: d.visibility.clone(),
             pbx_scope: d.pbx_scope.clone(),
+            phone: d.phone.clone(),
         },
     );
     model.supervise.rights = d.rights;
+    model.supervise.phone = d.phone;
     model.supervise.pause_reasons = d.actions.pause_reasons;
     model.access = d.visibility;
     model.pbx_scope = d.pbx_scope;
@@ -232,6 +237,7 @@ pub async fn run_attached(launch: Launch, socket: std::path::PathBuf) -> anyhow:
     model.campaigns.may_control = a.site.may_control_campaigns;
     model.supervise.rights = a.site.rights.clone();
     model.supervise.pause_reasons = a.site.pause_reasons.clone();
+    model.supervise.phone = a.site.phone.clone();
     // The daemon's link reads from Asterisk at least once per ping interval;
     // longer silence (a frozen daemon or PBX) shows as the data's age.
     model.quiet_after_ms = Some(quiet_after_ms(launch.ping_interval));

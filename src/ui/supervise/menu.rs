@@ -7,12 +7,14 @@
 //! - an extension: pause or unpause it in every queue or one, its penalty,
 //!   remove it, add it to a queue, log it off; hang up or transfer its call;
 //! - a queue: the same per member, and add a member;
-//! - a call: hang up, transfer.
+//! - a call: hang up, transfer;
+//! - an agent on a call: listen, whisper, barge from the user's phone; and
+//!   while that phone is spying, switching the mode.
 
 use super::SuperviseView;
 use crate::access::ActKind;
 use crate::pbx::{Pbx, Queue, QueueMember};
-use crate::supervise::Act;
+use crate::supervise::{Act, SpyMode};
 use crate::ui::model::{Model, PaneId};
 use crate::ui::screens::live;
 use crate::ui::table;
@@ -180,6 +182,67 @@ impl Items<'_> {
         );
     }
 
+    /// Listen, whisper, barge on agent `interface`'s call from the user's
+    /// phone; `of` names the agent in a list of several.
+    fn spy(&mut self, interface: &str, of: &str) {
+        let phone = self.view.phone.clone();
+        for mode in [SpyMode::Listen, SpyMode::Whisper, SpyMode::Barge] {
+            let act = Act::Spy {
+                interface: interface.into(),
+                mode,
+            };
+            let verb = match mode {
+                SpyMode::Listen => "Listen to",
+                SpyMode::Whisper => "Whisper to",
+                SpyMode::Barge => "Barge in on",
+            };
+            let then = match mode {
+                SpyMode::Barge => {
+                    let question =
+                        format!("Barge in on{of} {interface}'s call? Both sides will hear you.");
+                    self.ask(act, question)
+                }
+                _ => self.run(act),
+            };
+            let on = phone
+                .as_deref()
+                .map(|p| format!(" (rings {p})"))
+                .unwrap_or_default();
+            let before = self.items.len();
+            self.push(
+                mode.kind(),
+                None,
+                format!("{verb}{of} {interface}{on}"),
+                then,
+            );
+            if phone.is_none()
+                && let Some(item) = self.items.get_mut(before)
+            {
+                item.blocked = Some(
+                    "you have no phone to listen on; an admin sets phone = \"PJSIP/…\" in your [acl.users] entry".into(),
+                );
+            }
+        }
+    }
+
+    /// Switching the spy the user's phone is on, when it is on one.
+    fn my_spy(&mut self, p: &Pbx) {
+        let Some(phone) = self.view.phone.as_deref() else {
+            return;
+        };
+        let prefix = format!("{phone}-");
+        let spying = p.state.channels.values().any(|c| {
+            c.name.starts_with(&prefix) && (!c.spying.is_empty() || c.application == "ChanSpy")
+        });
+        if !spying {
+            return;
+        }
+        for mode in [SpyMode::Listen, SpyMode::Whisper, SpyMode::Barge] {
+            let then = self.run(Act::SpyMode { mode });
+            self.push(mode.kind(), None, format!("My spy: {}", mode.name()), then);
+        }
+    }
+
     /// Hang up or transfer the call on `channel`, `who` for the question
     /// (`the call from José Núñez <5550908>`).
     fn call(&mut self, channel: &str, who: &str) {
@@ -244,6 +307,7 @@ pub fn for_selection(model: &Model) -> Result<Menu, String> {
             }
         }
     };
+    items.my_spy(p);
     if items.items.is_empty() {
         return Err(format!("no action you may take on {title}"));
     }
@@ -304,6 +368,7 @@ fn extension(items: &mut Items<'_>, p: &Pbx, device: &str) -> String {
     {
         let name = c.name.clone();
         items.call(&name, &format!("{device}'s call"));
+        items.spy(device, "");
     }
     device.to_string()
 }
@@ -320,6 +385,9 @@ fn queue(items: &mut Items<'_>, p: &Pbx, name: &str) -> String {
             &m.name
         };
         items.member(q, m, Some(who));
+        if m.in_call {
+            items.spy(&m.interface, &format!(" {who}"));
+        }
     }
     let then = items.typed(format!("add  to {name}"));
     items.push(ActKind::Members, Some(name), "Add a member…".into(), then);

@@ -21,6 +21,8 @@ pub struct SuperviseView {
     /// What each PBX's manager user may not send (the menu shows these
     /// greyed, with the `write =` class to add).
     pub unavailable: Vec<Unavailable>,
+    /// The user's own phone (listen, whisper, barge).
+    pub phone: Option<String>,
     /// The act asked for and not answered yet.
     pub pending: Option<u64>,
 }

@@ -1,8 +1,8 @@
 //! The supervisor-actions service: an actor that runs a user's [`Act`]s on
 //! a PBX. In order: the act's texts are checked, the user's rights (their
-//! roles' action × queue scope, their ACL, their PBXs), the call it names
-//! (the daemon's hub answers whether the user may reach it), what the
-//! PBX's manager user may send; then a `sent` row goes to the audit trail,
+//! roles' action × queue scope, their ACL, their PBXs), what the PBX's
+//! manager user may send, the call or agent it names ([`lookup`]: may the
+//! user reach it, which channel carries the agent's audio); then a `sent` row goes to the audit trail,
 //! Asterisk is asked on the holder's own AMI link, and its answer is
 //! recorded on that row. A refusal is audited too, and nothing of it
 //! reaches Asterisk. Without the audit trail (no app database) nothing is
@@ -19,6 +19,9 @@ use crate::service::campaigns::AppDbSlot;
 use crate::supervise::config::ActionsConfig;
 use crate::supervise::privileges::{self, Unavailable};
 use crate::supervise::{Act, plan};
+use lookup::{Found, LiveQuery, Lookup};
+
+pub mod lookup;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -116,32 +119,6 @@ pub struct ActLink {
     pub replies: mpsc::Receiver<ActReply>,
 }
 
-/// A question to the holder of the live state (the daemon's hub): may a
-/// user reach the call `channel` is on?
-#[derive(Debug)]
-pub struct CallQuery {
-    /// The PBX, by index.
-    pub pbx: usize,
-    /// A channel of the call.
-    pub channel: String,
-    /// Every one of these must see the call (the user's ACL, the act's
-    /// role scope).
-    pub checks: Vec<Visibility>,
-    /// The answer.
-    pub reply: oneshot::Sender<CallFound>,
-}
-
-/// The hub's answer to a [`CallQuery`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CallFound {
-    /// No live channel has that name.
-    Missing,
-    /// The call is outside one of the checks.
-    Hidden,
-    /// Reachable.
-    Reachable,
-}
-
 /// What each PBX's manager user may not send, as last asked, by PBX name.
 pub type PrivilegeCache = Arc<Mutex<HashMap<String, (Instant, Vec<Unavailable>)>>>;
 
@@ -149,9 +126,11 @@ pub type PrivilegeCache = Arc<Mutex<HashMap<String, (Instant, Vec<Unavailable>)>
 pub struct Floor {
     /// Each PBX's name and AMI link, in config order.
     pub links: Vec<(String, Handle)>,
-    /// The hub, to check calls (`None`: a direct console, whose screen
-    /// offers only the calls its user sees).
-    pub calls: Option<mpsc::Sender<CallQuery>>,
+    /// The hub, to find calls and channels in its live state (`None`: a
+    /// direct console, whose worker reads a fresh snapshot instead).
+    pub live: Option<mpsc::Sender<LiveQuery>>,
+    /// What counts as an extension (the calls a user sees).
+    pub rule: crate::endpoints::ExtensionRule,
     /// `[actions]`.
     pub actions: ActionsConfig,
     /// The app database's URL (the audit trail), or why there is none.
@@ -173,6 +152,8 @@ pub struct Supervisor {
     pub visibility: Visibility,
     /// The PBXs they may see (`None`: all).
     pub pbx_scope: Option<Vec<String>>,
+    /// Their own phone, rung to listen, whisper or barge (`PJSIP/303`).
+    pub phone: Option<String>,
 }
 
 /// Starts a worker acting for `who` with `floor`.
@@ -264,7 +245,7 @@ async fn run(floor: &Floor, who: &Supervisor, id: u64, pbx: &str, act: Act) -> A
                 }
                 Outcome::Refused(why)
             }
-            Ok((link, queues)) => send(db, &entry, link, &act, &queues, &floor.actions).await,
+            Ok((link, actions)) => send(db, &entry, link, actions).await,
         },
     };
     let what = format!("{} {}", act.verb(), entry.target);
@@ -281,15 +262,15 @@ async fn run(floor: &Floor, who: &Supervisor, id: u64, pbx: &str, act: Act) -> A
     }
 }
 
-/// Checks `act` for `who`: its texts, the PBX, the user's rights, the call
-/// it names, the manager user's privileges. Returns the link and the
-/// queues a queue-less member act applies in.
+/// Checks `act` for `who`: its texts, the PBX, the manager user's
+/// privileges, the user's rights, the call or agent it names. Returns the
+/// link and the AMI actions to send.
 async fn admit<'f>(
     floor: &'f Floor,
     who: &Supervisor,
     pbx: &str,
     act: &Act,
-) -> Result<(&'f Handle, Vec<String>), String> {
+) -> Result<(&'f Handle, Vec<crate::ami::Action>), String> {
     act.check()?;
     let login = &who.login;
     let kind = act.kind();
@@ -315,54 +296,87 @@ async fn admit<'f>(
     {
         return Err(u.why);
     }
-    let queues = match (act.queue(), act.channel()) {
-        (Some(q), _) => {
-            who.rights.allows_in(login, kind, q, &who.visibility)?;
-            vec![q.to_string()]
-        }
-        (None, Some(channel)) => {
-            let scope = who.rights.call_scope(login, kind)?;
-            reach(
-                floor,
-                index,
-                channel,
-                vec![who.visibility.clone(), scope],
-                login,
-            )
-            .await?;
-            Vec::new()
-        }
-        (None, None) => member_queues(link, act, who).await?,
+    let planned =
+        |r: Result<Vec<crate::ami::Action>, crate::ami::ActionError>| r.map_err(|e| e.to_string());
+    let single = |r: Result<crate::ami::Action, crate::ami::ActionError>| {
+        r.map(|a| vec![a]).map_err(|e| e.to_string())
     };
-    Ok((link, queues))
+    let actions = match act {
+        Act::Spy { interface, mode } => {
+            let phone = who.phone.as_deref().ok_or_else(|| {
+                format!("`{login}` has no phone to listen on; an admin sets phone = \"PJSIP/…\" in [acl.users.{login}]")
+            })?;
+            let checks = vec![who.visibility.clone(), who.rights.call_scope(login, kind)?];
+            let found = ask(floor, index, Lookup::AgentAudio(interface.clone()), checks).await?;
+            let spyee = reachable(found, login, &format!("{interface} is on no call"))?;
+            single(plan::spy(phone, &spyee, *mode, interface))?
+        }
+        Act::SpyMode { mode } => {
+            who.rights.call_scope(login, kind)?;
+            let phone = who.phone.as_deref().unwrap_or("");
+            let found = ask(floor, index, Lookup::SpyOf(phone.to_string()), Vec::new()).await?;
+            let spyer = reachable(found, login, &format!("your phone {phone} is not spying"))?;
+            single(plan::spy_mode(&spyer, *mode))?
+        }
+        _ => {
+            let queues = match (act.queue(), act.channel()) {
+                (Some(q), _) => {
+                    who.rights.allows_in(login, kind, q, &who.visibility)?;
+                    vec![q.to_string()]
+                }
+                (None, Some(channel)) => {
+                    let checks = vec![who.visibility.clone(), who.rights.call_scope(login, kind)?];
+                    let found = ask(floor, index, Lookup::Call(channel.into()), checks).await?;
+                    reachable(
+                        found,
+                        login,
+                        &format!("no live channel {channel}: the call has ended"),
+                    )?;
+                    Vec::new()
+                }
+                (None, None) => member_queues(link, act, who).await?,
+            };
+            planned(plan::actions(act, &queues, &floor.actions))?
+        }
+    };
+    Ok((link, actions))
 }
 
-/// Asks the hub whether the call on `channel` is within every check.
-async fn reach(
+/// The channel found, or the refusal's words (`missing` when there is
+/// none).
+fn reachable(found: Found, login: &str, missing: &str) -> Result<String, String> {
+    match found {
+        Found::Reachable(channel) => Ok(channel),
+        Found::Missing => Err(missing.to_string()),
+        Found::Hidden => Err(format!(
+            "`{login}` may not act on that call: it is outside their rights"
+        )),
+    }
+}
+
+/// Answers `lookup` on PBX `pbx`: from the hub's live state in the
+/// daemon, else from a fresh snapshot of the PBX.
+async fn ask(
     floor: &Floor,
     pbx: usize,
-    channel: &str,
+    lookup: Lookup,
     checks: Vec<Visibility>,
-    login: &str,
-) -> Result<(), String> {
-    let Some(hub) = &floor.calls else {
-        return Ok(());
+) -> Result<Found, String> {
+    let Some(hub) = &floor.live else {
+        let state = lookup::snapshot(&floor.links[pbx].1, ACT_DEADLINE).await?;
+        return Ok(lookup::find(&state, &floor.rule, &lookup, &checks));
     };
     let (reply, answer) = oneshot::channel();
-    let query = CallQuery {
+    let query = LiveQuery {
         pbx,
-        channel: channel.to_string(),
+        lookup,
         checks,
         reply,
     };
     let lost = || "the daemon's live state did not answer; try again".to_string();
     hub.send(query).await.map_err(|_| lost())?;
     match tokio::time::timeout(ACT_DEADLINE, answer).await {
-        Ok(Ok(CallFound::Reachable)) => Ok(()),
-        Ok(Ok(CallFound::Missing)) => Err(format!("no live channel {channel}: the call has ended")),
-        Ok(Ok(CallFound::Hidden)) => Err(format!(
-            "`{login}` may not act on the call on {channel}: it is outside their rights"
-        )),
+        Ok(Ok(found)) => Ok(found),
         _ => Err(lost()),
     }
 }
@@ -415,14 +429,8 @@ async fn send(
     db: &AppDb,
     entry: &ActEntry<'_>,
     link: &Handle,
-    act: &Act,
-    queues: &[String],
-    config: &ActionsConfig,
+    actions: Vec<crate::ami::Action>,
 ) -> Outcome {
-    let actions = match plan::actions(act, queues, config) {
-        Ok(a) => a,
-        Err(e) => return Outcome::Refused(e.to_string()),
-    };
     let row = match db.audit_act(entry, "sent", "").await {
         Ok(row) => row,
         Err(e) => {
