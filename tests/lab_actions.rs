@@ -303,14 +303,7 @@ fn hang_up_and_transfer_are_seen_in_the_channel_list() {
             (!list.contains(&phone)).then_some(())
         });
         // A call held in Wait on a Local channel, moved to queue support.
-        lab.cli("channel originate Local/302@phones application Wait 60")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let held = wait_channel(&lab, "Local/302@phones-");
-        let held = held
-            .trim_end_matches(";2")
-            .trim_end_matches(";1")
-            .to_string()
-            + ";1";
+        let held = held_local(&lab, "Local/302@phones", ";1");
         let transfer = Act::Transfer {
             channel: held.clone(),
             to: Destination::Queue("support".into()),
@@ -385,14 +378,7 @@ fn listen_whisper_and_barge_ring_the_supervisors_phone_and_spy_on_the_agents_dev
         // A queue member that is a Local channel with no phone behind it
         // (the lab's dialplan agents): spied on its ;2 half, which runs
         // the agent's side.
-        lab.cli("channel originate Local/206@agents application Wait 60")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let local = wait_channel(&lab, "Local/206@agents-");
-        let local = local
-            .trim_end_matches(";1")
-            .trim_end_matches(";2")
-            .to_string()
-            + ";2";
+        let local = held_local(&lab, "Local/206@agents", ";2");
         let barge = Act::Spy {
             interface: "Local/206@agents/n".into(),
             mode: SpyMode::Barge,
@@ -407,6 +393,19 @@ fn listen_whisper_and_barge_ring_the_supervisors_phone_and_spy_on_the_agents_dev
         let _ = lab.cli(&format!("channel request hangup {local}"));
         a.task.abort();
     });
+}
+
+/// Originates `local` (`Local/302@phones`) into `Wait(60)` and returns the
+/// name of its `half` (`;1`: the side in Wait, `;2`: the side running
+/// `local`'s dialplan).
+fn held_local(lab: &Lab, local: &str, half: &str) -> String {
+    lab.cli(&format!("channel originate {local} application Wait 60"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let name = wait_channel(lab, &format!("{local}-"));
+    name.trim_end_matches(";1")
+        .trim_end_matches(";2")
+        .to_string()
+        + half
 }
 
 /// Runs a call act until the daemon's live state has the call (at most
