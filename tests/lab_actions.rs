@@ -109,6 +109,7 @@ fn member_actions_through_the_daemon_are_seen_in_asterisk_and_audited() {
             .await
             .unwrap_or_else(|e| panic!("{e:#}"));
         // Pause with a reason.
+        let asked = std::time::Instant::now();
         let reply = ask(
             &mut a.act,
             1,
@@ -136,6 +137,9 @@ fn member_actions_through_the_daemon_are_seen_in_asterisk_and_audited() {
             m.paused && m.paused_reason == "Lunch"
         })
         .await;
+        // What the supervisor waits from the key to the pane (printed, not
+        // asserted: a loaded machine's timing is no test).
+        eprintln!("pause to pane: {} ms", asked.elapsed().as_millis());
         // Unpause in every queue it is in.
         let reply = ask(
             &mut a.act,
