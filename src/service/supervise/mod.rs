@@ -31,6 +31,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Longest wait for Asterisk's answer to one AMI action, and for the hub.
 pub const ACT_DEADLINE: Duration = Duration::from_secs(10);
 
+/// Longest wait for the audit trail (the app database) per write.
+pub const AUDIT_DEADLINE: Duration = Duration::from_secs(5);
+
 /// How long a PBX's `ListCommands` answer is trusted before it is asked
 /// again.
 pub const PRIVILEGES_FRESH: Duration = Duration::from_secs(60);
@@ -233,15 +236,20 @@ async fn run(floor: &Floor, who: &Supervisor, id: u64, pbx: &str, act: Act) -> A
         target: &act.target(),
         detail: &act.detail(),
     };
-    let db = floor.slot.get(&floor.audit_db).await;
+    let db = match tokio::time::timeout(AUDIT_DEADLINE, floor.slot.get(&floor.audit_db)).await {
+        Ok(db) => db,
+        Err(_) => Err(format!(
+            "the app database did not answer within {AUDIT_DEADLINE:?}"
+        )),
+    };
     let outcome = match &db {
         Err(why) => Outcome::Failed(format!(
             "not done: every action is audited and there is no audit trail ({why}); an admin sets [dialer] db_url_file"
         )),
         Ok(db) => match admit(floor, who, pbx, &act).await {
             Err(why) => {
-                if let Err(e) = db.audit_act(&entry, "refused", &why).await {
-                    tracing::warn!("audit trail: {e}");
+                if let Err(e) = audited(db.audit_act(&entry, "refused", &why)).await {
+                    tracing::warn!("audit trail: {}", crate::sanitize::escape(&e));
                 }
                 Outcome::Refused(why)
             }
@@ -424,6 +432,18 @@ async fn member_queues(link: &Handle, act: &Act, who: &Supervisor) -> Result<Vec
     Ok(mine)
 }
 
+/// An audit-trail write within [`AUDIT_DEADLINE`].
+async fn audited<T>(
+    write: impl std::future::Future<Output = Result<T, crate::dialer::DialerError>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(AUDIT_DEADLINE, write).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "the app database did not answer within {AUDIT_DEADLINE:?}"
+        )),
+    }
+}
+
 /// Audits `sent`, asks Asterisk, records its answer.
 async fn send(
     db: &AppDb,
@@ -431,7 +451,7 @@ async fn send(
     link: &Handle,
     actions: Vec<crate::ami::Action>,
 ) -> Outcome {
-    let row = match db.audit_act(entry, "sent", "").await {
+    let row = match audited(db.audit_act(entry, "sent", "")).await {
         Ok(row) => row,
         Err(e) => {
             return Outcome::Failed(format!("not done: the audit trail cannot be written ({e})"));
@@ -461,8 +481,11 @@ async fn send(
     }
     let answer = answers.join("; ");
     let result = if failed { "failed" } else { "ok" };
-    if let Err(e) = db.audit_result(row, result, &answer).await {
-        tracing::warn!("audit trail: row {row} keeps `sent`: {e}");
+    if let Err(e) = audited(db.audit_result(row, result, &answer)).await {
+        tracing::warn!(
+            "audit trail: row {row} keeps `sent`: {}",
+            crate::sanitize::escape(&e)
+        );
     }
     if failed {
         Outcome::Failed(answer)
