@@ -101,7 +101,7 @@ pub enum Mode {
     },
     /// The actions the user may take on the selected row (the action
     /// key), or a step of one (the reasons of a pause).
-    Menu(crate::ui::supervise::menu::Menu),
+    Menu(crate::ui::supervise::state::Menu),
     /// Keys type the History or KPI query line.
     Query {
         /// Text typed.

@@ -2,7 +2,7 @@
 //! screen needs a redraw; side effects are not done here.
 
 use super::keymap::{Action, Context, Key, Keymap};
-use super::model::{Mode, Model, Running, Screen};
+use super::model::{Mode, Model, OnYes, Running, Screen};
 use super::screens::{audit, campaigns, history, kpi, live};
 use crate::ami::AmiMsg;
 use crate::ami::connection::LinkHealth;
@@ -207,7 +207,7 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
                 }
             },
         ),
-        Mode::Confirm { on_yes, .. } => campaigns::update::confirm_key(model, &k, keymap, on_yes),
+        Mode::Confirm { on_yes, .. } => confirm_key(model, &k, keymap, on_yes),
         Mode::Menu(menu) => super::supervise::update::menu_key(model, &k, keymap, menu),
         Mode::Normal => {
             let (contexts, act): (&[Context], ScreenAction) = match model.screen {
@@ -234,6 +234,26 @@ fn key(model: &mut Model, ev: &KeyEvent, keymap: &Keymap) -> Outcome {
                 None => go(false),
             }
         }
+    }
+}
+
+/// Keys while a yes/no question is open: yes does what it asked about.
+fn confirm_key(model: &mut Model, k: &Key, keymap: &Keymap, on_yes: OnYes) -> Outcome {
+    match keymap.action(&[Context::Confirm], k) {
+        Some(Action::Accept) => {
+            model.mode = Mode::Normal;
+            match on_yes {
+                OnYes::Campaign { name, status } => {
+                    campaigns::update::set_status(model, name, status)
+                }
+                OnYes::Act { pbx, act } => super::supervise::update::run(model, pbx, act),
+            }
+        }
+        Some(Action::Cancel) => {
+            model.mode = Mode::Normal;
+            go(true)
+        }
+        _ => go(false),
     }
 }
 

@@ -1,10 +1,11 @@
 //! Supervisor actions in the console: the action menu on the selected row
-//! ([`menu`]), the `:pause …` command line (`supervise::command`), the yes/no
+//! ([`menu`] builds it, [`state`] is what the model holds), the `:pause …` command line (`supervise::command`), the yes/no
 //! question and the worker's answers ([`update`]), and the menu's popup
 //! ([`view`]). The worker (`service::supervise`) runs the act; in the
 //! daemon it checks the user's roles again.
 
 pub mod menu;
+pub mod state;
 pub mod update;
 pub mod view;
 

@@ -1,7 +1,8 @@
 //! `update` for supervisor actions: the menu's keys, the command line's
 //! action commands, the act sent to the worker and its answer as a notice.
 
-use super::menu::{self, Menu, Then};
+use super::menu;
+use super::state::{Menu, Then};
 use crate::service::supervise::{ActReply, ActRequest};
 use crate::supervise::Act;
 use crate::supervise::command;

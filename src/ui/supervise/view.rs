@@ -2,7 +2,7 @@
 //! target, the item under the cursor highlighted, greyed items with why
 //! on the last line.
 
-use super::menu::Menu;
+use super::state::Menu;
 use crate::ui::theme::{Item, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

@@ -5,7 +5,7 @@
 use super::rows;
 use super::state::{Command, parse_command};
 use crate::service::campaigns::{AppReply, AppRequest};
-use crate::ui::keymap::{Action, Context, Key, Keymap};
+use crate::ui::keymap::Action;
 use crate::ui::model::{Mode, Model, OnYes, Screen};
 use crate::ui::nav;
 use crate::ui::table;
@@ -24,7 +24,7 @@ pub fn refresh(model: &mut Model) -> Outcome {
 }
 
 /// Asks for `status` on `name`, if the user may.
-fn set_status(model: &mut Model, name: String, status: &'static str) -> Outcome {
+pub fn set_status(model: &mut Model, name: String, status: &'static str) -> Outcome {
     if !model.campaigns.may_control {
         model.notice = Some((
             "you may not start, pause or stop campaigns; an admin sets campaigns = true for you in [acl.users]".into(),
@@ -146,24 +146,6 @@ fn command(model: &mut Model, text: &str) -> Result<Outcome, String> {
             })
         }
     })
-}
-
-/// Keys while a yes/no question is open.
-pub fn confirm_key(model: &mut Model, k: &Key, keymap: &Keymap, on_yes: OnYes) -> Outcome {
-    match keymap.action(&[Context::Confirm], k) {
-        Some(Action::Accept) => {
-            model.mode = Mode::Normal;
-            match on_yes {
-                OnYes::Campaign { name, status } => set_status(model, name, status),
-                OnYes::Act { pbx, act } => crate::ui::supervise::update::run(model, pbx, act),
-            }
-        }
-        Some(Action::Cancel) => {
-            model.mode = Mode::Normal;
-            go(true)
-        }
-        _ => go(false),
-    }
 }
 
 /// A reply from the app-database worker.
