@@ -560,3 +560,50 @@ async fn wait_member(
         "the daemon's live data never showed {interface} in {queue} as expected"
     );
 }
+
+#[test]
+fn a_direct_act_uses_its_own_link_and_lands_in_the_same_trail() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let _ = lab.cli("queue unpause member PJSIP/302");
+    // No daemon: the lab's config, this process's own AMI link.
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(lab.var("LAB_CONFIG"))
+            .arg("--direct")
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("switchboard {args:?}: {e}"))
+    };
+    let out = run(&["act", "pause", "PJSIP/302", "in", "support", "Training"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = member_line(&lab, "support", "PJSIP/302").unwrap_or_default();
+    assert!(line.contains("(paused:Training"), "{line}");
+    let out = run(&["act", "unpause", "PJSIP/302"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = member_line(&lab, "support", "PJSIP/302").unwrap_or_default();
+    assert!(!line.contains("paused"), "{line}");
+    let rows = common::json_lines(
+        &run(&["audit", "--format", "json", "--action", "pause"]),
+        "audit",
+    );
+    let row = audited(&rows, &common::login(), "pause", "PJSIP/302 in support");
+    assert!(
+        row.is_some_and(|r| r["detail"] == "Training" && r["result"] == "ok"),
+        "{rows:?}"
+    );
+    // A channel that does not exist: Asterisk is not asked (the direct
+    // worker reads a fresh snapshot first), and the answer says so.
+    let out = run(&["act", "hangup", "PJSIP/302-7fffffff"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("has ended"), "{err}");
+}
