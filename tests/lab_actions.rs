@@ -102,12 +102,7 @@ fn member_actions_through_the_daemon_are_seen_in_asterisk_and_audited() {
     let _ = lab.cli("queue unpause member PJSIP/301");
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     rt.block_on(async {
-        // Asterisk's own events, read by the lab's observer.
-        let (tx, mut events) = tokio::sync::mpsc::channel(4096);
-        let (_observer, _task) = switchboard::ami::connection::spawn(lab.observer(), tx, None);
-        let mut a = switchboard::serve::attach::attach(site.socket.clone())
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"));
+        let (mut events, _observer, mut a) = observe_and_attach(&lab, &site).await;
         // Pause with a reason.
         let asked = std::time::Instant::now();
         let reply = ask(
@@ -345,11 +340,7 @@ fn listen_whisper_and_barge_ring_the_supervisors_phone_and_spy_on_the_agents_dev
     let _daemon = start(&site);
     let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     rt.block_on(async {
-        let (tx, mut events) = tokio::sync::mpsc::channel(4096);
-        let (_observer, _task) = switchboard::ami::connection::spawn(lab.observer(), tx, None);
-        let mut a = switchboard::serve::attach::attach(site.socket.clone())
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"));
+        let (mut events, _observer, mut a) = observe_and_attach(&lab, &site).await;
         // A PJSIP agent: desk 301 on a call.
         lab.cli("channel originate Local/301@phones application Wait 60")
             .unwrap_or_else(|e| panic!("{e}"));
@@ -499,6 +490,24 @@ fn a_manager_user_without_the_privileges_is_named_and_nothing_is_sent() {
     });
     let line = member_line(&lab, "support", "PJSIP/302").unwrap_or_default();
     assert!(!line.contains("paused"), "{line}");
+}
+
+/// Asterisk's own events (read by the lab's observer, whose handle keeps
+/// its link open) and a console attached to `site`'s daemon.
+async fn observe_and_attach(
+    lab: &Lab,
+    site: &Site,
+) -> (
+    tokio::sync::mpsc::Receiver<AmiMsg>,
+    switchboard::ami::connection::Handle,
+    switchboard::serve::attach::Attachment,
+) {
+    let (tx, events) = tokio::sync::mpsc::channel(4096);
+    let (observer, _task) = switchboard::ami::connection::spawn(lab.observer(), tx, None);
+    let a = switchboard::serve::attach::attach(site.socket.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    (events, observer, a)
 }
 
 /// The first event from Asterisk matching `pred`, within 30 s.
