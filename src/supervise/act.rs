@@ -397,8 +397,12 @@ fn check_queue(q: &str) -> Result<(), String> {
 }
 
 /// A live channel: an interface, then `-` and Asterisk's counter, with
-/// `;1`/`;2` for a Local channel's halves.
-fn check_channel(c: &str) -> Result<(), String> {
+/// `;1`/`;2` for a Local channel's halves. Also checks a channel name read
+/// from Asterisk before it becomes an application's argument (ChanSpy's
+/// first argument: a comma there would add options).
+///
+/// Errors: a character outside the set, named.
+pub fn check_channel(c: &str) -> Result<(), String> {
     if only(c, "/@._-+#*:;") && c.contains('/') {
         Ok(())
     } else {

@@ -317,6 +317,8 @@ async fn admit<'f>(
             let checks = vec![who.visibility.clone(), who.rights.call_scope(login, kind)?];
             let found = ask(floor, index, Lookup::AgentAudio(interface.clone()), checks).await?;
             let spyee = reachable(found, login, &format!("{interface} is on no call"))?;
+            // The name comes from Asterisk and becomes ChanSpy's argument.
+            crate::supervise::act::check_channel(&spyee)?;
             single(plan::spy(phone, &spyee, *mode, interface))?
         }
         Act::SpyMode { mode } => {
