@@ -113,11 +113,6 @@ pub fn pbx_scope(acl: &AclConfig, login: &str) -> Option<Vec<String>> {
         .map(|u| u.pbxs.clone())
 }
 
-/// `login`'s own phone (`[acl.users.LOGIN] phone`), if set.
-pub fn phone(acl: &AclConfig, login: &str) -> Option<String> {
-    acl.users.get(login).and_then(|u| u.phone.clone())
-}
-
 /// `login` is an admin: listed with `role = "admin"`, or anyone when no
 /// user is configured (a single-supervisor install).
 pub fn is_admin(acl: &AclConfig, login: &str) -> bool {

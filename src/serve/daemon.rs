@@ -372,9 +372,15 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         may_control_campaigns: acl::may_control_campaigns(&shared.config.acl, &peer.login),
         rights: crate::access::Rights::of(&shared.config.acl, &shared.config.roles, &peer.login),
         pause_reasons: shared.config.actions.pause_reasons.clone(),
-        phone: acl::phone(&shared.config.acl, &peer.login).or(shared.config.actions.phone.clone()),
+        phone: shared
+            .config
+            .actions
+            .phone_of(&shared.config.acl, &peer.login),
     };
-    if send(&mut framed, &ToConsole::Welcome(site)).await.is_err() {
+    if send(&mut framed, &ToConsole::Welcome(site.clone()))
+        .await
+        .is_err()
+    {
         return;
     }
     tracing::info!(console = id, login = %escape(&peer.login), pid = ?peer.pid, "console attached");
@@ -388,7 +394,7 @@ async fn console(stream: UnixStream, id: u64, shared: Arc<Shared>) {
             dropped: 0,
         },
     );
-    attached(framed, (id, purpose), &peer, visibility, &shared).await;
+    attached(framed, (id, purpose), (&peer, &site), visibility, &shared).await;
     hub::lock(&shared.consoles).remove(&id);
     tracing::info!(console = id, login = %escape(&peer.login), "console detached");
 }
@@ -411,13 +417,13 @@ fn admit(config: &DaemonSettings, peer: &Peer, purpose: Purpose) -> Result<Visib
     Ok(visibility)
 }
 
-/// An attached console: its frames out, its requests in, its own CDR and
-/// app-database workers running with the daemon's credentials and the
-/// user's rights.
+/// An attached console: its frames out, its requests in, its own CDR,
+/// app-database and supervisor-actions workers running with the daemon's
+/// credentials and the user's rights (as `site`, sent to it, says them).
 async fn attached(
     framed: Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>,
     (id, purpose): (u64, Purpose),
-    peer: &Peer,
+    (peer, site): (&Peer, &protocol::Site),
     visibility: Visibility,
     shared: &Shared,
 ) {
@@ -471,10 +477,10 @@ async fn attached(
         shared.floor.clone(),
         supervise::Supervisor {
             login: peer.login.clone(),
-            rights: crate::access::Rights::of(&config.acl, &config.roles, &peer.login),
+            rights: site.rights.clone(),
             visibility: visibility.clone(),
             pbx_scope: acl::pbx_scope(&config.acl, &peer.login),
-            phone: acl::phone(&config.acl, &peer.login).or(config.actions.phone.clone()),
+            phone: site.phone.clone(),
         },
     );
     // Frames are shared between consoles (one encoding per group): they are

@@ -146,7 +146,7 @@ impl Config {
             may_control_campaigns: acl::may_control_campaigns(&self.acl, &login),
             is_admin: acl::is_admin(&self.acl, &login),
             rights: crate::access::Rights::of(&self.acl, &self.roles, &login),
-            phone: acl::phone(&self.acl, &login).or(self.actions.phone.clone()),
+            phone: self.actions.phone_of(&self.acl, &login),
             actions: self.actions.clone(),
             app_db: self
                 .db_url(opts.db_url.as_deref())

@@ -38,6 +38,16 @@ impl Default for ActionsConfig {
 }
 
 impl ActionsConfig {
+    /// The phone rung for `login`'s listen, whisper and barge: their
+    /// `[acl.users.LOGIN] phone`, else `[actions] phone`; `None` when
+    /// neither is set.
+    pub fn phone_of(&self, acl: &crate::access::acl::AclConfig, login: &str) -> Option<String> {
+        acl.users
+            .get(login)
+            .and_then(|u| u.phone.clone())
+            .or_else(|| self.phone.clone())
+    }
+
     /// Checks the reasons and contexts with the rules an act's own texts
     /// pass.
     ///

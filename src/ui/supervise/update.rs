@@ -83,7 +83,10 @@ pub fn run_command(model: &mut Model, text: &str) -> Result<Outcome, String> {
         .unwrap_or_default();
     let (pbx, act) = command::parse(text, &default_pbx)?;
     if !model.supervise.rights.has(act.kind()) {
-        return Err(crate::access::roles::lacks("you", act.kind()));
+        let kind = act.kind();
+        return Err(format!(
+            "none of your roles grants {kind}; an admin adds \"{kind}\" to one of your roles ([roles] and your [acl.users] roles)"
+        ));
     }
     Ok(run(model, pbx, act))
 }
