@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! pause IFACE [in QUEUE] [REASON…]      unpause IFACE [in QUEUE]
-//! add IFACE to QUEUE [penalty N] [as NAME…]
+//! add IFACE to QUEUE [penalty N] [as NAME…]   (or add to QUEUE IFACE …)
 //! remove IFACE from QUEUE               penalty IFACE in QUEUE N
 //! logoff IFACE                          hangup CHANNEL
 //! transfer CHANNEL to 301|queue:NAME|EXTEN@CONTEXT
@@ -43,6 +43,12 @@ pub fn parse(text: &str, default_pbx: &str) -> Result<(String, Act), String> {
             Some(name) => pbx = name.to_string(),
             None => words.push(w),
         }
+    }
+    // `add to QUEUE IFACE …` (what a queue's menu types for you, the
+    // interface last) reads as `add IFACE to QUEUE …`.
+    if let ["add", "to", _, _, ..] = words.as_slice() {
+        words.swap(1, 3);
+        words.swap(2, 3);
     }
     let rest = |from: usize| words.get(from..).map(|w| w.join(" ")).unwrap_or_default();
     let number = |w: &str| {

@@ -355,7 +355,8 @@ fn queue(items: &mut Items<'_>, p: &Pbx, name: &str) -> String {
             items.spy(&m.interface, &format!(" {who}"));
         }
     }
-    let then = items.typed(format!("add  to {name}"));
+    // The interface is typed last, where the cursor is.
+    let then = items.typed(format!("add to {name} "));
     items.push(ActKind::Members, Some(name), "Add a member…".into(), then);
     format!("queue {name}")
 }
