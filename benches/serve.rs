@@ -152,6 +152,17 @@ fn write_capture(path: &Path) -> usize {
     steps * 4
 }
 
+/// The daemon's RSS now (kB) from /proc.
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The daemon's peak RSS (kB) and CPU time (s) from /proc.
 fn proc_figures(pid: u32) -> (u64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -200,6 +211,15 @@ enum Client {
     Reader,
 }
 
+impl Client {
+    fn name(self) -> &'static str {
+        match self {
+            Client::Console => "consoles",
+            Client::Reader => "readers",
+        }
+    }
+}
+
 /// The part of a frame a reader looks at.
 #[derive(serde::Deserialize)]
 enum Peek {
@@ -243,13 +263,7 @@ async fn reader(socket: std::path::PathBuf, end: tokio::time::Instant) -> Vec<i6
 }
 
 fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize) {
-    let socket = dir.join(format!(
-        "bench-{consoles}-{}.sock",
-        match kind {
-            Client::Console => "consoles",
-            Client::Reader => "readers",
-        }
-    ));
+    let socket = dir.join(format!("bench-{consoles}-{}.sock", kind.name()));
     let config = dir.join("bench.toml");
     std::fs::write(
         &config,
@@ -278,7 +292,7 @@ fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize)
         .unwrap_or_else(|e| panic!("{e}"));
     let load_from = started + Duration::from_millis(LEAD_IN_MS as u64);
     let load_to = load_from + Duration::from_secs(LOAD_S as u64 + 2);
-    let (latencies, cpu) = rt.block_on(async {
+    let ((latencies, clients_cpu, attached_kb), cpu) = rt.block_on(async {
         let mut tasks = Vec::new();
         for _ in 0..consoles {
             let socket = socket.clone();
@@ -320,30 +334,32 @@ fn run(consoles: usize, kind: Client, capture: &Path, dir: &Path, events: usize)
             "consoles attached after the load began"
         );
         tokio::time::sleep_until(tokio::time::Instant::from_std(load_from)).await;
+        let attached_kb = rss_kb(daemon.0.id());
         let cpu_before = proc_figures(daemon.0.id()).1;
+        let clients_before = proc_figures(std::process::id()).1;
         let mut all = Vec::new();
         for t in tasks {
             all.extend(t.await.unwrap_or_default());
         }
         let cpu_after = proc_figures(daemon.0.id()).1;
-        (all, cpu_after - cpu_before)
+        let clients = proc_figures(std::process::id()).1 - clients_before;
+        ((all, clients, attached_kb), cpu_after - cpu_before)
     });
     let (hwm_kb, _) = proc_figures(daemon.0.id());
     let mut sorted = latencies;
     sorted.sort_unstable();
-    let what = match kind {
-        Client::Console => "consoles",
-        Client::Reader => "readers",
-    };
+    let what = kind.name();
     println!(
-        "{consoles:>5} {what}: {} deltas received; latency p50 {} ms, p99 {} ms, max {} ms; daemon peak RSS {:.1} MB; daemon CPU {:.2} s for {events} events = {:.1} µs/event",
+        "{consoles:>5} {what}: {} deltas received; latency p50 {} ms, p99 {} ms, max {} ms; daemon RSS {:.1} MB once attached, {:.1} MB peak; daemon CPU {:.2} s for {events} events = {:.1} µs/event; clients' CPU {:.2} s",
         sorted.len(),
         percentile(&sorted, 0.5),
         percentile(&sorted, 0.99),
         sorted.last().copied().unwrap_or(0),
+        attached_kb as f64 / 1024.0,
         hwm_kb as f64 / 1024.0,
         cpu,
-        cpu * 1e6 / events as f64
+        cpu * 1e6 / events as f64,
+        clients_cpu
     );
 }
 
@@ -413,12 +429,19 @@ fn main() {
     if std::env::args().any(|a| a == "--deltas-only") || !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    // `cargo bench --bench serve -- 1000-readers` runs only the runs named.
+    let chosen: Vec<String> = std::env::args()
+        .filter(|a| a.ends_with("s") && a.contains('-'))
+        .collect();
     for (n, kind) in [
         (100, Client::Console),
         (100, Client::Reader),
         (1_000, Client::Reader),
         (1_000, Client::Console),
     ] {
-        run(n, kind, &capture, dir.path(), events);
+        let name = format!("{n}-{}", kind.name());
+        if chosen.is_empty() || chosen.contains(&name) {
+            run(n, kind, &capture, dir.path(), events);
+        }
     }
 }

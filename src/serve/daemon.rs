@@ -256,6 +256,9 @@ async fn listen(path: &Path, group: Option<&str>) -> anyhow::Result<UnixListener
     Ok(listener)
 }
 
+/// A console's request buffer to start with, bytes.
+const REQUEST_BUFFER: usize = 1024;
+
 /// Most frames written to a console in one system call.
 const WRITE_BATCH: usize = 16;
 
@@ -486,10 +489,14 @@ async fn attached(
     // Frames are shared between consoles (one encoding per group): they are
     // written straight from the shared bytes, not copied into a per-console
     // codec buffer.
-    let parts = framed.into_parts();
-    let (read_half, mut write_half) = parts.io.into_split();
-    let mut stream = tokio_util::codec::FramedRead::new(read_half, protocol::codec());
-    stream.read_buffer_mut().extend_from_slice(&parts.read_buf);
+    // Requests are small: a small read buffer (it grows for a large one),
+    // and the handshake's buffers freed (they are per console).
+    let tokio_util::codec::FramedParts { io, read_buf, .. } = framed.into_parts();
+    let (read_half, mut write_half) = io.into_split();
+    let mut stream =
+        tokio_util::codec::FramedRead::with_capacity(read_half, protocol::codec(), REQUEST_BUFFER);
+    stream.read_buffer_mut().extend_from_slice(&read_buf);
+    drop(read_buf);
     let writer = async {
         let mut batch = Vec::with_capacity(WRITE_BATCH);
         while frames_rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {

@@ -11,11 +11,12 @@
 //!
 //! A delta leaves at most [`MIN_GAP`] after the change that caused it
 //! (under load changes are batched into one delta per gap). A console whose
-//! queue is full (it stopped reading) misses deltas and is sent a snapshot
-//! of its group's copy once it has read everything queued: it never slows
-//! the hub or another console, and its memory in the daemon is bounded by
-//! its queue ([`super::daemon::CONSOLE_QUEUE`] frames, shared with its
-//! group, plus at most one snapshot).
+//! queue is full (it stopped reading) misses deltas and is sent its group's
+//! catch-up (a snapshot of the group's copy and the deltas since) once it
+//! has read everything queued: it never slows the hub or another console,
+//! and its memory in the daemon is its queue
+//! ([`super::daemon::CONSOLE_QUEUE`] frames whose bytes its group shares):
+//! consoles that catch up at different times share one snapshot.
 
 use super::live::{LiveDelta, SentCopy};
 use super::protocol::{ConsoleInfo, ToConsole, encode};
@@ -67,6 +68,9 @@ struct Slot {
     /// The console missed a frame (or just joined): it gets its group's
     /// snapshot when its queue has room.
     behind: bool,
+    /// A link's state found its queue full: it is told every link's state
+    /// again with its snapshot.
+    missed_link: bool,
 }
 
 /// Consoles with the same rights, sharing one copy per PBX and one encoded
@@ -78,6 +82,13 @@ struct Group {
     /// What the group's consoles hold, per PBX (indexed like `Hub::pbxs`).
     sent: Vec<SentCopy>,
     slots: Vec<Slot>,
+    /// What a console that fell behind is sent to catch up: a snapshot of
+    /// `sent` as it was at one fan-out, then every delta frame since (empty:
+    /// none kept). Shared by every console that catches up while any is
+    /// behind, until it would no longer fit an empty console queue beside
+    /// the links' states; so many slow consoles hold one snapshot's bytes
+    /// between them, not one each. Dropped when no console is behind.
+    catch_up: Vec<Bytes>,
 }
 
 /// One PBX in the hub.
@@ -246,17 +257,11 @@ impl Hub {
             id: join.id,
             frames: join.frames,
             behind: true,
+            missed_link: false,
         };
-        for (i, p) in self.pbxs.iter().enumerate() {
-            let link = ToConsole::Link {
-                pbx: i,
-                conn: p.conn.clone(),
-                health: p.health,
-            };
-            if let Ok(frame) = encode(&link) {
-                let sent = offer(&slot, frame);
-                record(registry, &mut slot, &sent, false);
-            }
+        for frame in link_frames(&self.pbxs) {
+            let sent = offer(&slot, frame);
+            record(registry, &mut slot, &sent, false);
         }
         match self
             .groups
@@ -269,6 +274,7 @@ impl Hub {
                 pbx_scope: join.pbxs,
                 sent: self.pbxs.iter().map(|_| SentCopy::new()).collect(),
                 slots: vec![slot],
+                catch_up: Vec::new(),
             }),
         }
     }
@@ -282,7 +288,9 @@ impl Hub {
     }
 
     /// Sends each group its deltas (one per PBX that changed, in one
-    /// frame), and snapshots of every PBX to consoles behind.
+    /// frame), and its catch-up (a snapshot of every PBX and the deltas
+    /// since, after the links' states if one was missed) to consoles behind
+    /// whose queue is empty.
     fn fan_out(&mut self, registry: &Registry) {
         self.last_fan_out = Instant::now();
         let changed: Vec<bool> = self
@@ -291,6 +299,9 @@ impl Hub {
             .map(|p| std::mem::take(&mut p.changed))
             .collect();
         let stamp_ms = self.oldest_unsent_ms.take();
+        let mut links: Option<Vec<Bytes>> = None;
+        // What an empty console queue takes besides the links' states.
+        let room = super::daemon::CONSOLE_QUEUE.saturating_sub(self.pbxs.len());
         for g in &mut self.groups {
             let access = LiveAccess {
                 visibility: &g.visibility,
@@ -312,43 +323,51 @@ impl Hub {
                 .map(|d| stamped(d, stamp_ms))
                 .collect();
             let frames = live_frames(deltas);
-            let mut snapshot: Option<Vec<Bytes>> = None;
-            for slot in &mut g.slots {
+            let Group {
+                sent,
+                slots,
+                catch_up,
+                pbx_scope,
+                ..
+            } = g;
+            if !catch_up.is_empty() {
+                if catch_up.len() + frames.len() > room {
+                    catch_up.clear();
+                } else {
+                    catch_up.extend(frames.iter().cloned());
+                }
+            }
+            for slot in slots.iter_mut() {
                 let to_send = if slot.behind {
                     // Only once it has read everything queued: a console
-                    // that cannot keep up holds one snapshot, not many.
+                    // that cannot keep up holds one catch-up, not many.
                     if slot.frames.capacity() < slot.frames.max_capacity() {
                         continue;
                     }
-                    &*snapshot.get_or_insert_with(|| {
-                        let all = self
-                            .pbxs
-                            .iter()
-                            .zip(&g.sent)
-                            .enumerate()
-                            .filter(|(_, (p, _))| sees(&g.pbx_scope, &p.name))
-                            .map(|(i, (p, sent))| {
-                                stamped(
-                                    LiveDelta {
-                                        pbx: i,
-                                        ..sent.snapshot(&p.state)
-                                    },
-                                    stamp_ms,
-                                )
-                            })
-                            .collect();
-                        live_frames(all)
-                    })
+                    if catch_up.is_empty() {
+                        *catch_up = snapshot_frames(&self.pbxs, sent, pbx_scope, stamp_ms);
+                    }
+                    if std::mem::take(&mut slot.missed_link) {
+                        let links = links.get_or_insert_with(|| link_frames(&self.pbxs));
+                        for f in links.iter() {
+                            let queued = offer(slot, f.clone());
+                            record(registry, slot, &queued, false);
+                        }
+                    }
+                    &*catch_up
                 } else {
                     &frames
                 };
                 for f in to_send.iter() {
-                    let sent = offer(slot, f.clone());
-                    record(registry, slot, &sent, true);
-                    if sent != Offer::Queued {
+                    let queued = offer(slot, f.clone());
+                    record(registry, slot, &queued, true);
+                    if queued != Offer::Queued {
                         break;
                     }
                 }
+            }
+            if !slots.iter().any(|s| s.behind) {
+                catch_up.clear();
             }
         }
         self.prune();
@@ -373,6 +392,48 @@ impl Hub {
         }
         self.groups.retain(|g| !g.slots.is_empty());
     }
+}
+
+/// Each PBX link's state, one frame per PBX (what a console joining or
+/// catching up is told first).
+fn link_frames(pbxs: &[HubPbx]) -> Vec<Bytes> {
+    pbxs.iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            encode(&ToConsole::Link {
+                pbx: i,
+                conn: p.conn.clone(),
+                health: p.health,
+            })
+            .ok()
+        })
+        .collect()
+}
+
+/// A snapshot of everything a group holds (`sent`) of the PBXs it sees, as
+/// live frames stamped `stamp_ms`.
+fn snapshot_frames(
+    pbxs: &[HubPbx],
+    sent: &[SentCopy],
+    scope: &Option<Vec<String>>,
+    stamp_ms: Option<i64>,
+) -> Vec<Bytes> {
+    let all = pbxs
+        .iter()
+        .zip(sent)
+        .enumerate()
+        .filter(|(_, (p, _))| sees(scope, &p.name))
+        .map(|(i, (p, sent))| {
+            stamped(
+                LiveDelta {
+                    pbx: i,
+                    ..sent.snapshot(&p.state)
+                },
+                stamp_ms,
+            )
+        })
+        .collect();
+    live_frames(all)
 }
 
 /// A group whose PBX rights are `scope` sees PBX `name`.
@@ -434,6 +495,7 @@ fn record(registry: &Registry, slot: &mut Slot, sent: &Offer, live: bool) {
         }
         Offer::Full if !slot.behind => {
             slot.behind = true;
+            slot.missed_link |= !live;
             if let Some(i) = info {
                 i.dropped += 1;
             }
@@ -442,7 +504,8 @@ fn record(registry: &Registry, slot: &mut Slot, sent: &Offer, live: bool) {
                 "console not reading; it gets a snapshot when it catches up"
             );
         }
-        Offer::Full | Offer::Gone => {}
+        Offer::Full => slot.missed_link |= !live,
+        Offer::Gone => {}
     }
 }
 
@@ -612,6 +675,102 @@ mod tests {
         names.sort_unstable();
         assert_eq!(names, ["a", "b", "sales"]);
         assert!(fast.try_recv().is_err());
+    }
+
+    #[test]
+    fn consoles_that_catch_up_at_different_times_share_one_snapshot() {
+        let registry = Registry::default();
+        let mut hub = hub_with_queues(&["sales"]);
+        let mut slow = [
+            joined(&mut hub, 1, Visibility::All, 2),
+            joined(&mut hub, 2, Visibility::All, 2),
+        ];
+        let _fast = joined(&mut hub, 3, Visibility::All, 64);
+        hub.fan_out(&registry);
+        let add = |hub: &mut Hub, name: &str| {
+            hub.pbxs[0]
+                .state
+                .queues
+                .insert(name.into(), Queue::new(name));
+            hub.pbxs[0].changed = true;
+            hub.fan_out(&registry);
+        };
+        // Both fall behind: their queues fill and a change finds no room.
+        for name in ["a", "b", "c"] {
+            add(&mut hub, name);
+        }
+        let drain = |rx: &mut mpsc::Receiver<Bytes>| {
+            std::iter::from_fn(|| rx.try_recv().ok()).collect::<Vec<_>>()
+        };
+        drain(&mut slow[0]);
+        // The first reads again: it is sent a snapshot.
+        add(&mut hub, "d");
+        let first = drain(&mut slow[0]);
+        // The second reads again one change later: the same snapshot's
+        // bytes, then that change.
+        add(&mut hub, "e");
+        drain(&mut slow[1]);
+        hub.fan_out(&registry);
+        let second = drain(&mut slow[1]);
+        let live_frames = |frames: &[Bytes]| -> Vec<Bytes> {
+            frames
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        super::super::protocol::decode::<ToConsole>(f),
+                        Ok(ToConsole::Live(_))
+                    )
+                })
+                .cloned()
+                .collect()
+        };
+        let (first, second) = (live_frames(&first), live_frames(&second));
+        assert_eq!(first.len(), 1, "a snapshot");
+        assert_eq!(second.len(), 2, "the snapshot and the change since");
+        assert_eq!(
+            first[0].as_ptr(),
+            second[0].as_ptr(),
+            "one snapshot's bytes for both"
+        );
+        // Each ends holding what the PBX holds.
+        let mut console = State::new();
+        for f in &second {
+            for d in deltas(f) {
+                d.apply(&mut console);
+            }
+        }
+        let mut names: Vec<&String> = console.queues.keys().collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "b", "c", "d", "e", "sales"]);
+        // Nobody is behind any more: the catch-up is let go.
+        assert!(hub.groups[0].catch_up.is_empty());
+    }
+
+    #[test]
+    fn a_link_state_missed_while_behind_is_told_again_before_the_snapshot() {
+        let registry = Registry::default();
+        let mut hub = hub_with_queues(&["sales"]);
+        let mut slow = joined(&mut hub, 1, Visibility::All, 1);
+        hub.fan_out(&registry);
+        // Its queue is full (the snapshot unread) when the link comes up.
+        hub.pbxs[0].conn = ConnectionState::Ready;
+        let link = ToConsole::Link {
+            pbx: 0,
+            conn: ConnectionState::Ready,
+            health: LinkHealth::default(),
+        };
+        hub.broadcast(&link, &registry);
+        assert!(live(&slow.try_recv().unwrap_or_default()).reset);
+        assert!(slow.try_recv().is_err(), "the link's state found no room");
+        // Its queue takes one frame: the link's state comes first, the
+        // snapshot at the next fan-out.
+        hub.fan_out(&registry);
+        match super::super::protocol::decode::<ToConsole>(&slow.try_recv().unwrap_or_default()) {
+            Ok(ToConsole::Link { conn, .. }) => assert_eq!(conn, ConnectionState::Ready),
+            other => panic!("{other:?}"),
+        }
+        hub.fan_out(&registry);
+        assert!(live(&slow.try_recv().unwrap_or_default()).reset);
     }
 
     #[test]

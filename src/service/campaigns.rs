@@ -289,8 +289,10 @@ pub fn spawn(url: Result<Secret, String>, actor: Actor, slot: AppDbSlot) -> AppL
                 }
                 continue;
             }
-            let reply = match slot.get(&url).await {
-                Ok(db) => match serve(&db, req, &actor).await {
+            // Boxed: an idle worker (one per attached console) holds no
+            // room for a database query's state.
+            let reply = match Box::pin(slot.get(&url)).await {
+                Ok(db) => match Box::pin(serve(&db, req, &actor)).await {
                     Ok(r) => r,
                     Err(e) => {
                         // A lost database, not a refused request: reopen.

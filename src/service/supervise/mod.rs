@@ -165,12 +165,16 @@ pub fn spawn(floor: Arc<Floor>, who: Supervisor) -> ActLink {
     let (reply_tx, reply_rx) = mpsc::channel(16);
     tokio::spawn(async move {
         while let Some(req) = req_rx.recv().await {
+            // Boxed: an idle worker (one per attached console) holds no
+            // room for an act's state.
             let reply = match req {
                 ActRequest::Privileges { id } => ActReply::Privileges {
                     id,
-                    unavailable: all_unavailable(&floor).await,
+                    unavailable: Box::pin(all_unavailable(&floor)).await,
                 },
-                ActRequest::Run { id, pbx, act } => run(&floor, &who, id, &pbx, act).await,
+                ActRequest::Run { id, pbx, act } => {
+                    Box::pin(run(&floor, &who, id, &pbx, act)).await
+                }
             };
             if reply_tx.send(reply).await.is_err() {
                 return;
