@@ -48,7 +48,7 @@ async fn all_rows(store: &CdrStore, filter: &CdrFilter) -> Vec<CdrRecord> {
     let mut rows = Vec::new();
     store
         .for_each(filter, &fields, |r| {
-            rows.push(r);
+            rows.push(r.clone());
             Ok(())
         })
         .await

@@ -113,7 +113,7 @@ async fn the_screens_queries_answer_and_keep_the_acl_on_every_backend() {
                 &CdrFilter::window(since, to, Visibility::All),
                 &store.columns().fields().collect::<Vec<_>>(),
                 |r| {
-                    all.push(r);
+                    all.push(r.clone());
                     Ok(())
                 },
             )

@@ -455,7 +455,7 @@ async fn a_campaign_runs_to_completion_with_every_outcome_and_retries() {
         ],
         |r| {
             if r.dcontext == "customers" {
-                userfields.insert(r.userfield);
+                userfields.insert(r.userfield.clone());
             }
             Ok(())
         },

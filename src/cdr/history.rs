@@ -258,8 +258,8 @@ pub async fn legs_of(
     let mut legs = Vec::new();
     store
         .for_each(&filter, &fields, |r| {
-            if call_id(&r) == call {
-                legs.push(r);
+            if call_id(r) == call {
+                legs.push(r.clone());
             }
             Ok(())
         })

@@ -155,16 +155,15 @@ impl ExtensionKpis {
     /// Counts one CDR leg for the extension on its destination channel and
     /// the one on its source channel (once when they are the same).
     pub fn add(&mut self, r: &CdrRecord) {
-        let callee = self.rule.extension_of(&r.dstchannel).map(str::to_string);
-        let own = self.rule.extension_of(&r.channel).map(str::to_string);
+        let callee = self.rule.extension_of(&r.dstchannel);
+        let own = self.rule.extension_of(&r.channel);
         let answered = Disposition::parse(&r.disposition) == Some(Disposition::Answered);
         let queue = r.lastapp.eq_ignore_ascii_case("Queue");
-        let call = call_id(r);
+        let call = call_hash(call_id(r));
         // A queue member's `Local/…;2` half runs for a call that rang it;
         // any other channel of an extension placed the leg.
         let member_half = r.channel.starts_with("Local/") && r.channel.ends_with(";2");
-        if let Some(ext) = &own {
-            let p = self.part(ext, call, r);
+        if let Some(p) = own.and_then(|ext| self.part(ext, call, r)) {
             if member_half {
                 p.rung = true;
                 p.half_answered |= answered;
@@ -176,8 +175,10 @@ impl ExtensionKpis {
                 p.own_talk = Some(p.own_talk.unwrap_or(0) + r.billsec_s);
             }
         }
-        if let Some(ext) = callee.filter(|c| Some(c) != own.as_ref()) {
-            let p = self.part(&ext, call, r);
+        if let Some(p) = callee
+            .filter(|c| Some(*c) != own)
+            .and_then(|ext| self.part(ext, call, r))
+        {
             p.rung = true;
             p.rang = true;
             p.rang_answered |= answered;
@@ -193,14 +194,20 @@ impl ExtensionKpis {
         }
     }
 
-    fn part(&mut self, ext: &str, call: &str, r: &CdrRecord) -> &mut Part {
-        let e = self.by_ext.entry(ext.into()).or_default();
+    /// `ext`'s part in the call whose id hashes to `call` (always `Some`: an
+    /// extension met for the first time is added).
+    fn part(&mut self, ext: &str, call: u64, r: &CdrRecord) -> Option<&mut Part> {
+        // Looked up before inserting: no key is allocated for a known one.
+        if !self.by_ext.contains_key(ext) {
+            self.by_ext.insert(ext.into(), PerExtension::default());
+        }
+        let e = self.by_ext.get_mut(ext)?;
         if let Some(start) = r.start {
             let end = start + Duration::seconds(r.duration_s.max(0));
             e.first_start = Some(e.first_start.map_or(start, |f| f.min(start)));
             e.last_end = Some(e.last_end.map_or(end, |l| l.max(end)));
         }
-        e.calls.entry(call_hash(call)).or_default()
+        Some(e.calls.entry(call).or_default())
     }
 
     /// Adds the legs counted by `other`.
@@ -325,7 +332,7 @@ async fn half(store: &CdrStore, filter: &CdrFilter) -> Result<ExtensionKpis, Cdr
     let mut acc = ExtensionKpis::new(filter.extension_rule.clone());
     store
         .for_each(filter, &FIELDS, |rec| {
-            acc.add(&rec);
+            acc.add(rec);
             Ok(())
         })
         .await?;

@@ -54,42 +54,99 @@ pub fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
+/// [`decode_text`] into `out`, replacing what it held (its room reused).
+fn decode_into(bytes: &[u8], out: &mut String) {
+    out.clear();
+    match std::str::from_utf8(bytes) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.extend(bytes.iter().map(|&b| char::from(b))),
+    }
+}
+
+/// A CDR date: `YYYY-MM-DD HH:MM:SS` (or with `T`), any fraction after it
+/// ignored; `None` for a zero or malformed date. The fixed shape every
+/// backend sends is read digit by digit (this runs once per CDR row: a
+/// KPI day reads 333,000), anything else through chrono.
 fn parse_time(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     let s = s.get(..19).unwrap_or(s);
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
+    fixed_time(s.as_bytes()).or_else(|| {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+            .ok()
+    })
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (or `T` between them) read by position.
+fn fixed_time(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0, 4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, num(5, 7)?, num(8, 10)?)?.and_hms_opt(
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+    )
+}
+
+/// A CDR number (`duration`, `billsec`): whole seconds, or a decimal
+/// (PostgreSQL's numeric, a float column) cut to whole seconds; 0 when it
+/// is not a number.
+fn parse_seconds(raw: &[u8]) -> i64 {
+    let Ok(s) = std::str::from_utf8(raw) else {
+        return 0;
+    };
+    let s = s.trim();
+    s.parse::<i64>()
+        .or_else(|_| s.parse::<f64>().map(|v| v as i64))
+        .unwrap_or(0)
 }
 
 impl CdrRecord {
     /// Sets `field` from a column's raw value.
     pub fn set(&mut self, field: Field, raw: Option<&[u8]>) {
-        let text = raw.map(decode_text).unwrap_or_default();
+        let raw = raw.unwrap_or_default();
         match field {
-            Field::Start => self.start = parse_time(&text),
-            Field::Duration => {
-                self.duration_s = text.trim().parse::<f64>().map(|v| v as i64).unwrap_or(0)
+            Field::Start => self.start = std::str::from_utf8(raw).ok().and_then(parse_time),
+            Field::Duration => self.duration_s = parse_seconds(raw),
+            Field::Billsec => self.billsec_s = parse_seconds(raw),
+            _ => {
+                if let Some(text) = self.text_mut(field) {
+                    decode_into(raw, text);
+                }
             }
-            Field::Billsec => {
-                self.billsec_s = text.trim().parse::<f64>().map(|v| v as i64).unwrap_or(0)
-            }
-            Field::Clid => self.clid = text,
-            Field::Src => self.src = text,
-            Field::Dst => self.dst = text,
-            Field::Dcontext => self.dcontext = text,
-            Field::Channel => self.channel = text,
-            Field::Dstchannel => self.dstchannel = text,
-            Field::Lastapp => self.lastapp = text,
-            Field::Lastdata => self.lastdata = text,
-            Field::Disposition => self.disposition = text,
-            Field::Accountcode => self.accountcode = text,
-            Field::Uniqueid => self.uniqueid = text,
-            Field::Linkedid => self.linkedid = text,
-            Field::Userfield => self.userfield = text,
-            Field::Recordingfile => self.recordingfile = text,
-            Field::Did => self.did = text,
         }
+    }
+
+    /// The text field `field`; `None` for the date and the numbers.
+    fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+        Some(match field {
+            Field::Clid => &mut self.clid,
+            Field::Src => &mut self.src,
+            Field::Dst => &mut self.dst,
+            Field::Dcontext => &mut self.dcontext,
+            Field::Channel => &mut self.channel,
+            Field::Dstchannel => &mut self.dstchannel,
+            Field::Lastapp => &mut self.lastapp,
+            Field::Lastdata => &mut self.lastdata,
+            Field::Disposition => &mut self.disposition,
+            Field::Accountcode => &mut self.accountcode,
+            Field::Uniqueid => &mut self.uniqueid,
+            Field::Linkedid => &mut self.linkedid,
+            Field::Userfield => &mut self.userfield,
+            Field::Recordingfile => &mut self.recordingfile,
+            Field::Did => &mut self.did,
+            Field::Start | Field::Duration | Field::Billsec => return None,
+        })
     }
 
     /// The value of `field` as text (dates `YYYY-MM-DD HH:MM:SS`, PBX local).
@@ -136,5 +193,50 @@ mod tests {
         assert_eq!((r.duration_s, r.billsec_s), (42, 7));
         r.set(Field::Start, Some(b"2026-11-21 08:25:20.123456"));
         assert_eq!(r.text(Field::Start), "2026-11-21 08:25:20");
+    }
+
+    #[test]
+    fn dates_read_by_position_match_chrono_and_bad_ones_are_none() {
+        let chrono = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok();
+        for s in [
+            "2026-02-28 23:59:59",
+            "1999-12-31 00:00:00",
+            "2024-02-29 12:30:05",
+        ] {
+            assert_eq!(parse_time(s), chrono(s), "{s}");
+            assert!(parse_time(s).is_some());
+        }
+        assert_eq!(
+            parse_time("2026-11-21T08:25:20"),
+            chrono("2026-11-21 08:25:20")
+        );
+        for bad in [
+            "2026-02-30 10:00:00",
+            "2026-13-01 10:00:00",
+            "2026-11-21 24:00:00",
+            "2026-11-2x 10:00:00",
+            "0000-00-00 00:00:00",
+            "",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+        // Another shape still goes through chrono.
+        assert_eq!(
+            parse_time(" 2026-11-21 8:25:20"),
+            chrono("2026-11-21 08:25:20")
+        );
+    }
+
+    #[test]
+    fn a_record_set_again_holds_only_the_new_values() {
+        let mut r = CdrRecord::default();
+        r.set(Field::Channel, Some(b"PJSIP/301-0000002a"));
+        r.set(Field::Billsec, Some(b"12"));
+        r.set(Field::Channel, Some(b"SIP/7"));
+        r.set(Field::Billsec, Some(b"3.9"));
+        assert_eq!((r.channel.as_str(), r.billsec_s), ("SIP/7", 3));
+        r.set(Field::Channel, None);
+        r.set(Field::Billsec, Some(b"n/a"));
+        assert_eq!((r.channel.as_str(), r.billsec_s), ("", 0));
     }
 }

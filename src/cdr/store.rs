@@ -70,18 +70,29 @@ macro_rules! each_row {
         }
         let mut rows = q.fetch($pool);
         let mut n = 0u64;
+        // One record for every row: each field read is set on every row, and
+        // its text reuses the room the previous row's took.
+        let mut rec = CdrRecord::default();
         // A frozen server never answers: each row (the first one included)
-        // must come within the store's deadline.
-        while let Some(row) = tokio::time::timeout($self.deadline, rows.try_next())
-            .await
-            .map_err(|_| $self.timed_out())??
-        {
-            let mut rec = CdrRecord::default();
+        // must come within the store's deadline. A row already received is
+        // taken without arming the timer (most are: the server sends them
+        // in bulk).
+        loop {
+            let mut next = rows.try_next();
+            let row = match futures_util::poll!(&mut next) {
+                std::task::Poll::Ready(row) => row,
+                std::task::Poll::Pending => tokio::time::timeout($self.deadline, next)
+                    .await
+                    .map_err(|_| $self.timed_out())?,
+            }?;
+            let Some(row) = row else { break };
             for (i, field) in $fields.iter().enumerate() {
-                let raw: Option<&[u8]> = row.try_get(i)?;
+                // Every column is selected as bytes (CAST … AS BINARY, BLOB,
+                // bytea): no per-value type check is needed.
+                let raw: Option<&[u8]> = row.try_get_unchecked(i)?;
                 rec.set(*field, raw);
             }
-            if let Some(wait) = $sink(rec)? {
+            if let Some(wait) = $sink(&rec)? {
                 wait.await;
             }
             n += 1;
@@ -291,7 +302,7 @@ impl CdrStore {
         &self,
         filter: &CdrFilter,
         fields: &[Field],
-        mut sink: impl FnMut(CdrRecord) -> Result<(), CdrError>,
+        mut sink: impl FnMut(&CdrRecord) -> Result<(), CdrError>,
     ) -> Result<u64, CdrError> {
         self.for_each_paced(filter, fields, |r| sink(r).map(|()| None))
             .await
@@ -307,7 +318,7 @@ impl CdrStore {
         &self,
         filter: &CdrFilter,
         fields: &[Field],
-        mut sink: impl FnMut(CdrRecord) -> Result<Option<Wait>, CdrError>,
+        mut sink: impl FnMut(&CdrRecord) -> Result<Option<Wait>, CdrError>,
     ) -> Result<u64, CdrError> {
         let mut sent = 0u64;
         let mut from = filter.from;
@@ -363,8 +374,8 @@ impl CdrStore {
             _ => false,
         };
         self.run(&sql, &fields, |r| {
-            if !shown(&r) {
-                legs.push(r);
+            if !shown(r) {
+                legs.push(r.clone());
             }
             Ok(None)
         })
@@ -377,7 +388,7 @@ impl CdrStore {
         &self,
         sql: &Sql,
         fields: &[Field],
-        mut sink: impl FnMut(CdrRecord) -> Result<Option<Wait>, CdrError>,
+        mut sink: impl FnMut(&CdrRecord) -> Result<Option<Wait>, CdrError>,
     ) -> Result<u64, CdrError> {
         let fields: Vec<Field> = fields
             .iter()

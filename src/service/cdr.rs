@@ -610,7 +610,7 @@ async fn export(
     let mut n = 0u64;
     let rows = db
         .for_each(filter, &fields, |rec| {
-            writer.write(&rec)?;
+            writer.write(rec)?;
             n += 1;
             if n.is_multiple_of(PROGRESS_EVERY) {
                 let _ = replies.try_send(DbReply::Progress { id, rows: n });
@@ -671,7 +671,7 @@ async fn stream(
     let fields: Vec<_> = db.columns().fields().collect();
     let rows = db
         .for_each_paced(filter, &fields, |rec| {
-            writer.write(&rec)?;
+            writer.write(rec)?;
             Ok(pending.take(CHUNK).map(|b| chunk(replies, id, b)))
         })
         .await?;
