@@ -430,18 +430,19 @@ fn main() {
         return;
     }
     // `cargo bench --bench serve -- 1000-readers` runs only the runs named.
-    let chosen: Vec<String> = std::env::args()
-        .filter(|a| a.ends_with("s") && a.contains('-'))
-        .collect();
-    for (n, kind) in [
+    let runs = [
         (100, Client::Console),
         (100, Client::Reader),
         (1_000, Client::Reader),
         (1_000, Client::Console),
-    ] {
-        let name = format!("{n}-{}", kind.name());
-        if chosen.is_empty() || chosen.contains(&name) {
-            run(n, kind, &capture, dir.path(), events);
+    ]
+    .map(|(n, kind)| (format!("{n}-{}", kind.name()), n, kind));
+    let args: Vec<String> = std::env::args().collect();
+    let named = |name: &String| args.contains(name);
+    let any_named = runs.iter().any(|(name, ..)| named(name));
+    for (name, n, kind) in &runs {
+        if !any_named || named(name) {
+            run(*n, *kind, &capture, dir.path(), events);
         }
     }
 }
