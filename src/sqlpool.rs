@@ -53,18 +53,54 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn open<DB: Database>(
     opts: <DB::Connection as Connection>::Options,
     max: u32,
-) -> Result<sqlx::Pool<DB>, sqlx::Error> {
-    let probe = tokio::time::timeout(CONNECT_TIMEOUT, opts.connect())
-        .await
-        .map_err(|_| {
-            sqlx::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-            ))
-        })??;
+) -> Result<sqlx::Pool<DB>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    open_with(opts, max, None).await
+}
+
+/// [`open`], with `init` (one SQL statement) run on every connection as it
+/// is made, the probe's included, so a server that refuses it fails here.
+///
+/// Errors: as [`open`], or `init`'s error.
+pub async fn open_with<DB: Database>(
+    opts: <DB::Connection as Connection>::Options,
+    max: u32,
+    init: Option<&'static str>,
+) -> Result<sqlx::Pool<DB>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let probe = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        let mut conn = opts.connect().await?;
+        if let Some(init) = init {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(init))
+                .execute(&mut conn)
+                .await?;
+        }
+        Ok::<_, sqlx::Error>(conn)
+    })
+    .await
+    .map_err(|_| {
+        sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        ))
+    })??;
     probe.close().await?;
-    Ok(PoolOptions::<DB>::new()
+    let mut pool = PoolOptions::<DB>::new()
         .max_connections(max)
-        .acquire_timeout(CONNECT_TIMEOUT)
-        .connect_lazy_with(opts))
+        .acquire_timeout(CONNECT_TIMEOUT);
+    if let Some(init) = init {
+        pool = pool.after_connect(move |conn, _| {
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(init))
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
+    }
+    Ok(pool.connect_lazy_with(opts))
 }

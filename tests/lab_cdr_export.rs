@@ -29,6 +29,15 @@ fn export(config: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs `sql` as the lab MariaDB's root; panics naming `what` on failure.
+fn root_sql(lab: &Lab, sql: &str, what: &str) {
+    let socket = lab.var("LAB_DB_SOCKET");
+    let st = Command::new("mariadb")
+        .args([&format!("--socket={socket}"), "-uroot", "-e", sql])
+        .status();
+    assert!(st.as_ref().is_ok_and(|s| s.success()), "{what}: {st:?}");
+}
+
 fn json_rows(o: &Output) -> Vec<serde_json::Value> {
     common::json_lines(o, "export")
 }
@@ -188,7 +197,6 @@ fn a_restricted_user_never_sees_another_extensions_call() {
 fn legacy_rows_latin1_zero_dates_and_formulas_are_read() {
     let _g = LAB.lock().unwrap_or_else(|e| e.into_inner());
     let Some(lab) = Lab::get() else { return };
-    let socket = lab.var("LAB_DB_SOCKET");
     let sql = "SET SESSION sql_mode = '';
         DROP TABLE IF EXISTS asteriskcdrdb.cdr_legacy;
         CREATE TABLE asteriskcdrdb.cdr_legacy LIKE asteriskcdrdb.cdr;
@@ -198,11 +206,7 @@ fn legacy_rows_latin1_zero_dates_and_formulas_are_read() {
           VALUES (NOW(), CONCAT('\"M', CHAR(252), 'ller\" <100>'), '100', '200', 'SIP/100-1', 'ANSWERED', 'l.1', 'l.1'),
                  ('0000-00-00 00:00:00', '=HYPERLINK(\"http://x\")', '101', '200', 'SIP/101-1', 'NO ANSWER', 'l.2', 'l.2');
         GRANT SELECT ON asteriskcdrdb.cdr_legacy TO 'asterisk'@'127.0.0.1';";
-    let st = Command::new("mariadb")
-        .args([&format!("--socket={socket}"), "-uroot", "-e", sql])
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(st.success());
+    root_sql(&lab, sql, "table");
     let (_, url) = &lab.cdr_urls()[0];
     let cfg = "[cdr]\ntable = \"cdr_legacy\"\n";
     let rows = json_rows(&export(
@@ -219,21 +223,66 @@ fn legacy_rows_latin1_zero_dates_and_formulas_are_read() {
     let text = String::from_utf8_lossy(&csv.stdout);
     assert!(text.starts_with('\u{feff}'), "BOM first");
     let insert_now = "SET SESSION sql_mode = ''; UPDATE asteriskcdrdb.cdr_legacy SET calldate = NOW() WHERE uniqueid = 'l.2';";
-    let st = Command::new("mariadb")
-        .args([&format!("--socket={socket}"), "-uroot", "-e", insert_now])
-        .status();
-    assert!(st.is_ok_and(|s| s.success()));
+    root_sql(&lab, insert_now, "update");
     let csv = export(cfg, &["--cdr-url", url]);
     let text = String::from_utf8_lossy(&csv.stdout);
     assert!(text.contains("'=HYPERLINK"), "formula neutralised: {text}");
     assert!(!text.contains(",=HYPERLINK"));
 }
 
+/// MariaDB sends text, dates and integers as they are stored (no cast):
+/// a table whose columns have other types than FreePBX's reads the same
+/// values, fractions of seconds, unsigned and wide integers, enums and
+/// binary strings included.
+#[test]
+fn columns_of_other_types_are_read_as_stored() {
+    let _g = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = Lab::get() else { return };
+    let sql = "DROP TABLE IF EXISTS asteriskcdrdb.cdr_typed;
+        CREATE TABLE asteriskcdrdb.cdr_typed (
+          calldate DATETIME(6) NOT NULL, clid TEXT, src CHAR(12), dst VARCHAR(20),
+          dcontext ENUM('from-internal', 'ext-queues'), channel VARCHAR(80),
+          dstchannel VARBINARY(80), lastapp VARCHAR(80), lastdata TINYTEXT,
+          duration DECIMAL(10,2), billsec MEDIUMINT UNSIGNED, disposition VARCHAR(45),
+          uniqueid BIGINT, linkedid VARCHAR(32), INDEX (calldate)
+        ) CHARACTER SET utf8mb3;
+        SET NAMES utf8mb4;
+        INSERT INTO asteriskcdrdb.cdr_typed VALUES
+          ('2026-03-04 10:11:12.345678', '\"Zoë\" <5550101>', '5550101', '201', 'ext-queues',
+           'PJSIP/trunk-0001', 'PJSIP/201-0002', 'Dial', 'PJSIP/201,30', 42.75, 16777215,
+           'ANSWERED', 1700000000123, 'typed.1'),
+          ('2026-03-04 23:59:59', NULL, '5550102', '202', NULL, 'PJSIP/trunk-0003', NULL,
+           'Queue', 'sales', 0, 0, 'NO ANSWER', -5, 'typed.2');
+        GRANT SELECT ON asteriskcdrdb.cdr_typed TO 'asterisk'@'127.0.0.1';";
+    root_sql(&lab, sql, "table");
+    let (_, url) = &lab.cdr_urls()[0];
+    let rows = json_rows(&export(
+        "[cdr]\ntable = \"cdr_typed\"\n",
+        &["--cdr-url", url, "--from", "2026-03-04", "--format", "json"],
+    ));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (a, b) = (&rows[0], &rows[1]);
+    assert_eq!(a["start"], "2026-03-04 10:11:12");
+    assert_eq!(a["start_utc"], "2026-03-04T10:11:12Z");
+    assert_eq!(a["clid"], "\"Zoë\" <5550101>");
+    assert_eq!(a["dcontext"], "ext-queues");
+    assert_eq!(a["dstchannel"], "PJSIP/201-0002");
+    assert_eq!(a["duration"], 42);
+    assert_eq!(a["billsec"], 16_777_215);
+    assert_eq!(a["uniqueid"], "1700000000123");
+    assert_eq!(b["start"], "2026-03-04 23:59:59");
+    assert_eq!(
+        (&b["clid"], &b["dcontext"], &b["dstchannel"]),
+        (&"".into(), &"".into(), &"".into())
+    );
+    assert_eq!(b["uniqueid"], "-5");
+    assert_eq!(b["disposition"], "NO ANSWER");
+}
+
 #[test]
 fn day_windows_are_pbx_local_days_in_any_zone() {
     let _g = LAB.lock().unwrap_or_else(|e| e.into_inner());
     let Some(lab) = Lab::get() else { return };
-    let socket = lab.var("LAB_DB_SOCKET");
     let sql = "DROP TABLE IF EXISTS asteriskcdrdb.cdr_tz;
         CREATE TABLE asteriskcdrdb.cdr_tz LIKE asteriskcdrdb.cdr;
         INSERT INTO asteriskcdrdb.cdr_tz (calldate, src, dst, channel, disposition, uniqueid, linkedid, duration, billsec) VALUES
@@ -241,10 +290,7 @@ fn day_windows_are_pbx_local_days_in_any_zone() {
           ('2026-11-21 00:00:01', '101', '200', 'SIP/101-1', 'ANSWERED', 'tz.2', 'tz.2', 30, 20),
           ('2026-03-08 03:30:00', '102', '200', 'SIP/102-1', 'ANSWERED', 'tz.3', 'tz.3', 30, 20);
         GRANT SELECT ON asteriskcdrdb.cdr_tz TO 'asterisk'@'127.0.0.1';";
-    let st = Command::new("mariadb")
-        .args([&format!("--socket={socket}"), "-uroot", "-e", sql])
-        .status();
-    assert!(st.is_ok_and(|s| s.success()));
+    root_sql(&lab, sql, "table");
     let (_, url) = &lab.cdr_urls()[0];
     let cfg = "[cdr]\ntable = \"cdr_tz\"\ntime_zone = \"America/New_York\"\n";
     let run = |args: &[&str]| {
@@ -387,7 +433,6 @@ fn search_folds_case_and_accents_alike_on_every_backend_and_character_set() {
     );
     // FreePBX's utf8mb3 tables and legacy latin1 ones: any Unicode in the
     // search works, and folds the same.
-    let socket = lab.var("LAB_DB_SOCKET");
     for (table, charset) in [("cdr_mb3", "utf8mb3"), ("cdr_latin1", "latin1")] {
         let sql = format!(
             "DROP TABLE IF EXISTS asteriskcdrdb.{table};
@@ -401,11 +446,7 @@ fn search_folds_case_and_accents_alike_on_every_backend_and_character_set() {
               (NOW(), '\"Renée\" <5550004>', '5550004', '200', 'SIP/t-4', 'ANSWERED', 's.4', 's.4');
             GRANT SELECT ON asteriskcdrdb.{table} TO 'asterisk'@'127.0.0.1';"
         );
-        let st = Command::new("mariadb")
-            .args([&format!("--socket={socket}"), "-uroot", "-e", &sql])
-            .status()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(st.success(), "{table}");
+        root_sql(&lab, &sql, table);
         let (_, url) = &lab.cdr_urls()[0];
         for (text, rows) in [
             ("jorg", 3),

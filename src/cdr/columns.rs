@@ -118,10 +118,57 @@ impl Field {
     }
 }
 
-/// Which column holds each field; a field without a column is absent.
+/// How a column's values travel from the database: what the `SELECT` asks
+/// for and how [`CdrRecord`](super::record::CdrRecord) reads the bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wire {
+    /// Cast to bytes by the query (`CAST … AS BINARY`, `BLOB`, `bytea`),
+    /// read as text: any column type on any backend.
+    #[default]
+    Cast,
+    /// A MySQL/MariaDB text or blob column selected as it is: its stored
+    /// bytes, unconverted (the CDR store's connections set
+    /// `character_set_results = binary`), read as text like [`Wire::Cast`]
+    /// without the server copying each value.
+    Stored,
+    /// A MySQL/MariaDB `DATETIME`, `TIMESTAMP` or `DATE` in the binary
+    /// protocol: a length byte (0, 4, 7 or 11), then year (2 bytes,
+    /// little-endian), month, day, hour, minute, second, microseconds.
+    MySqlDate,
+    /// A MySQL/MariaDB integer column in the binary protocol: 1, 2, 4 or 8
+    /// bytes, little-endian.
+    MySqlInt {
+        /// `UNSIGNED` in its `COLUMN_TYPE`.
+        unsigned: bool,
+    },
+}
+
+impl Wire {
+    /// The wire of a MySQL/MariaDB column from its `information_schema.COLUMNS`
+    /// `DATA_TYPE` (`varchar`, `datetime`, `int`…) and `COLUMN_TYPE`
+    /// (`int(10) unsigned`); [`Wire::Cast`] for any other type.
+    pub fn mysql(data_type: &str, column_type: &str) -> Wire {
+        match data_type.to_ascii_lowercase().as_str() {
+            "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum"
+            | "set" | "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
+                Wire::Stored
+            }
+            "datetime" | "timestamp" | "date" => Wire::MySqlDate,
+            "tinyint" | "smallint" | "mediumint" | "int" | "bigint" => Wire::MySqlInt {
+                unsigned: column_type.to_ascii_lowercase().contains("unsigned"),
+            },
+            _ => Wire::Cast,
+        }
+    }
+}
+
+/// Which column holds each field, and how its values travel; a field
+/// without a column is absent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColumnMap {
     map: BTreeMap<Field, String>,
+    /// Columns read otherwise than [`Wire::Cast`].
+    wires: BTreeMap<Field, Wire>,
 }
 
 impl ColumnMap {
@@ -179,7 +226,29 @@ impl ColumnMap {
                 None => {}
             }
         }
-        Ok(ColumnMap { map })
+        Ok(ColumnMap {
+            map,
+            wires: BTreeMap::new(),
+        })
+    }
+
+    /// The same map with each column's [`Wire`] taken from `types`: a
+    /// MySQL/MariaDB table's `(COLUMN_NAME, DATA_TYPE, COLUMN_TYPE)` rows.
+    /// Only for a store whose connections send text unconverted (see
+    /// [`Wire::Stored`]).
+    pub fn with_mysql_types(mut self, types: &[[String; 3]]) -> Self {
+        for (field, col) in &self.map {
+            if let Some([_, data, full]) = types.iter().find(|t| t[0].eq_ignore_ascii_case(col)) {
+                self.wires.insert(*field, Wire::mysql(data, full));
+            }
+        }
+        self
+    }
+
+    /// How `field`'s column travels ([`Wire::Cast`] unless set by
+    /// [`ColumnMap::with_mysql_types`]).
+    pub fn wire(&self, field: Field) -> Wire {
+        self.wires.get(&field).copied().unwrap_or_default()
     }
 
     /// The column of `field`, if the table has one.
@@ -217,6 +286,44 @@ mod tests {
             ColumnMap::resolve(&cols(&plain), &BTreeMap::new()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(m.get(Field::Start), Some("start"));
         assert_eq!(m.get(Field::Linkedid), None);
+    }
+
+    #[test]
+    fn mysql_types_choose_the_wire() {
+        for (data, full, wire) in [
+            ("varchar", "varchar(80)", Wire::Stored),
+            ("LONGBLOB", "longblob", Wire::Stored),
+            ("enum", "enum('a','b')", Wire::Stored),
+            ("datetime", "datetime(6)", Wire::MySqlDate),
+            ("timestamp", "timestamp", Wire::MySqlDate),
+            ("int", "int(11)", Wire::MySqlInt { unsigned: false }),
+            (
+                "mediumint",
+                "mediumint(8) UNSIGNED",
+                Wire::MySqlInt { unsigned: true },
+            ),
+            ("decimal", "decimal(10,2)", Wire::Cast),
+            ("json", "json", Wire::Cast),
+        ] {
+            assert_eq!(Wire::mysql(data, full), wire, "{full}");
+        }
+        let typed = |name: &str, data: &str| [name.to_string(), data.to_string(), data.to_string()];
+        let mut o = BTreeMap::new();
+        o.insert("uniqueid".to_string(), "SEQ".to_string());
+        let m = ColumnMap::resolve(&cols(&format!("{FREEPBX}, seq")), &o)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_mysql_types(&[typed("CALLDATE", "datetime"), typed("seq", "bigint")]);
+        assert_eq!(
+            m.wire(Field::Start),
+            Wire::MySqlDate,
+            "names match in any case"
+        );
+        assert_eq!(
+            m.wire(Field::Uniqueid),
+            Wire::MySqlInt { unsigned: false },
+            "the mapped column's type"
+        );
+        assert_eq!(m.wire(Field::Src), Wire::Cast, "no type known");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! local time without a zone) and bound as `YYYY-MM-DD HH:MM:SS` strings;
 //! nothing a user types is ever spliced into SQL text.
 
-use super::columns::{ColumnMap, Field};
+use super::columns::{ColumnMap, Field, Wire};
 use crate::access::Visibility;
 use crate::endpoints::ExtensionRule;
 use chrono::NaiveDateTime;
@@ -560,7 +560,11 @@ impl CdrFilter {
             if i > 0 {
                 text.push_str(", ");
             }
-            text.push_str(&d.as_bytes(cols.get(field).unwrap_or(field.name())));
+            let col = cols.get(field).unwrap_or(field.name());
+            match cols.wire(field) {
+                Wire::Cast => text.push_str(&d.as_bytes(col)),
+                _ => text.push_str(&d.ident(col)),
+            }
         }
         let mut cond = b.conditions(self, table);
         let (after, order_by) = b.keyset(order, cursor);
@@ -622,6 +626,33 @@ mod tests {
             sql.binds.iter().any(|b| b == "PJSIP/30!%!_1-%"),
             "LIKE metacharacters escaped: {:?}",
             sql.binds
+        );
+    }
+
+    #[test]
+    fn mysql_columns_of_known_types_are_selected_uncast() {
+        let typed = |name: &str, data: &str, full: &str| [name.into(), data.into(), full.into()];
+        let m = cols().with_mysql_types(&[
+            typed("calldate", "datetime", "datetime"),
+            typed("channel", "varchar", "varchar(80)"),
+            typed("billsec", "int", "int(11)"),
+            typed("duration", "decimal", "decimal(10,2)"),
+        ]);
+        let fields = [
+            Field::Start,
+            Field::Channel,
+            Field::Billsec,
+            Field::Duration,
+            Field::Src,
+        ];
+        let sql = day().select("cdr", &m, &fields, Dialect::MySql);
+        assert!(
+            sql.text.starts_with(
+                "SELECT `calldate`, `channel`, `billsec`, CAST(`duration` AS BINARY), \
+                 CAST(`src` AS BINARY) FROM"
+            ),
+            "{}",
+            sql.text
         );
     }
 

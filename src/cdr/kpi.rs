@@ -140,7 +140,10 @@ fn call_hash(call: &str) -> u64 {
 #[derive(Debug, Default)]
 pub struct ExtensionKpis {
     rule: ExtensionRule,
-    by_ext: FxHashMap<Box<str>, PerExtension>,
+    /// Each extension's place in `exts`.
+    index: FxHashMap<Box<str>, usize>,
+    /// The extensions met, in the order met, with their parts.
+    exts: Vec<(Box<str>, PerExtension)>,
 }
 
 impl ExtensionKpis {
@@ -148,7 +151,8 @@ impl ExtensionKpis {
     pub fn new(rule: ExtensionRule) -> Self {
         ExtensionKpis {
             rule,
-            by_ext: FxHashMap::default(),
+            index: FxHashMap::default(),
+            exts: Vec::new(),
         }
     }
 
@@ -163,7 +167,8 @@ impl ExtensionKpis {
         // A queue member's `Local/…;2` half runs for a call that rang it;
         // any other channel of an extension placed the leg.
         let member_half = r.channel.starts_with("Local/") && r.channel.ends_with(";2");
-        if let Some(p) = own.and_then(|ext| self.part(ext, call, r)) {
+        if let Some(ext) = own {
+            let p = self.part(ext, call, r);
             if member_half {
                 p.rung = true;
                 p.half_answered |= answered;
@@ -175,10 +180,8 @@ impl ExtensionKpis {
                 p.own_talk = Some(p.own_talk.unwrap_or(0) + r.billsec_s);
             }
         }
-        if let Some(p) = callee
-            .filter(|c| Some(*c) != own)
-            .and_then(|ext| self.part(ext, call, r))
-        {
+        if let Some(ext) = callee.filter(|c| Some(*c) != own) {
+            let p = self.part(ext, call, r);
             p.rung = true;
             p.rang = true;
             p.rang_answered |= answered;
@@ -194,26 +197,36 @@ impl ExtensionKpis {
         }
     }
 
-    /// `ext`'s part in the call whose id hashes to `call` (always `Some`: an
-    /// extension met for the first time is added).
-    fn part(&mut self, ext: &str, call: u64, r: &CdrRecord) -> Option<&mut Part> {
-        // Looked up before inserting: no key is allocated for a known one.
-        if !self.by_ext.contains_key(ext) {
-            self.by_ext.insert(ext.into(), PerExtension::default());
-        }
-        let e = self.by_ext.get_mut(ext)?;
+    /// `ext`'s record, added when met for the first time (no key is
+    /// allocated for a known one).
+    fn extension(&mut self, ext: &str) -> &mut PerExtension {
+        let i = match self.index.get(ext) {
+            Some(&i) => i,
+            None => {
+                self.exts.push((ext.into(), PerExtension::default()));
+                self.index.insert(ext.into(), self.exts.len() - 1);
+                self.exts.len() - 1
+            }
+        };
+        &mut self.exts[i].1
+    }
+
+    /// `ext`'s part in the call whose id hashes to `call`, with `r`'s span
+    /// counted in the extension's first start and last end.
+    fn part(&mut self, ext: &str, call: u64, r: &CdrRecord) -> &mut Part {
+        let e = self.extension(ext);
         if let Some(start) = r.start {
             let end = start + Duration::seconds(r.duration_s.max(0));
             e.first_start = Some(e.first_start.map_or(start, |f| f.min(start)));
             e.last_end = Some(e.last_end.map_or(end, |l| l.max(end)));
         }
-        Some(e.calls.entry(call).or_default())
+        e.calls.entry(call).or_default()
     }
 
     /// Adds the legs counted by `other`.
     pub fn merge(&mut self, other: ExtensionKpis) {
-        for (ext, o) in other.by_ext {
-            let e = self.by_ext.entry(ext).or_default();
+        for (ext, o) in other.exts {
+            let e = self.extension(&ext);
             e.first_start = e.first_start.into_iter().chain(o.first_start).min();
             e.last_end = e.last_end.into_iter().chain(o.last_end).max();
             for (call, part) in o.calls {
@@ -234,9 +247,9 @@ impl ExtensionKpis {
         names: &AgentNames,
     ) -> Vec<ExtensionKpi> {
         let mut learned: HashMap<&str, &str> = HashMap::new();
-        let mut kpis: Vec<ExtensionKpi> = Vec::with_capacity(self.by_ext.len());
-        let mut by_ext: Vec<(&Box<str>, &PerExtension)> = self.by_ext.iter().collect();
-        by_ext.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut kpis: Vec<ExtensionKpi> = Vec::with_capacity(self.exts.len());
+        let mut by_ext: Vec<&(Box<str>, PerExtension)> = self.exts.iter().collect();
+        by_ext.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (ext, e) in by_ext {
             let mut k = ExtensionKpi {
                 extension: ext.to_string(),

@@ -1,6 +1,6 @@
 //! One CDR row, decoded the same way from every backend.
 
-use super::columns::Field;
+use super::columns::{Field, Wire};
 use chrono::NaiveDateTime;
 
 /// A CDR row (one call leg). Text is decoded as UTF-8, or as Latin-1 when it
@@ -111,7 +111,67 @@ fn parse_seconds(raw: &[u8]) -> i64 {
         .unwrap_or(0)
 }
 
+/// A MySQL binary-protocol date ([`Wire::MySqlDate`]); `None` for a zero
+/// or short value.
+fn mysql_date(raw: &[u8]) -> Option<NaiveDateTime> {
+    let (&len, b) = raw.split_first()?;
+    if len < 4 || b.len() < usize::from(len) {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::from(u16::from_le_bytes([b[0], b[1]])),
+        u32::from(b[2]),
+        u32::from(b[3]),
+    )?;
+    if len < 7 {
+        return date.and_hms_opt(0, 0, 0);
+    }
+    date.and_hms_opt(u32::from(b[4]), u32::from(b[5]), u32::from(b[6]))
+}
+
+/// A MySQL binary-protocol integer ([`Wire::MySqlInt`]): 1 to 8 bytes,
+/// little-endian, sign-extended unless `unsigned`; an unsigned value past
+/// `i64::MAX` is `i64::MAX`.
+fn mysql_int(raw: &[u8], unsigned: bool) -> i64 {
+    let n = raw.len().min(8);
+    let negative = !unsigned && n > 0 && raw[n - 1] & 0x80 != 0;
+    let mut b = [if negative { 0xff } else { 0 }; 8];
+    b[..n].copy_from_slice(&raw[..n]);
+    if unsigned {
+        i64::try_from(u64::from_le_bytes(b)).unwrap_or(i64::MAX)
+    } else {
+        i64::from_le_bytes(b)
+    }
+}
+
 impl CdrRecord {
+    /// Sets `field` from a column's raw value as it travelled (`wire`):
+    /// dates and numbers in MySQL's binary protocol are read as such, in
+    /// any field (a text field mapped to a number column gets its digits).
+    pub fn set_wire(&mut self, field: Field, raw: Option<&[u8]>, wire: Wire) {
+        match wire {
+            Wire::Cast | Wire::Stored => self.set(field, raw),
+            Wire::MySqlInt { unsigned } => {
+                let n = raw.map_or(0, |r| mysql_int(r, unsigned));
+                match field {
+                    Field::Duration => self.duration_s = n,
+                    Field::Billsec => self.billsec_s = n,
+                    _ => self.set(field, Some(n.to_string().as_bytes())),
+                }
+            }
+            Wire::MySqlDate => {
+                let t = raw.and_then(mysql_date);
+                match field {
+                    Field::Start => self.start = t,
+                    _ => {
+                        let text = t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+                        self.set(field, text.as_deref().map(str::as_bytes));
+                    }
+                }
+            }
+        }
+    }
+
     /// Sets `field` from a column's raw value.
     pub fn set(&mut self, field: Field, raw: Option<&[u8]>) {
         let raw = raw.unwrap_or_default();
@@ -193,6 +253,61 @@ mod tests {
         assert_eq!((r.duration_s, r.billsec_s), (42, 7));
         r.set(Field::Start, Some(b"2026-11-21 08:25:20.123456"));
         assert_eq!(r.text(Field::Start), "2026-11-21 08:25:20");
+    }
+
+    #[test]
+    fn mysql_binary_dates_and_integers() {
+        let mut r = CdrRecord::default();
+        // 2026-11-21 08:25:20.123456: length 11, year 2026 = 0x07EA.
+        let dt = [11, 0xEA, 0x07, 11, 21, 8, 25, 20, 0x40, 0xE2, 0x01, 0x00];
+        r.set_wire(Field::Start, Some(&dt), Wire::MySqlDate);
+        assert_eq!(r.text(Field::Start), "2026-11-21 08:25:20");
+        r.set_wire(
+            Field::Start,
+            Some(&[4, 0xEA, 0x07, 11, 21]),
+            Wire::MySqlDate,
+        );
+        assert_eq!(r.text(Field::Start), "2026-11-21 00:00:00");
+        // A zero date is sent as length 0; a cut value and a bad day are None.
+        for bad in [
+            &[0u8][..],
+            &[7, 0xEA, 0x07, 11],
+            &[4, 0xEA, 0x07, 2, 30],
+            &[],
+        ] {
+            r.set_wire(Field::Start, Some(bad), Wire::MySqlDate);
+            assert_eq!(r.start, None, "{bad:?}");
+        }
+        let signed = Wire::MySqlInt { unsigned: false };
+        r.set_wire(Field::Billsec, Some(&42i32.to_le_bytes()), signed);
+        r.set_wire(Field::Duration, Some(&(-3i16).to_le_bytes()), signed);
+        assert_eq!((r.billsec_s, r.duration_s), (42, -3));
+        r.set_wire(
+            Field::Duration,
+            Some(&[0xff]),
+            Wire::MySqlInt { unsigned: true },
+        );
+        assert_eq!(r.duration_s, 255);
+        r.set_wire(
+            Field::Duration,
+            Some(&u64::MAX.to_le_bytes()),
+            Wire::MySqlInt { unsigned: true },
+        );
+        assert_eq!(r.duration_s, i64::MAX);
+        r.set_wire(Field::Duration, None, signed);
+        assert_eq!(r.duration_s, 0);
+        // A text field on a number or date column gets its text.
+        r.set_wire(
+            Field::Uniqueid,
+            Some(&1_700_000_000i64.to_le_bytes()),
+            signed,
+        );
+        assert_eq!(r.uniqueid, "1700000000");
+        r.set_wire(Field::Userfield, Some(&dt), Wire::MySqlDate);
+        assert_eq!(r.userfield, "2026-11-21 08:25:20");
+        // Stored text reads like cast text: UTF-8, else Latin-1.
+        r.set_wire(Field::Clid, Some(b"J\xf6rg"), Wire::Stored);
+        assert_eq!(r.clid, "Jörg");
     }
 
     #[test]

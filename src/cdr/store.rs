@@ -2,7 +2,7 @@
 //! date types), the table's columns read at connect and mapped.
 
 use super::CdrError;
-use super::columns::{ColumnMap, Field};
+use super::columns::{ColumnMap, Field, Wire};
 use super::filter::{CdrFilter, Cursor, Dialect, Order, Sql};
 use super::record::{CdrRecord, decode_text};
 use crate::sqlpool::{self, Backend};
@@ -68,6 +68,7 @@ macro_rules! each_row {
         for b in &$sql.binds {
             q = q.bind(b.as_str());
         }
+        let wires: Vec<Wire> = $fields.iter().map(|f| $self.columns.wire(*f)).collect();
         let mut rows = q.fetch($pool);
         let mut n = 0u64;
         // One record for every row: each field read is set on every row, and
@@ -86,11 +87,11 @@ macro_rules! each_row {
                     .map_err(|_| $self.timed_out())?,
             }?;
             let Some(row) = row else { break };
-            for (i, field) in $fields.iter().enumerate() {
-                // Every column is selected as bytes (CAST … AS BINARY, BLOB,
-                // bytea): no per-value type check is needed.
+            for (i, (field, wire)) in $fields.iter().zip(&wires).enumerate() {
+                // Each column is selected as bytes or in the form its wire
+                // names: no per-value type check is needed.
                 let raw: Option<&[u8]> = row.try_get_unchecked(i)?;
-                rec.set(*field, raw);
+                rec.set_wire(*field, raw, *wire);
             }
             if let Some(wait) = $sink(&rec)? {
                 wait.await;
@@ -101,18 +102,27 @@ macro_rules! each_row {
     }};
 }
 
-/// The table's column names, as bytes decoded to text.
-macro_rules! column_names {
-    ($pool:expr, $sql:expr, $table:expr) => {{
+/// The table's columns: `N` texts per column (its name first), each read as
+/// bytes and decoded.
+macro_rules! column_info {
+    ($pool:expr, $sql:expr, $table:expr, $n:literal) => {{
         let rows = sqlx::query($sql).bind($table).fetch_all($pool).await?;
-        let mut names = Vec::with_capacity(rows.len());
+        let mut columns: Vec<[String; $n]> = Vec::with_capacity(rows.len());
         for row in rows {
-            let raw: Vec<u8> = row.try_get(0)?;
-            names.push(decode_text(&raw));
+            let mut texts: [String; $n] = Default::default();
+            for (i, text) in texts.iter_mut().enumerate() {
+                let raw: Vec<u8> = row.try_get(i)?;
+                *text = decode_text(&raw);
+            }
+            columns.push(texts);
         }
-        names
+        columns
     }};
 }
+
+/// Set on every MySQL/MariaDB CDR connection: text columns arrive as the
+/// bytes they hold, whatever their character set (see [`Wire::Stored`]).
+const MYSQL_RAW_TEXT: &str = "SET character_set_results = binary";
 
 impl CdrStore {
     /// Connects to `url` (`mysql://` or `mariadb://`, `postgres://`,
@@ -131,7 +141,11 @@ impl CdrStore {
             reason: e.to_string().replace(url, &redact(url)),
         };
         let pool = match sqlpool::backend(url).map_err(db)? {
-            Some(Backend::MySql(o)) => Pool::MySql(sqlpool::open(o, 2).await.map_err(db)?),
+            Some(Backend::MySql(o)) => Pool::MySql(
+                sqlpool::open_with(o, 2, Some(MYSQL_RAW_TEXT))
+                    .await
+                    .map_err(db)?,
+            ),
             Some(Backend::Postgres(o)) => Pool::Postgres(sqlpool::open(o, 2).await.map_err(db)?),
             Some(Backend::Sqlite(o)) => {
                 Pool::Sqlite(sqlpool::open(o.read_only(true), 2).await.map_err(db)?)
@@ -144,25 +158,34 @@ impl CdrStore {
             }
         };
         let deadline = QUERY_DEADLINE;
-        let names = tokio::time::timeout(deadline, async {
+        // MySQL/MariaDB columns come with their types: text, dates and
+        // integers are then read as the server holds them, not cast.
+        let (names, mysql_types) = tokio::time::timeout(deadline, async {
             Ok::<_, sqlx::Error>(match &pool {
-            Pool::MySql(p) => column_names!(
-                p,
-                "SELECT CAST(COLUMN_NAME AS BINARY) FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-                table
-            ),
-            Pool::Postgres(p) => column_names!(
+            Pool::MySql(p) => {
+                let types = column_info!(
+                    p,
+                    "SELECT CAST(COLUMN_NAME AS BINARY), CAST(DATA_TYPE AS BINARY), \
+                     CAST(COLUMN_TYPE AS BINARY) FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                    table,
+                    3
+                );
+                (types.iter().map(|[name, ..]| name.clone()).collect(), Some(types))
+            }
+            Pool::Postgres(p) => (column_info!(
                 p,
                 "SELECT convert_to(column_name::text, 'UTF8') FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-                table
-            ),
-            Pool::Sqlite(p) => column_names!(
+                table,
+                1
+            ).into_iter().map(|[name]| name).collect::<Vec<_>>(), None),
+            Pool::Sqlite(p) => (column_info!(
                 p,
                 "SELECT CAST(name AS BLOB) FROM pragma_table_info(?)",
-                table
-            ),
+                table,
+                1
+            ).into_iter().map(|[name]| name).collect(), None),
             })
         })
         .await
@@ -176,7 +199,10 @@ impl CdrStore {
                 redact(url)
             )));
         }
-        let columns = ColumnMap::resolve(&names, overrides)?;
+        let mut columns = ColumnMap::resolve(&names, overrides)?;
+        if let Some(types) = mysql_types {
+            columns = columns.with_mysql_types(&types);
+        }
         Ok(CdrStore {
             pool,
             table: table.to_string(),
