@@ -87,16 +87,15 @@ struct Part {
     half_answered: bool,
     placed: bool,
     placed_answered: bool,
+    /// An answered leg ran on its own channel: `own_talk` is its talk.
+    own_answered: bool,
     /// Σ `billsec` of answered legs on its own channel.
-    own_talk: Option<i64>,
+    own_talk: i64,
     /// Σ `billsec` of answered legs that rang it.
     rung_talk: i64,
-    /// `uniqueid`s of answered `Queue` legs that rang it (the queue_log's
-    /// callids).
-    queue_legs: Vec<String>,
     /// Unanswered legs that rang it: from `Dial`, from `Queue`.
-    missed_dial: u64,
-    missed_queue: u64,
+    missed_dial: u32,
+    missed_queue: u32,
 }
 
 impl Part {
@@ -107,12 +106,9 @@ impl Part {
         self.half_answered |= o.half_answered;
         self.placed |= o.placed;
         self.placed_answered |= o.placed_answered;
-        self.own_talk = match (self.own_talk, o.own_talk) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.own_answered |= o.own_answered;
+        self.own_talk += o.own_talk;
         self.rung_talk += o.rung_talk;
-        self.queue_legs.extend(o.queue_legs);
         self.missed_dial += o.missed_dial;
         self.missed_queue += o.missed_queue;
     }
@@ -125,6 +121,9 @@ struct PerExtension {
     /// an extension's calls, about one in 10^9 for a million calls, would
     /// count them once).
     calls: FxHashMap<u64, Part>,
+    /// The `uniqueid`s of answered `Queue` legs that rang it (the
+    /// queue_log's callids), with their call's hash: few legs have one.
+    queue_legs: Vec<(u64, String)>,
     first_start: Option<NaiveDateTime>,
     last_end: Option<NaiveDateTime>,
 }
@@ -177,7 +176,8 @@ impl ExtensionKpis {
                 p.placed_answered |= answered;
             }
             if answered {
-                p.own_talk = Some(p.own_talk.unwrap_or(0) + r.billsec_s);
+                p.own_answered = true;
+                p.own_talk += r.billsec_s;
             }
         }
         if let Some(ext) = callee.filter(|c| Some(*c) != own) {
@@ -186,13 +186,14 @@ impl ExtensionKpis {
             p.rang = true;
             p.rang_answered |= answered;
             match (answered, queue) {
-                (true, true) => {
-                    p.queue_legs.push(r.uniqueid.clone());
-                    p.rung_talk += r.billsec_s;
-                }
-                (true, false) => p.rung_talk += r.billsec_s,
+                (true, _) => p.rung_talk += r.billsec_s,
                 (false, true) => p.missed_queue += 1,
                 (false, false) => p.missed_dial += 1,
+            }
+            if answered && queue {
+                self.extension(ext)
+                    .queue_legs
+                    .push((call, r.uniqueid.clone()));
             }
         }
     }
@@ -232,6 +233,7 @@ impl ExtensionKpis {
             for (call, part) in o.calls {
                 e.calls.entry(call).or_default().merge(part);
             }
+            e.queue_legs.extend(o.queue_legs);
         }
     }
 
@@ -241,11 +243,14 @@ impl ExtensionKpis {
     /// extension of the agent who rang (`names`, or learned from the calls
     /// the agent answered on this extension).
     pub fn finish(
-        self,
+        mut self,
         only: Option<&[String]>,
         queue_log: Option<&QueueLog>,
         names: &AgentNames,
     ) -> Vec<ExtensionKpi> {
+        for (_, e) in &mut self.exts {
+            e.queue_legs.sort_unstable_by_key(|(call, _)| *call);
+        }
         let mut learned: HashMap<&str, &str> = HashMap::new();
         let mut kpis: Vec<ExtensionKpi> = Vec::with_capacity(self.exts.len());
         let mut by_ext: Vec<&(Box<str>, PerExtension)> = self.exts.iter().collect();
@@ -257,7 +262,7 @@ impl ExtensionKpis {
                 last_end: e.last_end,
                 ..ExtensionKpi::default()
             };
-            for p in e.calls.values() {
+            for (call, p) in &e.calls {
                 let answered = if p.rang {
                     p.rang_answered
                 } else {
@@ -267,20 +272,22 @@ impl ExtensionKpis {
                 k.rung += u64::from(p.rung);
                 k.answered += u64::from(answered);
                 k.placed += u64::from(p.placed);
-                k.missed += p.missed_dial
+                k.missed += u64::from(p.missed_dial)
                     + if queue_log.is_some() {
                         0
                     } else {
-                        p.missed_queue
+                        u64::from(p.missed_queue)
                     };
                 if !(answered || p.placed_answered) {
                     continue;
                 }
                 k.handled += 1;
-                let queued = p
-                    .queue_legs
+                // Sorted by call below: this call's legs are one run.
+                let first = e.queue_legs.partition_point(|(c, _)| c < call);
+                let queued = e.queue_legs[first..]
                     .iter()
-                    .filter_map(|id| queue_log.and_then(|q| q.calls.get(id)));
+                    .take_while(|(c, _)| c == call)
+                    .filter_map(|(_, id)| queue_log.and_then(|q| q.calls.get(id)));
                 let (mut talk, mut acw, mut known) = (0i64, 0i64, false);
                 for c in queued {
                     learned.entry(c.agent.as_str()).or_insert(ext);
@@ -290,10 +297,10 @@ impl ExtensionKpis {
                         known = true;
                     }
                 }
-                k.talk_s += match p.own_talk {
-                    Some(own) => own,
-                    None if known => talk,
-                    None => p.rung_talk,
+                k.talk_s += match (p.own_answered, known) {
+                    (true, _) => p.own_talk,
+                    (false, true) => talk,
+                    (false, false) => p.rung_talk,
                 };
                 k.acw_s += acw;
             }
