@@ -53,10 +53,7 @@ impl Call {
 
     /// Latest leg end (start + `duration`), PBX local time.
     pub fn end(&self) -> Option<NaiveDateTime> {
-        self.legs
-            .iter()
-            .filter_map(|l| l.start.map(|s| s + Duration::seconds(l.duration_s.max(0))))
-            .max()
+        self.legs.iter().filter_map(CdrRecord::end).max()
     }
 
     /// Seconds from the first leg's start to the last leg's end.

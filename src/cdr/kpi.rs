@@ -11,7 +11,7 @@ use super::queue_log::{AgentNames, QueueLog};
 use super::record::CdrRecord;
 use super::store::CdrStore;
 use crate::endpoints::ExtensionRule;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -216,8 +216,7 @@ impl ExtensionKpis {
     /// counted in the extension's first start and last end.
     fn part(&mut self, ext: &str, call: u64, r: &CdrRecord) -> &mut Part {
         let e = self.extension(ext);
-        if let Some(start) = r.start {
-            let end = start + Duration::seconds(r.duration_s.max(0));
+        if let (Some(start), Some(end)) = (r.start, r.end()) {
             e.first_start = Some(e.first_start.map_or(start, |f| f.min(start)));
             e.last_end = Some(e.last_end.map_or(end, |l| l.max(end)));
         }

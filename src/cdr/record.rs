@@ -145,6 +145,18 @@ fn mysql_int(raw: &[u8], unsigned: bool) -> i64 {
 }
 
 impl CdrRecord {
+    /// The leg's end, PBX local time: start + `duration` (a negative one
+    /// counts as 0; one past what a date can hold, as 0 too). `None`
+    /// without a start.
+    pub fn end(&self) -> Option<NaiveDateTime> {
+        let start = self.start?;
+        Some(
+            chrono::TimeDelta::try_seconds(self.duration_s.max(0))
+                .and_then(|d| start.checked_add_signed(d))
+                .unwrap_or(start),
+        )
+    }
+
     /// Sets `field` from a column's raw value as it travelled (`wire`):
     /// dates and numbers in MySQL's binary protocol are read as such, in
     /// any field (a text field mapped to a number column gets its digits).
@@ -253,6 +265,23 @@ mod tests {
         assert_eq!((r.duration_s, r.billsec_s), (42, 7));
         r.set(Field::Start, Some(b"2026-11-21 08:25:20.123456"));
         assert_eq!(r.text(Field::Start), "2026-11-21 08:25:20");
+    }
+
+    #[test]
+    fn a_leg_ends_after_its_duration_and_a_huge_one_does_not_panic() {
+        let mut r = CdrRecord::default();
+        assert_eq!(r.end(), None);
+        r.set(Field::Start, Some(b"2026-11-21 08:25:20"));
+        r.set(Field::Duration, Some(b"40"));
+        assert_eq!(r.text(Field::Start), "2026-11-21 08:25:20");
+        assert_eq!(
+            r.end().map(|t| t.to_string()),
+            Some("2026-11-21 08:26:00".into())
+        );
+        for huge in [i64::MAX, 9_000_000_000_000_000, -5] {
+            r.duration_s = huge;
+            assert_eq!(r.end(), r.start, "{huge}");
+        }
     }
 
     #[test]
