@@ -5,6 +5,7 @@
 //! nothing a user types is ever spliced into SQL text.
 
 use super::columns::{ColumnMap, Field, Wire};
+use super::record::TIME_FORMAT;
 use crate::access::Visibility;
 use crate::endpoints::ExtensionRule;
 use chrono::NaiveDateTime;
@@ -221,8 +222,6 @@ fn like_escape(value: &str) -> String {
         .replace('%', "!%")
         .replace('_', "!_")
 }
-
-const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 impl Builder<'_> {
     fn bind(&mut self, v: String) -> String {

@@ -54,6 +54,10 @@ pub fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
+/// A CDR date as text: `YYYY-MM-DD HH:MM:SS`, PBX local time (what every
+/// backend stores and what the SQL binds).
+pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
 /// [`decode_text`] into `out`, replacing what it held (its room reused).
 fn decode_into(bytes: &[u8], out: &mut String) {
     out.clear();
@@ -71,7 +75,7 @@ fn parse_time(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     let s = s.get(..19).unwrap_or(s);
     fixed_time(s.as_bytes()).or_else(|| {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        NaiveDateTime::parse_from_str(s, TIME_FORMAT)
             .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
             .ok()
     })
@@ -176,7 +180,7 @@ impl CdrRecord {
                 match field {
                     Field::Start => self.start = t,
                     _ => {
-                        let text = t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+                        let text = t.map(|t| t.format(TIME_FORMAT).to_string());
                         self.set(field, text.as_deref().map(str::as_bytes));
                     }
                 }
@@ -226,7 +230,7 @@ impl CdrRecord {
         match field {
             Field::Start => self
                 .start
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .map(|t| t.format(TIME_FORMAT).to_string())
                 .unwrap_or_default(),
             Field::Duration => self.duration_s.to_string(),
             Field::Billsec => self.billsec_s.to_string(),
